@@ -1,0 +1,60 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the command files of cli/ share: the command table entry, option
+ * parsing with hutch's usage errors, and turning a GError into an exit. */
+#pragma once
+
+#include <stdio.h>
+#include <glib.h>
+
+#include "util/util.h"
+
+G_BEGIN_DECLS
+
+#define HUTCH_EXIT_FAILURE 125 /* hutch itself failed, or was misused */
+
+typedef struct HutchCliCommand HutchCliCommand;
+
+struct HutchCliCommand
+{
+  const char *name;
+  const char *params;  /* after "hutch NAME", e.g. "[OPTIONS] IMAGE" */
+  const char *summary; /* one line for `hutch --help` */
+  int (*run) (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv);
+};
+
+extern const HutchCliCommand hutch_cli_command_check;
+extern const HutchCliCommand hutch_cli_command_help;
+extern const HutchCliCommand hutch_cli_command_info;
+extern const HutchCliCommand hutch_cli_command_version;
+
+/* The command table, NULL-terminated, in the order of `hutch --help`. */
+const HutchCliCommand *const *hutch_cli_commands (void);
+const HutchCliCommand *hutch_cli_command_find (const char *name);
+
+/* Parses the options of @cmd from @argc and @argv with @entries (which may be
+ * NULL). Returns TRUE to go on; FALSE after printing --help (*@out_status 0)
+ * or a usage error with its hint (*@out_status 125). */
+gboolean hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
+                          char ***argv, int *out_status);
+
+/* Prints "hutch: usage error" and the hint to see the command's help;
+ * returns 125. */
+int hutch_cli_usage_error (const HutchCliCommand *cmd, const char *fmt, ...) G_GNUC_PRINTF (2, 3);
+
+/* Prints @error to stderr as "hutch: <message>" and returns its exit status:
+ * 125 for hutch's own failures. Takes @error. */
+int hutch_cli_fail (GError *error);
+
+/* --format: "table"/"text" or "json". */
+typedef enum
+{
+  HUTCH_FORMAT_TEXT,
+  HUTCH_FORMAT_JSON,
+} HutchFormat;
+
+gboolean hutch_cli_format_parse (const char *text, HutchFormat *out_format, GError **error);
+
+/* Shared by check and info: probe the host and print it. */
+int hutch_cli_host_show (const HutchContext *ctx, HutchFormat format, gboolean exit_by_result);
+
+G_END_DECLS

@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hutch's entry: global options, the command table and dispatch, the log
+ * writer, and the shared usage-error and failure paths of every command. */
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+#include <gio/gio.h>
+
+#include "cli.h"
+#include "cli-private.h"
+
+static const HutchCliCommand *const commands[] = {
+  &hutch_cli_command_check,
+  &hutch_cli_command_info,
+  &hutch_cli_command_help,
+  &hutch_cli_command_version,
+  NULL,
+};
+
+const HutchCliCommand *const *
+hutch_cli_commands (void)
+{
+  return commands;
+}
+
+const HutchCliCommand *
+hutch_cli_command_find (const char *name)
+{
+  for (const HutchCliCommand *const *c = commands; *c != NULL; c++)
+    if (strcmp ((*c)->name, name) == 0)
+      return *c;
+  return NULL;
+}
+
+int
+hutch_cli_usage_error (const HutchCliCommand *cmd, const char *fmt, ...)
+{
+  g_autofree char *msg = NULL;
+  va_list ap;
+
+  va_start (ap, fmt);
+  msg = g_strdup_vprintf (fmt, ap);
+  va_end (ap);
+  if (cmd != NULL)
+    fprintf (stderr, "hutch %s: %s\nUsage: hutch %s %s\nRun 'hutch help %s' for its options.\n",
+             cmd->name, msg, cmd->name, cmd->params, cmd->name);
+  else
+    fprintf (stderr, "hutch: %s\nUsage: hutch [OPTIONS] COMMAND [ARG...]\n"
+                     "Run 'hutch --help' for the list of commands.\n", msg);
+  return HUTCH_EXIT_FAILURE;
+}
+
+int
+hutch_cli_fail (GError *error)
+{
+  fprintf (stderr, "hutch: %s\n", error->message);
+  g_error_free (error);
+  return HUTCH_EXIT_FAILURE;
+}
+
+gboolean
+hutch_cli_format_parse (const char *text, HutchFormat *out_format, GError **error)
+{
+  if (text == NULL || strcmp (text, "text") == 0 || strcmp (text, "table") == 0)
+    *out_format = HUTCH_FORMAT_TEXT;
+  else if (strcmp (text, "json") == 0)
+    *out_format = HUTCH_FORMAT_JSON;
+  else
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "unknown format \"%s\" (use text or json)",
+                        text);
+  return TRUE;
+}
+
+gboolean
+hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
+                 char ***argv, int *out_status)
+{
+  g_autofree char *params = g_strdup_printf ("%s", cmd->params);
+  g_autoptr (GOptionContext) oc = NULL;
+  g_autoptr (GError) error = NULL;
+  gboolean help = FALSE;
+  const GOptionEntry help_entries[] = {
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+    { NULL },
+  };
+
+  /* "[OPTIONS] X" reads better in the usage line than GOption's own. */
+  if (g_str_has_prefix (params, "[OPTIONS]"))
+    memmove (params, params + strlen ("[OPTIONS]"), strlen (params) - strlen ("[OPTIONS]") + 1);
+  oc = g_option_context_new (g_strstrip (params));
+  g_option_context_set_summary (oc, cmd->summary);
+  g_option_context_set_help_enabled (oc, FALSE);
+  g_option_context_add_main_entries (oc, help_entries, NULL);
+  if (entries != NULL)
+    g_option_context_add_main_entries (oc, entries, NULL);
+
+  if (!g_option_context_parse (oc, argc, argv, &error))
+    {
+      *out_status = hutch_cli_usage_error (cmd, "%s", error->message);
+      return FALSE;
+    }
+  if (help)
+    {
+      g_autofree char *text = g_option_context_get_help (oc, TRUE, NULL);
+      g_autofree char *prg = g_strdup_printf ("hutch %s", cmd->name);
+      /* GOption names the program from argv[0]; say "hutch NAME" instead. */
+      g_autofree char *fixed = NULL;
+      g_auto (GStrv) parts = g_strsplit (text, g_get_prgname (), 2);
+      fixed = g_strjoinv (prg, parts);
+      fputs (fixed, stdout);
+      *out_status = 0;
+      return FALSE;
+    }
+  /* "--" ends the options; what follows belongs to the command. */
+  return TRUE;
+}
+
+static GLogWriterOutput
+log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpointer user_data)
+{
+  HutchLogLevel want = (HutchLogLevel) GPOINTER_TO_INT (user_data);
+  HutchLogLevel have;
+  const char *label = "";
+  const char *message = NULL;
+
+  if (level & (G_LOG_LEVEL_ERROR | G_LOG_LEVEL_CRITICAL))
+    have = HUTCH_LOG_ERROR, label = "error: ";
+  else if (level & G_LOG_LEVEL_WARNING)
+    have = HUTCH_LOG_WARN, label = "warning: ";
+  else if (level & (G_LOG_LEVEL_MESSAGE | G_LOG_LEVEL_INFO))
+    have = HUTCH_LOG_INFO;
+  else
+    have = HUTCH_LOG_DEBUG, label = "debug: ";
+  if (have > want)
+    return G_LOG_WRITER_HANDLED;
+  for (gsize i = 0; i < n_fields; i++)
+    if (strcmp (fields[i].key, "MESSAGE") == 0)
+      message = fields[i].value;
+  fprintf (stderr, "hutch: %s%s\n", label, message != NULL ? message : "");
+  return G_LOG_WRITER_HANDLED;
+}
+
+static const char *
+closest_command (const char *name)
+{
+  const char *best = NULL;
+  gsize best_score = 3; /* at most two edits away */
+
+  for (const HutchCliCommand *const *c = commands; *c != NULL; c++)
+    {
+      const char *a = name, *b = (*c)->name;
+      gsize la = strlen (a), lb = strlen (b);
+      g_autofree gsize *row = g_new (gsize, lb + 1);
+
+      /* Levenshtein distance, one row at a time. */
+      for (gsize j = 0; j <= lb; j++)
+        row[j] = j;
+      for (gsize i = 1; i <= la; i++)
+        {
+          gsize diag = row[0];
+          row[0] = i;
+          for (gsize j = 1; j <= lb; j++)
+            {
+              gsize up = row[j];
+              gsize cost = a[i - 1] == b[j - 1] ? 0 : 1;
+              row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diag + cost);
+              diag = up;
+            }
+        }
+      if (row[lb] < best_score)
+        best_score = row[lb], best = b;
+    }
+  return best;
+}
+
+static char *
+global_help (GOptionContext *oc)
+{
+  g_autoptr (GString) cmds = g_string_new ("Commands:\n");
+
+  for (const HutchCliCommand *const *c = commands; *c != NULL; c++)
+    g_string_append_printf (cmds, "  %-10s %s\n", (*c)->name, (*c)->summary);
+  g_string_append (cmds, "\nRun 'hutch help COMMAND' for more on a command.");
+  g_option_context_set_description (oc, cmds->str);
+  return g_option_context_get_help (oc, TRUE, NULL);
+}
+
+int
+hutch_cli_main (int argc, char **argv)
+{
+  g_autofree char *root = NULL;
+  g_autofree char *runroot = NULL;
+  g_autofree char *log_level = NULL;
+  gboolean version = FALSE, help = FALSE;
+  g_autoptr (GOptionContext) oc = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchContext) ctx = NULL;
+  HutchLogLevel level = HUTCH_LOG_WARN;
+  const HutchCliCommand *cmd;
+  const GOptionEntry entries[] = {
+    { "root", 0, 0, G_OPTION_ARG_FILENAME, &root,
+      "Store directory (default: ${XDG_DATA_HOME:-~/.local/share}/hutch)", "DIR" },
+    { "runroot", 0, 0, G_OPTION_ARG_FILENAME, &runroot,
+      "Live-state directory (default: $XDG_RUNTIME_DIR/hutch, else /tmp/hutch-run-UID)", "DIR" },
+    { "log-level", 0, 0, G_OPTION_ARG_STRING, &log_level,
+      "error, warn (default), info or debug", "LEVEL" },
+    { "version", 'v', 0, G_OPTION_ARG_NONE, &version, "Print hutch's version", NULL },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, &help, "Show this help", NULL },
+    { NULL },
+  };
+
+  /* The fast path: `hutch --version` must cost little more than exec. */
+  if (argc == 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-v") == 0))
+    {
+      fputs ("hutch version " HUTCH_VERSION "\n", stdout);
+      return 0;
+    }
+
+  setlocale (LC_ALL, "");
+  g_set_prgname ("hutch");
+  oc = g_option_context_new ("COMMAND [ARG...]");
+  g_option_context_set_summary (oc, "A rootless, daemonless container sandbox.");
+  g_option_context_set_help_enabled (oc, FALSE);
+  /* Stop at the command: what follows is the command's to parse. */
+  g_option_context_set_strict_posix (oc, TRUE);
+  g_option_context_add_main_entries (oc, entries, NULL);
+  if (!g_option_context_parse (oc, &argc, &argv, &error))
+    return hutch_cli_usage_error (NULL, "%s", error->message);
+  if (version)
+    {
+      fputs ("hutch version " HUTCH_VERSION "\n", stdout);
+      return 0;
+    }
+  if (help || argc < 2)
+    {
+      g_autofree char *text = global_help (oc);
+      fputs (text, help ? stdout : stderr);
+      return help ? 0 : HUTCH_EXIT_FAILURE;
+    }
+  if (log_level != NULL && !hutch_log_level_parse (log_level, &level, &error))
+    return hutch_cli_usage_error (NULL, "%s", error->message);
+  g_log_set_writer_func (log_writer, GINT_TO_POINTER (level), NULL);
+
+  cmd = hutch_cli_command_find (argv[1]);
+  if (cmd == NULL)
+    {
+      const char *near = closest_command (argv[1]);
+      if (near != NULL)
+        return hutch_cli_usage_error (NULL, "unknown command \"%s\" (did you mean \"%s\"?)",
+                                      argv[1], near);
+      return hutch_cli_usage_error (NULL, "unknown command \"%s\"", argv[1]);
+    }
+
+  ctx = hutch_context_new (root, runroot, level);
+  return cmd->run (cmd, ctx, argc - 1, argv + 1);
+}

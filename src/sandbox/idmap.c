@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Subordinate id ranges (/etc/subuid, /etc/subgid) and writing a user
+ * namespace's id maps, through the setuid newuidmap/newgidmap when the user
+ * has ranges, or directly for the single-id fallback. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/xattr.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+#define SUBID_FILE_MAX (4 * 1024 * 1024)
+#define SUBID_FIRST_FREE 100000
+
+static gboolean
+parse_subid_line (const char *line, char **out_owner, guint32 *out_start, guint32 *out_count)
+{
+  g_auto (GStrv) fields = g_strsplit (line, ":", -1);
+  guint64 start, count;
+  char *end;
+
+  if (g_strv_length (fields) != 3 || fields[0][0] == '\0')
+    return FALSE;
+  start = g_ascii_strtoull (fields[1], &end, 10);
+  if (*end != '\0' || end == fields[1])
+    return FALSE;
+  count = g_ascii_strtoull (fields[2], &end, 10);
+  if (*end != '\0' || end == fields[2] || count == 0 || start + count > G_MAXUINT32)
+    return FALSE;
+  *out_owner = g_strdup (g_strstrip (fields[0]));
+  *out_start = (guint32) start;
+  *out_count = (guint32) count;
+  return TRUE;
+}
+
+GArray *
+hutch_sandbox_subid_ranges_read (const char *path, const char *user, uid_t uid, GError **error)
+{
+  g_autoptr (GArray) ranges = g_array_new (FALSE, FALSE, sizeof (HutchIdRange));
+  g_autoptr (GError) local_error = NULL;
+  g_autofree char *data = hutch_util_read_host_file (path, SUBID_FILE_MAX, &local_error);
+  g_autofree char *uid_text = g_strdup_printf ("%u", (unsigned) uid);
+  g_auto (GStrv) lines = NULL;
+
+  if (data == NULL)
+    {
+      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+        return g_steal_pointer (&ranges);
+      g_propagate_error (error, g_steal_pointer (&local_error));
+      return NULL;
+    }
+
+  lines = g_strsplit (data, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      g_autofree char *owner = NULL;
+      HutchIdRange r;
+
+      if (**l == '#' || !parse_subid_line (*l, &owner, &r.start, &r.count))
+        continue;
+      if (g_strcmp0 (owner, user) == 0 || strcmp (owner, uid_text) == 0)
+        g_array_append_val (ranges, r);
+    }
+  return g_steal_pointer (&ranges);
+}
+
+guint32
+hutch_sandbox_subid_free_start (const char *path, guint32 count)
+{
+  g_autofree char *data = hutch_util_read_host_file (path, SUBID_FILE_MAX, NULL);
+  g_auto (GStrv) lines = data != NULL ? g_strsplit (data, "\n", -1) : NULL;
+  guint64 start = SUBID_FIRST_FREE;
+
+  /* Move past every existing entry, whoever owns it, then round up to a
+   * multiple of @count as useradd's own allocations are. */
+  for (char **l = lines; l != NULL && *l != NULL; l++)
+    {
+      g_autofree char *owner = NULL;
+      guint32 s, c;
+
+      if (parse_subid_line (*l, &owner, &s, &c) && (guint64) s + c > start)
+        start = (guint64) s + c;
+    }
+  if (count > 0 && start % count != 0)
+    start += count - start % count;
+  return start + count > G_MAXUINT32 ? SUBID_FIRST_FREE : (guint32) start;
+}
+
+guint64
+hutch_sandbox_id_ranges_total (GArray *ranges)
+{
+  guint64 total = 0;
+
+  for (guint i = 0; ranges != NULL && i < ranges->len; i++)
+    total += g_array_index (ranges, HutchIdRange, i).count;
+  return total;
+}
+
+void
+hutch_sandbox_id_helper_find (const char *name, HutchIdHelper *out)
+{
+  struct stat st;
+
+  out->path = g_find_program_in_path (name);
+  out->privileged = FALSE;
+  if (out->path == NULL || stat (out->path, &st) < 0)
+    return;
+  if ((st.st_mode & S_ISUID) && st.st_uid == 0)
+    out->privileged = TRUE;
+  else if (getxattr (out->path, "security.capability", NULL, 0) > 0)
+    out->privileged = TRUE;
+}
+
+static gboolean
+run_id_helper (const char *helper, pid_t pid, guint32 own, GArray *ranges, GError **error)
+{
+  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *err_out = NULL;
+  g_autoptr (GError) local_error = NULL;
+  guint32 next = 1;
+  int status;
+
+  g_ptr_array_add (argv, g_strdup (helper));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
+  g_ptr_array_add (argv, g_strdup ("0"));
+  g_ptr_array_add (argv, g_strdup_printf ("%u", own));
+  g_ptr_array_add (argv, g_strdup ("1"));
+  for (guint i = 0; i < ranges->len; i++)
+    {
+      const HutchIdRange *r = &g_array_index (ranges, HutchIdRange, i);
+      g_ptr_array_add (argv, g_strdup_printf ("%u", next));
+      g_ptr_array_add (argv, g_strdup_printf ("%u", r->start));
+      g_ptr_array_add (argv, g_strdup_printf ("%u", r->count));
+      next += r->count;
+    }
+  g_ptr_array_add (argv, NULL);
+
+  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
+                     NULL, &err_out, &status, error))
+    return FALSE;
+  if (!g_spawn_check_wait_status (status, &local_error))
+    {
+      g_autofree char *said = g_strstrip (g_strdup (err_out != NULL ? err_out : ""));
+      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s failed: %s", helper,
+                          *said != '\0' ? said : local_error->message);
+    }
+  return TRUE;
+}
+
+static gboolean
+write_proc_file (pid_t pid, const char *name, const char *text, GError **error)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/%s", (int) pid, name);
+  hutch_autofd int fd = open (path, O_WRONLY | O_CLOEXEC);
+
+  if (fd < 0)
+    return hutch_throw_errno (error, "opening %s", path);
+  if (!hutch_util_write_all (fd, text, strlen (text), error))
+    {
+      g_prefix_error (error, "%s: ", path);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
+hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error)
+{
+  g_autofree char *uid_line = NULL;
+  g_autofree char *gid_line = NULL;
+
+  if (!map->single)
+    {
+      HutchIdHelper uidh = { 0 }, gidh = { 0 };
+      gboolean ok;
+
+      hutch_sandbox_id_helper_find ("newuidmap", &uidh);
+      hutch_sandbox_id_helper_find ("newgidmap", &gidh);
+      if (uidh.path == NULL || gidh.path == NULL)
+        ok = hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                          "newuidmap or newgidmap is not installed (install the \"uidmap\" "
+                          "package)");
+      else
+        ok = run_id_helper (uidh.path, pid, map->uid, map->uid_ranges, error)
+             && run_id_helper (gidh.path, pid, map->gid, map->gid_ranges, error);
+      g_free (uidh.path);
+      g_free (gidh.path);
+      return ok;
+    }
+
+  /* Without newgidmap an unprivileged process may map only its own gid, and
+   * only after giving up setgroups (user_namespaces(7), since Linux 3.19). */
+  uid_line = g_strdup_printf ("0 %u 1\n", (unsigned) map->uid);
+  gid_line = g_strdup_printf ("0 %u 1\n", (unsigned) map->gid);
+  return write_proc_file (pid, "setgroups", "deny", error)
+         && write_proc_file (pid, "uid_map", uid_line, error)
+         && write_proc_file (pid, "gid_map", gid_line, error);
+}

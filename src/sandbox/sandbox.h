@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* sandbox/: user namespaces and id maps, the rootfs, mounts and the init.
+ * For now: what the host offers for them (probe.c) and the id mapping that
+ * both the probe and `run` use (idmap.c). */
+#pragma once
+
+#include <sys/types.h>
+#include <glib.h>
+
+#include "util/util.h"
+
+G_BEGIN_DECLS
+
+/* One line of /etc/subuid or /etc/subgid that belongs to the user. */
+typedef struct
+{
+  guint32 start;
+  guint32 count;
+} HutchIdRange;
+
+/* How container ids map onto host ids: container 0 is the user, container
+ * 1..n are the user's subordinate ranges in order; with @single only 0. */
+typedef struct
+{
+  uid_t uid;
+  gid_t gid;
+  GArray *uid_ranges; /* HutchIdRange */
+  GArray *gid_ranges; /* HutchIdRange */
+  gboolean single;
+} HutchIdMap;
+
+/* Reads the ranges that @user (or its numeric @uid) owns in @path (the
+ * subuid/subgid file). A missing file means no ranges, not an error.
+ * Returns a new array of HutchIdRange. */
+GArray *hutch_sandbox_subid_ranges_read (const char *path, const char *user, uid_t uid,
+                                         GError **error);
+
+/* The first free range of @count ids at or above 100000 that no entry of
+ * @path uses: what `hutch check` suggests to `usermod --add-subuids`. */
+guint32 hutch_sandbox_subid_free_start (const char *path, guint32 count);
+
+/* Total ids in @ranges. */
+guint64 hutch_sandbox_id_ranges_total (GArray *ranges);
+
+/* Writes @map for the process @pid, which has just unshared its user
+ * namespace: through newuidmap/newgidmap (found in PATH) unless @map is
+ * single, else by writing uid_map/gid_map ourselves. Errors name the helper
+ * and carry what it printed. */
+gboolean hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error);
+
+/* The newuidmap/newgidmap helper and whether it can do its job: setuid root
+ * or with file capabilities. */
+typedef struct
+{
+  char *path;          /* NULL when not in PATH */
+  gboolean privileged; /* setuid root, or security.capability set */
+} HutchIdHelper;
+
+void hutch_sandbox_id_helper_find (const char *name, HutchIdHelper *out);
+
+typedef struct
+{
+  char *user;
+  /* user namespaces */
+  gboolean userns;
+  int userns_errno;      /* from unshare(CLONE_NEWUSER), 0 when it worked */
+  int userns_setup_errno; /* mapping or mounting inside failed (AppArmor) */
+  /* The sysctls that turn them off; -1 when this kernel has none. */
+  gint64 max_user_namespaces;
+  gint64 unprivileged_userns_clone;       /* Debian before 11 */
+  gint64 apparmor_restrict_userns;        /* Ubuntu 23.10 and later */
+  /* id mapping */
+  HutchIdHelper newuidmap;
+  HutchIdHelper newgidmap;
+  GArray *subuids;
+  GArray *subgids;
+  gboolean idmap_full;   /* the full mapping was written in the probe */
+  char *idmap_error;     /* why it was not */
+  /* rootfs */
+  gboolean overlay;      /* kernel overlayfs with userxattr in a userns */
+  char *overlay_error;
+  gboolean whiteout;     /* a 0/0 char device can be made in a userns */
+  char *fuse_overlayfs;  /* path, or NULL */
+  gboolean dev_fuse;     /* /dev/fuse opens read-write */
+  int dev_fuse_errno;
+} HutchSandboxCaps;
+
+/* Probes the host once: a throwaway child in new user and mount namespaces,
+ * mapped as `run` would map it, makes a whiteout and mounts an overlay in a
+ * temporary directory under @probe_dir (the store, so the answer is about
+ * the filesystem containers will use), then removes it.
+ * Fills @caps (cleared with hutch_sandbox_caps_clear()); FALSE only when the
+ * probe itself could not run (fork failed). */
+gboolean hutch_sandbox_caps_probe (HutchSandboxCaps *caps, const char *probe_dir,
+                                   GError **error);
+void hutch_sandbox_caps_clear (HutchSandboxCaps *caps);
+
+G_END_DECLS

@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Reading and writing whole small files through fds. Paths that come from an
+ * image never reach here: they go through beneath.c first. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "util.h"
+
+gboolean
+hutch_util_write_all (int fd, const void *buf, size_t len, GError **error)
+{
+  const char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          return hutch_throw_errno (error, "writing to fd %d", fd);
+        }
+      p += n;
+      len -= (size_t) n;
+    }
+  return TRUE;
+}
+
+char *
+hutch_util_read_all (int fd, gsize max, gsize *out_len, GError **error)
+{
+  g_autoptr (GByteArray) buf = g_byte_array_new ();
+  guint8 chunk[8192];
+
+  for (;;)
+    {
+      ssize_t n = read (fd, chunk, sizeof chunk);
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          hutch_throw_errno (error, "reading fd %d", fd);
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      if (buf->len + (gsize) n > max)
+        {
+          hutch_throw (error, HUTCH_ERROR_FAILED, "more than %" G_GSIZE_FORMAT " bytes to read",
+                       max);
+          return NULL;
+        }
+      g_byte_array_append (buf, chunk, (guint) n);
+    }
+  if (out_len != NULL)
+    *out_len = buf->len;
+  g_byte_array_append (buf, (const guint8 *) "", 1);
+  return (char *) g_byte_array_free (g_steal_pointer (&buf), FALSE);
+}
+
+char *
+hutch_util_read_host_file (const char *path, gsize max, GError **error)
+{
+  hutch_autofd int fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+  char *data;
+
+  if (fd < 0)
+    {
+      hutch_throw_errno (error, "opening %s", path);
+      return NULL;
+    }
+  data = hutch_util_read_all (fd, max, NULL, error);
+  if (data == NULL)
+    g_prefix_error (error, "%s: ", path);
+  return data;
+}

@@ -1,0 +1,99 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* util/: the error domain, fd helpers, resolution beneath a root fd, small
+ * file helpers and the per-invocation context every module receives. The only
+ * header other modules include from here. */
+#pragma once
+
+#include <fcntl.h>
+#include <sys/types.h>
+#include <glib.h>
+#include <gio/gio.h>
+
+#include "error.h"
+#include "fd.h"
+
+G_BEGIN_DECLS
+
+/* ---- resolution beneath a root (beneath.c) ---- */
+
+typedef enum
+{
+  /* Our own paths: ".." above the root or an absolute symlink is an error
+   * (HUTCH_ERROR_UNSAFE_PATH, errno EXDEV). */
+  HUTCH_RESOLVE_BENEATH,
+  /* Paths read from an image: "/" and ".." stop at the root, as they would
+   * for a process chrooted there. */
+  HUTCH_RESOLVE_IN_ROOT,
+} HutchResolveMode;
+
+/* Opens @path relative to @root_fd without leaving it (RESOLVE_BENEATH), with
+ * open(2) @flags and @mode; O_CLOEXEC is always added, magic links in /proc
+ * are never followed. Uses openat2 and falls back to a component-by-component
+ * walk with the same guarantees, never to a plain openat(). Returns a new fd
+ * owned by the caller, or -1 with @error set (G_IO_ERROR from errno, or
+ * HUTCH_ERROR_UNSAFE_PATH for an escape or a symlink loop) and errno kept. */
+int hutch_util_open_beneath (int root_fd, const char *path, int flags, mode_t mode,
+                             GError **error);
+
+/* As hutch_util_open_beneath(), but resolves as if @root_fd were "/"
+ * (RESOLVE_IN_ROOT): for every path that comes from an image or archive. */
+int hutch_util_open_in_root (int root_fd, const char *path, int flags, mode_t mode,
+                             GError **error);
+
+/* Whether this kernel (and seccomp filter) lets us use openat2. */
+gboolean hutch_util_have_openat2 (void);
+
+/* ---- small file helpers (file.c) ---- */
+
+/* Writes all of @buf to @fd, retrying short writes and EINTR. */
+gboolean hutch_util_write_all (int fd, const void *buf, size_t len, GError **error);
+
+/* Reads @fd to its end into a NUL-terminated buffer the caller frees; fails
+ * with HUTCH_ERROR_FAILED when it holds more than @max bytes. */
+char *hutch_util_read_all (int fd, gsize max, gsize *out_len, GError **error);
+
+/* Reads a small file of the host (a /proc or /etc file we trust), at most @max
+ * bytes. Returns NULL with @error set on failure. */
+char *hutch_util_read_host_file (const char *path, gsize max, GError **error);
+
+/* ---- directories of our own (dirs.c) ---- */
+
+/* Creates @path as a directory of the calling user with @mode if missing, and
+ * verifies that what is there is a real directory (not a symlink) owned by
+ * the calling user and not writable by others. HUTCH_ERROR_UNSAFE_PATH when
+ * someone else owns it. */
+gboolean hutch_util_ensure_private_dir (const char *path, mode_t mode, GError **error);
+
+/* The default store root: ${XDG_DATA_HOME:-~/.local/share}/hutch. */
+char *hutch_util_default_root (void);
+
+/* The default run root: $XDG_RUNTIME_DIR/hutch when that directory is ours,
+ * else /tmp/hutch-run-<uid>. @out_why (optional) explains a fallback. */
+char *hutch_util_default_runroot (char **out_why);
+
+/* ---- the context passed down from cli/ (context.c) ---- */
+
+typedef enum
+{
+  HUTCH_LOG_ERROR,
+  HUTCH_LOG_WARN,
+  HUTCH_LOG_INFO,
+  HUTCH_LOG_DEBUG,
+} HutchLogLevel;
+
+typedef struct
+{
+  char *root;         /* the store */
+  char *runroot;      /* live state */
+  char *runroot_why;  /* why the runroot is not under XDG_RUNTIME_DIR, or NULL */
+  HutchLogLevel log_level;
+} HutchContext;
+
+HutchContext *hutch_context_new (const char *root, const char *runroot, HutchLogLevel level);
+void hutch_context_free (HutchContext *ctx);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchContext, hutch_context_free)
+
+/* Parses "error", "warn", "info" or "debug". */
+gboolean hutch_log_level_parse (const char *text, HutchLogLevel *out_level, GError **error);
+
+G_END_DECLS
