@@ -1,0 +1,64 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared by helpers/quickstart and helpers/run-tests: the package list and
+# the host setup that needs root. Sourced, never run.
+
+hutch_helpers_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
+# hutch_packages ROLE... : the packages of helpers/debian-packages with those roles.
+hutch_packages() {
+  local roles=" $* "
+  awk -v roles="$roles" '!/^#/ && NF >= 2 && index(roles, " " $2 " ") { print $1 }' \
+    "$hutch_helpers_dir/debian-packages"
+}
+
+# hutch_as_root CMD... : runs CMD as root, through sudo when we are not root.
+hutch_as_root() {
+  if [ "$(id -u)" = 0 ]; then
+    "$@"
+  elif command -v sudo >/dev/null; then
+    sudo "$@"
+  else
+    echo "hutch: this step needs root and sudo is not installed: run as root: $*" >&2
+    return 1
+  fi
+}
+
+# hutch_install_packages ROLE... : installs what is missing, quietly.
+hutch_install_packages() {
+  local missing=() p
+  for p in $(hutch_packages "$@"); do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "hutch: installing ${missing[*]}" >&2
+  hutch_as_root env DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  hutch_as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
+    "${missing[@]}" >/dev/null
+}
+
+# hutch_subid_count USER FILE : how many subordinate ids USER has in FILE.
+hutch_subid_count() {
+  local uid
+  uid=$(id -u "$1")
+  awk -F: -v u="$1" -v id="$uid" '($1 == u || $1 == id) { n += $3 } END { print n + 0 }' "$2" 2>/dev/null || echo 0
+}
+
+# hutch_free_subid_start : a start for 65536 ids past every existing range.
+hutch_free_subid_start() {
+  cat /etc/subuid /etc/subgid 2>/dev/null | awk -F: '
+    NF == 3 { end = $2 + $3; if (end > max) max = end }
+    END { s = (max < 100000) ? 100000 : max; if (s % 65536) s += 65536 - s % 65536; print s }'
+}
+
+# hutch_give_subids USER : a 65536-id subuid and subgid range, unless it has one.
+hutch_give_subids() {
+  local user=$1 start
+  if [ "$(hutch_subid_count "$user" /etc/subuid)" -ge 65536 ] &&
+     [ "$(hutch_subid_count "$user" /etc/subgid)" -ge 65536 ]; then
+    return 0
+  fi
+  start=$(hutch_free_subid_start)
+  echo "hutch: giving $user subordinate ids $start-$((start + 65535))" >&2
+  hutch_as_root usermod --add-subuids "$start-$((start + 65535))" \
+    --add-subgids "$start-$((start + 65535))" "$user"
+}

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# The command line itself: help, version, usage errors and their exit status.
+. "$(dirname "$0")/lib.sh"
+
+hutch --help
+is "$rc" 0 "--help exits 0"
+like "$out" "Usage:" "--help prints a usage line"
+like "$out" "check +Check what this host" "--help lists check with its summary"
+like "$out" "--root=DIR" "--help lists --root"
+like "$out" "--runroot=DIR" "--help lists --runroot"
+like "$out" "--log-level=LEVEL" "--help lists --log-level"
+
+hutch --version
+is "$rc" 0 "--version exits 0"
+like "$out" "^hutch version [0-9]+\.[0-9]+\.[0-9]+$" "--version prints the version"
+
+hutch version
+like "$out" "^hutch version" "the version command prints it too"
+
+hutch help check
+is "$rc" 0 "help check exits 0"
+like "$out" "hutch check" "help check names the command"
+like "$out" "--format" "help check lists --format"
+
+hutch check --help
+is "$rc" 0 "check --help exits 0"
+like "$out" "--format" "check --help is the same help"
+
+hutch chek
+is "$rc" 125 "an unknown command exits 125"
+like "$err" 'unknown command "chek" \(did you mean "check"\?\)' "it suggests the closest command"
+like "$err" "Usage: hutch" "it prints the usage line"
+like "$err" "hutch --help" "and a one-line hint"
+is "$out" "" "nothing goes to stdout"
+
+hutch frobnicate
+is "$rc" 125 "a command far from any exits 125"
+unlike "$err" "did you mean" "and suggests nothing"
+
+hutch check --bogus
+is "$rc" 125 "an unknown flag exits 125"
+like "$err" "Unknown option --bogus" "it names the flag"
+like "$err" "hutch help check" "it points at the command's help"
+
+hutch --bogus check
+is "$rc" 125 "an unknown global flag exits 125"
+
+hutch --log-level loud check
+is "$rc" 125 "a bad --log-level exits 125"
+like "$err" 'unknown log level "loud"' "it names the bad level"
+
+hutch check --format yaml
+is "$rc" 125 "an unknown --format exits 125"
+
+hutch check extra
+is "$rc" 125 "a stray argument exits 125"
+
+hutch help nosuch
+is "$rc" 125 "help for an unknown command exits 125"
+
+hutch
+is "$rc" 125 "no command exits 125"
+like "$err" "Commands:" "and lists the commands on stderr"

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# A user without subordinate ids: check reports the single-id fallback and
+# the exact usermod command, with a range no other user has.
+. "$(dirname "$0")/lib.sh"
+require_root
+
+user=hutch-nosub
+if ! id "$user" >/dev/null 2>&1 || grep -q "^$user:" /etc/subuid /etc/subgid; then
+  ok 1 "$user exists without subordinate ids (helpers/run-tests makes it)"
+  exit 0
+fi
+
+hutch_as "$user" -- check --format json
+is "$rc" 0 "check exits 0: containers still run with one id"
+json=$out
+is "$(check_row "$json" idmap | cut -f1)" fallback "id mapping is a fallback"
+like "$(check_row "$json" idmap | cut -f2)" "single-id fallback" "the detail names the single-id fallback"
+is "$(json_get "$json" 'd["host"]["idMapping"]["mode"]')" single "the JSON mode is single"
+fixcmd=$(check_row "$json" idmap | cut -f3)
+like "$fixcmd" "^sudo usermod --add-subuids [0-9]+-[0-9]+ --add-subgids [0-9]+-[0-9]+ $user$" \
+  "the fix is the usermod command for $user"
+
+# The suggested range must not overlap anyone's existing range.
+range=$(sed -E 's/.*--add-subuids ([0-9]+)-([0-9]+).*/\1 \2/' <<<"$fixcmd")
+read -r start end <<<"$range"
+is "$((end - start + 1))" 65536 "it suggests 65536 ids"
+overlaps=$(cat /etc/subuid /etc/subgid | awk -F: -v s="$start" -v e="$end" \
+  'NF == 3 && $2 <= e && $2 + $3 - 1 >= s' | wc -l)
+is "$overlaps" 0 "the suggested range overlaps no existing entry"
+
+hutch_as "$user" -- check
+like "$out" "fallback +id mapping" "the table shows the fallback"
+like "$out" "fix: sudo usermod --add-subuids" "and the fix line"
+rm -rf "/tmp/hutch-run-$(id -u "$user")"

@@ -1,0 +1,98 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# TAP helpers for the integration tests, which drive the built hutch as an
+# ordinary user. Sourced by each *.t script.
+set -u
+
+HUTCH=${HUTCH_TEST_BUILDDIR:?run through meson test}/src/hutch
+tap_n=0
+tap_failed=0
+
+# A private scratch directory, removed on exit; the store defaults go there.
+T=$(mktemp -d "${TMPDIR:-/tmp}/hutch-it.XXXXXX")
+export XDG_DATA_HOME="$T/data"
+cleanup_hooks=()
+at_exit() { cleanup_hooks+=("$1"); }
+tap_exit() {
+  local h
+  for h in "${cleanup_hooks[@]+"${cleanup_hooks[@]}"}"; do eval "$h" || true; done
+  rm -rf "$T"
+  echo "1..$tap_n"
+}
+trap tap_exit EXIT
+
+ok() { # ok CONDITION-STATUS DESCRIPTION
+  tap_n=$((tap_n + 1))
+  if [ "$1" -eq 0 ]; then
+    echo "ok $tap_n - $2"
+  else
+    echo "not ok $tap_n - $2"
+    tap_failed=$((tap_failed + 1))
+  fi
+}
+is() { # is GOT WANT DESCRIPTION
+  if [ "$1" = "$2" ]; then ok 0 "$3"; else ok 1 "$3"; echo "# got:  '$1'"; echo "# want: '$2'"; fi
+}
+like() { # like TEXT EXTENDED-REGEX DESCRIPTION
+  if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"; else
+    ok 1 "$3"; echo "# /$2/ not found in:"; printf '%s\n' "$1" | sed 's/^/#   /'; fi
+}
+unlike() {
+  if printf '%s' "$1" | grep -Eq -- "$2"; then
+    ok 1 "$3"; echo "# /$2/ found in:"; printf '%s\n' "$1" | sed 's/^/#   /'; else ok 0 "$3"; fi
+}
+skip() { # skip REASON: a skip, or a failure when HUTCH_TEST_STRICT=1 (CI)
+  tap_n=$((tap_n + 1))
+  if [ "${HUTCH_TEST_STRICT:-0}" = 1 ]; then
+    echo "not ok $tap_n - $1 (skipped, and HUTCH_TEST_STRICT=1 forbids skips)"
+  else
+    echo "ok $tap_n # SKIP $1"
+  fi
+}
+
+# hutch ARG... : runs hutch; sets $out, $err and $rc.
+hutch() {
+  local e="$T/.stderr"
+  out=$("$HUTCH" "$@" 2>"$e") && rc=0 || rc=$?
+  err=$(cat "$e")
+}
+
+# json_get JSON EXPR : a Python expression over the parsed document "d".
+json_get() {
+  python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(eval(sys.argv[1]))' "$2" <<<"$1"
+}
+
+# The check row for ID: "STATUS<TAB>DETAIL<TAB>FIX" from `hutch check --format json` output.
+check_row() {
+  python3 -c '
+import json, sys
+d = json.loads(sys.stdin.read())
+for r in d["checks"]:
+    if r["id"] == sys.argv[1]:
+        print("\t".join([r["status"], r["detail"] or "", r["fix"] or ""]))' "$2" <<<"$1"
+}
+
+# ---- hostenv tests: started as root to set up a host condition, they run
+# hutch only as a test user (helpers/run-tests creates the users). ----
+
+require_root() {
+  if [ "$(id -u)" != 0 ]; then
+    skip "needs root to set up the host condition (helpers/run-tests runs it as root)"
+    exit 0
+  fi
+  chmod 0755 "$T"
+}
+
+# hutch_as USER [PREFIX-COMMAND...] -- ARG... : hutch as USER, clean environment.
+hutch_as() {
+  local user=$1 home data
+  shift
+  local prefix=()
+  while [ "$1" != -- ]; do prefix+=("$1"); shift; done
+  shift
+  home=$(getent passwd "$user" | cut -d: -f6)
+  data="$T/data-$user"
+  mkdir -p "$data" && chown "$user:" "$data"
+  out=$("${prefix[@]+"${prefix[@]}"}" runuser -u "$user" -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin \
+    HOME="$home" USER="$user" XDG_DATA_HOME="$data" "$HUTCH" "$@" 2>"$T/.stderr") && rc=0 || rc=$?
+  err=$(cat "$T/.stderr")
+}

@@ -1,0 +1,57 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Where live state goes: $XDG_RUNTIME_DIR/hutch when that is ours, else a
+# private /tmp/hutch-run-UID that must really be ours.
+. "$(dirname "$0")/lib.sh"
+
+uid=$(id -u)
+fallback=/tmp/hutch-run-$uid
+existed=no
+[ -e "$fallback" ] && existed=yes
+at_exit '[ "$existed" = no ] && rm -rf "$fallback"'
+
+runroot_of() { json_get "$1" 'd["host"]["store"]["runroot"]'; }
+
+# No XDG_RUNTIME_DIR: CI, su, cron.
+out=$(env -u XDG_RUNTIME_DIR "$HUTCH" info) && rc=0 || rc=$?
+is "$rc" 0 "info without XDG_RUNTIME_DIR exits 0"
+is "$(runroot_of "$out")" "$fallback" "runroot falls back to /tmp/hutch-run-UID"
+like "$(json_get "$out" 'd["host"]["store"]["runrootFallback"]')" "not set" "and says why"
+is "$(stat -c '%u %a %F' "$fallback")" "$uid 700 directory" "it is a 0700 directory of ours"
+
+# XDG_RUNTIME_DIR that is ours.
+mkdir -m 0700 "$T/xdg"
+out=$(XDG_RUNTIME_DIR=$T/xdg "$HUTCH" info)
+is "$(runroot_of "$out")" "$T/xdg/hutch" "runroot is \$XDG_RUNTIME_DIR/hutch when that is ours"
+is "$(json_get "$out" 'd["host"]["store"]["runrootFallback"]')" None "no fallback reason then"
+ok "$([ -d "$T/xdg/hutch" ]; echo $?)" "and it was created"
+
+# XDG_RUNTIME_DIR left over from another user (after su).
+out=$(XDG_RUNTIME_DIR=/ "$HUTCH" info)
+is "$(runroot_of "$out")" "$fallback" "someone else's XDG_RUNTIME_DIR is not used"
+like "$(json_get "$out" 'd["host"]["store"]["runrootFallback"]')" "not yours" "and the reason says so"
+
+# --runroot that is a symlink someone planted.
+mkdir -m 0700 "$T/real"
+ln -s "$T/real" "$T/link"
+hutch --runroot "$T/link" check
+is "$rc" 1 "check exits 1 when the runroot is a symlink"
+like "$out" "missing +runroot +.*is not a directory \(a symlink" "and names the problem"
+like "$out" "Containers cannot run here" "the verdict says so"
+
+# --runroot writable by others.
+mkdir "$T/open" && chmod 0777 "$T/open"
+hutch --runroot "$T/open" check
+is "$rc" 1 "check exits 1 when the runroot is world-writable"
+like "$out" "writable by other users \(mode 0777\); run \"chmod go-w" "with the chmod that fixes it"
+
+# Relative --root and --runroot are made absolute.
+mkdir -m 0700 "$T/rel"
+out=$(cd "$T" && "$HUTCH" --root rel/store --runroot rel/run info)
+is "$(json_get "$out" 'd["host"]["store"]["root"]')" "$T/rel/store" "a relative --root is made absolute"
+is "$(runroot_of "$out")" "$T/rel/run" "a relative --runroot is made absolute"
+
+# A store that cannot be created.
+hutch --root /proc/hutch-store check
+is "$rc" 1 "check exits 1 when the store cannot be made"
+like "$out" "missing +store +creating /proc/hutch-store" "and names the store path"
