@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
-#include <gio/gio.h>
 
 #include "cli.h"
 #include "cli-private.h"

@@ -5,148 +5,182 @@
 
 #include <stdio.h>
 #include <unistd.h>
-#include <json-glib/json-glib.h>
 
 #include "cli-private.h"
 #include "container/container.h"
 
 static void
-add_ranges (JsonBuilder *b, const char *name, GArray *ranges)
+add_ranges (HutchJsonWriter *w, const char *name, GArray *ranges)
 {
-  json_builder_set_member_name (b, name);
-  json_builder_begin_array (b);
+  hutch_json_key (w, name);
+  hutch_json_begin_array (w);
   for (guint i = 0; i < ranges->len; i++)
     {
       const HutchIdRange *r = &g_array_index (ranges, HutchIdRange, i);
-      json_builder_begin_object (b);
-      json_builder_set_member_name (b, "start");
-      json_builder_add_int_value (b, r->start);
-      json_builder_set_member_name (b, "count");
-      json_builder_add_int_value (b, r->count);
-      json_builder_end_object (b);
+      hutch_json_begin_object (w);
+      hutch_json_key (w, "start");
+      hutch_json_int (w, r->start);
+      hutch_json_key (w, "count");
+      hutch_json_int (w, r->count);
+      hutch_json_end_object (w);
     }
-  json_builder_end_array (b);
+  hutch_json_end_array (w);
 }
 
-#define MEMBER_STR(b, k, v)                                                                     \
-  (json_builder_set_member_name (b, k), (v) != NULL ? json_builder_add_string_value (b, v)     \
-                                                    : json_builder_add_null_value (b))
-#define MEMBER_BOOL(b, k, v) (json_builder_set_member_name (b, k), json_builder_add_boolean_value (b, v))
-#define MEMBER_INT(b, k, v) (json_builder_set_member_name (b, k), json_builder_add_int_value (b, v))
+static void
+member_str (HutchJsonWriter *w, const char *key, const char *value)
+{
+  hutch_json_key (w, key);
+  hutch_json_string (w, value);
+}
 
 static void
-add_host (JsonBuilder *b, const HutchHostCaps *caps, const HutchContext *ctx)
+member_bool (HutchJsonWriter *w, const char *key, gboolean value)
 {
-  const HutchSandboxCaps *s = &caps->sandbox;
+  hutch_json_key (w, key);
+  hutch_json_bool (w, value);
+}
+
+static void
+member_int (HutchJsonWriter *w, const char *key, gint64 value)
+{
+  hutch_json_key (w, key);
+  hutch_json_int (w, value);
+}
+
+static const char *
+rootfs_driver (const HutchSandboxCaps *s)
+{
+  if (s->overlay && s->whiteout)
+    return "overlay";
+  if (s->fuse_overlayfs != NULL && s->dev_fuse)
+    return "fuse-overlayfs";
+  return "copy";
+}
+
+static const char *
+delegation_name (HutchCgroupDelegation d)
+{
+  switch (d)
+    {
+    case HUTCH_CGROUP_DELEGATION_INHERITED:
+      return "inherited";
+    case HUTCH_CGROUP_DELEGATION_SYSTEMD:
+      return "systemd";
+    case HUTCH_CGROUP_DELEGATION_NONE:
+    default:
+      return "none";
+    }
+}
+
+static void
+add_sandbox (HutchJsonWriter *w, const HutchSandboxCaps *s)
+{
+  hutch_json_key (w, "userNamespaces");
+  hutch_json_begin_object (w);
+  member_bool (w, "available", s->userns && s->userns_setup_errno == 0);
+  member_int (w, "maxUserNamespaces", s->max_user_namespaces);
+  member_int (w, "unprivilegedUsernsClone", s->unprivileged_userns_clone);
+  member_int (w, "apparmorRestrictUnprivilegedUserns", s->apparmor_restrict_userns);
+  hutch_json_end_object (w);
+
+  hutch_json_key (w, "idMapping");
+  hutch_json_begin_object (w);
+  member_str (w, "mode", s->idmap_full ? "subordinate" : "single");
+  member_str (w, "newuidmap", s->newuidmap.path);
+  member_bool (w, "newuidmapPrivileged", s->newuidmap.privileged);
+  member_str (w, "newgidmap", s->newgidmap.path);
+  member_bool (w, "newgidmapPrivileged", s->newgidmap.privileged);
+  add_ranges (w, "subuids", s->subuids);
+  add_ranges (w, "subgids", s->subgids);
+  member_str (w, "error", s->idmap_error);
+  hutch_json_end_object (w);
+
+  hutch_json_key (w, "rootfs");
+  hutch_json_begin_object (w);
+  member_str (w, "driver", rootfs_driver (s));
+  member_bool (w, "overlayUserxattr", s->overlay);
+  member_bool (w, "whiteouts", s->whiteout);
+  member_str (w, "overlayError", s->overlay_error);
+  member_str (w, "fuseOverlayfs", s->fuse_overlayfs);
+  member_bool (w, "devFuse", s->dev_fuse);
+  hutch_json_end_object (w);
+}
+
+static void
+add_host (HutchJsonWriter *w, const HutchHostCaps *caps, const HutchContext *ctx)
+{
   const HutchCgroupCaps *c = &caps->cgroup;
 
-  json_builder_set_member_name (b, "host");
-  json_builder_begin_object (b);
-  MEMBER_STR (b, "kernel", caps->kernel_release);
-  MEMBER_STR (b, "arch", caps->kernel_machine);
-  MEMBER_STR (b, "user", s->user);
-  MEMBER_INT (b, "uid", getuid ());
-  MEMBER_BOOL (b, "openat2", caps->openat2);
+  hutch_json_key (w, "host");
+  hutch_json_begin_object (w);
+  member_str (w, "kernel", caps->kernel_release);
+  member_str (w, "arch", caps->kernel_machine);
+  member_str (w, "user", caps->sandbox.user);
+  member_int (w, "uid", getuid ());
+  member_bool (w, "openat2", caps->openat2);
+  add_sandbox (w, &caps->sandbox);
 
-  json_builder_set_member_name (b, "userNamespaces");
-  json_builder_begin_object (b);
-  MEMBER_BOOL (b, "available", s->userns && s->userns_setup_errno == 0);
-  MEMBER_INT (b, "maxUserNamespaces", s->max_user_namespaces);
-  MEMBER_INT (b, "unprivilegedUsernsClone", s->unprivileged_userns_clone);
-  MEMBER_INT (b, "apparmorRestrictUnprivilegedUserns", s->apparmor_restrict_userns);
-  json_builder_end_object (b);
+  hutch_json_key (w, "network");
+  hutch_json_begin_object (w);
+  member_str (w, "default", caps->net.tun ? "slirp" : "none");
+  member_bool (w, "tun", caps->net.tun);
+  member_str (w, "slirp", caps->net.slirp_version);
+  hutch_json_end_object (w);
 
-  json_builder_set_member_name (b, "idMapping");
-  json_builder_begin_object (b);
-  MEMBER_STR (b, "mode", s->idmap_full ? "subordinate" : "single");
-  MEMBER_STR (b, "newuidmap", s->newuidmap.path);
-  MEMBER_BOOL (b, "newuidmapPrivileged", s->newuidmap.privileged);
-  MEMBER_STR (b, "newgidmap", s->newgidmap.path);
-  MEMBER_BOOL (b, "newgidmapPrivileged", s->newgidmap.privileged);
-  add_ranges (b, "subuids", s->subuids);
-  add_ranges (b, "subgids", s->subgids);
-  MEMBER_STR (b, "error", s->idmap_error);
-  json_builder_end_object (b);
-
-  json_builder_set_member_name (b, "rootfs");
-  json_builder_begin_object (b);
-  MEMBER_STR (b, "driver", s->overlay && s->whiteout ? "overlay"
-                           : s->fuse_overlayfs != NULL && s->dev_fuse ? "fuse-overlayfs"
-                                                                      : "copy");
-  MEMBER_BOOL (b, "overlayUserxattr", s->overlay);
-  MEMBER_BOOL (b, "whiteouts", s->whiteout);
-  MEMBER_STR (b, "overlayError", s->overlay_error);
-  MEMBER_STR (b, "fuseOverlayfs", s->fuse_overlayfs);
-  MEMBER_BOOL (b, "devFuse", s->dev_fuse);
-  json_builder_end_object (b);
-
-  json_builder_set_member_name (b, "network");
-  json_builder_begin_object (b);
-  MEMBER_STR (b, "default", caps->net.tun ? "slirp" : "none");
-  MEMBER_BOOL (b, "tun", caps->net.tun);
-  MEMBER_STR (b, "slirp", caps->net.slirp_version);
-  json_builder_end_object (b);
-
-  json_builder_set_member_name (b, "cgroups");
-  json_builder_begin_object (b);
-  MEMBER_STR (b, "version", hutch_cgroup_version_name (c->version));
-  MEMBER_STR (b, "path", c->own_path);
-  MEMBER_STR (b, "delegation", c->delegation == HUTCH_CGROUP_DELEGATION_INHERITED ? "inherited"
-                               : c->delegation == HUTCH_CGROUP_DELEGATION_SYSTEMD ? "systemd"
-                                                                                  : "none");
-  json_builder_set_member_name (b, "controllers");
-  json_builder_begin_array (b);
+  hutch_json_key (w, "cgroups");
+  hutch_json_begin_object (w);
+  member_str (w, "version", hutch_cgroup_version_name (c->version));
+  member_str (w, "path", c->own_path);
+  member_str (w, "delegation", delegation_name (c->delegation));
+  hutch_json_key (w, "controllers");
+  hutch_json_begin_array (w);
   for (char **ctl = c->controllers; *ctl != NULL; ctl++)
     if (**ctl != '\0')
-      json_builder_add_string_value (b, *ctl);
-  json_builder_end_array (b);
-  json_builder_end_object (b);
+      hutch_json_string (w, *ctl);
+  hutch_json_end_array (w);
+  hutch_json_end_object (w);
 
-  json_builder_set_member_name (b, "store");
-  json_builder_begin_object (b);
-  MEMBER_STR (b, "root", ctx->root);
-  MEMBER_STR (b, "runroot", ctx->runroot);
-  MEMBER_STR (b, "runrootFallback", ctx->runroot_why);
-  json_builder_end_object (b);
+  hutch_json_key (w, "store");
+  hutch_json_begin_object (w);
+  member_str (w, "root", ctx->root);
+  member_str (w, "runroot", ctx->runroot);
+  member_str (w, "runrootFallback", ctx->runroot_why);
+  hutch_json_end_object (w);
 
-  json_builder_end_object (b);
+  hutch_json_end_object (w);
 }
 
 static void
 print_json (const HutchHostCaps *caps, const HutchContext *ctx, GPtrArray *rows,
             gboolean runnable)
 {
-  g_autoptr (JsonBuilder) b = json_builder_new ();
-  g_autoptr (JsonGenerator) gen = json_generator_new ();
-  g_autoptr (JsonNode) root = NULL;
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
   g_autofree char *text = NULL;
 
-  json_builder_begin_object (b);
-  MEMBER_STR (b, "version", HUTCH_VERSION);
-  MEMBER_BOOL (b, "runnable", runnable);
-  add_host (b, caps, ctx);
-  json_builder_set_member_name (b, "checks");
-  json_builder_begin_array (b);
+  hutch_json_begin_object (w);
+  member_str (w, "version", HUTCH_VERSION);
+  member_bool (w, "runnable", runnable);
+  add_host (w, caps, ctx);
+  hutch_json_key (w, "checks");
+  hutch_json_begin_array (w);
   for (guint i = 0; i < rows->len; i++)
     {
       const HutchCheckRow *row = rows->pdata[i];
-      json_builder_begin_object (b);
-      MEMBER_STR (b, "id", row->id);
-      MEMBER_STR (b, "title", row->title);
-      MEMBER_STR (b, "status", hutch_check_status_name (row->status));
-      MEMBER_STR (b, "detail", row->detail);
-      MEMBER_STR (b, "fix", row->fix);
-      json_builder_end_object (b);
+      hutch_json_begin_object (w);
+      member_str (w, "id", row->id);
+      member_str (w, "title", row->title);
+      member_str (w, "status", hutch_check_status_name (row->status));
+      member_str (w, "detail", row->detail);
+      member_str (w, "fix", row->fix);
+      hutch_json_end_object (w);
     }
-  json_builder_end_array (b);
-  json_builder_set_member_name (b, "probeMilliseconds");
-  json_builder_add_double_value (b, caps->probe_usec / 1000.0);
-  json_builder_end_object (b);
+  hutch_json_end_array (w);
+  hutch_json_key (w, "probeMilliseconds");
+  hutch_json_double (w, caps->probe_usec / 1000.0);
+  hutch_json_end_object (w);
 
-  root = json_builder_get_root (b);
-  json_generator_set_root (gen, root);
-  json_generator_set_pretty (gen, TRUE);
-  text = json_generator_to_data (gen, NULL);
+  text = hutch_json_writer_finish (w);
   printf ("%s\n", text);
 }
 

@@ -6,7 +6,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
-#include <libslirp.h>
+#include <libslirp-version.h>
 
 #include "net.h"
 
@@ -18,7 +18,9 @@ hutch_net_caps_probe (HutchNetCaps *caps)
   memset (caps, 0, sizeof *caps);
   caps->tun = fd >= 0;
   caps->tun_errno = fd >= 0 ? 0 : errno;
-  caps->slirp_version = g_strdup (slirp_version_string ());
+  /* The version we were built against, from the header: linking libslirp
+   * here would load it (and its start-up cost) for every command. */
+  caps->slirp_version = g_strdup (SLIRP_VERSION_STRING);
 }
 
 void

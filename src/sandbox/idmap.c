@@ -49,7 +49,7 @@ hutch_sandbox_subid_ranges_read (const char *path, const char *user, uid_t uid, 
 
   if (data == NULL)
     {
-      if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
+      if (g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         return g_steal_pointer (&ranges);
       g_propagate_error (error, g_steal_pointer (&local_error));
       return NULL;

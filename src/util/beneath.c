@@ -12,7 +12,6 @@
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
-#include <gio/gio.h>
 
 #include "util.h"
 #include "util-private.h"

@@ -3,7 +3,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <gio/gio.h>
 
 #include "util.h"
 
@@ -30,7 +29,7 @@ throw_errno_va (GError **error, int errsv, const char *fmt, va_list ap)
   if (error != NULL)
     {
       g_autofree char *msg = g_strdup_vprintf (fmt, ap);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv), "%s: %s", msg,
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (errsv), "%s: %s", msg,
                    g_strerror (errsv));
     }
   errno = errsv;

@@ -7,7 +7,6 @@
 #include <fcntl.h>
 #include <sys/types.h>
 #include <glib.h>
-#include <gio/gio.h>
 
 #include "error.h"
 #include "fd.h"
@@ -30,7 +29,7 @@ typedef enum
  * open(2) @flags and @mode; O_CLOEXEC is always added, magic links in /proc
  * are never followed. Uses openat2 and falls back to a component-by-component
  * walk with the same guarantees, never to a plain openat(). Returns a new fd
- * owned by the caller, or -1 with @error set (G_IO_ERROR from errno, or
+ * owned by the caller, or -1 with @error set (G_FILE_ERROR from errno, or
  * HUTCH_ERROR_UNSAFE_PATH for an escape or a symlink loop) and errno kept. */
 int hutch_util_open_beneath (int root_fd, const char *path, int flags, mode_t mode,
                              GError **error);
@@ -70,6 +69,27 @@ char *hutch_util_default_root (void);
 /* The default run root: $XDG_RUNTIME_DIR/hutch when that directory is ours,
  * else /tmp/hutch-run-<uid>. @out_why (optional) explains a fallback. */
 char *hutch_util_default_runroot (char **out_why);
+
+/* ---- writing JSON (json-writer.c) ---- */
+
+/* A streaming JSON writer: begin/end containers, a key before each member of
+ * an object, values in order; NULL strings are written as null. */
+typedef struct HutchJsonWriter HutchJsonWriter;
+
+HutchJsonWriter *hutch_json_writer_new (gboolean pretty);
+void hutch_json_writer_free (HutchJsonWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchJsonWriter, hutch_json_writer_free)
+void hutch_json_begin_object (HutchJsonWriter *w);
+void hutch_json_end_object (HutchJsonWriter *w);
+void hutch_json_begin_array (HutchJsonWriter *w);
+void hutch_json_end_array (HutchJsonWriter *w);
+void hutch_json_key (HutchJsonWriter *w, const char *key);
+void hutch_json_string (HutchJsonWriter *w, const char *value);
+void hutch_json_int (HutchJsonWriter *w, gint64 value);
+void hutch_json_double (HutchJsonWriter *w, double value);
+void hutch_json_bool (HutchJsonWriter *w, gboolean value);
+/* The text written so far, which must be complete; the caller frees it. */
+char *hutch_json_writer_finish (HutchJsonWriter *w);
 
 /* ---- the context passed down from cli/ (context.c) ---- */
 

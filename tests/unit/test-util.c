@@ -370,12 +370,12 @@ test_nofollow_and_normal (Fixture *f, gconstpointer data)
 
   fd = open_variant (VARIANT, f->root_fd, "secret/", O_RDONLY, 0, &error);
   g_assert_cmpint (fd, <, 0);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOTDIR);
   g_clear_error (&error);
 
   fd = open_variant (VARIANT, f->root_fd, "missing/file", O_RDONLY, 0, &error);
   g_assert_cmpint (fd, <, 0);
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_assert_cmpint (errno, ==, ENOENT);
 }
 
@@ -535,9 +535,36 @@ test_throw_errno (void)
 
   errno = ENOENT;
   g_assert_false (hutch_throw_errno (&error, "opening %s", "x"));
-  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_error (error, G_FILE_ERROR, G_FILE_ERROR_NOENT);
   g_assert_cmpint (errno, ==, ENOENT);
   g_assert_true (g_str_has_prefix (error->message, "opening x: "));
+}
+
+static void
+test_json_writer (void)
+{
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (FALSE);
+  g_autofree char *text = NULL;
+
+  hutch_json_begin_object (w);
+  hutch_json_key (w, "s");
+  hutch_json_string (w, "q\"b\\n\nt\t\001\xff");
+  hutch_json_key (w, "n");
+  hutch_json_string (w, NULL);
+  hutch_json_key (w, "a");
+  hutch_json_begin_array (w);
+  hutch_json_int (w, -3);
+  hutch_json_bool (w, TRUE);
+  hutch_json_double (w, 1.5);
+  hutch_json_begin_object (w);
+  hutch_json_end_object (w);
+  hutch_json_end_array (w);
+  hutch_json_end_object (w);
+  text = hutch_json_writer_finish (w);
+  /* Control characters escaped; invalid UTF-8 replaced, never passed on. */
+  g_assert_cmpstr (text, ==,
+                   "{\"s\":\"q\\\"b\\\\n\\nt\\t\\u0001\xef\xbf\xbd\","
+                   "\"n\":null,\"a\":[-3,true,1.500,{}]}");
 }
 
 int
@@ -574,6 +601,7 @@ main (int argc, char **argv)
   g_test_add_func ("/util/dirs/private-dir", test_private_dir);
   g_test_add_func ("/util/dirs/default-runroot", test_default_runroot);
   g_test_add_func ("/util/error/throw-errno", test_throw_errno);
+  g_test_add_func ("/util/json/writer", test_json_writer);
 
   return g_test_run ();
 }
