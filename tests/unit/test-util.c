@@ -6,12 +6,12 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <gio/gio.h>
 #include <glib/gstdio.h>
 
 #include "util/util.h"
@@ -117,25 +117,16 @@ fixture_setup (Fixture *f, gconstpointer data)
   g_assert_cmpint (f->root_fd, >=, 0);
 }
 
+static int
+rm_one (const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+  return type == FTW_DP ? rmdir (path) : unlink (path);
+}
+
 static void
 rm_rf (const char *path)
 {
-  g_autoptr (GFile) file = g_file_new_for_path (path);
-  g_autoptr (GFileEnumerator) e = NULL;
-  GFileInfo *info;
-
-  e = g_file_enumerate_children (file, G_FILE_ATTRIBUTE_STANDARD_NAME "," G_FILE_ATTRIBUTE_STANDARD_TYPE,
-                                 G_FILE_QUERY_INFO_NOFOLLOW_SYMLINKS, NULL, NULL);
-  while (e != NULL && (info = g_file_enumerator_next_file (e, NULL, NULL)) != NULL)
-    {
-      g_autofree char *child = g_build_filename (path, g_file_info_get_name (info), NULL);
-      if (g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
-        rm_rf (child);
-      else
-        (void) unlink (child);
-      g_object_unref (info);
-    }
-  (void) rmdir (path);
+  (void) nftw (path, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
 static void
