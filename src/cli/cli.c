@@ -78,7 +78,7 @@ gboolean
 hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
                  char ***argv, int *out_status)
 {
-  g_autofree char *params = g_strdup_printf ("%s", cmd->params);
+  g_autofree char *params = g_strdup (cmd->params);
   g_autoptr (GOptionContext) oc = NULL;
   g_autoptr (GError) error = NULL;
   gboolean help = FALSE;
