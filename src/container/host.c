@@ -188,6 +188,15 @@ report_idmap (GPtrArray *rows, const HutchHostCaps *caps)
   guint64 nuid = hutch_sandbox_id_ranges_total (s->subuids);
   guint64 ngid = hutch_sandbox_id_ranges_total (s->subgids);
 
+  if (getuid () == 0 && (nuid == 0 || ngid == 0))
+    {
+      /* Subordinate ids are how a normal user gets more than one id; root
+       * needs none, and hutch is not meant to run as root. */
+      add_row (rows, "idmap", title, HUTCH_CHECK_FALLBACK, FALSE,
+               g_strdup_printf ("running as root: %s", single),
+               g_strdup ("run hutch as a normal user (helpers/quickstart under sudo does)"));
+      return;
+    }
   if (nuid == 0 || ngid == 0)
     {
       guint32 u = hutch_sandbox_subid_free_start ("/etc/subuid", 65536);
