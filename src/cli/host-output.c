@@ -49,16 +49,6 @@ member_int (HutchJsonWriter *w, const char *key, gint64 value)
 }
 
 static const char *
-rootfs_driver (const HutchSandboxCaps *s)
-{
-  if (s->overlay && s->whiteout)
-    return "overlay";
-  if (s->fuse_overlayfs != NULL && s->dev_fuse)
-    return "fuse-overlayfs";
-  return "copy";
-}
-
-static const char *
 delegation_name (HutchCgroupDelegation d)
 {
   switch (d)
@@ -74,8 +64,10 @@ delegation_name (HutchCgroupDelegation d)
 }
 
 static void
-add_sandbox (HutchJsonWriter *w, const HutchSandboxCaps *s)
+add_sandbox (HutchJsonWriter *w, const HutchHostCaps *caps)
 {
+  const HutchSandboxCaps *s = &caps->sandbox;
+
   hutch_json_key (w, "userNamespaces");
   hutch_json_begin_object (w);
   member_bool (w, "available", s->userns && s->userns_setup_errno == 0);
@@ -98,7 +90,7 @@ add_sandbox (HutchJsonWriter *w, const HutchSandboxCaps *s)
 
   hutch_json_key (w, "rootfs");
   hutch_json_begin_object (w);
-  member_str (w, "driver", rootfs_driver (s));
+  member_str (w, "driver", hutch_rootfs_driver_name (hutch_container_host_rootfs_driver (caps)));
   member_bool (w, "overlayUserxattr", s->overlay);
   member_bool (w, "whiteouts", s->whiteout);
   member_str (w, "overlayError", s->overlay_error);
@@ -119,7 +111,7 @@ add_host (HutchJsonWriter *w, const HutchHostCaps *caps, const HutchContext *ctx
   member_str (w, "user", caps->sandbox.user);
   member_int (w, "uid", getuid ());
   member_bool (w, "openat2", caps->openat2);
-  add_sandbox (w, &caps->sandbox);
+  add_sandbox (w, caps);
 
   hutch_json_key (w, "network");
   hutch_json_begin_object (w);

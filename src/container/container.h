@@ -60,4 +60,15 @@ GPtrArray *hutch_container_host_report (const HutchHostCaps *caps, const HutchCo
 
 const char *hutch_check_status_name (HutchCheckStatus status);
 
+typedef enum
+{
+  HUTCH_ROOTFS_OVERLAY,        /* kernel overlayfs, userxattr */
+  HUTCH_ROOTFS_FUSE_OVERLAYFS,
+  HUTCH_ROOTFS_COPY,
+} HutchRootfsDriver;
+
+/* The first link of the rootfs fallback chain (DESIGN.md) this host can use. */
+HutchRootfsDriver hutch_container_host_rootfs_driver (const HutchHostCaps *caps);
+const char *hutch_rootfs_driver_name (HutchRootfsDriver driver);
+
 G_END_DECLS

@@ -78,6 +78,36 @@ hutch_check_status_name (HutchCheckStatus status)
     }
 }
 
+HutchRootfsDriver
+hutch_container_host_rootfs_driver (const HutchHostCaps *caps)
+{
+  const HutchSandboxCaps *s = &caps->sandbox;
+
+  /* Layers store whiteouts as 0/0 character devices, so kernel overlay
+   * needs both the userxattr mount and unprivileged mknod of them. */
+  if (s->overlay && s->whiteout)
+    return HUTCH_ROOTFS_OVERLAY;
+  if (s->fuse_overlayfs != NULL && s->dev_fuse)
+    return HUTCH_ROOTFS_FUSE_OVERLAYFS;
+  return HUTCH_ROOTFS_COPY;
+}
+
+const char *
+hutch_rootfs_driver_name (HutchRootfsDriver driver)
+{
+  switch (driver)
+    {
+    case HUTCH_ROOTFS_OVERLAY:
+      return "overlay";
+    case HUTCH_ROOTFS_FUSE_OVERLAYFS:
+      return "fuse-overlayfs";
+    case HUTCH_ROOTFS_COPY:
+      return "copy";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
 static void
 row_free (gpointer data)
 {
@@ -261,9 +291,10 @@ static void
 report_storage (GPtrArray *rows, const HutchHostCaps *caps, const HutchContext *ctx)
 {
   const HutchSandboxCaps *s = &caps->sandbox;
+  HutchRootfsDriver driver = hutch_container_host_rootfs_driver (caps);
   gboolean fuse_ok = s->fuse_overlayfs != NULL && s->dev_fuse;
 
-  if (s->overlay && s->whiteout)
+  if (driver == HUTCH_ROOTFS_OVERLAY)
     add_row (rows, "rootfs", "rootfs", HUTCH_CHECK_OK, FALSE,
              g_strdup_printf ("kernel overlayfs with userxattr in a user namespace, on %s",
                               ctx->root),
@@ -273,8 +304,9 @@ report_storage (GPtrArray *rows, const HutchHostCaps *caps, const HutchContext *
              g_strdup_printf ("kernel overlayfs unusable (%s): falling back to %s",
                               s->overlay_error != NULL ? s->overlay_error
                                                        : "whiteouts cannot be made",
-                              fuse_ok ? "fuse-overlayfs" : "a private copy of the layers "
-                                                           "(slower start, more disk)"),
+                              driver == HUTCH_ROOTFS_FUSE_OVERLAYFS
+                                  ? "fuse-overlayfs"
+                                  : "a private copy of the layers (slower start, more disk)"),
              g_strdup ("a kernel of 5.11 or later mounts overlayfs in a user namespace; "
                        "a store on NFS cannot: use --root on a local filesystem"));
 

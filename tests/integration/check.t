@@ -14,6 +14,7 @@ json=$out
 is "$(json_get "$json" 'd["runnable"]')" True "the JSON says runnable"
 
 row() { check_row "$json" "$1" | cut -f1; }
+title() { json_get "$json" "[r['title'] for r in d['checks'] if r['id'] == '$1'][0]"; }
 detail() { check_row "$json" "$1" | cut -f2; }
 fix() { check_row "$json" "$1" | cut -f3; }
 
@@ -75,10 +76,7 @@ is "$rc" 0 "check (text) exits 0"
 text=$out
 for id in kernel userns idmap rootfs network cgroups runroot; do
   st=$(row "$id")
-  title=$(check_row "$json" "$id" >/dev/null; python3 -c '
-import json,sys; d=json.loads(sys.stdin.read())
-print([r["title"] for r in d["checks"] if r["id"]==sys.argv[1]][0])' "$id" <<<"$json")
-  like "$text" "^$st +$title " "text row '$title' says $st"
+  like "$text" "^$st +$(title "$id") " "text row '$(title "$id")' says $st"
 done
 like "$text" "Containers can run here" "the verdict line"
 like "$text" "probed in [0-9.]+ ms" "the probe time is shown"
