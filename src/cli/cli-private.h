@@ -24,7 +24,13 @@ struct HutchCliCommand
 
 extern const HutchCliCommand hutch_cli_command_check;
 extern const HutchCliCommand hutch_cli_command_help;
+extern const HutchCliCommand hutch_cli_command_image;
+extern const HutchCliCommand hutch_cli_command_images;
 extern const HutchCliCommand hutch_cli_command_info;
+extern const HutchCliCommand hutch_cli_command_load;
+extern const HutchCliCommand hutch_cli_command_rmi;
+extern const HutchCliCommand hutch_cli_command_system;
+extern const HutchCliCommand hutch_cli_command_tag;
 extern const HutchCliCommand hutch_cli_command_version;
 
 /* The command table, NULL-terminated, in the order of `hutch --help`. */
@@ -53,6 +59,15 @@ typedef enum
 } HutchFormat;
 
 gboolean hutch_cli_format_parse (const char *text, HutchFormat *out_format, GError **error);
+
+/* Runs the subcommand of @group named by argv[1] among @subs (whose names
+ * are "GROUP SUB"), or lists them. */
+int hutch_cli_run_group (const HutchCliCommand *group, const HutchCliCommand *const *subs,
+                         HutchContext *ctx, int argc, char **argv);
+
+/* Human-readable "3 days ago" and "4.3 MB", as docker and podman print. */
+char *hutch_cli_format_ago (gint64 unix_time);
+char *hutch_cli_format_size (gint64 bytes);
 
 /* Shared by check and info: probe the host and print it. */
 int hutch_cli_host_show (const HutchContext *ctx, HutchFormat format, gboolean exit_by_result);

@@ -13,6 +13,12 @@
 #include "cli-private.h"
 
 static const HutchCliCommand *const commands[] = {
+  &hutch_cli_command_load,
+  &hutch_cli_command_images,
+  &hutch_cli_command_image,
+  &hutch_cli_command_tag,
+  &hutch_cli_command_rmi,
+  &hutch_cli_command_system,
   &hutch_cli_command_check,
   &hutch_cli_command_info,
   &hutch_cli_command_help,
@@ -59,6 +65,58 @@ hutch_cli_fail (GError *error)
   fprintf (stderr, "hutch: %s\n", error->message);
   g_error_free (error);
   return HUTCH_EXIT_FAILURE;
+}
+
+int
+hutch_cli_run_group (const HutchCliCommand *group, const HutchCliCommand *const *subs,
+                     HutchContext *ctx, int argc, char **argv)
+{
+  if (argc >= 2 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
+    {
+      g_autofree char *want = g_strdup_printf ("%s %s", group->name, argv[1]);
+      for (const HutchCliCommand *const *c = subs; *c != NULL; c++)
+        if (strcmp ((*c)->name, want) == 0)
+          return (*c)->run (*c, ctx, argc - 1, argv + 1);
+      return hutch_cli_usage_error (group, "unknown command \"%s\"", want);
+    }
+  printf ("Usage: hutch %s COMMAND\n\n%s\n\nCommands:\n", group->name, group->summary);
+  for (const HutchCliCommand *const *c = subs; *c != NULL; c++)
+    printf ("  %-16s %s\n", (*c)->name + strlen (group->name) + 1, (*c)->summary);
+  return argc >= 2 ? 0 : HUTCH_EXIT_FAILURE;
+}
+
+char *
+hutch_cli_format_ago (gint64 unix_time)
+{
+  gint64 s = g_get_real_time () / G_USEC_PER_SEC - unix_time;
+
+  if (unix_time <= 0)
+    return g_strdup ("unknown");
+  if (s < 1)
+    return g_strdup ("Less than a second ago");
+  if (s < 60)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " second%s ago", s, s == 1 ? "" : "s");
+  if (s < 120)
+    return g_strdup ("About a minute ago");
+  if (s < 3600)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " minutes ago", s / 60);
+  if (s < 7200)
+    return g_strdup ("About an hour ago");
+  if (s < 2 * 86400)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " hours ago", s / 3600);
+  if (s < 14 * 86400)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " days ago", s / 86400);
+  if (s < 60 * 86400)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " weeks ago", s / (7 * 86400));
+  if (s < 2 * 365 * 86400)
+    return g_strdup_printf ("%" G_GINT64_FORMAT " months ago", s / (30 * 86400));
+  return g_strdup_printf ("%" G_GINT64_FORMAT " years ago", s / (365 * 86400));
+}
+
+char *
+hutch_cli_format_size (gint64 bytes)
+{
+  return g_format_size ((guint64) MAX (bytes, 0));
 }
 
 gboolean

@@ -91,6 +91,68 @@ void hutch_json_bool (HutchJsonWriter *w, gboolean value);
 /* The text written so far, which must be complete; the caller frees it. */
 char *hutch_json_writer_finish (HutchJsonWriter *w);
 
+typedef struct HutchJsonNode HutchJsonNode;
+/* Writes a parsed value back out (json.c). */
+void hutch_json_write_node (HutchJsonWriter *w, const HutchJsonNode *node);
+
+/* ---- reading JSON strictly (json.c) ---- */
+
+#define HUTCH_JSON_MAX_SIZE (4 << 20) /* manifests, configs, indexes */
+#define HUTCH_JSON_MAX_DEPTH 64
+
+typedef enum
+{
+  HUTCH_JSON_NULL,
+  HUTCH_JSON_BOOL,
+  HUTCH_JSON_NUMBER,
+  HUTCH_JSON_STRING,
+  HUTCH_JSON_ARRAY,
+  HUTCH_JSON_OBJECT,
+} HutchJsonType;
+
+struct HutchJsonNode
+{
+  HutchJsonType type;
+  gboolean boolean;
+  double number;
+  gint64 integer;  /* when is_int */
+  gboolean is_int; /* written without fraction or exponent, and fits gint64 */
+  char *string;    /* NUL-terminated valid UTF-8 without NUL inside */
+  gsize string_len;
+  guint n_members;         /* array items or object members */
+  char **keys;             /* object keys, in document order */
+  HutchJsonNode **members; /* array items or object values */
+};
+
+/* Parses @len bytes of @text as one JSON value: RFC 8259 grammar only,
+ * duplicate keys, NUL, invalid UTF-8, lone surrogates, nesting beyond
+ * HUTCH_JSON_MAX_DEPTH and documents over HUTCH_JSON_MAX_SIZE refused with
+ * HUTCH_ERROR_INVALID_IMAGE naming the line and column. */
+HutchJsonNode *hutch_json_parse (const char *text, gsize len, GError **error);
+void hutch_json_node_free (HutchJsonNode *node);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchJsonNode, hutch_json_node_free)
+
+/* The value of @key in object @obj, or NULL (also when @obj is no object). */
+const HutchJsonNode *hutch_json_node_member (const HutchJsonNode *obj, const char *key);
+
+/* ---- SHA-256 digests (sha256.c) ---- */
+
+#define HUTCH_DIGEST_BUFSIZE 72 /* "sha256:" + 64 hex + NUL */
+
+typedef struct HutchSha256 HutchSha256;
+HutchSha256 *hutch_sha256_new (void);
+void hutch_sha256_free (HutchSha256 *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchSha256, hutch_sha256_free)
+void hutch_sha256_update (HutchSha256 *h, const void *data, gsize len);
+guint64 hutch_sha256_bytes (const HutchSha256 *h);
+/* Writes "sha256:<hex>" to @out_digest; @h must not be updated again. */
+void hutch_sha256_finish (HutchSha256 *h, char out_digest[HUTCH_DIGEST_BUFSIZE]);
+void hutch_sha256_digest_of (const void *data, gsize len, char out_digest[HUTCH_DIGEST_BUFSIZE]);
+
+/* Whether @digest is "sha256:" and 64 lowercase hex digits, nothing more;
+ * HUTCH_ERROR_INVALID_IMAGE naming it otherwise. */
+gboolean hutch_digest_validate (const char *digest, GError **error);
+
 /* ---- the context passed down from cli/ (context.c) ---- */
 
 typedef enum

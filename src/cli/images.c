@@ -1,0 +1,359 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Local images: hutch images, image inspect, tag and rmi. The `image` group
+ * gives the same commands podman's names (image ls, image rm, ...). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-private.h"
+#include "store/store.h"
+
+/* "docker.io/library/busybox:latest" → repository and tag. */
+static void
+split_name (const char *name, char **out_repo, char **out_tag)
+{
+  const char *slash = strrchr (name, '/');
+  const char *colon = strrchr (slash != NULL ? slash : name, ':');
+
+  *out_repo = colon != NULL ? g_strndup (name, (gsize) (colon - name)) : g_strdup (name);
+  *out_tag = g_strdup (colon != NULL ? colon + 1 : "<none>");
+}
+
+static void
+print_table_row (const HutchStoreImage *image, const char *name, gboolean no_trunc)
+{
+  g_autofree char *repo = NULL, *tag = NULL;
+  g_autofree char *ago = hutch_cli_format_ago (image->config->created_unix);
+  g_autofree char *size = hutch_cli_format_size (image->size);
+
+  if (name != NULL)
+    split_name (name, &repo, &tag);
+  printf ("%-40s %-12s %-*.*s %-20s %s\n", repo != NULL ? repo : "<none>",
+          tag != NULL ? tag : "<none>", no_trunc ? 64 : 12, no_trunc ? 64 : 12,
+          hutch_store_image_id (image), ago, size);
+}
+
+static void
+write_repo_digests (HutchJsonWriter *w, const HutchStoreImage *image)
+{
+  g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  hutch_json_begin_array (w);
+  for (guint i = 0; i < image->names->len; i++)
+    {
+      g_autofree char *repo = NULL, *tag = NULL;
+      split_name (image->names->pdata[i], &repo, &tag);
+      if (g_hash_table_contains (seen, repo))
+        continue;
+      {
+        g_autofree char *rd = g_strdup_printf ("%s@%s", repo, image->digest);
+        hutch_json_string (w, rd);
+      }
+      g_hash_table_add (seen, g_steal_pointer (&repo));
+    }
+  hutch_json_end_array (w);
+}
+
+static void
+write_names (HutchJsonWriter *w, const HutchStoreImage *image)
+{
+  hutch_json_begin_array (w);
+  for (guint i = 0; i < image->names->len; i++)
+    hutch_json_string (w, image->names->pdata[i]);
+  hutch_json_end_array (w);
+}
+
+static void
+write_labels (HutchJsonWriter *w, const HutchStoreImage *image)
+{
+  const HutchJsonNode *labels = hutch_json_node_member (image->config->config, "Labels");
+
+  if (labels != NULL && labels->type == HUTCH_JSON_OBJECT)
+    hutch_json_write_node (w, labels);
+  else
+    {
+      hutch_json_begin_object (w);
+      hutch_json_end_object (w);
+    }
+}
+
+static int
+run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  g_autofree char *format_text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchStore) store = NULL;
+  g_autoptr (GPtrArray) images = NULL;
+  gboolean quiet = FALSE, no_trunc = FALSE;
+  HutchFormat format = HUTCH_FORMAT_TEXT;
+  int status;
+  const GOptionEntry entries[] = {
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print image IDs only", NULL },
+    { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Print full image IDs", NULL },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text, "Output format: table or json", "FORMAT" },
+    { NULL },
+  };
+
+  if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
+    return status;
+  if (argc > 1)
+    return hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
+  if (!hutch_cli_format_parse (format_text, &format, &error))
+    return hutch_cli_usage_error (cmd, "%s", error->message);
+  store = hutch_store_open (ctx->root, FALSE, &error);
+  if (store == NULL || (images = hutch_store_images_list (store, &error)) == NULL)
+    return hutch_cli_fail (g_steal_pointer (&error));
+  if (format == HUTCH_FORMAT_JSON)
+    {
+      g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
+      g_autofree char *text = NULL;
+      hutch_json_begin_array (w);
+      for (guint i = 0; i < images->len; i++)
+        {
+          const HutchStoreImage *image = images->pdata[i];
+          hutch_json_begin_object (w);
+          hutch_json_key (w, "Id");
+          hutch_json_string (w, hutch_store_image_id (image));
+          hutch_json_key (w, "Names");
+          write_names (w, image);
+          hutch_json_key (w, "RepoTags");
+          write_names (w, image);
+          hutch_json_key (w, "RepoDigests");
+          write_repo_digests (w, image);
+          hutch_json_key (w, "Digest");
+          hutch_json_string (w, image->digest);
+          hutch_json_key (w, "Created");
+          hutch_json_int (w, image->config->created_unix);
+          hutch_json_key (w, "CreatedAt");
+          hutch_json_string (w, image->config->created);
+          hutch_json_key (w, "Size");
+          hutch_json_int (w, image->size);
+          hutch_json_key (w, "Labels");
+          write_labels (w, image);
+          hutch_json_end_object (w);
+        }
+      hutch_json_end_array (w);
+      text = hutch_json_writer_finish (w);
+      puts (text);
+      return 0;
+    }
+  if (!quiet)
+    printf ("%-40s %-12s %-*s %-20s %s\n", "REPOSITORY", "TAG", no_trunc ? 64 : 12, "IMAGE ID",
+            "CREATED", "SIZE");
+  for (guint i = 0; i < images->len; i++)
+    {
+      const HutchStoreImage *image = images->pdata[i];
+      if (quiet)
+        {
+          printf ("%.*s\n", no_trunc ? 64 : 12, hutch_store_image_id (image));
+          continue;
+        }
+      if (image->names->len == 0)
+        print_table_row (image, NULL, no_trunc);
+      for (guint j = 0; j < image->names->len; j++)
+        print_table_row (image, image->names->pdata[j], no_trunc);
+    }
+  return 0;
+}
+
+const HutchCliCommand hutch_cli_command_images = {
+  "images", "[OPTIONS]",
+  "List the images in the store",
+  run_images,
+};
+
+static void
+write_inspect (HutchJsonWriter *w, const HutchStoreImage *image)
+{
+  const HutchImageConfig *c = image->config;
+  const HutchJsonNode *history = hutch_json_node_member (c->root, "history");
+
+  hutch_json_begin_object (w);
+  hutch_json_key (w, "Id");
+  hutch_json_string (w, hutch_store_image_id (image));
+  hutch_json_key (w, "Digest");
+  hutch_json_string (w, image->digest);
+  hutch_json_key (w, "RepoTags");
+  write_names (w, image);
+  hutch_json_key (w, "RepoDigests");
+  write_repo_digests (w, image);
+  hutch_json_key (w, "Created");
+  hutch_json_string (w, c->created);
+  hutch_json_key (w, "Author");
+  hutch_json_string (w, c->author != NULL ? c->author : "");
+  hutch_json_key (w, "Architecture");
+  hutch_json_string (w, c->architecture);
+  hutch_json_key (w, "Os");
+  hutch_json_string (w, c->os);
+  if (c->variant != NULL)
+    {
+      hutch_json_key (w, "Variant");
+      hutch_json_string (w, c->variant);
+    }
+  hutch_json_key (w, "Config");
+  if (c->config != NULL)
+    hutch_json_write_node (w, c->config);
+  else
+    {
+      hutch_json_begin_object (w);
+      hutch_json_end_object (w);
+    }
+  hutch_json_key (w, "Labels");
+  write_labels (w, image);
+  hutch_json_key (w, "Size");
+  hutch_json_int (w, image->size);
+  hutch_json_key (w, "ManifestType");
+  hutch_json_string (w, image->media_type);
+  hutch_json_key (w, "RootFS");
+  hutch_json_begin_object (w);
+  hutch_json_key (w, "Type");
+  hutch_json_string (w, "layers");
+  hutch_json_key (w, "Layers");
+  hutch_json_begin_array (w);
+  for (guint i = 0; i < c->diff_ids->len; i++)
+    hutch_json_string (w, c->diff_ids->pdata[i]);
+  hutch_json_end_array (w);
+  hutch_json_end_object (w);
+  hutch_json_key (w, "History");
+  if (history != NULL)
+    hutch_json_write_node (w, history);
+  else
+    {
+      hutch_json_begin_array (w);
+      hutch_json_end_array (w);
+    }
+  hutch_json_end_object (w);
+}
+
+static int
+run_inspect (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchStore) store = NULL;
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
+  g_autofree char *text = NULL;
+  int status, failed = 0;
+
+  if (!hutch_cli_parse (cmd, NULL, &argc, &argv, &status))
+    return status;
+  if (argc < 2)
+    return hutch_cli_usage_error (cmd, "name at least one image");
+  store = hutch_store_open (ctx->root, FALSE, &error);
+  if (store == NULL)
+    return hutch_cli_fail (g_steal_pointer (&error));
+  hutch_json_begin_array (w);
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr (HutchStoreImage) image = hutch_store_image_lookup (store, argv[i], NULL, &error);
+      if (image == NULL)
+        {
+          fprintf (stderr, "hutch: %s\n", error->message);
+          g_clear_error (&error);
+          failed++;
+          continue;
+        }
+      write_inspect (w, image);
+    }
+  hutch_json_end_array (w);
+  text = hutch_json_writer_finish (w);
+  puts (text);
+  return failed > 0 ? HUTCH_EXIT_FAILURE : 0;
+}
+
+static const HutchCliCommand image_inspect = {
+  "image inspect", "IMAGE...",
+  "Show what the store knows of images, as JSON",
+  run_inspect,
+};
+
+static int
+run_tag (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchStore) store = NULL;
+  int status;
+
+  if (!hutch_cli_parse (cmd, NULL, &argc, &argv, &status))
+    return status;
+  if (argc < 3)
+    return hutch_cli_usage_error (cmd, "give the image and at least one new name");
+  store = hutch_store_open (ctx->root, TRUE, &error);
+  if (store == NULL)
+    return hutch_cli_fail (g_steal_pointer (&error));
+  for (int i = 2; i < argc; i++)
+    if (!hutch_store_image_tag (store, argv[1], argv[i], &error))
+      return hutch_cli_fail (g_steal_pointer (&error));
+  return 0;
+}
+
+const HutchCliCommand hutch_cli_command_tag = {
+  "tag", "IMAGE NAME...",
+  "Give an image more names",
+  run_tag,
+};
+
+static const HutchCliCommand image_tag = { "image tag", "IMAGE NAME...", "Give an image more names",
+                                           run_tag };
+
+static int
+run_rmi (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchStore) store = NULL;
+  gboolean force = FALSE;
+  int status, failed = 0;
+  const GOptionEntry entries[] = {
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
+      "Remove an image by ID even when it has several names", NULL },
+    { NULL },
+  };
+
+  if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
+    return status;
+  if (argc < 2)
+    return hutch_cli_usage_error (cmd, "name at least one image");
+  store = hutch_store_open (ctx->root, FALSE, &error);
+  if (store == NULL)
+    return hutch_cli_fail (g_steal_pointer (&error));
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr (GPtrArray) report = g_ptr_array_new_with_free_func (g_free);
+      gboolean ok = hutch_store_image_remove (store, argv[i], force, report, &error);
+      for (guint j = 0; j < report->len; j++)
+        puts (report->pdata[j]);
+      if (!ok)
+        {
+          fprintf (stderr, "hutch: %s\n", error->message);
+          g_clear_error (&error);
+          failed++;
+        }
+    }
+  return failed > 0 ? HUTCH_EXIT_FAILURE : 0;
+}
+
+const HutchCliCommand hutch_cli_command_rmi = {
+  "rmi", "[OPTIONS] IMAGE...",
+  "Remove image names, and images left without one",
+  run_rmi,
+};
+
+static const HutchCliCommand image_rm = { "image rm", "[OPTIONS] IMAGE...",
+                                          "Remove image names, and images left without one",
+                                          run_rmi };
+static const HutchCliCommand image_ls = { "image ls", "[OPTIONS]", "List the images in the store",
+                                          run_images };
+
+static int
+run_image (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  static const HutchCliCommand *const subs[] = { &image_inspect, &image_ls, &image_rm, &image_tag,
+                                                 NULL };
+  return hutch_cli_run_group (cmd, subs, ctx, argc, argv);
+}
+
+const HutchCliCommand hutch_cli_command_image = {
+  "image", "COMMAND",
+  "Manage images: inspect, ls, rm, tag",
+  run_image,
+};

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Blobs: reading them back verified, and writing them crash-safely. A blob
+ * is written to an unnamed O_TMPFILE in blobs/sha256 while its sha256 and
+ * size are computed, fsynced, and only then linked under its digest; a
+ * per-blob lock file makes two writers of one digest write it once. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store-private.h"
+
+/* Start writeback every so many bytes, so that the final fsync does not wait
+ * for the whole blob (measured in tests/bench/load.sh). */
+#define WRITEBACK_CHUNK (8 << 20)
+
+struct HutchBlobWriter
+{
+  HutchStore *store; /* borrowed */
+  int fd;
+  int lock_fd;
+  char *lock_name;
+  char *expected;
+  HutchSha256 *sha;
+  guint64 size;
+  guint64 written_back;
+  char digest[HUTCH_DIGEST_BUFSIZE];
+  gboolean finished;
+};
+
+gboolean
+hutch_store_blob_exists (HutchStore *store, const char *digest)
+{
+  struct stat st;
+
+  return store->blobs_fd >= 0
+         && fstatat (store->blobs_fd, hutch_store_digest_hex (digest), &st, AT_SYMLINK_NOFOLLOW) == 0
+         && S_ISREG (st.st_mode);
+}
+
+gint64
+hutch_store_blob_size (HutchStore *store, const char *digest)
+{
+  struct stat st;
+
+  if (store->blobs_fd < 0
+      || fstatat (store->blobs_fd, hutch_store_digest_hex (digest), &st, AT_SYMLINK_NOFOLLOW) < 0
+      || !S_ISREG (st.st_mode))
+    return -1;
+  return st.st_size;
+}
+
+int
+hutch_store_blob_open (HutchStore *store, const char *digest, GError **error)
+{
+  int fd;
+
+  if (store->blobs_fd < 0)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "blob %s is not in the store", digest), -1;
+  fd = openat (store->blobs_fd, hutch_store_digest_hex (digest), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                        "blob %s is missing from the store (run \"hutch system prune\", then load "
+                        "or pull the image again)", digest), -1;
+  if (fd < 0)
+    return hutch_throw_errno (error, "opening blob %s", digest), -1;
+  return fd;
+}
+
+char *
+hutch_store_blob_read (HutchStore *store, const char *digest, gsize max, gsize *out_len,
+                       GError **error)
+{
+  hutch_autofd int fd = hutch_store_blob_open (store, digest, error);
+  g_autofree char *data = NULL;
+  char actual[HUTCH_DIGEST_BUFSIZE];
+  gsize len;
+
+  if (fd < 0)
+    return NULL;
+  data = hutch_util_read_all (fd, max, &len, error);
+  if (data == NULL)
+    return g_prefix_error (error, "reading blob %s: ", digest), NULL;
+  hutch_sha256_digest_of (data, len, actual);
+  if (strcmp (actual, digest) != 0)
+    return hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
+                        "blob %s in the store is corrupt: its content hashes to %s (remove the "
+                        "image and load or pull it again)", digest, actual), NULL;
+  *out_len = len;
+  return g_steal_pointer (&data);
+}
+
+/* Locks locks/<hex>. The holder unlinks the file when done; a waiter that
+ * wakes on an unlinked file retries on the new one, so the lock is never
+ * held on a name no one else can see. */
+static int
+lock_blob (HutchStore *store, const char *digest, GError **error)
+{
+  const char *hex = hutch_store_digest_hex (digest);
+
+  for (;;)
+    {
+      hutch_autofd int fd = openat (store->locks_fd, hex, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+                                    0600);
+      struct stat st_fd, st_path;
+
+      if (fd < 0)
+        return hutch_throw_errno (error, "opening the lock of blob %s", digest), -1;
+      while (flock (fd, LOCK_EX) < 0)
+        if (errno != EINTR)
+          return hutch_throw_errno (error, "locking blob %s", digest), -1;
+      if (fstat (fd, &st_fd) == 0 && fstatat (store->locks_fd, hex, &st_path, AT_SYMLINK_NOFOLLOW) == 0
+          && st_fd.st_ino == st_path.st_ino && st_fd.st_dev == st_path.st_dev)
+        return hutch_fd_steal (&fd);
+    }
+}
+
+static void
+unlock_blob (HutchBlobWriter *w)
+{
+  if (w->lock_fd < 0)
+    return;
+  (void) unlinkat (w->store->locks_fd, w->lock_name, 0);
+  hutch_fd_clear (&w->lock_fd);
+}
+
+void
+hutch_store_blob_writer_free (HutchBlobWriter *w)
+{
+  if (w == NULL)
+    return;
+  hutch_fd_clear (&w->fd); /* an unlinked O_TMPFILE goes away with its fd */
+  unlock_blob (w);
+  g_free (w->lock_name);
+  g_free (w->expected);
+  hutch_sha256_free (w->sha);
+  g_free (w);
+}
+
+HutchBlobWriter *
+hutch_store_blob_writer_new (HutchStore *store, const char *expected_digest, gboolean *out_present,
+                             GError **error)
+{
+  g_autoptr (HutchBlobWriter) w = g_new0 (HutchBlobWriter, 1);
+
+  *out_present = FALSE;
+  w->store = store;
+  w->fd = w->lock_fd = -1;
+  w->sha = hutch_sha256_new ();
+  if (expected_digest != NULL)
+    {
+      if (!hutch_digest_validate (expected_digest, error))
+        return NULL;
+      w->expected = g_strdup (expected_digest);
+      w->lock_name = g_strdup (hutch_store_digest_hex (expected_digest));
+      w->lock_fd = lock_blob (store, expected_digest, error);
+      if (w->lock_fd < 0)
+        return NULL;
+      if (hutch_store_blob_exists (store, expected_digest))
+        {
+          *out_present = TRUE;
+          return NULL;
+        }
+    }
+  w->fd = openat (store->blobs_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+  if (w->fd < 0)
+    return hutch_throw_errno (error,
+                              "creating a file in %s/blobs/sha256 (the store's file system must "
+                              "support O_TMPFILE)", store->root), NULL;
+  return g_steal_pointer (&w);
+}
+
+gboolean
+hutch_store_blob_writer_write (HutchBlobWriter *w, const void *buf, gsize len, GError **error)
+{
+  hutch_sha256_update (w->sha, buf, len);
+  if (!hutch_util_write_all (w->fd, buf, len, error))
+    return g_prefix_error (error, "writing to the store %s: ", w->store->root), FALSE;
+  w->size += len;
+  if (w->size - w->written_back >= WRITEBACK_CHUNK)
+    {
+      /* Only a hint: errors surface at the fsync in finish. */
+      (void) sync_file_range (w->fd, (off64_t) w->written_back,
+                              (off64_t) (w->size - w->written_back), SYNC_FILE_RANGE_WRITE);
+      w->written_back = w->size;
+    }
+  return TRUE;
+}
+
+gboolean
+hutch_store_blob_writer_finish (HutchBlobWriter *w, gint64 expected_size, GError **error)
+{
+  hutch_sha256_finish (w->sha, w->digest);
+  if (w->expected != NULL && strcmp (w->digest, w->expected) != 0)
+    return hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
+                        "blob %s: its content hashes to %s (the data is corrupt or was "
+                        "tampered with)", w->expected, w->digest);
+  if (expected_size >= 0 && (guint64) expected_size != w->size)
+    return hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
+                        "blob %s: %" G_GUINT64_FORMAT " bytes, but %" G_GINT64_FORMAT
+                        " were declared", w->digest, w->size, expected_size);
+  if (fsync (w->fd) < 0)
+    return hutch_throw_errno (error, "syncing blob %s to %s", w->digest, w->store->root);
+  w->finished = TRUE;
+  return TRUE;
+}
+
+const char *
+hutch_store_blob_writer_digest (const HutchBlobWriter *w)
+{
+  return w->finished ? w->digest : NULL;
+}
+
+gint64
+hutch_store_blob_writer_size (const HutchBlobWriter *w)
+{
+  return (gint64) w->size;
+}
+
+gboolean
+hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created, GError **error)
+{
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", w->fd);
+  const char *hex = hutch_store_digest_hex (w->digest);
+
+  g_return_val_if_fail (w->finished, FALSE);
+  *out_created = FALSE;
+  if (w->lock_fd < 0)
+    {
+      w->lock_name = g_strdup (hex);
+      w->lock_fd = lock_blob (w->store, w->digest, error);
+      if (w->lock_fd < 0)
+        return FALSE;
+    }
+  /* linkat of an O_TMPFILE by fd needs CAP_DAC_READ_SEARCH with
+   * AT_EMPTY_PATH; through /proc/self/fd it needs nothing. */
+  if (linkat (AT_FDCWD, proc, w->store->blobs_fd, hex, AT_SYMLINK_FOLLOW) < 0)
+    {
+      if (errno != EEXIST)
+        return hutch_throw_errno (error, "linking blob %s into %s/blobs/sha256", w->digest,
+                                  w->store->root);
+    }
+  else
+    *out_created = TRUE;
+  hutch_fd_clear (&w->fd);
+  unlock_blob (w);
+  return TRUE;
+}
+
+gboolean
+hutch_store_blob_delete (HutchStore *store, const char *digest, gint64 *bytes, GError **error)
+{
+  gint64 size = hutch_store_blob_size (store, digest);
+
+  if (unlinkat (store->blobs_fd, hutch_store_digest_hex (digest), 0) < 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      return hutch_throw_errno (error, "deleting blob %s", digest);
+    }
+  if (bytes != NULL && size > 0)
+    *bytes += size;
+  return TRUE;
+}

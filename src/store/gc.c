@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Garbage collection: which blobs the images in index.json reference, and
+ * deleting the rest with the store lock exclusive, so that no writer is
+ * between linking a blob and naming it in index.json. Also disk usage. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "store-private.h"
+
+#define MAX_INDEX_NESTING 4
+
+static gboolean
+add_referenced (HutchStore *store, GHashTable *set, const HutchDescriptor *d, guint depth,
+                GError **error)
+{
+  g_autofree char *text = NULL;
+  gsize len;
+
+  if (g_hash_table_contains (set, d->digest))
+    return TRUE;
+  g_hash_table_add (set, g_strdup (d->digest));
+  if (!hutch_image_media_is_manifest (d->kind) && !hutch_image_media_is_index (d->kind))
+    return TRUE;
+  if (depth > MAX_INDEX_NESTING)
+    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "index %s is nested too deeply",
+                        d->digest);
+  text = hutch_store_blob_read (store, d->digest, HUTCH_JSON_MAX_SIZE, &len, error);
+  if (text == NULL)
+    return FALSE;
+  if (hutch_image_media_is_index (d->kind))
+    {
+      g_autoptr (HutchIndex) idx = hutch_image_index_parse (text, len, d->kind, error);
+      if (idx == NULL)
+        return g_prefix_error (error, "index %s: ", d->digest), FALSE;
+      for (guint i = 0; i < idx->manifests->len; i++)
+        if (hutch_store_blob_exists (store, ((HutchDescriptor *) idx->manifests->pdata[i])->digest)
+            && !add_referenced (store, set, idx->manifests->pdata[i], depth + 1, error))
+          return FALSE;
+      return TRUE;
+    }
+  {
+    g_autoptr (HutchManifest) m = hutch_image_manifest_parse (text, len, d->kind, error);
+    if (m == NULL)
+      return g_prefix_error (error, "manifest %s: ", d->digest), FALSE;
+    g_hash_table_add (set, g_strdup (m->config->digest));
+    for (guint i = 0; i < m->layers->len; i++)
+      g_hash_table_add (set, g_strdup (((HutchDescriptor *) m->layers->pdata[i])->digest));
+  }
+  return TRUE;
+}
+
+GHashTable *
+hutch_store_referenced (HutchStore *store, GPtrArray *entries, GError **error)
+{
+  g_autoptr (GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  for (guint i = 0; i < entries->len; i++)
+    if (!add_referenced (store, set, entries->pdata[i], 0, error))
+      return g_prefix_error (error, "finding the blobs in use: "), NULL;
+  return g_steal_pointer (&set);
+}
+
+/* Calls @fn on every name in blobs/sha256 (digests, and leftovers). */
+static gboolean
+list_blob_files (HutchStore *store, GPtrArray *out_names, GError **error)
+{
+  DIR *dir;
+  struct dirent *e;
+  int fd;
+
+  if (store->blobs_fd < 0)
+    return TRUE;
+  fd = openat (store->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return hutch_throw_errno (error, "listing %s/blobs/sha256", store->root);
+    }
+  while ((e = readdir (dir)) != NULL)
+    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+      g_ptr_array_add (out_names, g_strdup (e->d_name));
+  closedir (dir);
+  return TRUE;
+}
+
+gboolean
+hutch_store_usage (HutchStore *store, HutchStoreUsage *out, GError **error)
+{
+  g_autoptr (GPtrArray) entries = hutch_store_index_read (store, error);
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) used = NULL;
+  g_autoptr (GHashTable) digests = g_hash_table_new (g_str_hash, g_str_equal);
+
+  memset (out, 0, sizeof *out);
+  if (entries == NULL || (used = hutch_store_referenced (store, entries, error)) == NULL
+      || !list_blob_files (store, files, error))
+    return FALSE;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      HutchDescriptor *d = entries->pdata[i];
+      if (!g_hash_table_contains (digests, d->digest))
+        out->images++;
+      g_hash_table_add (digests, d->digest);
+      if (d->ref_name == NULL)
+        out->dangling++;
+    }
+  for (guint i = 0; i < files->len; i++)
+    {
+      g_autofree char *digest = g_strconcat ("sha256:", (char *) files->pdata[i], NULL);
+      gint64 size = hutch_digest_validate (digest, NULL) ? hutch_store_blob_size (store, digest) : -1;
+      if (size < 0)
+        continue;
+      out->blobs++;
+      out->blob_bytes += size;
+      if (!g_hash_table_contains (used, digest))
+        {
+          out->unreferenced++;
+          out->unreferenced_bytes += size;
+        }
+    }
+  return TRUE;
+}
+
+/* Drops untagged images from index.json. */
+static gboolean
+drop_dangling (HutchStore *store, GPtrArray *entries, guint *out_images, GError **error)
+{
+  guint before = entries->len;
+
+  for (guint i = 0; i < entries->len; i++)
+    if (((HutchDescriptor *) entries->pdata[i])->ref_name == NULL)
+      g_ptr_array_remove_index (entries, i--);
+  *out_images = before - entries->len;
+  if (*out_images == 0)
+    return TRUE;
+  return hutch_store_index_write (store, entries, error);
+}
+
+gboolean
+hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint64 *out_bytes,
+                   GError **error)
+{
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GHashTable) used = NULL;
+  hutch_autofd int lock = -1;
+
+  *out_images = *out_blobs = 0;
+  *out_bytes = 0;
+  if (store->root_fd < 0)
+    return TRUE;
+  if (!hutch_store_lock_exclusive (store, error))
+    return FALSE;
+  lock = hutch_store_index_lock (store, error);
+  if (lock < 0 || (entries = hutch_store_index_read (store, error)) == NULL
+      || !drop_dangling (store, entries, out_images, error)
+      || (used = hutch_store_referenced (store, entries, error)) == NULL
+      || !list_blob_files (store, files, error))
+    return FALSE;
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *name = files->pdata[i];
+      g_autofree char *digest = g_strconcat ("sha256:", name, NULL);
+      if (hutch_digest_validate (digest, NULL))
+        {
+          if (g_hash_table_contains (used, digest))
+            continue;
+          if (!hutch_store_blob_delete (store, digest, out_bytes, error))
+            return FALSE;
+          (*out_blobs)++;
+        }
+      /* Anything else in blobs/sha256 is no blob of ours; a writer uses
+       * unnamed files, and we hold the lock exclusive. */
+      else if (unlinkat (store->blobs_fd, name, 0) < 0 && errno != ENOENT)
+        return hutch_throw_errno (error, "removing %s/blobs/sha256/%s", store->root, name);
+    }
+  return TRUE;
+}
+
+gboolean
+hutch_store_delete_unreferenced (HutchStore *store, GPtrArray *digests, GError **error)
+{
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GHashTable) used = NULL;
+
+  if (digests->len == 0)
+    return TRUE;
+  if (!hutch_store_lock_exclusive (store, error)
+      || (entries = hutch_store_index_read (store, error)) == NULL
+      || (used = hutch_store_referenced (store, entries, error)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < digests->len; i++)
+    if (!g_hash_table_contains (used, digests->pdata[i])
+        && !hutch_store_blob_delete (store, digests->pdata[i], NULL, error))
+      return FALSE;
+  return TRUE;
+}

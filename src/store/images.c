@@ -1,0 +1,364 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Images and their names: index.json entries grouped by manifest digest,
+ * loaded with their manifest and config; lookup by name, digest or ID; tag
+ * and remove. Deleting blobs is gc.c. */
+#include "config.h"
+
+#include <string.h>
+
+#include "store-private.h"
+
+void
+hutch_store_image_free (HutchStoreImage *image)
+{
+  if (image == NULL)
+    return;
+  g_free (image->digest);
+  g_free (image->media_type);
+  if (image->names != NULL)
+    g_ptr_array_unref (image->names);
+  hutch_image_manifest_free (image->manifest);
+  hutch_image_config_free (image->config);
+  g_free (image);
+}
+
+const char *
+hutch_store_image_id (const HutchStoreImage *image)
+{
+  return hutch_store_digest_hex (image->manifest->config->digest);
+}
+
+static HutchStoreImage *
+image_load (HutchStore *store, const HutchDescriptor *entry, GError **error)
+{
+  g_autoptr (HutchStoreImage) image = g_new0 (HutchStoreImage, 1);
+  g_autofree char *text = NULL;
+  gsize len;
+
+  image->digest = g_strdup (entry->digest);
+  image->media_type = g_strdup (entry->media_type);
+  image->manifest_size = entry->size;
+  image->names = g_ptr_array_new_with_free_func (g_free);
+  if (!hutch_image_media_is_manifest (entry->kind))
+    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
+                        "index.json entry %s is a \"%s\", not an image manifest", entry->digest,
+                        entry->media_type), NULL;
+  text = hutch_store_blob_read (store, entry->digest, HUTCH_JSON_MAX_SIZE, &len, error);
+  if (text == NULL)
+    return NULL;
+  image->manifest = hutch_image_manifest_parse (text, len, entry->kind, error);
+  if (image->manifest == NULL)
+    return g_prefix_error (error, "manifest %s: ", entry->digest), NULL;
+  g_clear_pointer (&text, g_free);
+  text = hutch_store_blob_read (store, image->manifest->config->digest, HUTCH_JSON_MAX_SIZE, &len,
+                                error);
+  if (text == NULL)
+    return NULL;
+  image->config = hutch_image_config_parse (text, len, error);
+  if (image->config == NULL)
+    return g_prefix_error (error, "config %s: ", image->manifest->config->digest), NULL;
+  image->size = entry->size + image->manifest->config->size;
+  for (guint i = 0; i < image->manifest->layers->len; i++)
+    image->size += ((HutchDescriptor *) image->manifest->layers->pdata[i])->size;
+  return g_steal_pointer (&image);
+}
+
+static int
+compare_created (gconstpointer a, gconstpointer b)
+{
+  const HutchStoreImage *ia = *(HutchStoreImage *const *) a;
+  const HutchStoreImage *ib = *(HutchStoreImage *const *) b;
+
+  if (ia->config->created_unix != ib->config->created_unix)
+    return ia->config->created_unix > ib->config->created_unix ? -1 : 1;
+  return strcmp (ia->digest, ib->digest);
+}
+
+/* Groups @entries by manifest digest, in index order. */
+static GPtrArray *
+images_from_entries (HutchStore *store, GPtrArray *entries, GError **error)
+{
+  g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_store_image_free);
+  g_autoptr (GHashTable) by_digest = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const HutchDescriptor *d = entries->pdata[i];
+      HutchStoreImage *image = g_hash_table_lookup (by_digest, d->digest);
+      if (image == NULL)
+        {
+          image = image_load (store, d, error);
+          if (image == NULL)
+            return NULL;
+          g_ptr_array_add (images, image);
+          g_hash_table_insert (by_digest, image->digest, image);
+        }
+      if (d->ref_name != NULL)
+        g_ptr_array_add (image->names, g_strdup (d->ref_name));
+    }
+  return g_steal_pointer (&images);
+}
+
+GPtrArray *
+hutch_store_images_list (HutchStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) entries = hutch_store_index_read (store, error);
+  GPtrArray *images;
+
+  if (entries == NULL)
+    return NULL;
+  images = images_from_entries (store, entries, error);
+  if (images != NULL)
+    g_ptr_array_sort (images, compare_created);
+  return images;
+}
+
+static gboolean
+is_hex (const char *s)
+{
+  return *s != '\0' && strspn (s, "0123456789abcdef") == strlen (s);
+}
+
+/* Which image @text names: its index in @images, or -1. */
+static int
+find_image (GPtrArray *images, const char *text, gboolean *out_by_name, char **out_name,
+            GError **error)
+{
+  g_autoptr (HutchImageRef) ref = NULL;
+  g_autofree char *full = NULL;
+  const char *id = g_str_has_prefix (text, "sha256:") ? text + 7 : text;
+  int found = -1;
+
+  *out_by_name = FALSE;
+  ref = hutch_image_ref_parse (text, NULL);
+  if (ref != NULL)
+    {
+      full = ref->tag != NULL ? g_strconcat (ref->domain, "/", ref->path, ":", ref->tag, NULL) : NULL;
+      for (guint i = 0; i < images->len; i++)
+        {
+          HutchStoreImage *image = images->pdata[i];
+          if (ref->digest != NULL && strcmp (ref->digest, image->digest) == 0)
+            return i;
+          for (guint j = 0; full != NULL && ref->digest == NULL && j < image->names->len; j++)
+            if (strcmp (image->names->pdata[j], full) == 0)
+              {
+                *out_by_name = TRUE;
+                *out_name = g_strdup (full);
+                return i;
+              }
+        }
+    }
+  /* Not a name we have: an image ID (config digest) or manifest digest, or
+   * a unique prefix of an ID as docker accepts. */
+  if (is_hex (id) && strlen (id) <= 64)
+    for (guint i = 0; i < images->len; i++)
+      {
+        HutchStoreImage *image = images->pdata[i];
+        if (strcmp (image->digest + 7, id) == 0)
+          return i;
+        if (g_str_has_prefix (hutch_store_image_id (image), id))
+          {
+            if (found >= 0)
+              return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                                  "image ID prefix \"%s\" is ambiguous: give more digits", text), -2;
+            found = i;
+          }
+      }
+  if (found >= 0)
+    return found;
+  if (ref == NULL && !is_hex (id))
+    {
+      /* Say why the name cannot be one. */
+      hutch_image_ref_free (hutch_image_ref_parse (text, error));
+      return -2;
+    }
+  return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                      "image \"%s\" is not in the store (see \"hutch images\"; load it with "
+                      "\"hutch load\" or pull it)", full != NULL ? full : text), -2;
+}
+
+HutchStoreImage *
+hutch_store_image_lookup (HutchStore *store, const char *text, gboolean *out_by_name,
+                          GError **error)
+{
+  g_autoptr (GPtrArray) images = hutch_store_images_list (store, error);
+  g_autofree char *name = NULL;
+  gboolean by_name;
+  int i;
+
+  if (images == NULL)
+    return NULL;
+  i = find_image (images, text, &by_name, &name, error);
+  if (i < 0)
+    return NULL;
+  if (out_by_name != NULL)
+    *out_by_name = by_name;
+  return g_ptr_array_steal_index (images, (guint) i);
+}
+
+static HutchDescriptor *
+entry_new (const char *digest, const char *media_type, gint64 size, const char *name)
+{
+  HutchDescriptor *d = g_new0 (HutchDescriptor, 1);
+
+  d->digest = g_strdup (digest);
+  d->media_type = g_strdup (media_type);
+  d->kind = hutch_image_media_kind (media_type);
+  d->size = size;
+  d->ref_name = g_strdup (name);
+  return d;
+}
+
+/* Removes @name from every entry; an image left with no entry at all keeps
+ * one without a name, so that it shows as <none> rather than vanishing. */
+static void
+entries_drop_name (GPtrArray *entries, const char *name)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      HutchDescriptor *d = entries->pdata[i];
+      gboolean other = FALSE;
+      if (g_strcmp0 (d->ref_name, name) != 0)
+        continue;
+      for (guint j = 0; j < entries->len; j++)
+        if (j != i && strcmp (((HutchDescriptor *) entries->pdata[j])->digest, d->digest) == 0)
+          other = TRUE;
+      if (other)
+        g_ptr_array_remove_index (entries, i--);
+      else
+        g_clear_pointer (&d->ref_name, g_free);
+    }
+}
+
+static void
+entries_add (GPtrArray *entries, const HutchStoreImageAdd *add, const char *name)
+{
+  for (guint i = 0; i < entries->len; i++)
+    {
+      HutchDescriptor *d = entries->pdata[i];
+      if (strcmp (d->digest, add->digest) != 0)
+        continue;
+      if (g_strcmp0 (d->ref_name, name) == 0)
+        return;
+      if (d->ref_name == NULL)
+        {
+          d->ref_name = g_strdup (name); /* an untagged image gets its first name */
+          return;
+        }
+    }
+  if (name != NULL)
+    entries_drop_name (entries, name);
+  g_ptr_array_add (entries, entry_new (add->digest, add->media_type, add->size, name));
+}
+
+gboolean
+hutch_store_images_add (HutchStore *store, const HutchStoreImageAdd *adds, guint n, GError **error)
+{
+  hutch_autofd int lock = hutch_store_index_lock (store, error);
+  g_autoptr (GPtrArray) entries = NULL;
+
+  if (lock < 0)
+    return FALSE;
+  entries = hutch_store_index_read (store, error);
+  if (entries == NULL)
+    return FALSE;
+  for (guint i = 0; i < n; i++)
+    {
+      if (adds[i].names == NULL || adds[i].names[0] == NULL)
+        entries_add (entries, &adds[i], NULL);
+      for (guint j = 0; adds[i].names != NULL && adds[i].names[j] != NULL; j++)
+        entries_add (entries, &adds[i], adds[i].names[j]);
+    }
+  return hutch_store_index_write (store, entries, error);
+}
+
+gboolean
+hutch_store_image_tag (HutchStore *store, const char *text, const char *new_name, GError **error)
+{
+  g_autoptr (HutchImageRef) ref = hutch_image_ref_parse (new_name, error);
+  g_autoptr (HutchStoreImage) image = NULL;
+  g_autofree char *full = NULL;
+  const char *names[2] = { NULL, NULL };
+  HutchStoreImageAdd add;
+
+  if (ref == NULL)
+    return FALSE;
+  if (ref->digest != NULL)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "\"%s\": a new name cannot have a digest; digests belong to the content",
+                        new_name);
+  image = hutch_store_image_lookup (store, text, NULL, error);
+  if (image == NULL)
+    return FALSE;
+  full = hutch_image_ref_to_string (ref);
+  names[0] = full;
+  add = (HutchStoreImageAdd){ image->digest, image->media_type, image->manifest_size, names };
+  return hutch_store_images_add (store, &add, 1, error);
+}
+
+/* The blobs of @image that nothing left in @entries references. */
+static gboolean
+delete_image_blobs (HutchStore *store, HutchStoreImage *image, GPtrArray *entries, GError **error)
+{
+  g_autoptr (GHashTable) keep = hutch_store_referenced (store, entries, error);
+  g_autoptr (GPtrArray) mine = g_ptr_array_new ();
+
+  if (keep == NULL)
+    return FALSE;
+  g_ptr_array_add (mine, image->digest);
+  g_ptr_array_add (mine, image->manifest->config->digest);
+  for (guint i = 0; i < image->manifest->layers->len; i++)
+    g_ptr_array_add (mine, ((HutchDescriptor *) image->manifest->layers->pdata[i])->digest);
+  for (guint i = 0; i < mine->len; i++)
+    if (!g_hash_table_contains (keep, mine->pdata[i])
+        && !hutch_store_blob_delete (store, mine->pdata[i], NULL, error))
+      return FALSE;
+  return TRUE;
+}
+
+gboolean
+hutch_store_image_remove (HutchStore *store, const char *text, gboolean force, GPtrArray *report,
+                          GError **error)
+{
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GPtrArray) images = NULL;
+  g_autofree char *name = NULL;
+  hutch_autofd int lock = -1;
+  HutchStoreImage *image;
+  gboolean by_name, gone = TRUE;
+  int i;
+
+  if (!hutch_store_lock_exclusive (store, error))
+    return FALSE;
+  lock = hutch_store_index_lock (store, error);
+  if (lock < 0 || (entries = hutch_store_index_read (store, error)) == NULL)
+    return FALSE;
+  images = images_from_entries (store, entries, error);
+  if (images == NULL || (i = find_image (images, text, &by_name, &name, error)) < 0)
+    return FALSE;
+  image = images->pdata[i];
+  if (!by_name && image->names->len > 1 && !force)
+    return hutch_throw (error, HUTCH_ERROR_BUSY,
+                        "image %.12s has %u names; remove them one by one or use --force",
+                        hutch_store_image_id (image), image->names->len);
+  for (guint j = 0; j < entries->len; j++)
+    {
+      HutchDescriptor *d = entries->pdata[j];
+      if (strcmp (d->digest, image->digest) != 0)
+        continue;
+      if (!by_name || g_strcmp0 (d->ref_name, name) == 0)
+        {
+          if (d->ref_name != NULL)
+            g_ptr_array_add (report, g_strdup_printf ("Untagged: %s", d->ref_name));
+          g_ptr_array_remove_index (entries, j--);
+        }
+      else
+        gone = FALSE;
+    }
+  if (!hutch_store_index_write (store, entries, error))
+    return FALSE;
+  if (!gone)
+    return TRUE;
+  g_ptr_array_add (report, g_strdup_printf ("Deleted: %s", hutch_store_image_id (image)));
+  return delete_image_blobs (store, image, entries, error);
+}

@@ -1,0 +1,150 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* store/: the content store under the root directory. It is an OCI image
+ * layout (oci-layout, index.json, blobs/sha256/) that skopeo and umoci can
+ * read; image names are the org.opencontainers.image.ref.name annotations of
+ * index.json, holding full references (docker.io/library/busybox:latest).
+ *
+ * Writers hold the store lock shared, garbage collection holds it exclusive;
+ * index.json is rewritten under its own lock and replaced atomically; a blob
+ * is written under its own lock to an unnamed file, verified, fsynced and
+ * linked into place, so no reader ever sees a partial blob. */
+#pragma once
+
+#include <glib.h>
+
+#include "image/image.h"
+
+G_BEGIN_DECLS
+
+typedef struct HutchStore HutchStore;
+
+/* Opens the store at @root. With @create, makes the layout when missing and
+ * takes the store lock shared (a writer); without, a missing root is an empty
+ * store and no lock is taken (readers see index.json replaced atomically). */
+HutchStore *hutch_store_open (const char *root, gboolean create, GError **error);
+void hutch_store_free (HutchStore *store);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchStore, hutch_store_free)
+
+const char *hutch_store_root (const HutchStore *store);
+
+/* Takes the store lock exclusive (waiting for writers to finish), for
+ * garbage collection. */
+gboolean hutch_store_lock_exclusive (HutchStore *store, GError **error);
+
+/* ---- blobs (blob.c) ---- */
+
+gboolean hutch_store_blob_exists (HutchStore *store, const char *digest);
+/* Size of a present blob, or -1. */
+gint64 hutch_store_blob_size (HutchStore *store, const char *digest);
+/* Reads a blob of at most @max bytes and checks it against its digest.
+ * HUTCH_ERROR_NOT_FOUND when absent, HUTCH_ERROR_DIGEST_MISMATCH when the
+ * bytes on disk are not what their name says. */
+char *hutch_store_blob_read (HutchStore *store, const char *digest, gsize max, gsize *out_len,
+                             GError **error);
+/* Opens a present blob read-only. */
+int hutch_store_blob_open (HutchStore *store, const char *digest, GError **error);
+
+typedef struct HutchBlobWriter HutchBlobWriter;
+
+/* Starts writing a blob. With @expected_digest the blob's lock is taken first
+ * (waiting while another process writes the same blob); when the store
+ * already has the blob, returns NULL without error and sets *@out_present.
+ * The data goes to an unnamed file (O_TMPFILE) in blobs/sha256, so a killed
+ * writer leaves nothing behind. */
+HutchBlobWriter *hutch_store_blob_writer_new (HutchStore *store, const char *expected_digest,
+                                              gboolean *out_present, GError **error);
+gboolean hutch_store_blob_writer_write (HutchBlobWriter *w, const void *buf, gsize len,
+                                        GError **error);
+/* Ends the data: computes the digest, compares it with the expected digest
+ * (HUTCH_ERROR_DIGEST_MISMATCH) and size (@expected_size, -1 for any), and
+ * fsyncs the data. */
+gboolean hutch_store_blob_writer_finish (HutchBlobWriter *w, gint64 expected_size, GError **error);
+const char *hutch_store_blob_writer_digest (const HutchBlobWriter *w);
+gint64 hutch_store_blob_writer_size (const HutchBlobWriter *w);
+/* Links a finished blob into place; *@out_created is FALSE when the store
+ * already had it (the new copy is dropped). Releases the blob lock. */
+gboolean hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created,
+                                         GError **error);
+/* Discards whatever was not committed and releases the lock. */
+void hutch_store_blob_writer_free (HutchBlobWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchBlobWriter, hutch_store_blob_writer_free)
+
+/* ---- images (images.c) ---- */
+
+typedef struct
+{
+  char *digest; /* of the manifest */
+  char *media_type;
+  gint64 manifest_size;
+  GPtrArray *names; /* of char*: full references, in index order */
+  HutchManifest *manifest;
+  HutchImageConfig *config;
+  gint64 size; /* manifest + config + layers, as stored */
+} HutchStoreImage;
+
+void hutch_store_image_free (HutchStoreImage *image);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchStoreImage, hutch_store_image_free)
+
+/* The image's ID: the hex digest of its config, as docker shows it. */
+const char *hutch_store_image_id (const HutchStoreImage *image);
+
+/* All images, newest first. */
+GPtrArray *hutch_store_images_list (HutchStore *store, GError **error);
+
+/* Finds an image by name (normalised: "busybox" is docker.io/library/busybox:latest),
+ * name@digest, manifest digest, full ID or a unique ID prefix.
+ * *@out_by_name says whether @text named a tag. HUTCH_ERROR_NOT_FOUND. */
+HutchStoreImage *hutch_store_image_lookup (HutchStore *store, const char *text,
+                                           gboolean *out_by_name, GError **error);
+
+/* An image to record: a manifest already in the store, and its names (full
+ * references, possibly none). */
+typedef struct
+{
+  const char *digest;
+  const char *media_type;
+  gint64 size;
+  const char *const *names;
+} HutchStoreImageAdd;
+
+/* Records @n images in index.json in one atomic replacement. A name that
+ * pointed at another image moves; that image stays, untagged, if nothing
+ * else names it. */
+gboolean hutch_store_images_add (HutchStore *store, const HutchStoreImageAdd *adds, guint n,
+                                 GError **error);
+
+/* Adds the name @new_name to the image @text names. */
+gboolean hutch_store_image_tag (HutchStore *store, const char *text, const char *new_name,
+                                GError **error);
+
+/* Untags or removes what @text names (rmi): a name loses just that name; an
+ * ID or digest removes the image, refusing when it has several names unless
+ * @force. Blobs nothing references any more are deleted. Appends
+ * "Untagged: NAME" and "Deleted: ID" lines to @report. */
+gboolean hutch_store_image_remove (HutchStore *store, const char *text, gboolean force,
+                                   GPtrArray *report, GError **error);
+
+/* ---- garbage collection and usage (gc.c) ---- */
+
+typedef struct
+{
+  guint images;       /* images in index.json */
+  guint blobs;        /* blobs on disk */
+  gint64 blob_bytes;
+  guint unreferenced; /* blobs no image references */
+  gint64 unreferenced_bytes;
+  guint dangling;     /* images without a name */
+} HutchStoreUsage;
+
+gboolean hutch_store_usage (HutchStore *store, HutchStoreUsage *out, GError **error);
+
+/* Removes untagged images and every blob nothing references (with the store
+ * lock exclusive); reports what went. */
+gboolean hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs,
+                            gint64 *out_bytes, GError **error);
+
+/* Deletes the blobs in @digests that no image in index.json references, with
+ * the store lock exclusive: the undo of a failed load. */
+gboolean hutch_store_delete_unreferenced (HutchStore *store, GPtrArray *digests, GError **error);
+
+G_END_DECLS
