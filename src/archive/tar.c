@@ -155,8 +155,9 @@ stage_blob (Load *load, struct archive *a, Member *m, gint64 size, guint *pendin
       m->in_store = TRUE;
       return archive_read_data_skip (a) == ARCHIVE_OK || archive_fail (a, load->what, m->name, error);
     }
-  if (!copy_data (load, a, m->name, size, w, error)
-      || !hutch_store_blob_writer_finish (w, size, error))
+  if (!copy_data (load, a, m->name, size, w, error))
+    return FALSE;
+  if (!hutch_store_blob_writer_finish (w, size, error))
     return g_prefix_error (error, "%s, member \"%s\": ", load->what, m->name), FALSE;
   if (!known)
     {

@@ -116,7 +116,17 @@ hutch_cli_format_ago (gint64 unix_time)
 char *
 hutch_cli_format_size (gint64 bytes)
 {
-  return g_format_size ((guint64) MAX (bytes, 0));
+  char *text = g_format_size ((guint64) MAX (bytes, 0));
+  char *nbsp;
+
+  /* GLib puts a no-break space before the unit; scripts and column
+   * alignment want a plain one, as podman prints. */
+  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
+    {
+      *nbsp = ' ';
+      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
+    }
+  return text;
 }
 
 gboolean

@@ -143,6 +143,28 @@ drop_dangling (HutchStore *store, GPtrArray *entries, guint *out_images, GError 
   return hutch_store_index_write (store, entries, error);
 }
 
+/* Lock files of blobs, left by writers that were killed: with the store
+ * lock exclusive no writer is running, so any there is stale. */
+static gboolean
+remove_stale_locks (HutchStore *store, GError **error)
+{
+  DIR *dir;
+  struct dirent *e;
+  int fd = openat (store->locks_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return hutch_throw_errno (error, "listing %s/locks", store->root);
+    }
+  while ((e = readdir (dir)) != NULL)
+    if (strlen (e->d_name) == 64 && strspn (e->d_name, "0123456789abcdef") == 64)
+      (void) unlinkat (store->locks_fd, e->d_name, 0);
+  closedir (dir);
+  return TRUE;
+}
+
 gboolean
 hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint64 *out_bytes,
                    GError **error)
@@ -160,6 +182,7 @@ hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint6
     return FALSE;
   lock = hutch_store_index_lock (store, error);
   if (lock < 0 || (entries = hutch_store_index_read (store, error)) == NULL
+      || !remove_stale_locks (store, error)
       || !drop_dangling (store, entries, out_images, error)
       || (used = hutch_store_referenced (store, entries, error)) == NULL
       || !list_blob_files (store, files, error))

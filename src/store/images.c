@@ -251,6 +251,48 @@ entries_add (GPtrArray *entries, const HutchStoreImageAdd *add, const char *name
   g_ptr_array_add (entries, entry_new (add->digest, add->media_type, add->size, name));
 }
 
+/* The config digest of the manifest @digest, or NULL. */
+static char *
+config_of (HutchStore *store, const HutchDescriptor *d)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (HutchManifest) m = NULL;
+  gsize len;
+
+  text = hutch_store_blob_read (store, d->digest, HUTCH_JSON_MAX_SIZE, &len, NULL);
+  if (text == NULL || (m = hutch_image_manifest_parse (text, len, d->kind, NULL)) == NULL)
+    return NULL;
+  return g_strdup (m->config->digest);
+}
+
+/* An untagged entry whose config is that of a newly added image is the same
+ * image packed differently (say, once from a docker-archive with plain
+ * layers, then from an oci-archive with gzipped ones): docker shows one image
+ * per ID, so the old packing goes, and prune collects its blobs. */
+static void
+entries_drop_repacked (HutchStore *store, GPtrArray *entries, const HutchStoreImageAdd *add)
+{
+  g_autofree char *config = NULL;
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      HutchDescriptor *d = entries->pdata[i];
+      g_autofree char *other = NULL;
+      if (d->ref_name != NULL || strcmp (d->digest, add->digest) == 0)
+        continue;
+      if (config == NULL)
+        {
+          g_autoptr (HutchDescriptor) self = entry_new (add->digest, add->media_type, add->size, NULL);
+          config = config_of (store, self);
+          if (config == NULL)
+            return;
+        }
+      other = config_of (store, d);
+      if (g_strcmp0 (other, config) == 0)
+        g_ptr_array_remove_index (entries, i--);
+    }
+}
+
 gboolean
 hutch_store_images_add (HutchStore *store, const HutchStoreImageAdd *adds, guint n, GError **error)
 {
@@ -268,6 +310,7 @@ hutch_store_images_add (HutchStore *store, const HutchStoreImageAdd *adds, guint
         entries_add (entries, &adds[i], NULL);
       for (guint j = 0; adds[i].names != NULL && adds[i].names[j] != NULL; j++)
         entries_add (entries, &adds[i], adds[i].names[j]);
+      entries_drop_repacked (store, entries, &adds[i]);
     }
   return hutch_store_index_write (store, entries, error);
 }

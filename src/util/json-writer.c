@@ -183,6 +183,13 @@ hutch_json_double (HutchJsonWriter *w, double value)
 }
 
 void
+hutch_json_number_text (HutchJsonWriter *w, const char *text)
+{
+  separate (w);
+  g_string_append (w->out, text);
+}
+
+void
 hutch_json_bool (HutchJsonWriter *w, gboolean value)
 {
   separate (w);

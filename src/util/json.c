@@ -139,8 +139,11 @@ parse_escape (Parser *p, GString *s, GError **error)
     return fail_at (p, error, "lone low surrogate in a string");
   if (u >= 0xD800 && u <= 0xDBFF)
     {
-      if (!expect_word (p, "\\u", error) || !parse_hex4 (p, &lo, error))
+      if (p->len - p->pos < 2 || p->text[p->pos] != '\\' || p->text[p->pos + 1] != 'u')
         return fail_at (p, error, "high surrogate without its low half");
+      p->pos += 2;
+      if (!parse_hex4 (p, &lo, error))
+        return FALSE;
       if (lo < 0xDC00 || lo > 0xDFFF)
         return fail_at (p, error, "high surrogate without its low half");
       u = 0x10000 + ((u - 0xD800) << 10) + (lo - 0xDC00);
@@ -233,6 +236,8 @@ parse_number (Parser *p, HutchJsonNode *node, GError **error)
       node->integer = g_ascii_strtoll (copy, &end, 10);
       node->is_int = (errno == 0 && end != NULL && *end == '\0');
     }
+  node->string = g_steal_pointer (&copy); /* written back as it was read */
+  node->string_len = p->pos - start;
   return TRUE;
 }
 
@@ -411,10 +416,7 @@ hutch_json_write_node (HutchJsonWriter *w, const HutchJsonNode *node)
     case HUTCH_JSON_BOOL: hutch_json_bool (w, node->boolean); break;
     case HUTCH_JSON_STRING: hutch_json_string (w, node->string); break;
     case HUTCH_JSON_NUMBER:
-      if (node->is_int)
-        hutch_json_int (w, node->integer);
-      else
-        hutch_json_double (w, node->number);
+      hutch_json_number_text (w, node->string);
       break;
     case HUTCH_JSON_ARRAY:
       hutch_json_begin_array (w);

@@ -88,6 +88,8 @@ void hutch_json_string (HutchJsonWriter *w, const char *value);
 void hutch_json_int (HutchJsonWriter *w, gint64 value);
 void hutch_json_double (HutchJsonWriter *w, double value);
 void hutch_json_bool (HutchJsonWriter *w, gboolean value);
+/* A number already in JSON syntax (as hutch_json_parse() validated it). */
+void hutch_json_number_text (HutchJsonWriter *w, const char *text);
 /* The text written so far, which must be complete; the caller frees it. */
 char *hutch_json_writer_finish (HutchJsonWriter *w);
 
@@ -117,7 +119,8 @@ struct HutchJsonNode
   double number;
   gint64 integer;  /* when is_int */
   gboolean is_int; /* written without fraction or exponent, and fits gint64 */
-  char *string;    /* NUL-terminated valid UTF-8 without NUL inside */
+  char *string;    /* NUL-terminated valid UTF-8 without NUL inside; for a
+                    * number, its text as written */
   gsize string_len;
   guint n_members;         /* array items or object members */
   char **keys;             /* object keys, in document order */

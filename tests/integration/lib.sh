@@ -96,3 +96,22 @@ hutch_as() {
     HOME="$home" USER="$user" XDG_DATA_HOME="$data" "$HUTCH" "$@" 2>"$T/.stderr") && rc=0 || rc=$?
   err=$(cat "$T/.stderr")
 }
+
+# ---- images: the fixtures tests/fixtures/make-fixtures made (as root) ----
+
+FIX=${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}
+
+# Skips the whole script (a failure under HUTCH_TEST_STRICT=1) without them.
+require_fixtures() {
+  if [ ! -s "$FIX/busybox.docker.tar" ] || [ ! -s "$FIX/debian.docker.tar" ]; then
+    skip "no test images in $FIX (run tests/fixtures/make-fixtures as root)"
+    exit 0
+  fi
+}
+
+# store_snapshot DIR: every path under DIR with its type, mode and size, and
+# the sha256 of every regular file: equal snapshots mean an unchanged tree.
+store_snapshot() {
+  (cd "$1" && find . -printf '%p %y %m %s\n' | LC_ALL=C sort &&
+    find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
+}
