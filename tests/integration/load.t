@@ -109,6 +109,32 @@ is "$(blob_count)" $((n - 3)) "and its three blobs"
 s=$(skopeo inspect "oci:$R:$DEB" 2>&1) && src=0 || src=$?
 is "$src" 0 "the other images are intact"
 
+# The layout docker save writes since Docker 25: an OCI layout plus a
+# manifest.json whose paths are blobs/sha256/<digest>, layers uncompressed.
+python3 - "$FIX/busybox/oci" "$T/docker25.tar" <<'PY'
+import gzip, hashlib, io, json, os, sys, tarfile
+src, dst = sys.argv[1:]
+blob = lambda d: open(os.path.join(src, "blobs/sha256", d[7:]), "rb").read()
+index = json.load(open(os.path.join(src, "index.json")))
+manifest = json.loads(blob(index["manifests"][0]["digest"]))
+config = manifest["config"]["digest"]
+layer = gzip.decompress(blob(manifest["layers"][0]["digest"]))
+ldigest = "sha256:" + hashlib.sha256(layer).hexdigest()
+members = {"oci-layout": b'{"imageLayoutVersion":"1.0.0"}',
+           "blobs/sha256/" + config[7:]: blob(config),
+           "blobs/sha256/" + ldigest[7:]: layer,
+           "manifest.json": json.dumps([{"Config": "blobs/sha256/" + config[7:],
+                                         "RepoTags": ["localhost/hutch-test/docker25:latest"],
+                                         "Layers": ["blobs/sha256/" + ldigest[7:]]}]).encode()}
+with tarfile.open(dst, "w") as t:
+    for name, data in members.items():
+        info = tarfile.TarInfo(name); info.size = len(data); t.addfile(info, io.BytesIO(data))
+PY
+H load -i "$T/docker25.tar"
+is "$rc:$out" "0:Loaded image: localhost/hutch-test/docker25:latest" "load a Docker 25 docker-archive (blobs/sha256 paths)"
+H image inspect localhost/hutch-test/docker25
+is "$(json_get "$out" 'd[0]["Id"]')" "$id" "its ID is its config's digest, as busybox's"
+
 # errors
 H load -i "$T/nonexistent.tar"
 is "$rc" 125 "a missing file exits 125"
