@@ -28,6 +28,7 @@ struct Load
   HutchStore *store;
   const char *what; /* the archive, for messages */
   const HutchPlatform *platform;
+  guint64 unpack_limit; /* per layer, uncompressed */
   /* tarballs: members by normalised name, and the small files kept in memory */
   GHashTable *members;
   GBytes *manifest_json;

@@ -24,10 +24,12 @@ gboolean hutch_archive_format_parse (const char *text, HutchArchiveFormat *out_f
 
 /* Loads every image in @path ("-" for stdin) into @store, which must be
  * open for writing. Multi-platform indexes give the manifest for @platform.
- * Everything is verified before any image name is recorded; on failure the
- * store is left as it was. Appends what was loaded (names, or sha256:<id>
- * for an image without one) to @out_loaded. */
+ * Everything is verified, and every layer unpacked (at most @unpack_limit
+ * bytes each, uncompressed), before any image name is recorded; on failure
+ * the store is left as it was. Appends what was loaded (names, or
+ * sha256:<id> for an image without one) to @out_loaded. */
 gboolean hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat format,
-                             const HutchPlatform *platform, GPtrArray *out_loaded, GError **error);
+                             const HutchPlatform *platform, guint64 unpack_limit,
+                             GPtrArray *out_loaded, GError **error);
 
 G_END_DECLS

@@ -144,6 +144,38 @@ read_and_import (Load *load, const char *path, HutchArchiveFormat format, GError
                       "oci-archive", load->what);
 }
 
+/* Unpacks the layers of every image found, so that the first run starts at
+ * once; a layer that cannot be unpacked safely fails the whole load. */
+static gboolean
+unpack_layers (Load *load, GPtrArray *created, GError **error)
+{
+  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
+
+  if (map == NULL)
+    return FALSE;
+  for (guint i = 0; i < load->adds->len; i++)
+    {
+      Pending *p = &g_array_index (load->adds, Pending, i);
+      g_autofree char *mtext = NULL, *ctext = NULL;
+      g_autoptr (HutchManifest) m = NULL;
+      g_autoptr (HutchImageConfig) cfg = NULL;
+      gsize len;
+
+      mtext = hutch_store_blob_read (load->store, p->digest, HUTCH_JSON_MAX_SIZE, &len, error);
+      if (mtext == NULL
+          || (m = hutch_image_manifest_parse (mtext, len, hutch_image_media_kind (p->media_type), error)) == NULL)
+        return FALSE;
+      ctext = hutch_store_blob_read (load->store, m->config->digest, HUTCH_JSON_MAX_SIZE, &len, error);
+      if (ctext == NULL || (cfg = hutch_image_config_parse (ctext, len, error)) == NULL)
+        return FALSE;
+      if (!hutch_store_layers_ensure (load->store, m, cfg, map,
+                                      p->names->len > 1 ? (char *) p->names->pdata[0] : p->id,
+                                      load->unpack_limit, created, error))
+        return g_prefix_error (error, "%s: ", load->what), FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 record (Load *load, GPtrArray *out_loaded, GError **error)
 {
@@ -173,10 +205,12 @@ record (Load *load, GPtrArray *out_loaded, GError **error)
  * deleted, with the store lock exclusive: another load may have found one
  * of them present and be about to name it. */
 static void
-undo_blobs (Load *load, GHashTable *used)
+undo_blobs (Load *load, GHashTable *used, GPtrArray *layers)
 {
   g_autoptr (GPtrArray) leftover = g_ptr_array_new ();
   g_autoptr (GError) local = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GHashTable) keep = NULL;
 
   for (guint i = 0; i < load->created->len; i++)
     if (used == NULL || !g_hash_table_contains (used, load->created->pdata[i]))
@@ -184,24 +218,37 @@ undo_blobs (Load *load, GHashTable *used)
   if (!hutch_store_delete_unreferenced (load->store, leftover, &local))
     g_warning ("%s: leaving unused blobs in the store (\"hutch system prune\" removes them): %s",
                load->what, local->message);
+  g_clear_error (&local);
+  /* After a failure, the layers this load unpacked that no image uses; the
+   * store lock is exclusive now, so no other load is about to name them. */
+  if (used != NULL || layers->len == 0)
+    return;
+  if ((entries = hutch_store_index_entries (load->store, &local)) == NULL
+      || (keep = hutch_store_referenced_chains (load->store, entries, &local)) == NULL
+      || !hutch_store_layers_remove (load->store, keep, layers, FALSE, NULL, &local))
+    g_warning ("%s: leaving unused layers in the store (\"hutch system prune\" removes them): %s",
+               load->what, local->message);
 }
 
 gboolean
 hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat format,
-                    const HutchPlatform *platform, GPtrArray *out_loaded, GError **error)
+                    const HutchPlatform *platform, guint64 unpack_limit, GPtrArray *out_loaded,
+                    GError **error)
 {
+  g_autoptr (GPtrArray) layers = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *what = strcmp (path, "-") == 0 ? g_strdup ("the archive on stdin")
                                                    : g_strdup_printf ("archive %s", path);
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Load load = { .store = store, .what = what, .platform = platform, .dir_fd = -1 };
+  Load load = { .store = store, .what = what, .platform = platform, .dir_fd = -1,
+                .unpack_limit = unpack_limit };
   gboolean ok;
 
   load.created = g_ptr_array_new_with_free_func (g_free);
   load.adds = g_array_new (FALSE, TRUE, sizeof (Pending));
   g_array_set_clear_func (load.adds, pending_free);
   ok = read_and_import (&load, path, format, error) && collect_used (&load, used, error)
-       && record (&load, out_loaded, error);
-  undo_blobs (&load, ok ? used : NULL);
+       && unpack_layers (&load, layers, error) && record (&load, out_loaded, error);
+  undo_blobs (&load, ok ? used : NULL, layers);
   if (load.members != NULL)
     g_hash_table_unref (load.members);
   g_clear_pointer (&load.manifest_json, g_bytes_unref);

@@ -7,12 +7,38 @@
 #include <unistd.h>
 
 #include "archive/archive.h"
+#include "layer/layer.h"
 #include "cli-private.h"
+
+/* "123", "500k", "64M", "2G" (powers of 1024). */
+static gboolean
+parse_size (const char *text, guint64 *out)
+{
+  char *end = NULL;
+  guint64 v = g_ascii_strtoull (text, &end, 10);
+  int shift = 0;
+
+  if (end == text)
+    return FALSE;
+  switch (g_ascii_toupper (*end))
+    {
+    case 'K': shift = 10; end++; break;
+    case 'M': shift = 20; end++; break;
+    case 'G': shift = 30; end++; break;
+    case 'T': shift = 40; end++; break;
+    default: break;
+    }
+  if (*end != '\0' || v == 0 || v > (G_MAXUINT64 >> shift))
+    return FALSE;
+  *out = v << shift;
+  return TRUE;
+}
 
 static int
 run_load (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
-  g_autofree char *input = NULL, *format_text = NULL, *platform_text = NULL;
+  g_autofree char *input = NULL, *format_text = NULL, *platform_text = NULL, *limit_text = NULL;
+  guint64 limit = HUTCH_LAYER_DEFAULT_MAX_BYTES;
   g_autoptr (GError) error = NULL;
   g_autoptr (HutchPlatform) platform = NULL;
   g_autoptr (HutchStore) store = NULL;
@@ -27,6 +53,8 @@ run_load (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
       "docker-archive, oci-archive or oci-dir (default: what the tarball holds)", "FORMAT" },
     { "platform", 0, 0, G_OPTION_ARG_STRING, &platform_text,
       "From a multi-platform image, load OS/ARCH[/VARIANT] (default: this host's)", "PLATFORM" },
+    { "unpack-limit", 0, 0, G_OPTION_ARG_STRING, &limit_text,
+      "Refuse a layer that unpacks to more than SIZE bytes (k, M, G suffixes; default 64G)", "SIZE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print nothing on success", NULL },
     { NULL },
   };
@@ -42,13 +70,17 @@ run_load (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return hutch_cli_usage_error (cmd, "--input-format oci-dir needs the directory as -i DIR");
   if (input == NULL && isatty (STDIN_FILENO))
     return hutch_cli_usage_error (cmd, "no input: give -i FILE, or pipe an archive in");
+  if (limit_text != NULL && !parse_size (limit_text, &limit))
+    return hutch_cli_usage_error (cmd, "--unpack-limit \"%s\" is not a size such as 500M or 2G",
+                                  limit_text);
   platform = platform_text != NULL ? hutch_image_platform_parse (platform_text, &error)
                                    : hutch_image_platform_host ();
   if (platform == NULL)
     return hutch_cli_usage_error (cmd, "%s", error->message);
   store = hutch_store_open (ctx->root, TRUE, &error);
   if (store == NULL
-      || !hutch_archive_load (store, input != NULL ? input : "-", format, platform, loaded, &error))
+      || !hutch_archive_load (store, input != NULL ? input : "-", format, platform, limit, loaded,
+                              &error))
     return hutch_cli_fail (g_steal_pointer (&error));
   for (guint i = 0; !quiet && i < loaded->len; i++)
     {

@@ -76,7 +76,7 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_autoptr (HutchStore) store = NULL;
   g_autofree char *size = NULL;
   gboolean force = FALSE;
-  guint images, blobs;
+  guint images, blobs, layers;
   gint64 bytes;
   int status;
   const GOptionEntry entries[] = {
@@ -90,11 +90,12 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if (argc > 1)
     return hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
   store = hutch_store_open (ctx->root, FALSE, &error);
-  if (store == NULL || !hutch_store_prune (store, &images, &blobs, &bytes, &error))
+  if (store == NULL || !hutch_store_prune (store, &images, &blobs, &bytes, &layers, &error))
     return hutch_cli_fail (g_steal_pointer (&error));
   size = hutch_cli_format_size (bytes);
-  printf ("Removed %u untagged image%s and %u unused blob%s; reclaimed %s\n", images,
-          images == 1 ? "" : "s", blobs, blobs == 1 ? "" : "s", size);
+  printf ("Removed %u untagged image%s, %u unused blob%s and %u unused layer%s; reclaimed %s "
+          "of blobs\n", images, images == 1 ? "" : "s", blobs, blobs == 1 ? "" : "s", layers,
+          layers == 1 ? "" : "s", size);
   return 0;
 }
 

@@ -48,6 +48,29 @@ guint64 hutch_sandbox_id_ranges_total (GArray *ranges);
  * and carry what it printed. */
 gboolean hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error);
 
+/* The map this user gets: container 0 is the user, 1.. the ranges of
+ * /etc/subuid and /etc/subgid; single (the user alone) without them. */
+HutchIdMap *hutch_sandbox_idmap_new_for_user (GError **error);
+void hutch_sandbox_idmap_free (HutchIdMap *map);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchIdMap, hutch_sandbox_idmap_free)
+/* A stable text of @map, recorded with what was unpacked under it. */
+char *hutch_sandbox_idmap_describe (const HutchIdMap *map);
+/* How many container ids @map maps (0 .. n-1). */
+guint64 hutch_sandbox_idmap_size (const HutchIdMap *map);
+
+typedef gboolean (*HutchUsernsFunc) (gpointer user_data, GError **error);
+
+/* Calls @func in a forked child that is root (uid and gid 0, umask 0) of a
+ * new user namespace mapped with @map, and returns what it returned; its
+ * GError comes back through a pipe. The child dies with us. */
+gboolean hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func,
+                                   gpointer user_data, GError **error);
+
+/* Runs @argv as root of such a namespace, as `podman unshare` does, and
+ * returns its exit status (128+N for signal N), or -1 with @error set when
+ * it could not be started. */
+int hutch_sandbox_userns_exec (const HutchIdMap *map, char **argv, GError **error);
+
 /* The newuidmap/newgidmap helper and whether it can do its job: setuid root
  * or with file capabilities. */
 typedef struct

@@ -167,14 +167,15 @@ remove_stale_locks (HutchStore *store, GError **error)
 
 gboolean
 hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint64 *out_bytes,
-                   GError **error)
+                   guint *out_layers, GError **error)
 {
+  g_autoptr (GHashTable) chains = NULL;
   g_autoptr (GPtrArray) entries = NULL;
   g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GHashTable) used = NULL;
   hutch_autofd int lock = -1;
 
-  *out_images = *out_blobs = 0;
+  *out_images = *out_blobs = *out_layers = 0;
   *out_bytes = 0;
   if (store->root_fd < 0)
     return TRUE;
@@ -204,7 +205,8 @@ hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint6
       else if (unlinkat (store->blobs_fd, name, 0) < 0 && errno != ENOENT)
         return hutch_throw_errno (error, "removing %s/blobs/sha256/%s", store->root, name);
     }
-  return TRUE;
+  chains = hutch_store_referenced_chains (store, entries, error);
+  return chains != NULL && hutch_store_layers_remove (store, chains, NULL, TRUE, out_layers, error);
 }
 
 gboolean

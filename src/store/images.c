@@ -99,6 +99,24 @@ images_from_entries (HutchStore *store, GPtrArray *entries, GError **error)
   return g_steal_pointer (&images);
 }
 
+GHashTable *
+hutch_store_referenced_chains (HutchStore *store, GPtrArray *entries, GError **error)
+{
+  g_autoptr (GPtrArray) images = images_from_entries (store, entries, error);
+  GHashTable *set;
+
+  if (images == NULL)
+    return NULL;
+  set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < images->len; i++)
+    {
+      g_autoptr (GPtrArray) chains = hutch_store_chain_ids (((HutchStoreImage *) images->pdata[i])->config);
+      for (guint j = 0; j < chains->len; j++)
+        g_hash_table_add (set, g_strdup (chains->pdata[j]));
+    }
+  return set;
+}
+
 GPtrArray *
 hutch_store_images_list (HutchStore *store, GError **error)
 {
@@ -403,5 +421,10 @@ hutch_store_image_remove (HutchStore *store, const char *text, gboolean force, G
   if (!gone)
     return TRUE;
   g_ptr_array_add (report, g_strdup_printf ("Deleted: %s", hutch_store_image_id (image)));
-  return delete_image_blobs (store, image, entries, error);
+  if (!delete_image_blobs (store, image, entries, error))
+    return FALSE;
+  {
+    g_autoptr (GHashTable) keep = hutch_store_referenced_chains (store, entries, error);
+    return keep != NULL && hutch_store_layers_remove (store, keep, NULL, FALSE, NULL, error);
+  }
 }

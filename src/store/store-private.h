@@ -13,6 +13,7 @@ struct HutchStore
   int blobs_fd; /* blobs/sha256 */
   int locks_fd; /* locks/ */
   int lock_fd;  /* locks/store, flocked shared or exclusive; -1 unlocked */
+  int layers_fd; /* layers/, once needed */
 };
 
 /* index.json as a list of HutchDescriptor, each with its ref_name (or NULL). */
@@ -26,6 +27,7 @@ int hutch_store_index_lock (HutchStore *store, GError **error);
  * (and index children), as a set of char*. Unreadable manifests are errors:
  * we never delete what we cannot prove unused. */
 GHashTable *hutch_store_referenced (HutchStore *store, GPtrArray *entries, GError **error);
+
 
 /* Deletes blob @digest unless it is in @keep; adds its size to *@bytes. */
 gboolean hutch_store_blob_delete (HutchStore *store, const char *digest, gint64 *bytes,

@@ -31,6 +31,7 @@ hutch_store_free (HutchStore *store)
     return;
   hutch_fd_clear (&store->lock_fd); /* closing drops the flock */
   hutch_fd_clear (&store->locks_fd);
+  hutch_fd_clear (&store->layers_fd);
   hutch_fd_clear (&store->blobs_fd);
   hutch_fd_clear (&store->root_fd);
   g_free (store->root);
@@ -138,7 +139,7 @@ hutch_store_open (const char *root, gboolean create, GError **error)
   g_autoptr (HutchStore) store = g_new0 (HutchStore, 1);
 
   store->root = g_strdup (root);
-  store->root_fd = store->blobs_fd = store->locks_fd = store->lock_fd = -1;
+  store->root_fd = store->blobs_fd = store->locks_fd = store->lock_fd = store->layers_fd = -1;
   if (create)
     {
       if (!make_layout (store, error))
@@ -256,4 +257,10 @@ hutch_store_index_write (HutchStore *store, GPtrArray *entries, GError **error)
   if (fsync (store->blobs_fd) < 0)
     return hutch_throw_errno (error, "syncing %s/blobs/sha256", store->root);
   return write_file_atomic_at (store->root_fd, "index.json", text, strlen (text), FALSE, error);
+}
+
+GPtrArray *
+hutch_store_index_entries (HutchStore *store, GError **error)
+{
+  return hutch_store_index_read (store, error);
 }

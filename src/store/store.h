@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #include "image/image.h"
+#include "sandbox/sandbox.h"
 
 G_BEGIN_DECLS
 
@@ -124,6 +125,31 @@ gboolean hutch_store_image_tag (HutchStore *store, const char *text, const char 
 gboolean hutch_store_image_remove (HutchStore *store, const char *text, gboolean force,
                                    GPtrArray *report, GError **error);
 
+/* ---- the unpacked-layer cache (layers.c) ---- */
+
+/* The OCI chain ids of @config's layers, in order. */
+GPtrArray *hutch_store_chain_ids (const HutchImageConfig *config);
+
+/* Makes sure every layer of the image (@manifest, @config) is unpacked in
+ * layers/<chain id>, unpacking what is missing as root of a user namespace
+ * mapped with @map, each layer at most @max_bytes uncompressed. A layer
+ * found unpacked under another mapping is an error that says how to fix it.
+ * Appends the chain ids it unpacked to @out_created (may be NULL). */
+gboolean hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
+                                    const HutchImageConfig *config, const HutchIdMap *map,
+                                    const char *image, guint64 max_bytes, GPtrArray *out_created,
+                                    GError **error);
+
+/* Removes the layers whose chain id is not in @keep (only those in @only,
+ * when given; with @leftovers also the .tmp- directories of killed
+ * unpacks), inside the user namespace their files need. */
+gboolean hutch_store_layers_remove (HutchStore *store, GHashTable *keep, GPtrArray *only,
+                                    gboolean leftovers, guint *out_removed, GError **error);
+
+/* The chain ids of every image in @entries (index.json's). */
+GHashTable *hutch_store_referenced_chains (HutchStore *store, GPtrArray *entries, GError **error);
+GPtrArray *hutch_store_index_entries (HutchStore *store, GError **error);
+
 /* ---- garbage collection and usage (gc.c) ---- */
 
 typedef struct
@@ -141,7 +167,7 @@ gboolean hutch_store_usage (HutchStore *store, HutchStoreUsage *out, GError **er
 /* Removes untagged images and every blob nothing references (with the store
  * lock exclusive); reports what went. */
 gboolean hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs,
-                            gint64 *out_bytes, GError **error);
+                            gint64 *out_bytes, guint *out_layers, GError **error);
 
 /* Deletes the blobs in @digests that no image in index.json references, with
  * the store lock exclusive: the undo of a failed load. */

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* layer/: one layer blob unpacked into a directory. Decompression and the
+ * diff_id are ours (stream.c), libarchive only parses tar, and every entry is
+ * written by our own *at() calls beneath the layer's directory fd (unpack.c),
+ * whiteouts in overlay's own format. Meant to run as root of a user
+ * namespace mapped with the user's ids (sandbox/), so owners land on them. */
+#pragma once
+
+#include <glib.h>
+
+#include "util/util.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  HUTCH_LAYER_PLAIN,
+  HUTCH_LAYER_GZIP,
+  HUTCH_LAYER_ZSTD,
+} HutchLayerCompression;
+
+typedef struct
+{
+  const char *what;        /* "image NAME, layer N (sha256:…)", for messages */
+  guint64 max_bytes;       /* cap on the uncompressed stream (gzip bombs) */
+  guint64 max_file_size;   /* cap on one entry's declared or sparse size */
+  guint64 id_count;        /* container ids 0 .. id_count-1 are mapped */
+  gboolean squash_owners;  /* single mapping: every owner becomes 0 */
+} HutchLayerOptions;
+
+#define HUTCH_LAYER_DEFAULT_MAX_BYTES ((guint64) 64 << 30)
+#define HUTCH_LAYER_DEFAULT_MAX_FILE ((guint64) 16 << 30)
+
+typedef struct
+{
+  char diff_id[HUTCH_DIGEST_BUFSIZE]; /* sha256 of the uncompressed stream */
+  guint64 bytes;                      /* its length */
+  guint entries;
+  guint devices_skipped;              /* device nodes cannot be made in a userns */
+  guint xattrs_dropped;               /* trusted.*, user.overlay.*, others */
+} HutchLayerStats;
+
+/* Unpacks the layer read from @blob_fd (compressed as @compression, which
+ * the blob's magic bytes must agree with) into the empty directory @dir_fd.
+ * Refuses, naming opts->what and the entry (escaped): ".." in a name, a
+ * parent that is not a real directory of this layer (a symlink), a hard link
+ * to anything but a regular file already in this layer, invalid whiteouts,
+ * sizes over the caps, owners outside the mapping, truncated or corrupt
+ * input and anything but zeros after the tar's end. HUTCH_ERROR_INVALID_IMAGE
+ * or HUTCH_ERROR_UNSAFE_PATH, or G_FILE_ERROR for the disk. On failure the
+ * directory holds a partial tree the caller must delete. */
+gboolean hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compression,
+                                const HutchLayerOptions *opts, HutchLayerStats *out_stats,
+                                GError **error);
+
+/* The compression a blob's first bytes show. */
+HutchLayerCompression hutch_layer_sniff (const guint8 *magic, gsize len);
+const char *hutch_layer_compression_name (HutchLayerCompression c);
+
+/* ---- the uncompressed stream (stream.c) ---- */
+
+typedef struct HutchLayerStream HutchLayerStream;
+
+HutchLayerStream *hutch_layer_stream_new (int fd, HutchLayerCompression compression,
+                                          guint64 max_bytes, const char *what, GError **error);
+void hutch_layer_stream_free (HutchLayerStream *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchLayerStream, hutch_layer_stream_free)
+/* The next uncompressed bytes (hashed as they pass), 0 at the end, -1 on error. */
+gssize hutch_layer_stream_read (HutchLayerStream *s, const void **out_buf, GError **error);
+/* Reads what follows the tar's end: it must be zeros, and the compressed
+ * stream must end there. Then finishes the digest. */
+gboolean hutch_layer_stream_finish (HutchLayerStream *s, char out_diff_id[HUTCH_DIGEST_BUFSIZE],
+                                    guint64 *out_bytes, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,298 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Doing work as root of a user namespace mapped with the user's ids: the id
+ * map this user gets, running a function in a forked child that entered such
+ * a namespace (its GError comes back through a pipe), and running a command
+ * there (hutch unshare). Mount namespaces and the container itself are not
+ * here. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox.h"
+
+void
+hutch_sandbox_idmap_free (HutchIdMap *map)
+{
+  if (map == NULL)
+    return;
+  if (map->uid_ranges != NULL)
+    g_array_unref (map->uid_ranges);
+  if (map->gid_ranges != NULL)
+    g_array_unref (map->gid_ranges);
+  g_free (map);
+}
+
+HutchIdMap *
+hutch_sandbox_idmap_new_for_user (GError **error)
+{
+  g_autoptr (HutchIdMap) map = g_new0 (HutchIdMap, 1);
+  struct passwd *pw = getpwuid (getuid ());
+  const char *name = pw != NULL ? pw->pw_name : NULL;
+
+  map->uid = getuid ();
+  map->gid = getgid ();
+  map->uid_ranges = hutch_sandbox_subid_ranges_read ("/etc/subuid", name, map->uid, error);
+  if (map->uid_ranges == NULL)
+    return NULL;
+  map->gid_ranges = hutch_sandbox_subid_ranges_read ("/etc/subgid", name, map->uid, error);
+  if (map->gid_ranges == NULL)
+    return NULL;
+  map->single = map->uid_ranges->len == 0 || map->gid_ranges->len == 0;
+  return g_steal_pointer (&map);
+}
+
+char *
+hutch_sandbox_idmap_describe (const HutchIdMap *map)
+{
+  GString *s = g_string_new (NULL);
+
+  g_string_append_printf (s, "uid %u", (unsigned) map->uid);
+  for (guint i = 0; !map->single && i < map->uid_ranges->len; i++)
+    {
+      HutchIdRange *r = &g_array_index (map->uid_ranges, HutchIdRange, i);
+      g_string_append_printf (s, "+%u:%u", r->start, r->count);
+    }
+  g_string_append_printf (s, " gid %u", (unsigned) map->gid);
+  for (guint i = 0; !map->single && i < map->gid_ranges->len; i++)
+    {
+      HutchIdRange *r = &g_array_index (map->gid_ranges, HutchIdRange, i);
+      g_string_append_printf (s, "+%u:%u", r->start, r->count);
+    }
+  return g_string_free (s, FALSE);
+}
+
+guint64
+hutch_sandbox_idmap_size (const HutchIdMap *map)
+{
+  return map->single ? 1 : 1 + hutch_sandbox_id_ranges_total (map->uid_ranges);
+}
+
+static gboolean
+read_exact (int fd, void *buf, size_t len)
+{
+  char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = read (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      p += n;
+      len -= (size_t) n;
+    }
+  return TRUE;
+}
+
+/* The child's half: enter the namespace, wait to be mapped, become its root. */
+static int
+child_enter (int to_parent, int from_parent)
+{
+  char c = 'u';
+
+  /* Die with the parent rather than unpack for no one. */
+  (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (unshare (CLONE_NEWUSER) < 0)
+    return errno;
+  if (write (to_parent, &c, 1) != 1 || !read_exact (from_parent, &c, 1) || c != 'g')
+    return EPIPE;
+  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+    return errno;
+  umask (0);
+  return 0;
+}
+
+/* The result of the child's function: a status byte, then for a failure the
+ * error's domain name, code and message, each length-prefixed. */
+static void
+send_result (int fd, gboolean ok, const GError *error)
+{
+  g_autoptr (GString) msg = g_string_new (NULL);
+  const char *domain = error != NULL ? g_quark_to_string (error->domain) : "";
+  const char *text = error != NULL ? error->message : "the function failed without saying why";
+  guint32 len;
+  gint32 code = error != NULL ? error->code : HUTCH_ERROR_FAILED;
+
+  g_string_append_c (msg, ok ? 1 : 0);
+  len = (guint32) strlen (domain);
+  g_string_append_len (msg, (const char *) &len, sizeof len);
+  g_string_append (msg, domain);
+  g_string_append_len (msg, (const char *) &code, sizeof code);
+  len = (guint32) strlen (text);
+  g_string_append_len (msg, (const char *) &len, sizeof len);
+  g_string_append (msg, text);
+  (void) hutch_util_write_all (fd, msg->str, msg->len, NULL);
+}
+
+/* The rest of a result whose status byte @ok was read. */
+static gboolean
+receive_rest (int fd, guint8 ok, GError **error)
+{
+  guint32 len;
+  gint32 code;
+  g_autofree char *domain = NULL, *text = NULL;
+
+  if (!read_exact (fd, &len, sizeof len) || len > 4096)
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "garbled result from the user namespace");
+  domain = g_malloc0 (len + 1);
+  if (!read_exact (fd, domain, len) || !read_exact (fd, &code, sizeof code)
+      || !read_exact (fd, &len, sizeof len) || len > (1 << 20))
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "garbled result from the user namespace");
+  text = g_malloc0 (len + 1);
+  if (!read_exact (fd, text, len))
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "garbled result from the user namespace");
+  if (ok)
+    return TRUE;
+  g_set_error_literal (error, *domain != '\0' ? g_quark_from_string (domain) : HUTCH_ERROR, code,
+                       text);
+  return FALSE;
+}
+
+static gboolean
+receive_result (int fd, GError **error)
+{
+  guint8 ok;
+
+  if (!read_exact (fd, &ok, 1))
+    return hutch_throw (error, HUTCH_ERROR_FAILED,
+                        "the process working in the user namespace died without a result");
+  return receive_rest (fd, ok, error);
+}
+
+/* Forks a child that enters a user namespace mapped with @map and, as its
+ * root, calls @func (or execs @argv). Returns the child's pid with
+ * *@out_result the read end of its result pipe, or -1. */
+static pid_t
+spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data, char **argv,
+                 int *out_result, GError **error)
+{
+  int to_parent[2], from_parent[2];
+  g_autoptr (GError) map_error = NULL;
+  pid_t pid;
+  char c;
+
+  if (pipe2 (to_parent, O_CLOEXEC) < 0)
+    return hutch_throw_errno (error, "entering a user namespace: pipe"), -1;
+  if (pipe2 (from_parent, O_CLOEXEC) < 0)
+    {
+      close (to_parent[0]), close (to_parent[1]);
+      return hutch_throw_errno (error, "entering a user namespace: pipe"), -1;
+    }
+  pid = fork ();
+  if (pid < 0)
+    {
+      int errsv = errno;
+      close (to_parent[0]), close (to_parent[1]), close (from_parent[0]), close (from_parent[1]);
+      return hutch_throw_errno_val (error, errsv, "entering a user namespace: fork"), -1;
+    }
+  if (pid == 0)
+    {
+      g_autoptr (GError) child_error = NULL;
+      int err;
+      gboolean ok;
+
+      close (to_parent[0]);
+      close (from_parent[1]);
+      err = child_enter (to_parent[1], from_parent[0]);
+      if (err != 0)
+        {
+          hutch_throw_errno_val (&child_error, err, "entering a user namespace");
+          send_result (to_parent[1], FALSE, child_error);
+          _exit (1);
+        }
+      if (argv != NULL)
+        {
+          execvp (argv[0], argv);
+          hutch_throw_errno (&child_error, "running %s in the user namespace", argv[0]);
+          send_result (to_parent[1], FALSE, child_error);
+          _exit (errno == ENOENT ? 127 : 126);
+        }
+      ok = func (user_data, &child_error);
+      send_result (to_parent[1], ok, child_error);
+      _exit (ok ? 0 : 1);
+    }
+  close (to_parent[1]);
+  close (from_parent[0]);
+  if (!read_exact (to_parent[0], &c, 1))
+    {
+      /* The child could not unshare; its error is in the pipe. */
+      close (from_parent[1]);
+      *out_result = to_parent[0];
+      return pid;
+    }
+  if (!hutch_sandbox_idmap_write (pid, map, &map_error))
+    {
+      close (from_parent[1]);
+      close (to_parent[0]);
+      (void) kill (pid, SIGKILL);
+      (void) waitpid (pid, NULL, 0);
+      g_propagate_prefixed_error (error, g_steal_pointer (&map_error),
+                                  "mapping your ids into a user namespace (see \"hutch check\"): ");
+      return -1;
+    }
+  (void) !write (from_parent[1], "g", 1);
+  close (from_parent[1]);
+  *out_result = to_parent[0];
+  return pid;
+}
+
+static int
+wait_child (pid_t pid)
+{
+  int status;
+
+  while (waitpid (pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return -1;
+  if (WIFEXITED (status))
+    return WEXITSTATUS (status);
+  return 128 + WTERMSIG (status);
+}
+
+gboolean
+hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data,
+                          GError **error)
+{
+  hutch_autofd int result = -1;
+  pid_t pid = spawn_in_userns (map, func, user_data, NULL, &result, error);
+  gboolean ok;
+  int status;
+
+  if (pid < 0)
+    return FALSE;
+  ok = receive_result (result, error);
+  status = wait_child (pid);
+  if (ok && status != 0)
+    return hutch_throw (error, HUTCH_ERROR_FAILED,
+                        "the process working in the user namespace exited with status %d", status);
+  return ok;
+}
+
+int
+hutch_sandbox_userns_exec (const HutchIdMap *map, char **argv, GError **error)
+{
+  hutch_autofd int result = -1;
+  pid_t pid = spawn_in_userns (map, NULL, NULL, argv, &result, error);
+  guint8 byte;
+
+  if (pid < 0)
+    return -1;
+  /* exec closes the pipe (O_CLOEXEC): EOF means the command is running. */
+  if (read_exact (result, &byte, 1))
+    {
+      (void) receive_rest (result, byte, error);
+      (void) wait_child (pid);
+      return -1;
+    }
+  return wait_child (pid);
+}
