@@ -31,6 +31,7 @@ extern const HutchCliCommand hutch_cli_command_load;
 extern const HutchCliCommand hutch_cli_command_rmi;
 extern const HutchCliCommand hutch_cli_command_system;
 extern const HutchCliCommand hutch_cli_command_tag;
+extern const HutchCliCommand hutch_cli_command_unshare;
 extern const HutchCliCommand hutch_cli_command_version;
 
 /* The command table, NULL-terminated, in the order of `hutch --help`. */

@@ -19,6 +19,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_tag,
   &hutch_cli_command_rmi,
   &hutch_cli_command_system,
+  &hutch_cli_command_unshare,
   &hutch_cli_command_check,
   &hutch_cli_command_info,
   &hutch_cli_command_help,

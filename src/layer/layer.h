@@ -67,9 +67,11 @@ void hutch_layer_stream_free (HutchLayerStream *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchLayerStream, hutch_layer_stream_free)
 /* The next uncompressed bytes (hashed as they pass), 0 at the end, -1 on error. */
 gssize hutch_layer_stream_read (HutchLayerStream *s, const void **out_buf, GError **error);
-/* Reads what follows the tar's end: it must be zeros, and the compressed
- * stream must end there. Then finishes the digest. */
-gboolean hutch_layer_stream_finish (HutchLayerStream *s, char out_diff_id[HUTCH_DIGEST_BUFSIZE],
-                                    guint64 *out_bytes, GError **error);
+/* Checks what follows the tar's end, which the parser consumed up to
+ * @consumed bytes: it must be zeros, and the compressed stream must end
+ * there. Then finishes the digest. */
+gboolean hutch_layer_stream_finish (HutchLayerStream *s, guint64 consumed,
+                                    char out_diff_id[HUTCH_DIGEST_BUFSIZE], guint64 *out_bytes,
+                                    GError **error);
 
 G_END_DECLS

@@ -32,6 +32,8 @@ struct HutchLayerStream
   gboolean ended;
   HutchSha256 *sha;
   guint64 total;
+  const guint8 *last;  /* the buffer handed out last, still intact */
+  gsize last_len;
 };
 
 HutchLayerCompression
@@ -226,16 +228,27 @@ hutch_layer_stream_read (HutchLayerStream *s, const void **out_buf, GError **err
                         "%s: the layer unpacks to more than %" G_GUINT64_FORMAT " bytes, the limit "
                         "(a decompression bomb? --unpack-limit raises it)", s->what, s->max_bytes), -1;
   hutch_sha256_update (s->sha, buf, (gsize) n);
+  s->last = buf;
+  s->last_len = (gsize) n;
   *out_buf = buf;
   return n;
 }
 
 gboolean
-hutch_layer_stream_finish (HutchLayerStream *s, char out_diff_id[HUTCH_DIGEST_BUFSIZE],
-                           guint64 *out_bytes, GError **error)
+hutch_layer_stream_finish (HutchLayerStream *s, guint64 consumed,
+                           char out_diff_id[HUTCH_DIGEST_BUFSIZE], guint64 *out_bytes,
+                           GError **error)
 {
   const void *buf;
   gssize n;
+  guint64 last_start = s->total - s->last_len;
+
+  /* libarchive stops at the end-of-archive blocks; what it was handed
+   * beyond them is still in our last buffer. */
+  for (guint64 at = MAX (consumed, last_start); at < s->total; at++)
+    if (s->last[at - last_start] != 0)
+      return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
+                          "%s: data after the end of the tar archive", s->what);
 
   while ((n = hutch_layer_stream_read (s, &buf, error)) > 0)
     for (gssize i = 0; i < n; i++)

@@ -317,9 +317,18 @@ make_hardlink (Unpack *u, struct archive_entry *entry, int parent, const char *n
     return FALSE;
   if (target->len == 0)
     return refuse (u, error, HUTCH_ERROR_UNSAFE_PATH, "a hard link to the layer's root");
-  tparent = walk (u, target, target->len - 1, FALSE, error);
-  if (tparent < 0)
-    return FALSE;
+  {
+    g_autoptr (GError) local = NULL;
+    tparent = walk (u, target, target->len - 1, FALSE, &local);
+    if (tparent < 0 && g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+      return refuse (u, error, HUTCH_ERROR_UNSAFE_PATH,
+                     "a hard link whose target is not a regular file already in this layer");
+    if (tparent < 0)
+      {
+        g_propagate_error (error, g_steal_pointer (&local));
+        return FALSE;
+      }
+  }
   if (fstatat (tparent, target->pdata[target->len - 1], &st, AT_SYMLINK_NOFOLLOW) < 0
       || !S_ISREG (st.st_mode))
     return refuse (u, error, HUTCH_ERROR_UNSAFE_PATH,
@@ -463,7 +472,10 @@ unpack_entries (Unpack *u, struct archive *a, GError **error)
   struct archive_entry *entry;
   int r;
 
-  while ((r = archive_read_next_header (a, &entry)) == ARCHIVE_OK)
+  /* ARCHIVE_WARN: a pax name that is not valid UTF-8 could not be
+   * converted to the locale's charset; the entry still has its raw bytes,
+   * which are what we write. */
+  while ((r = archive_read_next_header (a, &entry)) == ARCHIVE_OK || r == ARCHIVE_WARN)
     {
       const char *raw = archive_entry_pathname (entry);
       g_autofree char *escaped = g_strescape (raw != NULL ? raw : "", NULL);
@@ -515,7 +527,8 @@ hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compressio
                                   : hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s: not a tar archive: %s",
                                                  opts->what, archive_error_string (a)));
   ok = ok && unpack_entries (&u, a, error)
-       && hutch_layer_stream_finish (u.stream, out_stats->diff_id, &out_stats->bytes, error);
+       && hutch_layer_stream_finish (u.stream, (guint64) archive_filter_bytes (a, 0),
+                                     out_stats->diff_id, &out_stats->bytes, error);
   if (ok)
     set_dir_times (&u);
   forget_parent (&u);
