@@ -188,6 +188,12 @@ write_data (Unpack *u, struct archive *a, struct archive_entry *entry, int fd, G
       int r = archive_read_data_block (a, &buf, &len, &offset);
       if (r == ARCHIVE_EOF)
         break;
+      if (r != ARCHIVE_OK && u->stream_error != NULL)
+        {
+          /* the stream's own words: quota, truncation, corruption */
+          g_propagate_error (error, g_steal_pointer (&u->stream_error));
+          return FALSE;
+        }
       if (r != ARCHIVE_OK)
         return refuse (u, error, HUTCH_ERROR_INVALID_IMAGE, archive_error_string (a));
       if ((guint64) offset + len > u->opts->max_file_size)

@@ -66,7 +66,7 @@ typedef gboolean (*HutchUsernsFunc) (gpointer user_data, GError **error);
 gboolean hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func,
                                    gpointer user_data, GError **error);
 
-/* Runs @argv as root of such a namespace, as `podman unshare` does, and
+/* Runs @argv as root of such a namespace (umask kept), as `podman unshare` does, and
  * returns its exit status (128+N for signal N), or -1 with @error set when
  * it could not be started. */
 int hutch_sandbox_userns_exec (const HutchIdMap *map, char **argv, GError **error);

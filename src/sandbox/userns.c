@@ -108,7 +108,6 @@ child_enter (int to_parent, int from_parent)
     return EPIPE;
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     return errno;
-  umask (0);
   return 0;
 }
 
@@ -217,6 +216,8 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
           send_result (to_parent[1], FALSE, child_error);
           _exit (errno == ENOENT ? 127 : 126);
         }
+      /* Our own work sets every mode explicitly; a command keeps the umask. */
+      umask (0);
       ok = func (user_data, &child_error);
       send_result (to_parent[1], ok, child_error);
       _exit (ok ? 0 : 1);

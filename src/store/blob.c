@@ -94,29 +94,42 @@ hutch_store_blob_read (HutchStore *store, const char *digest, gsize max, gsize *
   return g_steal_pointer (&data);
 }
 
-/* Locks locks/<hex>. The holder unlinks the file when done; a waiter that
+/* Locks locks/<name>. The holder unlinks the file when done; a waiter that
  * wakes on an unlinked file retries on the new one, so the lock is never
- * held on a name no one else can see. */
-static int
-lock_blob (HutchStore *store, const char *digest, GError **error)
+ * held on a name no one else can see, and no lock file outlives its use. */
+int
+hutch_store_lock_file (HutchStore *store, const char *name, GError **error)
 {
-  const char *hex = hutch_store_digest_hex (digest);
-
   for (;;)
     {
-      hutch_autofd int fd = openat (store->locks_fd, hex, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
+      hutch_autofd int fd = openat (store->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
                                     0600);
       struct stat st_fd, st_path;
 
       if (fd < 0)
-        return hutch_throw_errno (error, "opening the lock of blob %s", digest), -1;
+        return hutch_throw_errno (error, "opening the lock %s/locks/%s", store->root, name), -1;
       while (flock (fd, LOCK_EX) < 0)
         if (errno != EINTR)
-          return hutch_throw_errno (error, "locking blob %s", digest), -1;
-      if (fstat (fd, &st_fd) == 0 && fstatat (store->locks_fd, hex, &st_path, AT_SYMLINK_NOFOLLOW) == 0
+          return hutch_throw_errno (error, "locking %s/locks/%s", store->root, name), -1;
+      if (fstat (fd, &st_fd) == 0 && fstatat (store->locks_fd, name, &st_path, AT_SYMLINK_NOFOLLOW) == 0
           && st_fd.st_ino == st_path.st_ino && st_fd.st_dev == st_path.st_dev)
         return hutch_fd_steal (&fd);
     }
+}
+
+void
+hutch_store_unlock_file (HutchStore *store, const char *name, int *fdp)
+{
+  if (*fdp < 0)
+    return;
+  (void) unlinkat (store->locks_fd, name, 0);
+  hutch_fd_clear (fdp);
+}
+
+static int
+lock_blob (HutchStore *store, const char *digest, GError **error)
+{
+  return hutch_store_lock_file (store, hutch_store_digest_hex (digest), error);
 }
 
 static void
@@ -124,8 +137,7 @@ unlock_blob (HutchBlobWriter *w)
 {
   if (w->lock_fd < 0)
     return;
-  (void) unlinkat (w->store->locks_fd, w->lock_name, 0);
-  hutch_fd_clear (&w->lock_fd);
+  hutch_store_unlock_file (w->store, w->lock_name, &w->lock_fd);
 }
 
 void

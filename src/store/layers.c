@@ -123,34 +123,15 @@ write_info (int dfd, const char *diff_id, const char *chain, const char *idmap,
   return TRUE;
 }
 
-static int
-lock_layer (HutchStore *store, const char *chain, GError **error)
-{
-  g_autofree char *name = g_strconcat ("layer-", hutch_store_digest_hex (chain), NULL);
-  int fd = openat (store->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
-
-  if (fd < 0)
-    return hutch_throw_errno (error, "opening the lock of layer %s", chain), -1;
-  while (flock (fd, LOCK_EX) < 0)
-    if (errno != EINTR)
-      {
-        close (fd);
-        return hutch_throw_errno (error, "locking layer %s", chain), -1;
-      }
-  return fd;
-}
-
-/* In the user namespace: one layer, from blob to layers/<chain>. */
+/* In the user namespace, holding the layer's lock: from blob to
+ * layers/<chain> through the temporary directory @tmp. */
 static gboolean
-unpack_one (EnsureJob *job, guint i, GError **error)
+unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GError **error)
 {
   HutchStore *store = job->store;
   const HutchDescriptor *blob = job->manifest->layers->pdata[i];
   const char *chain = job->chains->pdata[i];
   const char *diff_id = job->config->diff_ids->pdata[i];
-  g_autofree char *what = g_strdup_printf ("image %s, layer %u (%s)", job->image, i + 1, blob->digest);
-  g_autofree char *tmp = g_strdup_printf (".tmp-%d-%u", (int) getpid (), i);
-  hutch_autofd int lock = lock_layer (store, chain, error);
   hutch_autofd int tmp_fd = -1, diff_fd = -1, blob_fd = -1;
   HutchLayerOptions opts = job->options;
   HutchLayerCompression c = blob->kind == HUTCH_MEDIA_LAYER_GZIP   ? HUTCH_LAYER_GZIP
@@ -160,8 +141,6 @@ unpack_one (EnsureJob *job, guint i, GError **error)
   struct stat st;
   gboolean ok;
 
-  if (lock < 0)
-    return FALSE;
   if (fstatat (store->layers_fd, hutch_store_digest_hex (chain), &st, AT_SYMLINK_NOFOLLOW) == 0)
     return TRUE; /* another process unpacked it while we waited */
   opts.what = what;
@@ -192,10 +171,31 @@ unpack_one (EnsureJob *job, guint i, GError **error)
       (void) remove_tree_at (store->layers_fd, tmp);
       return FALSE;
     }
+  g_debug ("unpacked %s into layers/%s: %u entries, %" G_GUINT64_FORMAT " bytes", what,
+           hutch_store_digest_hex (chain), stats.entries, stats.bytes);
   if (stats.devices_skipped > 0)
     g_warning ("%s: skipped %u device node%s (they cannot be made without privileges)", what,
                stats.devices_skipped, stats.devices_skipped == 1 ? "" : "s");
   return TRUE;
+}
+
+/* In the user namespace: one layer, under its lock. */
+static gboolean
+unpack_one (EnsureJob *job, guint i, GError **error)
+{
+  const HutchDescriptor *blob = job->manifest->layers->pdata[i];
+  const char *chain = job->chains->pdata[i];
+  g_autofree char *what = g_strdup_printf ("image %s, layer %u (%s)", job->image, i + 1, blob->digest);
+  g_autofree char *tmp = g_strdup_printf (".tmp-%d-%u", (int) getpid (), i);
+  g_autofree char *lock_name = g_strconcat ("layer-", hutch_store_digest_hex (chain), NULL);
+  int lock = hutch_store_lock_file (job->store, lock_name, error);
+  gboolean ok;
+
+  if (lock < 0)
+    return FALSE;
+  ok = unpack_locked (job, i, what, tmp, error);
+  hutch_store_unlock_file (job->store, lock_name, &lock);
+  return ok;
 }
 
 static gboolean
@@ -266,11 +266,13 @@ hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
   job.options.max_file_size = HUTCH_LAYER_DEFAULT_MAX_FILE;
   job.options.id_count = hutch_sandbox_idmap_size (map);
   job.options.squash_owners = map->single;
-  if (!hutch_sandbox_userns_run (map, ensure_in_userns, &job, error))
-    return FALSE;
+  /* Reported before the work: when a later layer fails, the earlier ones
+   * this call made must go too. The caller deletes only those no image uses,
+   * with the store lock exclusive, so a layer another load made in the
+   * meantime is safe. */
   for (guint j = 0; out_created != NULL && j < todo->len; j++)
     g_ptr_array_add (out_created, g_strdup (chains->pdata[GPOINTER_TO_UINT (todo->pdata[j])]));
-  return TRUE;
+  return hutch_sandbox_userns_run (map, ensure_in_userns, &job, error);
 }
 
 typedef struct

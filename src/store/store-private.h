@@ -33,6 +33,11 @@ GHashTable *hutch_store_referenced (HutchStore *store, GPtrArray *entries, GErro
 gboolean hutch_store_blob_delete (HutchStore *store, const char *digest, gint64 *bytes,
                                   GError **error);
 
+/* Takes locks/@name exclusive (the file is made, and unlinked again by
+ * hutch_store_unlock_file()). Returns the fd, or -1. */
+int hutch_store_lock_file (HutchStore *store, const char *name, GError **error);
+void hutch_store_unlock_file (HutchStore *store, const char *name, int *fdp);
+
 /* The hex part of a validated digest. */
 static inline const char *
 hutch_store_digest_hex (const char *digest)

@@ -134,7 +134,8 @@ GPtrArray *hutch_store_chain_ids (const HutchImageConfig *config);
  * layers/<chain id>, unpacking what is missing as root of a user namespace
  * mapped with @map, each layer at most @max_bytes uncompressed. A layer
  * found unpacked under another mapping is an error that says how to fix it.
- * Appends the chain ids it unpacked to @out_created (may be NULL). */
+ * Appends the chain ids it was to unpack to @out_created (may be NULL),
+ * also on failure, for the caller to undo. */
 gboolean hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
                                     const HutchImageConfig *config, const HutchIdMap *map,
                                     const char *image, guint64 max_bytes, GPtrArray *out_created,

@@ -55,8 +55,9 @@ is "$src" 0 "skopeo still reads the image after prune"
 # OCI layout directory, and a gzipped docker-archive on stdin
 H load --input-format oci-dir -i "$FIX/whiteout/oci"
 is "$rc:$out" "0:Loaded image: $WH" "load an OCI layout directory"
-out=$("$HUTCH" --root "$R" load <"$FIX/debian.docker.tar.gz" 2>&1) && rc=0 || rc=$?
+out=$("$HUTCH" --root "$R" load <"$FIX/debian.docker.tar.gz" 2>"$T/stdin.err") && rc=0 || rc=$?
 is "$rc:$out" "0:Loaded image: $DEB" "load a gzipped docker-archive from stdin"
+like "$(cat "$T/stdin.err")" "layer 1 \(sha256:[0-9a-f]{64}\): skipped 8 device nodes" "one warning for the layer's device nodes"
 
 H images
 is "$rc" 0 "images"
