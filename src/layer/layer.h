@@ -65,13 +65,31 @@ HutchLayerStream *hutch_layer_stream_new (int fd, HutchLayerCompression compress
                                           guint64 max_bytes, const char *what, GError **error);
 void hutch_layer_stream_free (HutchLayerStream *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchLayerStream, hutch_layer_stream_free)
-/* The next uncompressed bytes (hashed as they pass), 0 at the end, -1 on error. */
-gssize hutch_layer_stream_read (HutchLayerStream *s, const void **out_buf, GError **error);
+/* Decodes the next bytes into @buf (hashed, and counted against the
+ * quota): their number, 0 at the end, -1 on error. */
+gssize hutch_layer_stream_read_into (HutchLayerStream *s, guint8 *buf, gsize cap, GError **error);
+/* The diff_id and length of everything read; only after the end. */
+void hutch_layer_stream_digest (HutchLayerStream *s, char out_diff_id[HUTCH_DIGEST_BUFSIZE],
+                                guint64 *out_bytes);
+
+/* ---- decoding in a thread of its own (pipe.c) ---- */
+
+/* Decompression and hashing run in a second thread while the caller writes
+ * files: on two cores the layer costs the larger of the two, not the sum. */
+typedef struct HutchLayerPipe HutchLayerPipe;
+
+/* Starts the thread; takes @stream. @what names the layer in messages. */
+HutchLayerPipe *hutch_layer_pipe_new (HutchLayerStream *stream, const char *what);
+/* Stops the thread if it still runs, and frees everything. */
+void hutch_layer_pipe_free (HutchLayerPipe *p);
+/* The next decoded bytes, valid until the next call: their number, 0 at the
+ * end, -1 on error. */
+gssize hutch_layer_pipe_read (HutchLayerPipe *p, const void **out_buf, GError **error);
 /* Checks what follows the tar's end, which the parser consumed up to
- * @consumed bytes: it must be zeros, and the compressed stream must end
- * there. Then finishes the digest. */
-gboolean hutch_layer_stream_finish (HutchLayerStream *s, guint64 consumed,
-                                    char out_diff_id[HUTCH_DIGEST_BUFSIZE], guint64 *out_bytes,
-                                    GError **error);
+ * @consumed bytes of the stream: it must be zeros, and the compressed stream
+ * must end there. Then gives the diff_id. */
+gboolean hutch_layer_pipe_finish (HutchLayerPipe *p, guint64 consumed,
+                                  char out_diff_id[HUTCH_DIGEST_BUFSIZE], guint64 *out_bytes,
+                                  GError **error);
 
 G_END_DECLS

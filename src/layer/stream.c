@@ -14,7 +14,6 @@
 #include "layer.h"
 
 #define IN_SIZE (256 << 10)
-#define OUT_SIZE (1 << 20)
 
 struct HutchLayerStream
 {
@@ -25,15 +24,12 @@ struct HutchLayerStream
   guint8 *in;
   gsize in_len, in_pos;
   gboolean in_eof;
-  guint8 *out;
   z_stream z;
   gboolean z_ready;
   ZSTD_DCtx *zstd;
   gboolean ended;
   HutchSha256 *sha;
   guint64 total;
-  const guint8 *last;  /* the buffer handed out last, still intact */
-  gsize last_len;
 };
 
 HutchLayerCompression
@@ -61,7 +57,6 @@ hutch_layer_stream_free (HutchLayerStream *s)
     inflateEnd (&s->z);
   ZSTD_freeDCtx (s->zstd);
   g_free (s->in);
-  g_free (s->out);
   g_free (s->what);
   hutch_sha256_free (s->sha);
   g_free (s);
@@ -97,7 +92,6 @@ hutch_layer_stream_new (int fd, HutchLayerCompression compression, guint64 max_b
   s->max_bytes = max_bytes;
   s->what = g_strdup (what);
   s->in = g_malloc (IN_SIZE);
-  s->out = g_malloc (OUT_SIZE);
   s->sha = hutch_sha256_new ();
   if (!refill (s, error))
     return NULL;
@@ -120,7 +114,7 @@ hutch_layer_stream_new (int fd, HutchLayerCompression compression, guint64 max_b
 }
 
 static gssize
-read_gzip (HutchLayerStream *s, GError **error)
+read_gzip (HutchLayerStream *s, guint8 *outbuf, gsize cap, GError **error)
 {
   for (;;)
     {
@@ -130,8 +124,8 @@ read_gzip (HutchLayerStream *s, GError **error)
         return -1;
       s->z.next_in = s->in + s->in_pos;
       s->z.avail_in = (uInt) (s->in_len - s->in_pos);
-      s->z.next_out = s->out;
-      s->z.avail_out = OUT_SIZE;
+      s->z.next_out = outbuf;
+      s->z.avail_out = (uInt) cap;
       r = inflate (&s->z, Z_NO_FLUSH);
       s->in_pos = s->in_len - s->z.avail_in;
       if (r == Z_STREAM_END)
@@ -151,24 +145,24 @@ read_gzip (HutchLayerStream *s, GError **error)
           else
             s->ended = TRUE;
         }
-      else if (r == Z_BUF_ERROR && s->in_eof && s->z.avail_out == OUT_SIZE)
+      else if (r == Z_BUF_ERROR && s->in_eof && s->z.avail_out == cap)
         return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s: the gzip stream is truncated",
                             s->what), -1;
       else if (r != Z_OK && r != Z_BUF_ERROR)
         return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s: corrupt gzip data: %s", s->what,
                             s->z.msg != NULL ? s->z.msg : "inflate failed"), -1;
-      if (s->z.avail_out < OUT_SIZE || s->ended)
-        return (gssize) (OUT_SIZE - s->z.avail_out);
+      if (s->z.avail_out < cap || s->ended)
+        return (gssize) (cap - s->z.avail_out);
     }
 }
 
 static gssize
-read_zstd (HutchLayerStream *s, GError **error)
+read_zstd (HutchLayerStream *s, guint8 *outbuf, gsize cap, GError **error)
 {
   for (;;)
     {
       ZSTD_inBuffer in;
-      ZSTD_outBuffer out = { s->out, OUT_SIZE, 0 };
+      ZSTD_outBuffer out = { outbuf, cap, 0 };
       size_t r;
 
       if (!refill (s, error))
@@ -193,28 +187,27 @@ read_zstd (HutchLayerStream *s, GError **error)
 }
 
 gssize
-hutch_layer_stream_read (HutchLayerStream *s, const void **out_buf, GError **error)
+hutch_layer_stream_read_into (HutchLayerStream *s, guint8 *buf, gsize cap, GError **error)
 {
-  const guint8 *buf = s->out;
   gssize n;
 
   if (s->ended)
     return 0;
   if (s->compression == HUTCH_LAYER_GZIP)
-    n = read_gzip (s, error);
+    n = read_gzip (s, buf, cap, error);
   else if (s->compression == HUTCH_LAYER_ZSTD)
-    n = read_zstd (s, error);
+    n = read_zstd (s, buf, cap, error);
   else if (s->in_pos < s->in_len)
     {
       /* the bytes read to sniff the magic come first */
-      buf = s->in + s->in_pos;
-      n = (gssize) (s->in_len - s->in_pos);
-      s->in_pos = s->in_len;
+      n = (gssize) MIN (cap, s->in_len - s->in_pos);
+      memcpy (buf, s->in + s->in_pos, (gsize) n);
+      s->in_pos += (gsize) n;
     }
   else
     {
       do
-        n = read (s->fd, s->out, OUT_SIZE);
+        n = read (s->fd, buf, cap);
       while (n < 0 && errno == EINTR);
       if (n < 0)
         return hutch_throw_errno (error, "%s: reading the blob", s->what), -1;
@@ -228,36 +221,13 @@ hutch_layer_stream_read (HutchLayerStream *s, const void **out_buf, GError **err
                         "%s: the layer unpacks to more than %" G_GUINT64_FORMAT " bytes, the limit "
                         "(a decompression bomb? --unpack-limit raises it)", s->what, s->max_bytes), -1;
   hutch_sha256_update (s->sha, buf, (gsize) n);
-  s->last = buf;
-  s->last_len = (gsize) n;
-  *out_buf = buf;
   return n;
 }
 
-gboolean
-hutch_layer_stream_finish (HutchLayerStream *s, guint64 consumed,
-                           char out_diff_id[HUTCH_DIGEST_BUFSIZE], guint64 *out_bytes,
-                           GError **error)
+void
+hutch_layer_stream_digest (HutchLayerStream *s, char out_diff_id[HUTCH_DIGEST_BUFSIZE],
+                           guint64 *out_bytes)
 {
-  const void *buf;
-  gssize n;
-  guint64 last_start = s->total - s->last_len;
-
-  /* libarchive stops at the end-of-archive blocks; what it was handed
-   * beyond them is still in our last buffer. */
-  for (guint64 at = MAX (consumed, last_start); at < s->total; at++)
-    if (s->last[at - last_start] != 0)
-      return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
-                          "%s: data after the end of the tar archive", s->what);
-
-  while ((n = hutch_layer_stream_read (s, &buf, error)) > 0)
-    for (gssize i = 0; i < n; i++)
-      if (((const guint8 *) buf)[i] != 0)
-        return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
-                            "%s: data after the end of the tar archive", s->what);
-  if (n < 0)
-    return FALSE;
   hutch_sha256_finish (s->sha, out_diff_id);
   *out_bytes = s->total;
-  return TRUE;
 }

@@ -36,8 +36,8 @@ typedef struct
   int root_fd;
   const HutchLayerOptions *opts;
   HutchLayerStats *stats;
-  HutchLayerStream *stream;
-  GError *stream_error; /* what the read callback hit */
+  HutchLayerPipe *stream; /* decoded in its own thread */
+  GError *stream_error;   /* what the read callback hit */
   char *parent_path;    /* the cached parent directory ... */
   int parent_fd;        /* ... and its O_PATH fd */
   GArray *dir_times;
@@ -459,7 +459,7 @@ static la_ssize_t
 read_callback (struct archive *a, void *data, const void **buffer)
 {
   Unpack *u = data;
-  gssize n = hutch_layer_stream_read (u->stream, buffer, u->stream_error == NULL ? &u->stream_error : NULL);
+  gssize n = hutch_layer_pipe_read (u->stream, buffer, u->stream_error == NULL ? &u->stream_error : NULL);
 
   if (n < 0)
     archive_set_error (a, EIO, "%s", "the layer stream failed");
@@ -518,12 +518,14 @@ hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compressio
 {
   g_autoptr (HutchArchiveReader) a = archive_read_new ();
   Unpack u = { .root_fd = dir_fd, .opts = opts, .stats = out_stats, .parent_fd = -1 };
+  HutchLayerStream *stream;
   gboolean ok;
 
   memset (out_stats, 0, sizeof *out_stats);
-  u.stream = hutch_layer_stream_new (blob_fd, compression, opts->max_bytes, opts->what, error);
-  if (u.stream == NULL)
+  stream = hutch_layer_stream_new (blob_fd, compression, opts->max_bytes, opts->what, error);
+  if (stream == NULL)
     return FALSE;
+  u.stream = hutch_layer_pipe_new (stream, opts->what);
   u.dir_times = g_array_new (FALSE, FALSE, sizeof (DirTime));
   g_array_set_clear_func (u.dir_times, dir_time_clear);
   /* tar only: decompression is ours, and no other format's parser runs. */
@@ -533,13 +535,15 @@ hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compressio
                                   : hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s: not a tar archive: %s",
                                                  opts->what, archive_error_string (a)));
   ok = ok && unpack_entries (&u, a, error)
-       && hutch_layer_stream_finish (u.stream, (guint64) archive_filter_bytes (a, 0),
-                                     out_stats->diff_id, &out_stats->bytes, error);
+       && hutch_layer_pipe_finish (u.stream, (guint64) archive_filter_bytes (a, 0),
+                                   out_stats->diff_id, &out_stats->bytes, error);
   if (ok)
     set_dir_times (&u);
   forget_parent (&u);
   g_array_unref (u.dir_times);
   g_clear_error (&u.stream_error);
-  hutch_layer_stream_free (u.stream);
+  /* archive_read_free (the autoptr) must not read from a freed pipe */
+  archive_read_close (a);
+  hutch_layer_pipe_free (u.stream);
   return ok;
 }
