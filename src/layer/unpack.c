@@ -132,26 +132,6 @@ parent_of (Unpack *u, GPtrArray *parts, GError **error)
   return u->parent_fd;
 }
 
-/* Deletes @name under @dfd, a directory with all it holds. */
-static gboolean
-remove_tree_at (int dfd, const char *name)
-{
-  hutch_autofd int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *dir;
-  struct dirent *e;
-
-  if (fd < 0)
-    return unlinkat (dfd, name, 0) == 0 || errno == ENOENT;
-  dir = fdopendir (hutch_fd_steal (&fd));
-  if (dir == NULL)
-    return FALSE;
-  while ((e = readdir (dir)) != NULL)
-    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
-      (void) remove_tree_at (dirfd (dir), e->d_name);
-  closedir (dir);
-  return unlinkat (dfd, name, AT_REMOVEDIR) == 0;
-}
-
 /* An entry replaces what an earlier entry of the same name made, as tar
  * does; a directory over a directory only updates it. Returns TRUE and
  * sets *@out_dir_kept when a directory stays. */
@@ -170,7 +150,7 @@ clear_name (Unpack *u, int parent, const char *name, gboolean want_dir, gboolean
       return TRUE;
     }
   /* The cached directory is this entry's parent, never inside what goes. */
-  if (S_ISDIR (st.st_mode) ? !remove_tree_at (parent, name) : unlinkat (parent, name, 0) < 0)
+  if (S_ISDIR (st.st_mode) ? !hutch_util_remove_tree_at (parent, name) : unlinkat (parent, name, 0) < 0)
     return refuse_errno (u, error, "replacing what an earlier entry made");
   return TRUE;
 }

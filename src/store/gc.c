@@ -159,8 +159,11 @@ remove_stale_locks (HutchStore *store, GError **error)
       return hutch_throw_errno (error, "listing %s/locks", store->root);
     }
   while ((e = readdir (dir)) != NULL)
-    if (strlen (e->d_name) == 64 && strspn (e->d_name, "0123456789abcdef") == 64)
-      (void) unlinkat (store->locks_fd, e->d_name, 0);
+    {
+      const char *hex = g_str_has_prefix (e->d_name, "layer-") ? e->d_name + 6 : e->d_name;
+      if (strlen (hex) == 64 && strspn (hex, "0123456789abcdef") == 64)
+        (void) unlinkat (store->locks_fd, e->d_name, 0);
+    }
   closedir (dir);
   return TRUE;
 }

@@ -78,25 +78,6 @@ info_idmap (const char *info)
 }
 
 static gboolean
-remove_tree_at (int dfd, const char *name)
-{
-  hutch_autofd int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *dir;
-  struct dirent *e;
-
-  if (fd < 0)
-    return unlinkat (dfd, name, 0) == 0 || errno == ENOENT;
-  dir = fdopendir (hutch_fd_steal (&fd));
-  if (dir == NULL)
-    return FALSE;
-  while ((e = readdir (dir)) != NULL)
-    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
-      (void) remove_tree_at (dirfd (dir), e->d_name);
-  closedir (dir);
-  return unlinkat (dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT;
-}
-
-static gboolean
 write_info (int dfd, const char *diff_id, const char *chain, const char *idmap,
             const HutchLayerStats *stats, GError **error)
 {
@@ -144,14 +125,14 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
   if (fstatat (store->layers_fd, hutch_store_digest_hex (chain), &st, AT_SYMLINK_NOFOLLOW) == 0)
     return TRUE; /* another process unpacked it while we waited */
   opts.what = what;
-  (void) remove_tree_at (store->layers_fd, tmp);
+  (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
   if (mkdirat (store->layers_fd, tmp, 0700) < 0
       || (tmp_fd = openat (store->layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0
       || mkdirat (tmp_fd, "diff", 0755) < 0
       || (diff_fd = openat (tmp_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
     {
       hutch_throw_errno (error, "making a directory in %s/layers", store->root);
-      (void) remove_tree_at (store->layers_fd, tmp);
+      (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
       return FALSE;
     }
   blob_fd = hutch_store_blob_open (store, blob->digest, error);
@@ -168,7 +149,7 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
            || hutch_throw_errno (error, "renaming layer %s into place", chain));
   if (!ok)
     {
-      (void) remove_tree_at (store->layers_fd, tmp);
+      (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
       return FALSE;
     }
   g_debug ("unpacked %s into layers/%s: %u entries, %" G_GUINT64_FORMAT " bytes", what,
@@ -287,7 +268,7 @@ remove_in_userns (gpointer data, GError **error)
   RemoveJob *job = data;
 
   for (guint i = 0; i < job->names->len; i++)
-    if (!remove_tree_at (job->store->layers_fd, job->names->pdata[i]))
+    if (!hutch_util_remove_tree_at (job->store->layers_fd, job->names->pdata[i]))
       return hutch_throw_errno (error, "removing %s/layers/%s", job->store->root,
                                 (char *) job->names->pdata[i]);
   return TRUE;

@@ -1,10 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* Reading and writing whole small files through fds. Paths that come from an
- * image never reach here: they go through beneath.c first. */
+/* Reading and writing whole small files through fds, and deleting a tree
+ * beneath a directory fd. Paths that come from an image never reach here:
+ * they go through beneath.c or layer/ first. */
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -76,4 +79,23 @@ hutch_util_read_host_file (const char *path, gsize max, GError **error)
   if (data == NULL)
     g_prefix_error (error, "%s: ", path);
   return data;
+}
+
+gboolean
+hutch_util_remove_tree_at (int dfd, const char *name)
+{
+  hutch_autofd int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  DIR *dir;
+  struct dirent *e;
+
+  if (fd < 0)
+    return unlinkat (dfd, name, 0) == 0 || errno == ENOENT;
+  dir = fdopendir (hutch_fd_steal (&fd));
+  if (dir == NULL)
+    return FALSE;
+  while ((e = readdir (dir)) != NULL)
+    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+      (void) hutch_util_remove_tree_at (dirfd (dir), e->d_name);
+  closedir (dir);
+  return unlinkat (dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT;
 }

@@ -55,6 +55,10 @@ char *hutch_util_read_all (int fd, gsize max, gsize *out_len, GError **error);
  * bytes. Returns NULL with @error set on failure. */
 char *hutch_util_read_host_file (const char *path, gsize max, GError **error);
 
+/* Deletes @name under @dfd, never following a symlink: a directory with all
+ * it holds. FALSE with errno set when something could not go. */
+gboolean hutch_util_remove_tree_at (int dfd, const char *name);
+
 /* ---- directories of our own (dirs.c) ---- */
 
 /* Creates @path as a directory of the calling user with @mode if missing, and
