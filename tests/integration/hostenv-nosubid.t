@@ -33,3 +33,20 @@ hutch_as "$user" -- check
 like "$out" "fallback +id mapping" "the table shows the fallback"
 like "$out" "fix: sudo usermod --add-subuids" "and the fix line"
 rm -rf "/tmp/hutch-run-$(id -u "$user")"
+
+# Loading without subordinate ids: one id, every file the user's, and the
+# store records the mapping the layer was made with.
+if [ -s "${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}/debian.oci.tar" ]; then
+  fix=${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}
+  mkdir "$T/ns" && chown "$user:" "$T/ns"
+  hutch_as "$user" -- --root "$T/ns/store" load -q -i "$fix/debian.oci.tar"
+  is "$rc" 0 "load works with the single-id mapping"
+  info=$(cat "$T"/ns/store/layers/*/info)
+  like "$info" "\"idmap\":\"uid $(id -u "$user") gid $(id -g "$user")\"" "the layer records the single mapping"
+  owners=$(find "$T"/ns/store/layers/*/diff -printf '%u\n' | sort -u)
+  is "$owners" "$user" "every unpacked file belongs to the user (owners squashed)"
+  shadow=$(stat -c '%a' "$T"/ns/store/layers/*/diff/etc/shadow)
+  is "$shadow" 640 "modes are kept"
+else
+  skip "no test images (tests/fixtures/make-fixtures)"
+fi

@@ -99,6 +99,33 @@ is "$rc" 0 "system prune"
 ok "$([ ! -e "$R/layers/.tmp-999-0" ]; echo $?)" "removes it, inside the namespace"
 is "$(layer_dirs)" 2 "and keeps the layers images use"
 
+# Extended attributes: user.* and file capabilities kept, the rest dropped.
+python3 - "$T/xattr.tar" <<'PY'
+import base64, io, struct, sys, tarfile
+caps = struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0)  # v2, effective, cap_net_raw
+b64 = lambda v: base64.b64encode(v).decode()
+i = tarfile.TarInfo("ping"); i.size = 4; i.mode = 0o755
+i.pax_headers = {"LIBARCHIVE.xattr.security.capability": b64(caps),
+                 "LIBARCHIVE.xattr.user.note": b64(b"hello"),
+                 "LIBARCHIVE.xattr.trusted.evil": b64(b"x"),
+                 "LIBARCHIVE.xattr.user.overlay.opaque": b64(b"y")}
+with tarfile.open(sys.argv[1], "w", format=tarfile.PAX_FORMAT) as t:
+    t.addfile(i, io.BytesIO(b"\x7fELF"))
+PY
+python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --gzip --out "$T/xattr" \
+  --name localhost/hutch-test/xattr:latest "$T/xattr.tar"
+H load -q --input-format oci-dir -i "$T/xattr"
+is "$rc" 0 "load an image whose file has xattrs"
+xl=$(chains_of localhost/hutch-test/xattr:latest)
+out=$(in_ns python3 -c '
+import os, struct, sys
+p = sys.argv[1] + "/ping"
+names = sorted(os.listxattr(p))
+caps = os.getxattr(p, "security.capability")
+print(" ".join(names), os.getxattr(p, "user.note").decode(), struct.unpack("<I", caps[4:8])[0] == 1 << 13)' "$xl")
+is "$out" "security.capability user.note hello True" \
+  "user.note and the capability are kept; trusted.* and user.overlay.* dropped"
+
 # Hostile layers fail the whole load and leave the store as it was.
 before=$(store_snapshot "$R")
 python3 - "$T/evil" <<'PY'
