@@ -29,6 +29,7 @@ extern const HutchCliCommand hutch_cli_command_images;
 extern const HutchCliCommand hutch_cli_command_info;
 extern const HutchCliCommand hutch_cli_command_load;
 extern const HutchCliCommand hutch_cli_command_rmi;
+extern const HutchCliCommand hutch_cli_command_run;
 extern const HutchCliCommand hutch_cli_command_system;
 extern const HutchCliCommand hutch_cli_command_tag;
 extern const HutchCliCommand hutch_cli_command_unshare;
@@ -43,6 +44,11 @@ const HutchCliCommand *hutch_cli_command_find (const char *name);
  * or a usage error with its hint (*@out_status 125). */
 gboolean hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
                           char ***argv, int *out_status);
+
+/* As hutch_cli_parse(), but options end at the first argument that is not
+ * one (run IMAGE COMMAND -x: -x is the command's). */
+gboolean hutch_cli_parse_posix (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
+                                char ***argv, int *out_status);
 
 /* Prints "hutch: usage error" and the hint to see the command's help;
  * returns 125. */

@@ -13,6 +13,7 @@
 #include "cli-private.h"
 
 static const HutchCliCommand *const commands[] = {
+  &hutch_cli_command_run,
   &hutch_cli_command_load,
   &hutch_cli_command_images,
   &hutch_cli_command_image,
@@ -143,9 +144,27 @@ hutch_cli_format_parse (const char *text, HutchFormat *out_format, GError **erro
   return TRUE;
 }
 
+static gboolean
+parse_options (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc, char ***argv,
+               int *out_status, gboolean posix);
+
 gboolean
 hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
                  char ***argv, int *out_status)
+{
+  return parse_options (cmd, entries, argc, argv, out_status, FALSE);
+}
+
+gboolean
+hutch_cli_parse_posix (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
+                       char ***argv, int *out_status)
+{
+  return parse_options (cmd, entries, argc, argv, out_status, TRUE);
+}
+
+static gboolean
+parse_options (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc, char ***argv,
+               int *out_status, gboolean posix)
 {
   g_autofree char *params = g_strdup (cmd->params);
   g_autoptr (GOptionContext) oc = NULL;
@@ -162,6 +181,8 @@ hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *a
   oc = g_option_context_new (g_strstrip (params));
   g_option_context_set_summary (oc, cmd->summary);
   g_option_context_set_help_enabled (oc, FALSE);
+  /* run: options end at the image; what follows is the command's */
+  g_option_context_set_strict_posix (oc, posix);
   g_option_context_add_main_entries (oc, help_entries, NULL);
   if (entries != NULL)
     g_option_context_add_main_entries (oc, entries, NULL);

@@ -60,15 +60,36 @@ GPtrArray *hutch_container_host_report (const HutchHostCaps *caps, const HutchCo
 
 const char *hutch_check_status_name (HutchCheckStatus status);
 
-typedef enum
-{
-  HUTCH_ROOTFS_OVERLAY,        /* kernel overlayfs, userxattr */
-  HUTCH_ROOTFS_FUSE_OVERLAYFS,
-  HUTCH_ROOTFS_COPY,
-} HutchRootfsDriver;
-
 /* The first link of the rootfs fallback chain (DESIGN.md) this host can use. */
 HutchRootfsDriver hutch_container_host_rootfs_driver (const HutchHostCaps *caps);
 const char *hutch_rootfs_driver_name (HutchRootfsDriver driver);
+
+/* ---- hutch run (run.c) ---- */
+
+typedef struct
+{
+  char *image;
+  char **command;    /* after the image; NULL for the image's Cmd */
+  char *entrypoint;  /* --entrypoint; "" clears the image's */
+  char **env;        /* -e K=V or K (the host's value) */
+  char *workdir;
+  char *user;
+  char *hostname;
+  char **volumes;    /* -v HOST:CTR[:ro|rw] */
+  gboolean rm;
+  gboolean network_host;
+  gboolean read_only;
+  gboolean init;
+  HutchRootfsDriver driver;
+  gboolean driver_forced;
+} HutchRunOptions;
+
+void hutch_run_options_clear (HutchRunOptions *o);
+
+/* Runs @o->image in the foreground (see hutch-run(1)). FALSE with @error
+ * when the container could not be made; else @result has the command's
+ * exit status and, for 126/127, why it could not run. */
+gboolean hutch_container_run (HutchContext *ctx, const HutchRunOptions *o,
+                              HutchSandboxResult *result, GError **error);
 
 G_END_DECLS

@@ -118,4 +118,61 @@ gboolean hutch_sandbox_caps_probe (HutchSandboxCaps *caps, const char *probe_dir
                                    GError **error);
 void hutch_sandbox_caps_clear (HutchSandboxCaps *caps);
 
+/* ---- running a container (run.c, mounts.c, init.c) ---- */
+
+typedef enum
+{
+  HUTCH_ROOTFS_OVERLAY,        /* kernel overlayfs, userxattr */
+  HUTCH_ROOTFS_FUSE_OVERLAYFS,
+  HUTCH_ROOTFS_COPY,
+} HutchRootfsDriver;
+
+typedef struct
+{
+  char *source; /* on the host */
+  char *target; /* inside the container, resolved beneath its root */
+  gboolean readonly;
+} HutchSandboxBind;
+
+void hutch_sandbox_bind_free (HutchSandboxBind *b);
+
+/* Everything the sandbox child needs, prepared by container/. */
+typedef struct
+{
+  const HutchIdMap *idmap;
+  char **lowerdirs; /* the layers, top first */
+  char *upperdir;
+  char *workdir;
+  char *rootfs;     /* where the rootfs is mounted, then pivoted into */
+  HutchRootfsDriver driver;
+  gboolean driver_forced;
+  char *hostname;
+  char *hostname_file; /* bound over /etc/hostname ... */
+  char *hosts_file;
+  char *resolv_file;
+  GPtrArray *binds; /* of HutchSandboxBind */
+  gboolean network_host;
+  gboolean read_only;
+  gboolean init;    /* pid 1 is our init, the command its child */
+  char **argv;
+  char **env;
+  char *cwd;
+  char *user;       /* "uid[:gid]" or "name[:group]", resolved in the image */
+} HutchSandboxSpec;
+
+typedef struct
+{
+  int status;              /* the command's exit status, 128+N for signal N */
+  HutchRootfsDriver driver; /* the rootfs driver used */
+  char *exec_error;        /* why the command could not be run (126, 127) */
+} HutchSandboxResult;
+
+/* Runs the container @spec describes in the foreground: the child is pid 1
+ * of new user, mount, pid, uts, ipc, (net) and cgroup namespaces, mapped
+ * with @spec->idmap. Signals we get go to it. FALSE with @error set when
+ * the sandbox could not be made; else @result says how the command ended
+ * (the caller frees result->exec_error). */
+gboolean hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result,
+                            GError **error);
+
 G_END_DECLS

@@ -1,0 +1,85 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* hutch run [OPTIONS] IMAGE [COMMAND [ARG...]]: an image as a container, in
+ * the foreground, with docker's flags where the meaning is the same. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "cli-private.h"
+#include "container/container.h"
+
+static int
+run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autofree char *network = NULL, *driver = NULL, *init_text = NULL;
+  HutchRunOptions o = { .init = TRUE };
+  HutchSandboxResult result = { 0 };
+  gboolean interactive = FALSE, tty = FALSE;
+  int status;
+  const GOptionEntry entries[] = {
+    { "rm", 0, 0, G_OPTION_ARG_NONE, &o.rm, "Remove the container when it exits", NULL },
+    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set NAME=VALUE (or NAME from your environment)", "NAME[=VALUE]" },
+    { "workdir", 'w', 0, G_OPTION_ARG_STRING, &o.workdir, "Working directory inside the container", "DIR" },
+    { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "Run as uid[:gid] or name[:group] of the image", "USER" },
+    { "entrypoint", 0, 0, G_OPTION_ARG_STRING, &o.entrypoint, "Replace the image's entrypoint", "CMD" },
+    { "hostname", 'h', 0, G_OPTION_ARG_STRING, &o.hostname, "The container's hostname", "NAME" },
+    { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes, "Bind HOST into the container at CTR", "HOST:CTR[:ro|rw]" },
+    { "network", 0, 0, G_OPTION_ARG_STRING, &network, "none (default) or host", "MODE" },
+    { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only, "Mount the rootfs read-only", NULL },
+    { "init", 0, 0, G_OPTION_ARG_STRING, &init_text, "true (default): an init is pid 1; false: the command is", "BOOL" },
+    { "rootfs-driver", 0, 0, G_OPTION_ARG_STRING, &driver, "overlay or fuse-overlayfs (default: the first that works)", "DRIVER" },
+    { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Keep stdin open", NULL },
+    { "tty", 't', 0, G_OPTION_ARG_NONE, &tty, "Allocate a terminal (not yet)", NULL },
+    { NULL },
+  };
+
+  if (!hutch_cli_parse_posix (cmd, entries, &argc, &argv, &status))
+    return status;
+  if (argc < 2)
+    return hutch_cli_usage_error (cmd, "name the image to run");
+  if (tty)
+    return hutch_cli_usage_error (cmd, "-t is not there yet: run without it");
+  if (network != NULL && strcmp (network, "none") != 0 && strcmp (network, "host") != 0)
+    return hutch_cli_usage_error (cmd, "--network \"%s\": use none or host", network);
+  o.network_host = network != NULL && strcmp (network, "host") == 0;
+  if (init_text != NULL && strcmp (init_text, "true") != 0 && strcmp (init_text, "false") != 0)
+    return hutch_cli_usage_error (cmd, "--init \"%s\": use true or false", init_text);
+  o.init = init_text == NULL || strcmp (init_text, "true") == 0;
+  if (driver != NULL)
+    {
+      o.driver_forced = TRUE;
+      if (strcmp (driver, "overlay") == 0)
+        o.driver = HUTCH_ROOTFS_OVERLAY;
+      else if (strcmp (driver, "fuse-overlayfs") == 0)
+        o.driver = HUTCH_ROOTFS_FUSE_OVERLAYFS;
+      else
+        return hutch_cli_usage_error (cmd, "--rootfs-driver \"%s\": use overlay or fuse-overlayfs",
+                                      driver);
+    }
+  o.image = g_strdup (argv[1]);
+  o.command = argc > 2 ? g_strdupv (argv + 2) : NULL;
+  /* Without -i the command reads an empty stdin, as with docker. */
+  if (!interactive && !freopen ("/dev/null", "r", stdin))
+    return hutch_cli_fail (g_error_new (HUTCH_ERROR, HUTCH_ERROR_FAILED, "opening /dev/null"));
+  if (!hutch_container_run (ctx, &o, &result, &error))
+    {
+      hutch_run_options_clear (&o);
+      return hutch_cli_fail (g_steal_pointer (&error));
+    }
+  if (result.exec_error != NULL)
+    fprintf (stderr, "hutch: %s\n", result.exec_error);
+  if (driver == NULL && result.driver != HUTCH_ROOTFS_OVERLAY)
+    g_message ("the kernel overlay was not usable: the rootfs is on %s",
+               hutch_rootfs_driver_name (result.driver));
+  g_free (result.exec_error);
+  hutch_run_options_clear (&o);
+  return result.status;
+}
+
+const HutchCliCommand hutch_cli_command_run = {
+  "run", "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+  "Run an image as a container, in the foreground",
+  run_run,
+};

@@ -1,0 +1,382 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The container's file system, set up by its pid 1 as root of the user and
+ * mount namespaces: the rootfs (overlay of the cached layers, or
+ * fuse-overlayfs), /proc with Docker's masked and read-only paths, /dev as a
+ * tmpfs with the safe host devices bound in, /sys read-only, the generated
+ * /etc files, then pivot_root. Every target inside the image is resolved
+ * beneath the new root and mounted by fd, so a symlink in the image cannot
+ * send a mount onto the host. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "sandbox-private.h"
+
+/* Docker's defaults (moby/oci/defaults.go). */
+static const char *const masked_paths[] = {
+  "/proc/asound", "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats",
+  "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi",
+  "/sys/firmware", "/sys/devices/virtual/powercap",
+};
+static const char *const readonly_paths[] = {
+  "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
+};
+static const char *const host_devices[] = { "null", "zero", "full", "random", "urandom", "tty" };
+
+static gboolean
+fail_mount (GError **error, const char *what, const char *where)
+{
+  return hutch_throw_errno (error, "mounting %s on %s", what, where);
+}
+
+/* Opens @path inside the rootfs @root_fd (resolved as if it were "/"),
+ * creating it as a directory (or an empty file) when missing. */
+static int
+target_in_root (int root_fd, const char *path, gboolean is_file, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  int fd = hutch_util_open_in_root (root_fd, path, O_PATH, 0, &local);
+
+  if (fd >= 0)
+    return fd;
+  if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+    {
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "inside the container: ");
+      return -1;
+    }
+  {
+    g_autofree char *dir = g_path_get_dirname (path);
+    g_autofree char *base = g_path_get_basename (path);
+    hutch_autofd int parent = hutch_util_open_in_root (root_fd, dir, O_PATH | O_DIRECTORY, 0, error);
+    if (parent < 0)
+      return -1;
+    if (is_file)
+      {
+        int f = openat (parent, base, O_CREAT | O_WRONLY | O_NOFOLLOW | O_CLOEXEC, 0644);
+        if (f < 0)
+          return hutch_throw_errno (error, "making %s in the container", path), -1;
+        close (f);
+      }
+    else if (mkdirat (parent, base, 0755) < 0 && errno != EEXIST)
+      return hutch_throw_errno (error, "making %s in the container", path), -1;
+    return hutch_util_open_in_root (root_fd, path, O_PATH, 0, error);
+  }
+}
+
+static char *
+fd_path (int fd)
+{
+  return g_strdup_printf ("/proc/self/fd/%d", fd);
+}
+
+/* Mounts (or binds @source) onto @path beneath the rootfs. */
+static gboolean
+mount_in_root (int root_fd, const char *source, const char *path, const char *fstype,
+               unsigned long flags, const char *data, gboolean is_file, GError **error)
+{
+  hutch_autofd int fd = target_in_root (root_fd, path, is_file, error);
+  g_autofree char *target = NULL;
+
+  if (fd < 0)
+    return FALSE;
+  target = fd_path (fd);
+  if (mount (source, target, fstype, flags, data) < 0)
+    return fail_mount (error, source != NULL ? source : fstype, path);
+  return TRUE;
+}
+
+/* A bind made read-only must keep the flags the kernel locked on the mount
+ * it came from (nosuid, nodev, noexec) or the remount fails with EPERM. */
+static gboolean
+remount_readonly (const char *target, GError **error)
+{
+  struct statvfs sv;
+  unsigned long flags = MS_BIND | MS_REMOUNT | MS_RDONLY;
+
+  if (statvfs (target, &sv) == 0)
+    {
+      if (sv.f_flag & ST_NOSUID)
+        flags |= MS_NOSUID;
+      if (sv.f_flag & ST_NODEV)
+        flags |= MS_NODEV;
+      if (sv.f_flag & ST_NOEXEC)
+        flags |= MS_NOEXEC;
+    }
+  if (mount (NULL, target, NULL, flags, NULL) < 0)
+    return hutch_throw_errno (error, "making %s read-only", target);
+  return TRUE;
+}
+
+/* A bind just made is a new mount on top: reach it through a fresh fd. */
+static gboolean
+remount_readonly_in_root (int root_fd, const char *path, GError **error)
+{
+  hutch_autofd int fd = hutch_util_open_in_root (root_fd, path, O_PATH, 0, error);
+  g_autofree char *target = NULL;
+
+  if (fd < 0)
+    return FALSE;
+  target = fd_path (fd);
+  if (!remount_readonly (target, error))
+    return g_prefix_error (error, "%s: ", path), FALSE;
+  return TRUE;
+}
+
+static gboolean
+setup_dev (int root_fd, GError **error)
+{
+  hutch_autofd int dev = -1;
+
+  if (!mount_in_root (root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME,
+                      "mode=755,size=65536k", FALSE, error))
+    return FALSE;
+  dev = hutch_util_open_in_root (root_fd, "/dev", O_PATH | O_DIRECTORY, 0, error);
+  if (dev < 0)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (host_devices); i++)
+    {
+      g_autofree char *host = g_strconcat ("/dev/", host_devices[i], NULL);
+      if (!mount_in_root (root_fd, host, host, NULL, MS_BIND, NULL, TRUE, error))
+        return FALSE;
+    }
+  if (!mount_in_root (root_fd, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
+                      "newinstance,ptmxmode=0666,mode=0620", FALSE, error)
+      || !mount_in_root (root_fd, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                         "mode=1777,size=65536k", FALSE, error))
+    return FALSE;
+  /* mqueue needs the IPC namespace to be ours, which it is. */
+  if (!mount_in_root (root_fd, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                      NULL, FALSE, error))
+    return FALSE;
+  if (symlinkat ("pts/ptmx", dev, "ptmx") < 0 || symlinkat ("/proc/self/fd", dev, "fd") < 0
+      || symlinkat ("/proc/self/fd/0", dev, "stdin") < 0
+      || symlinkat ("/proc/self/fd/1", dev, "stdout") < 0
+      || symlinkat ("/proc/self/fd/2", dev, "stderr") < 0)
+    return hutch_throw_errno (error, "making the links in the container's /dev");
+  return TRUE;
+}
+
+static gboolean
+setup_proc_sys (int root_fd, gboolean own_netns, GError **error)
+{
+  if (!mount_in_root (root_fd, "proc", "/proc", "proc", MS_NOSUID | MS_NODEV | MS_NOEXEC, NULL,
+                      FALSE, error))
+    return FALSE;
+  /* sysfs may be mounted only by the owner of the network namespace; with
+   * the host's network, bind the host's /sys instead. */
+  if (own_netns)
+    {
+      if (!mount_in_root (root_fd, "sysfs", "/sys", "sysfs",
+                          MS_NOSUID | MS_NODEV | MS_NOEXEC | MS_RDONLY, NULL, FALSE, error))
+        return FALSE;
+    }
+  else
+    {
+      hutch_autofd int fd = target_in_root (root_fd, "/sys", FALSE, error);
+      g_autofree char *target = NULL;
+      if (fd < 0)
+        return FALSE;
+      target = fd_path (fd);
+      if (mount ("/sys", target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return fail_mount (error, "/sys", "/sys");
+      if (!remount_readonly_in_root (root_fd, "/sys", error))
+        return FALSE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (masked_paths); i++)
+    {
+      g_autoptr (GError) local = NULL;
+      hutch_autofd int fd = hutch_util_open_in_root (root_fd, masked_paths[i], O_PATH, 0, &local);
+      struct stat st;
+      g_autofree char *target = NULL;
+      if (fd < 0)
+        continue; /* not on this kernel */
+      target = fd_path (fd);
+      if (fstat (fd, &st) < 0)
+        return hutch_throw_errno (error, "looking at %s", masked_paths[i]);
+      if (S_ISDIR (st.st_mode) ? mount ("tmpfs", target, "tmpfs", MS_RDONLY, "size=0") < 0
+                               : mount ("/dev/null", target, NULL, MS_BIND, NULL) < 0)
+        return fail_mount (error, "a mask", masked_paths[i]);
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (readonly_paths); i++)
+    {
+      hutch_autofd int fd = hutch_util_open_in_root (root_fd, readonly_paths[i], O_PATH, 0, NULL);
+      g_autofree char *target = NULL;
+      if (fd < 0)
+        continue;
+      target = fd_path (fd);
+      if (mount (target, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return fail_mount (error, readonly_paths[i], readonly_paths[i]);
+      if (!remount_readonly_in_root (root_fd, readonly_paths[i], error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* /etc/hostname, /etc/hosts and /etc/resolv.conf: files written by the
+ * monitor in the container's directory, bound over the image's. */
+static gboolean
+bind_etc_files (int root_fd, const HutchSandboxSpec *spec, GError **error)
+{
+  const struct
+  {
+    const char *name;
+    const char *source;
+  } files[] = {
+    { "/etc/hostname", spec->hostname_file },
+    { "/etc/hosts", spec->hosts_file },
+    { "/etc/resolv.conf", spec->resolv_file },
+  };
+
+  hutch_autofd int etc = target_in_root (root_fd, "/etc", FALSE, error);
+
+  if (etc < 0)
+    return FALSE;
+  for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
+    if (files[i].source != NULL
+        && !mount_in_root (root_fd, files[i].source, files[i].name, NULL, MS_BIND, NULL, TRUE, error))
+      return FALSE;
+  return TRUE;
+}
+
+static gboolean
+loopback_up (GError **error)
+{
+  struct ifreq ifr = { 0 };
+  hutch_autofd int s = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+
+  if (s < 0)
+    return hutch_throw_errno (error, "bringing up the loopback interface: socket");
+  g_strlcpy (ifr.ifr_name, "lo", IFNAMSIZ);
+  if (ioctl (s, SIOCGIFFLAGS, &ifr) < 0)
+    return hutch_throw_errno (error, "bringing up the loopback interface");
+  ifr.ifr_flags |= IFF_UP | IFF_RUNNING;
+  if (ioctl (s, SIOCSIFFLAGS, &ifr) < 0)
+    return hutch_throw_errno (error, "bringing up the loopback interface");
+  return TRUE;
+}
+
+static gboolean
+mount_rootfs_overlay (const HutchSandboxSpec *spec, GError **error)
+{
+  g_autoptr (GString) opts = g_string_new ("lowerdir=");
+
+  for (guint i = 0; spec->lowerdirs[i] != NULL; i++)
+    g_string_append_printf (opts, "%s%s", i > 0 ? ":" : "", spec->lowerdirs[i]);
+  g_string_append_printf (opts, ",upperdir=%s,workdir=%s,userxattr", spec->upperdir, spec->workdir);
+  if (opts->len >= 4096)
+    return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                        "the overlay options for %u layers are longer than a page",
+                        g_strv_length (spec->lowerdirs));
+  if (mount ("overlay", spec->rootfs, "overlay", 0, opts->str) < 0)
+    return hutch_throw_errno (error, "mounting the kernel overlay on %s", spec->rootfs);
+  return TRUE;
+}
+
+static gboolean
+mount_rootfs_fuse (const HutchSandboxSpec *spec, GError **error)
+{
+  g_autoptr (GString) opts = g_string_new ("lowerdir=");
+  pid_t pid;
+  int status;
+
+  for (guint i = 0; spec->lowerdirs[i] != NULL; i++)
+    g_string_append_printf (opts, "%s%s", i > 0 ? ":" : "", spec->lowerdirs[i]);
+  g_string_append_printf (opts, ",upperdir=%s,workdir=%s", spec->upperdir, spec->workdir);
+  pid = fork ();
+  if (pid < 0)
+    return hutch_throw_errno (error, "starting fuse-overlayfs");
+  if (pid == 0)
+    {
+      /* It daemonizes once mounted, and lives as long as the mount. */
+      execlp ("fuse-overlayfs", "fuse-overlayfs", "-o", opts->str, spec->rootfs, (char *) NULL);
+      _exit (127);
+    }
+  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                        "fuse-overlayfs could not mount the rootfs (exit %d; is /dev/fuse "
+                        "usable? see \"hutch check\")", WIFEXITED (status) ? WEXITSTATUS (status) : -1);
+  return TRUE;
+}
+
+gboolean
+hutch_sandbox_mount_rootfs (const HutchSandboxSpec *spec, HutchRootfsDriver *out_used,
+                            GError **error)
+{
+  g_autoptr (GError) local = NULL;
+
+  if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
+    return hutch_throw_errno (error, "making the mounts private");
+  if (spec->driver != HUTCH_ROOTFS_FUSE_OVERLAYFS)
+    {
+      if (mount_rootfs_overlay (spec, &local))
+        {
+          *out_used = HUTCH_ROOTFS_OVERLAY;
+          return TRUE;
+        }
+      if (spec->driver_forced)
+        {
+          g_propagate_error (error, g_steal_pointer (&local));
+          return FALSE;
+        }
+    }
+  if (!mount_rootfs_fuse (spec, error))
+    {
+      if (local != NULL)
+        g_prefix_error (error, "%s; then ", local->message);
+      return FALSE;
+    }
+  *out_used = HUTCH_ROOTFS_FUSE_OVERLAYFS;
+  return TRUE;
+}
+
+gboolean
+hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **error)
+{
+  hutch_autofd int root_fd = open (spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (root_fd < 0)
+    return hutch_throw_errno (error, "opening the rootfs %s", spec->rootfs);
+  if (!setup_proc_sys (root_fd, !spec->network_host, error) || !setup_dev (root_fd, error)
+      || !bind_etc_files (root_fd, spec, error))
+    return FALSE;
+  for (guint i = 0; spec->binds != NULL && i < spec->binds->len; i++)
+    {
+      const HutchSandboxBind *b = spec->binds->pdata[i];
+      struct stat st;
+      gboolean is_file = stat (b->source, &st) == 0 && !S_ISDIR (st.st_mode);
+      hutch_autofd int fd = target_in_root (root_fd, b->target, is_file, error);
+      g_autofree char *target = NULL;
+      if (fd < 0)
+        return g_prefix_error (error, "-v %s:%s: ", b->source, b->target), FALSE;
+      target = fd_path (fd);
+      if (mount (b->source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return fail_mount (error, b->source, b->target);
+      if (b->readonly && !remount_readonly_in_root (root_fd, b->target, error))
+        return FALSE;
+    }
+  if (!spec->network_host && !loopback_up (error))
+    return FALSE;
+  if (sethostname (spec->hostname, strlen (spec->hostname)) < 0)
+    return hutch_throw_errno (error, "setting the hostname");
+  /* pivot_root, never chroot: the old root is detached and cannot be
+   * reached again through "..". */
+  if (chdir (spec->rootfs) < 0 || syscall (SYS_pivot_root, ".", ".") < 0
+      || umount2 (".", MNT_DETACH) < 0 || chdir ("/") < 0)
+    return hutch_throw_errno (error, "pivot_root into %s", spec->rootfs);
+  if (spec->read_only && mount (NULL, "/", NULL, MS_BIND | MS_REMOUNT | MS_RDONLY, NULL) < 0)
+    return hutch_throw_errno (error, "making the rootfs read-only");
+  return TRUE;
+}
