@@ -231,6 +231,11 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
   hutch_autofd int cwd = -1;
   sigset_t all;
 
+  /* The command starts with every signal at its default, whatever the
+   * shell that started hutch ignored. */
+  for (int sig = 1; sig < NSIG; sig++)
+    if (sig != SIGKILL && sig != SIGSTOP)
+      signal (sig, SIG_DFL);
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
   if (g_environ_getenv (env, "HOME") == NULL)

@@ -157,7 +157,11 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
   for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
     sigaddset (&set, forwarded[i]);
   sigaddset (&set, SIGCHLD);
-  /* Blocked before the clone, so none is lost; the child unblocks them. */
+  /* Blocked before the clone, so none is lost; the child unblocks them.
+   * A signal ignored is discarded even while blocked, and a shell starts
+   * background jobs with SIGINT and SIGQUIT ignored: take them back. */
+  for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    signal (forwarded[i], SIG_DFL);
   sigprocmask (SIG_BLOCK, &set, &old);
   pid = clone_child (spec);
   if (pid == 0)

@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# hutch run as a user runs it: output, exit codes, signals, pid 1, ids,
+# the masked /proc, capabilities, fds and cwd, binds resolved inside the
+# image, both overlay drivers, --rm.
+. "$(dirname "$0")/lib.sh"
+require_fixtures
+
+R=$T/store
+DEB=localhost/hutch-test/debian:bookworm
+BB=localhost/hutch-test/busybox:latest
+H() { hutch --root "$R" "$@"; }
+mounts_before=$(wc -l </proc/self/mountinfo)
+procs() { pgrep -u "$(id -u)" -f 'fuse-overlayfs|hutch --root' | wc -l; }
+procs_before=$(procs)
+"$HUTCH" --root "$R" load -q -i "$FIX/debian.oci.tar" 2>/dev/null
+"$HUTCH" --root "$R" load -q -i "$FIX/busybox.docker.tar" 2>/dev/null
+at_exit '"$HUTCH" --root "$R" unshare rm -rf "$R" 2>/dev/null'
+
+H run --rm "$DEB" echo hello
+is "$rc:$out" "0:hello" "run prints what the command prints"
+H run --rm "$BB" sh -c 'exit 3'
+is "$rc" 3 "the command's exit status is hutch's"
+H run --rm "$DEB" no-such-command
+is "$rc" 127 "a command not in the image exits 127"
+like "$err" "no-such-command: No such file or directory inside the container" "and says so"
+H run --rm "$DEB" /etc/passwd
+is "$rc" 126 "a file that is not executable exits 126"
+H run --rm "$DEB" sh -c 'kill -TERM $$'
+is "$rc" 143 "a command killed by SIGTERM exits 143"
+H run --rm nosuchimage true
+is "$rc" 125 "an image not in the store exits 125"
+like "$err" "docker.io/library/nosuchimage:latest\" is not in the store" "naming it"
+
+out=$(echo piped | "$HUTCH" --root "$R" run --rm -i "$DEB" cat)
+is "$out" piped "-i passes stdin through"
+out=$(echo piped | "$HUTCH" --root "$R" run --rm "$DEB" cat)
+is "$out" "" "without -i, stdin is empty"
+
+H run --rm "$BB" sh -c 'echo $$; cat /proc/1/cmdline | tr "\0" " "; echo; hostname'
+read -r pid1 <<<"$out"
+is "$pid1" 2 "the command is pid 2 under hutch's init"
+like "$out" "hutch" "pid 1 is the init"
+like "$(sed -n 3p <<<"$out")" "^[0-9a-f]{12}$" "the hostname is the container id"
+H run --rm --hostname box "$BB" hostname
+is "$out" box "--hostname"
+H run --rm --init=false "$BB" sh -c 'echo $$'
+is "$out" 1 "--init=false makes the command pid 1"
+
+H run --rm "$DEB" sh -c 'cat /proc/self/uid_map; id -u; stat -c %U:%G /etc/shadow'
+like "$out" "^ +0 +$(id -u) +1" "container root is the user"
+like "$out" " +1 +[0-9]+ +65536" "and 65536 subordinate ids follow"
+like "$out" "shadow:?" "files keep the image's owners (root:shadow)"
+H run --rm -u nobody -w /work -e FOO=bar "$DEB" sh -c 'id -un; pwd; echo $FOO; echo $HOME'
+is "$out" "$(printf 'nobody\n/work\nbar\n/nonexistent')" "-u NAME from the image, -w made, -e, HOME from its passwd"
+H run --rm -u 1000:1000 "$DEB" id
+is "$out" "uid=1000 gid=1000 groups=1000" "-u uid:gid need not be in the image"
+H run --rm --entrypoint echo "$DEB" one two
+is "$out" "one two" "--entrypoint with arguments"
+
+H run --rm "$DEB" sh -c 'grep -E "^(CapEff|CapBnd|NoNewPrivs)" /proc/self/status'
+is "$out" "$(printf 'CapEff:\t00000000a80425fb\nCapBnd:\t00000000a80425fb\nNoNewPrivs:\t1')" \
+  "root keeps Docker's default capabilities, no_new_privs is set"
+H run --rm -u nobody "$DEB" sh -c 'grep -E "^CapEff" /proc/self/status'
+is "$out" "$(printf 'CapEff:\t0000000000000000')" "another user has none"
+H run --rm "$DEB" sh -c 'ls /proc/self/fd | tr "\n" " "; readlink /proc/self/cwd'
+is "$out" "0 1 2 3 /" "only stdio reaches the command (3 is ls's own), cwd inside the root"
+H run --rm "$DEB" sh -c 'wc -c </proc/timer_list; wc -c </proc/keys; ls /sys/firmware | wc -l; echo x >/proc/sys/kernel/domainname && echo WROTE'
+is "$out" "$(printf '0\n0\n0')" "masked: /proc/timer_list and /proc/keys read empty, /sys/firmware is empty"
+like "$err" "Read-only file system" "/proc/sys is read-only"
+H run --rm "$DEB" sh -c 'cat /proc/1/exe >/dev/null && echo READ'
+is "$out" "" "pid 1 (a copy of hutch) cannot be opened through /proc/1/exe"
+H run --rm "$DEB" sh -c 'ip link 2>/dev/null || cat /proc/net/dev | tail -n +3 | cut -d: -f1'
+like "$out" "lo" "--network none: loopback only"
+
+# A bind through a symlink in the image lands inside the container.
+mkdir "$T/bindsrc" && echo from-host >"$T/bindsrc/f"
+python3 - "$T/link.tar" <<'PY'
+import io, sys, tarfile
+with tarfile.open(sys.argv[1], "w") as t:
+    i = tarfile.TarInfo("link"); i.type = tarfile.SYMTYPE; i.linkname = "/etc"; t.addfile(i)
+    i = tarfile.TarInfo("owned"); i.size = 2; i.uid = 1000; i.gid = 1000; t.addfile(i, io.BytesIO(b"x\n"))
+PY
+python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --out "$T/linkimg" --name localhost/hutch-test/link:latest \
+  "$T/busybox-layer.tar" 2>/dev/null || true
+tar -xOf "$FIX/busybox.docker.tar" "$(tar -xOf "$FIX/busybox.docker.tar" manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0])')" >"$T/busybox-layer.tar"
+python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --out "$T/linkimg" --name localhost/hutch-test/link:latest \
+  "$T/busybox-layer.tar" "$T/link.tar"
+H load -q --input-format oci-dir -i "$T/linkimg"
+H run --rm -v "$T/bindsrc:/link/hutch-bind" localhost/hutch-test/link sh -c 'cat /etc/hutch-bind/f; stat -c %u:%g /owned'
+is "$out" "$(printf 'from-host\n1000:1000')" "-v through an image symlink lands in the container's /etc, a file of uid 1000 shows as 1000"
+ok "$([ ! -e /etc/hutch-bind ]; echo $?)" "nothing on the host's /etc"
+
+# Zombies: orphans are reparented to pid 1 and reaped.
+H run --rm "$BB" sh -c 'for i in 1 2 3 4 5; do sh -c "true & true &"; done
+  for i in $(seq 200); do ps -o stat | grep -q "^Z" || break; done; ps -o stat | grep -c "^Z"'
+is "$out" 0 "orphans are reaped by pid 1"
+
+# Signals reach the command: SIGINT to hutch ends it with 130.
+mkfifo "$T/ready"
+"$HUTCH" --root "$R" run --rm -v "$T:/t" "$BB" sh -c 'trap "exit 130" INT; echo up >/t/ready; while :; do sleep 1; done' &
+pid=$!
+read -r _ <"$T/ready"
+kill -INT $pid
+wait $pid
+is "$?" 130 "SIGINT to hutch reaches the command"
+
+# Drivers, --rm, and what a container leaves.
+H run --rm --rootfs-driver fuse-overlayfs "$DEB" sh -c 'grep " / " /proc/mounts | cut -d" " -f3'
+is "$out" fuse.fuse-overlayfs "--rootfs-driver fuse-overlayfs"
+H run --rm --rootfs-driver overlay "$DEB" sh -c 'grep " / " /proc/mounts | cut -d" " -f3'
+is "$out" overlay "--rootfs-driver overlay"
+H run --rm --read-only "$DEB" touch /x
+like "$err" "Read-only file system" "--read-only"
+is "$(ls "$R/containers" | wc -l)" 0 "--rm leaves no container directory"
+H run "$DEB" sh -c 'echo data >/kept; exit 4'
+is "$rc" 4 "a container without --rm"
+is "$(cat "$R"/containers/*/state)" "exited 4" "leaves its directory, marked exited"
+is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount is left on the host's side"
+is "$(procs)" "$procs_before" "no hutch or fuse-overlayfs process is left"
