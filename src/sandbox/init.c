@@ -261,7 +261,9 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
       _exit (126);
     }
-  if (setgroups (user->groups->len, (gid_t *) user->groups->data) < 0
+  /* With the single-id mapping setgroups is denied (user_namespaces(7)):
+   * there are no other groups to set anyway. */
+  if ((!spec->idmap->single && setgroups (user->groups->len, (gid_t *) user->groups->data) < 0)
       || setresgid (user->gid, user->gid, user->gid) < 0
       || setresuid (user->uid, user->uid, user->uid) < 0)
     {

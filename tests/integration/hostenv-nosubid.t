@@ -50,3 +50,10 @@ if [ -s "${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}/debian.oci.tar" ]; then
 else
   skip "no test images (tests/fixtures/make-fixtures)"
 fi
+
+# And running: the single mapping, no supplementary groups to set.
+if [ -s "${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}/debian.oci.tar" ]; then
+  hutch_as "$user" -- --root "$T/ns/store" run --rm localhost/hutch-test/debian:bookworm \
+    sh -c 'id -u; cat /proc/self/uid_map | wc -l; stat -c %U /etc/shadow'
+  is "$rc:$out" "$(printf '0:0\n1\nroot')" "run works with one id: root inside, one map line, files root's"
+fi
