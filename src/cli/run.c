@@ -14,6 +14,7 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *network = NULL, *driver = NULL, *init_text = NULL;
+  g_auto (GStrv) security = NULL;
   HutchRunOptions o = { .init = TRUE };
   HutchSandboxResult result = { 0 };
   gboolean interactive = FALSE, tty = FALSE;
@@ -30,6 +31,11 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only, "Mount the rootfs read-only", NULL },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init_text, "true (default): an init is pid 1; false: the command is", "BOOL" },
     { "rootfs-driver", 0, 0, G_OPTION_ARG_STRING, &driver, "overlay or fuse-overlayfs (default: the first that works)", "DRIVER" },
+    { "cap-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_add, "Add a capability (or ALL)", "CAP" },
+    { "cap-drop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_drop, "Drop a capability (or ALL)", "CAP" },
+    { "privileged", 0, 0, G_OPTION_ARG_NONE, &o.privileged,
+      "Every capability of the user namespace, no seccomp filter", NULL },
+    { "security-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &security, "seccomp=unconfined", "OPT" },
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Keep stdin open", NULL },
     { "tty", 't', 0, G_OPTION_ARG_NONE, &tty, "Allocate a terminal (not yet)", NULL },
     { NULL },
@@ -57,6 +63,14 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
       else
         return hutch_cli_usage_error (cmd, "--rootfs-driver \"%s\": use overlay or fuse-overlayfs",
                                       driver);
+    }
+  for (char **so = security; so != NULL && *so != NULL; so++)
+    {
+      if (strcmp (*so, "seccomp=unconfined") == 0 || strcmp (*so, "seccomp:unconfined") == 0)
+        o.no_seccomp = TRUE;
+      else if (strcmp (*so, "no-new-privileges") != 0 && strcmp (*so, "no-new-privileges=true") != 0)
+        return hutch_cli_usage_error (cmd, "--security-opt \"%s\": hutch knows seccomp=unconfined "
+                                      "(no_new_privs is always on)", *so);
     }
   o.image = g_strdup (argv[1]);
   o.command = argc > 2 ? g_strdupv (argv + 2) : NULL;

@@ -82,6 +82,10 @@ typedef struct
   gboolean init;
   HutchRootfsDriver driver;
   gboolean driver_forced;
+  char **cap_add;
+  char **cap_drop;
+  gboolean privileged;  /* every capability of the user namespace, no seccomp */
+  gboolean no_seccomp;  /* --security-opt seccomp=unconfined */
 } HutchRunOptions;
 
 void hutch_run_options_clear (HutchRunOptions *o);

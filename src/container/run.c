@@ -33,6 +33,8 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_free (o->user);
   g_free (o->hostname);
   g_strfreev (o->volumes);
+  g_strfreev (o->cap_add);
+  g_strfreev (o->cap_drop);
 }
 
 static char *
@@ -244,6 +246,9 @@ prepare (HutchContext *ctx, const HutchRunOptions *o, const HutchIdMap *map, Hut
   spec->network_host = o->network_host;
   spec->read_only = o->read_only;
   spec->init = o->init;
+  spec->seccomp = !o->no_seccomp && !o->privileged;
+  if (!hutch_sandbox_caps_compute (o->cap_add, o->cap_drop, o->privileged, &spec->caps, error))
+    return FALSE;
   return make_etc_files (spec, dir, o->network_host, error) && parse_volumes (spec, o->volumes, error)
          && (spec->argv = make_argv (o, image->config, error)) != NULL
          && (spec->env = make_env (o, image->config, spec->hostname, error)) != NULL;

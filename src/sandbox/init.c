@@ -2,7 +2,7 @@
 /* Inside the container, after pivot_root: pid 1 forks the command, reaps
  * every child and passes signals on; the command is made with the image's
  * user (resolved from the image's own /etc/passwd and /etc/group, never the
- * host's NSS), Docker's default capabilities, no_new_privs, every fd above
+ * host's NSS), its capabilities (capabilities.c), no_new_privs, every fd above
  * 2 closed at exec and a working directory inside the root. */
 #include "config.h"
 
@@ -21,13 +21,6 @@
 #include <unistd.h>
 
 #include "sandbox-private.h"
-
-/* Docker's default set (moby/oci/caps/defaults.go). */
-static const int default_caps[] = {
-  CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID,
-  CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
-  CAP_AUDIT_WRITE,
-};
 
 typedef struct
 {
@@ -143,21 +136,10 @@ resolve_user (const char *spec, User *out, GError **error)
   return TRUE;
 }
 
-static guint64
-default_cap_mask (void)
-{
-  guint64 keep = 0;
-
-  for (gsize i = 0; i < G_N_ELEMENTS (default_caps); i++)
-    keep |= G_GUINT64_CONSTANT (1) << default_caps[i];
-  return keep;
-}
-
 /* While still root with every capability (CAP_SETPCAP is needed). */
 static gboolean
-drop_bounding_set (GError **error)
+drop_bounding_set (guint64 keep, GError **error)
 {
-  guint64 keep = default_cap_mask ();
   int last = CAP_LAST_CAP;
   g_autofree char *text = hutch_util_read_host_file ("/proc/sys/kernel/cap_last_cap", 32, NULL);
 
@@ -172,13 +154,12 @@ drop_bounding_set (GError **error)
   return TRUE;
 }
 
-/* After the user change: the default set for root, nothing for others. */
+/* After the user change: the container's set for root, nothing for others. */
 static gboolean
-set_capabilities (gboolean root, GError **error)
+set_capabilities (guint64 keep, gboolean root, GError **error)
 {
   struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
   struct __user_cap_data_struct data[2] = { { 0 } };
-  guint64 keep = default_cap_mask ();
 
   if (!root)
     keep = 0; /* setresuid to a non-zero uid has cleared them; keep it so */
@@ -256,7 +237,7 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
     }
   if (fchdir (cwd) < 0)
     exec_fail (err_fd, errno, spec->cwd);
-  if (!drop_bounding_set (&error))
+  if (!drop_bounding_set (spec->caps, &error))
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
       _exit (126);
@@ -270,7 +251,7 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
       g_autofree char *what = g_strdup_printf ("becoming uid %u gid %u", user->uid, user->gid);
       exec_fail (err_fd, errno, what);
     }
-  if (!set_capabilities (user->uid == 0, &error) || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+  if (!set_capabilities (spec->caps, user->uid == 0, &error) || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC,
                           error != NULL ? error->message : "setting no_new_privs failed");
@@ -279,6 +260,11 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
   path = find_command (spec->argv[0], env);
   if (path == NULL)
     exec_fail (err_fd, ENOENT, spec->argv[0]);
+  if (spec->seccomp && !hutch_sandbox_seccomp_load (&error))
+    {
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
+      _exit (126);
+    }
   /* Every fd above stderr (the error pipe included) closes at exec: none
    * of ours, nor one opened on the host, reaches the command. */
   if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)

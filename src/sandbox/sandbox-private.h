@@ -15,6 +15,9 @@ gboolean hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **erro
  * returns; reports exec failures on @err_fd. */
 void hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd) G_GNUC_NORETURN;
 
+/* The default filter (seccomp.c), loaded just before exec. */
+gboolean hutch_sandbox_seccomp_load (GError **error);
+
 /* The message protocol from the child to the monitor on the error pipe:
  * one byte kind, then a NUL-terminated message. */
 #define HUTCH_SANDBOX_MSG_SETUP 'S'   /* setup failed: message */

@@ -136,6 +136,13 @@ typedef struct
 
 void hutch_sandbox_bind_free (HutchSandboxBind *b);
 
+/* Docker's default capability set, as a mask of CAP_* bits. */
+guint64 hutch_sandbox_caps_default (void);
+/* The set for --cap-add @add, --cap-drop @drop (names, or ALL) and
+ * --privileged; HUTCH_ERROR_USAGE for an unknown name. */
+gboolean hutch_sandbox_caps_compute (char **add, char **drop, gboolean privileged,
+                                     guint64 *out_mask, GError **error);
+
 /* Everything the sandbox child needs, prepared by container/. */
 typedef struct
 {
@@ -158,6 +165,8 @@ typedef struct
   char **env;
   char *cwd;
   char *user;       /* "uid[:gid]" or "name[:group]", resolved in the image */
+  guint64 caps;     /* the command's capabilities as root (bounding set for others) */
+  gboolean seccomp; /* the default seccomp filter */
 } HutchSandboxSpec;
 
 typedef struct

@@ -11,7 +11,7 @@ DEB=localhost/hutch-test/debian:bookworm
 BB=localhost/hutch-test/busybox:latest
 H() { hutch --root "$R" "$@"; }
 mounts_before=$(wc -l </proc/self/mountinfo)
-procs() { pgrep -u "$(id -u)" -f 'fuse-overlayfs|hutch --root' | wc -l; }
+procs() { pgrep -u "$(id -u)" -f "$R" | wc -l; } # ours alone: other tests run beside
 procs_before=$(procs)
 "$HUTCH" --root "$R" load -q -i "$FIX/debian.oci.tar" 2>/dev/null
 "$HUTCH" --root "$R" load -q -i "$FIX/busybox.docker.tar" 2>/dev/null
@@ -72,6 +72,21 @@ H run --rm "$DEB" sh -c 'cat /proc/1/exe >/dev/null && echo READ'
 is "$out" "" "pid 1 (a copy of hutch) cannot be opened through /proc/1/exe"
 H run --rm "$DEB" sh -c 'ip link 2>/dev/null || cat /proc/net/dev | tail -n +3 | cut -d: -f1'
 like "$out" "lo" "--network none: loopback only"
+
+# Capability flags and seccomp.
+H run --rm --cap-drop ALL --cap-add net_admin "$DEB" grep CapEff /proc/self/status
+is "$out" "$(printf 'CapEff:\t0000000000001000')" "--cap-drop ALL --cap-add NET_ADMIN leaves NET_ADMIN alone"
+H run --rm --cap-drop chown "$DEB" grep CapEff /proc/self/status
+is "$out" "$(printf 'CapEff:\t00000000a80425fa')" "--cap-drop CHOWN"
+H run --rm --cap-add bogus "$DEB" true
+is "$rc" 125 "an unknown capability is refused"
+H run --rm "$DEB" sh -c 'grep Seccomp: /proc/self/status; unshare -U true'
+is "$out" "$(printf 'Seccomp:\t2')" "the default seccomp filter is on"
+like "$err" "unshare failed: Operation not permitted" "and denies unshare"
+H run --rm --security-opt seccomp=unconfined "$DEB" sh -c 'grep Seccomp: /proc/self/status; unshare -U true && echo nested'
+is "$out" "$(printf 'Seccomp:\t0\nnested')" "--security-opt seccomp=unconfined turns it off"
+H run --rm --privileged "$DEB" sh -c 'grep -E "^(CapEff|Seccomp):" /proc/self/status'
+like "$out" "CapEff:.0000[0-9a-f]{2}ffffffffff" "--privileged keeps every capability of the user namespace"
 
 # A bind through a symlink in the image lands inside the container.
 mkdir "$T/bindsrc" && echo from-host >"$T/bindsrc/f"

@@ -1,0 +1,87 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Capability names and the set a container's command gets: Docker's
+ * default, changed by --cap-add and --cap-drop, or everything the user
+ * namespace has with --privileged. */
+#include "config.h"
+
+#include <linux/capability.h>
+#include <string.h>
+
+#include "sandbox.h"
+
+static const char *const names[] = {
+  "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
+  "SETPCAP", "LINUX_IMMUTABLE", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_ADMIN", "NET_RAW",
+  "IPC_LOCK", "IPC_OWNER", "SYS_MODULE", "SYS_RAWIO", "SYS_CHROOT", "SYS_PTRACE", "SYS_PACCT",
+  "SYS_ADMIN", "SYS_BOOT", "SYS_NICE", "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "MKNOD",
+  "LEASE", "AUDIT_WRITE", "AUDIT_CONTROL", "SETFCAP", "MAC_OVERRIDE", "MAC_ADMIN", "SYSLOG",
+  "WAKE_ALARM", "BLOCK_SUSPEND", "AUDIT_READ", "PERFMON", "BPF", "CHECKPOINT_RESTORE",
+};
+
+G_STATIC_ASSERT (G_N_ELEMENTS (names) == CAP_LAST_CAP + 1);
+
+/* Docker's default set (moby/oci/caps/defaults.go). */
+static const int docker_default[] = {
+  CAP_CHOWN, CAP_DAC_OVERRIDE, CAP_FSETID, CAP_FOWNER, CAP_MKNOD, CAP_NET_RAW, CAP_SETGID,
+  CAP_SETUID, CAP_SETFCAP, CAP_SETPCAP, CAP_NET_BIND_SERVICE, CAP_SYS_CHROOT, CAP_KILL,
+  CAP_AUDIT_WRITE,
+};
+
+#define ALL_CAPS ((G_GUINT64_CONSTANT (1) << (CAP_LAST_CAP + 1)) - 1)
+
+guint64
+hutch_sandbox_caps_default (void)
+{
+  guint64 mask = 0;
+
+  for (gsize i = 0; i < G_N_ELEMENTS (docker_default); i++)
+    mask |= G_GUINT64_CONSTANT (1) << docker_default[i];
+  return mask;
+}
+
+/* "NET_ADMIN", "net_admin", "CAP_NET_ADMIN" or "ALL" */
+static gboolean
+lookup (const char *text, guint64 *out, GError **error)
+{
+  const char *name = g_ascii_strncasecmp (text, "CAP_", 4) == 0 ? text + 4 : text;
+
+  if (g_ascii_strcasecmp (name, "ALL") == 0)
+    {
+      *out = ALL_CAPS;
+      return TRUE;
+    }
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_ascii_strcasecmp (name, names[i]) == 0)
+      {
+        *out = G_GUINT64_CONSTANT (1) << i;
+        return TRUE;
+      }
+  return hutch_throw (error, HUTCH_ERROR_USAGE,
+                      "unknown capability \"%s\" (names as in capabilities(7), e.g. NET_ADMIN)",
+                      text);
+}
+
+gboolean
+hutch_sandbox_caps_compute (char **add, char **drop, gboolean privileged, guint64 *out_mask,
+                            GError **error)
+{
+  guint64 mask = privileged ? ALL_CAPS : hutch_sandbox_caps_default ();
+
+  /* Drops first, as docker: --cap-drop ALL --cap-add X leaves X. */
+  for (char **c = drop; c != NULL && *c != NULL; c++)
+    {
+      guint64 bit;
+      if (!lookup (*c, &bit, error))
+        return FALSE;
+      mask &= ~bit;
+    }
+  for (char **c = add; c != NULL && *c != NULL; c++)
+    {
+      guint64 bit;
+      if (!lookup (*c, &bit, error))
+        return FALSE;
+      mask |= bit;
+    }
+  *out_mask = mask;
+  return TRUE;
+}
