@@ -70,14 +70,14 @@ hutch_sandbox_caps_compute (char **add, char **drop, gboolean privileged, guint6
   /* Drops first, as docker: --cap-drop ALL --cap-add X leaves X. */
   for (char **c = drop; c != NULL && *c != NULL; c++)
     {
-      guint64 bit;
+      guint64 bit = 0;
       if (!lookup (*c, &bit, error))
         return FALSE;
       mask &= ~bit;
     }
   for (char **c = add; c != NULL && *c != NULL; c++)
     {
-      guint64 bit;
+      guint64 bit = 0;
       if (!lookup (*c, &bit, error))
         return FALSE;
       mask |= bit;

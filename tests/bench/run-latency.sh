@@ -1,0 +1,88 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Starting a container that runs /bin/true, hutch beside its peers, on the
+# same Debian minbase content, interleaved round by round (20 rounds), as the
+# same unprivileged user:
+#   hutch run --rm --network none IMG /bin/true    (overlay, full subordinate mapping)
+#   ch-run ROOTFS -- /bin/true                      (user and mount namespaces only)
+#   bwrap --unshare-all --bind ROOTFS / ... /bin/true
+#   podman --runtime runc run --rm --network none IMG /bin/true
+# Prints medians, ratios and hutch's peak RSS. Goals (issue 5): hutch <= 1.0x
+# bwrap and <= 0.05x podman; ch-run is the stretch.
+#
+# usage: tests/bench/run-latency.sh [BUILD_DIR]   (default: build-release)
+set -euo pipefail
+src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+. "$src/helpers/lib.sh"
+build=${1:-$src/build-release}
+fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
+
+if [ "$(id -u)" = 0 ]; then
+  hutch_install_packages build run test bench
+  bash "$src/tests/fixtures/make-fixtures"
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$src" --buildtype=release -Db_sanitize=none >/dev/null
+  fi
+  ninja -C "$build" >/dev/null
+  chmod -R a+rX "$build"
+  exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" bash "$0" "$build"
+fi
+
+hutch=$build/src/hutch
+img=localhost/hutch-test/debian:bookworm
+work=$(mktemp -d /var/tmp/hutch-bench.XXXXXX)
+store=$work/store
+trap '"$hutch" --root "$store" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
+"$hutch" --root "$store" load -q -i "$fix/debian.oci.tar" 2>/dev/null
+mkdir "$work/rootfs"
+tar -xf "$fix/cache/minbase-bookworm.tar" -C "$work/rootfs" 2>/dev/null || true
+podman_ok=no
+if podman load -q -i "$fix/debian.docker.tar" >/dev/null 2>&1 &&
+  podman --runtime runc run --rm --network none "$img" /bin/true >/dev/null 2>&1; then
+  podman_ok=yes
+fi
+
+python3 - "$hutch" "$store" "$img" "$work/rootfs" "$podman_ok" <<'PY'
+import statistics, subprocess, sys, time
+hutch, store, img, rootfs, podman_ok = sys.argv[1:]
+cmds = {
+    "hutch": [hutch, "--root", store, "run", "--rm", "--network", "none", img, "/bin/true"],
+    "ch-run": ["ch-run", rootfs, "--", "/bin/true"],
+    "bwrap": ["bwrap", "--unshare-all", "--bind", rootfs, "/", "--proc", "/proc", "--dev", "/dev",
+              "/bin/true"],
+}
+if podman_ok == "yes":
+    cmds["podman"] = ["podman", "--runtime", "runc", "run", "--rm", "--network", "none", img, "/bin/true"]
+times = {k: [] for k in cmds}
+for _ in range(2):  # warm-up
+    for c in cmds.values():
+        subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+for _ in range(20):
+    for name, c in cmds.items():
+        t = time.perf_counter()
+        r = subprocess.run(c, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        times[name].append((time.perf_counter() - t) * 1000)
+        if r.returncode != 0:
+            sys.exit("%s failed (exit %d): %s" % (name, r.returncode, r.stderr.decode()[-400:]))
+med = {k: statistics.median(v) for k, v in times.items()}
+print("== container start and /bin/true (median of 20, interleaved, ms)")
+for k, v in med.items():
+    print("%-8s %8.1f ms  %6.2fx bwrap" % (k, v, v / med["bwrap"]))
+rss = subprocess.run(["/usr/bin/time", "-f", "%M"] + cmds["hutch"], stderr=subprocess.PIPE,
+                     stdout=subprocess.DEVNULL, text=True).stderr.strip().splitlines()[-1]
+print("hutch peak RSS: %s KiB" % rss)
+verdict = 0
+if med["hutch"] > med["bwrap"]:
+    print("GOAL MISSED: hutch is slower than bwrap (%.2fx)" % (med["hutch"] / med["bwrap"]))
+    verdict = 1
+if "podman" in med:
+    print("hutch: %.3fx podman" % (med["hutch"] / med["podman"]))
+    if med["hutch"] > 0.05 * med["podman"]:
+        print("GOAL MISSED: hutch is over 0.05x podman")
+        verdict = 1
+else:
+    print("podman --runtime runc could not run here: n/a")
+print("goals met" if verdict == 0 else "")
+sys.exit(verdict)
+PY
