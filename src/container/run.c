@@ -260,16 +260,26 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
 {
   g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
   g_autofree char *dir = NULL;
-  HutchSandboxSpec spec = { 0 };
+  HutchSandboxSpec spec = { .cleanup_fd = -1 };
   gboolean ok;
 
   if (map == NULL)
     return FALSE;
-  ok = prepare (ctx, o, map, &spec, &dir, error) && hutch_sandbox_run (&spec, result, error);
+  ok = prepare (ctx, o, map, &spec, &dir, error);
+  if (ok && o->rm)
+    spec.cleanup_fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  ok = ok && hutch_sandbox_run (&spec, result, error);
+  hutch_fd_clear (&spec.cleanup_fd);
   if (dir != NULL && (o->rm || !ok))
     {
       g_autoptr (GError) local = NULL;
-      if (!hutch_sandbox_userns_run (map, remove_in_userns, dir, &local))
+      g_autofree char *parent = g_path_get_dirname (dir);
+      g_autofree char *base = g_path_get_basename (dir);
+      hutch_autofd int pfd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+      /* pid 1 emptied upper and work; what is left is ours. When it could
+       * not (killed), a user namespace is needed for the rest. */
+      if ((pfd < 0 || !hutch_util_remove_tree_at (pfd, base))
+          && !hutch_sandbox_userns_run (map, remove_in_userns, dir, &local))
         g_warning ("leaving %s behind: %s", dir, local->message);
     }
   else if (dir != NULL)

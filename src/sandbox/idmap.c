@@ -10,6 +10,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/xattr.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "sandbox.h"
@@ -116,14 +117,12 @@ hutch_sandbox_id_helper_find (const char *name, HutchIdHelper *out)
     out->privileged = TRUE;
 }
 
-static gboolean
-run_id_helper (const char *helper, pid_t pid, guint32 own, GArray *ranges, GError **error)
+/* newuidmap/newgidmap's arguments: container 0 is @own, 1.. the ranges. */
+static GPtrArray *
+helper_argv (const char *helper, pid_t pid, guint32 own, GArray *ranges)
 {
-  g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autofree char *err_out = NULL;
-  g_autoptr (GError) local_error = NULL;
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
   guint32 next = 1;
-  int status;
 
   g_ptr_array_add (argv, g_strdup (helper));
   g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
@@ -139,17 +138,71 @@ run_id_helper (const char *helper, pid_t pid, guint32 own, GArray *ranges, GErro
       next += r->count;
     }
   g_ptr_array_add (argv, NULL);
+  return argv;
+}
 
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL, G_SPAWN_STDOUT_TO_DEV_NULL, NULL, NULL,
-                     NULL, &err_out, &status, error))
-    return FALSE;
+typedef struct
+{
+  const char *helper;
+  GPid pid;
+  int err_fd;
+} Helper;
+
+static gboolean
+helper_start (Helper *h, GPtrArray *argv, GError **error)
+{
+  h->helper = argv->pdata[0];
+  h->err_fd = -1;
+  return g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL,
+                                   G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
+                                   NULL, &h->pid, NULL, NULL, &h->err_fd, error);
+}
+
+/* Waits for the helper; its stderr becomes the message when it fails. */
+static gboolean
+helper_finish (Helper *h, GError **error)
+{
+  g_autofree char *said = NULL;
+  g_autoptr (GError) local_error = NULL;
+  gsize len;
+  int status;
+
+  said = hutch_util_read_all (h->err_fd, 65536, &len, NULL);
+  close (h->err_fd);
+  while (waitpid (h->pid, &status, 0) < 0)
+    if (errno != EINTR)
+      return hutch_throw_errno (error, "waiting for %s", h->helper);
   if (!g_spawn_check_wait_status (status, &local_error))
     {
-      g_autofree char *said = g_strstrip (g_strdup (err_out != NULL ? err_out : ""));
-      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s failed: %s", helper,
-                          *said != '\0' ? said : local_error->message);
+      g_autofree char *text = g_strstrip (g_strdup (said != NULL ? said : ""));
+      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s failed: %s", h->helper,
+                          *text != '\0' ? text : local_error->message);
     }
   return TRUE;
+}
+
+/* Both helpers at once: each is a setuid program that costs 5-15 ms to
+ * start, and container start-up waits for them (tests/bench/run-latency.sh). */
+static gboolean
+run_id_helpers (const char *uid_helper, const char *gid_helper, pid_t pid, const HutchIdMap *map,
+                GError **error)
+{
+  g_autoptr (GPtrArray) uargv = helper_argv (uid_helper, pid, map->uid, map->uid_ranges);
+  g_autoptr (GPtrArray) gargv = helper_argv (gid_helper, pid, map->gid, map->gid_ranges);
+  Helper u, g;
+  gboolean ok;
+
+  if (!helper_start (&u, uargv, error))
+    return FALSE;
+  if (!helper_start (&g, gargv, error))
+    {
+      (void) helper_finish (&u, NULL);
+      return FALSE;
+    }
+  ok = helper_finish (&u, error);
+  if (!helper_finish (&g, ok ? error : NULL))
+    ok = FALSE;
+  return ok;
 }
 
 static gboolean
@@ -186,8 +239,7 @@ hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error)
                           "newuidmap or newgidmap is not installed (install the \"uidmap\" "
                           "package)");
       else
-        ok = run_id_helper (uidh.path, pid, map->uid, map->uid_ranges, error)
-             && run_id_helper (gidh.path, pid, map->gid, map->gid_ranges, error);
+        ok = run_id_helpers (uidh.path, gidh.path, pid, map, error);
       g_free (uidh.path);
       g_free (gidh.path);
       return ok;

@@ -273,9 +273,20 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
   exec_fail (err_fd, errno, path);
 }
 
+/* --rm: what the container wrote, removed while we are still root of its
+ * user namespace, so that hutch needs no second one to delete it. */
+static void
+clean_up (int dir_fd)
+{
+  if (dir_fd < 0)
+    return;
+  (void) hutch_util_remove_tree_at (dir_fd, "upper");
+  (void) hutch_util_remove_tree_at (dir_fd, "work");
+}
+
 /* pid 1: the command's parent and every orphan's reaper. */
 static void G_GNUC_NORETURN
-init_loop (pid_t cmd)
+init_loop (pid_t cmd, int cleanup_fd)
 {
   sigset_t set;
   int status = 0;
@@ -302,6 +313,7 @@ init_loop (pid_t cmd)
             status = st;
             /* The command is gone: pid 1 leaves, and the kernel ends the
              * rest of the namespace with it. */
+            clean_up (cleanup_fd);
             if (WIFSIGNALED (status))
               _exit (128 + WTERMSIG (status));
             _exit (WEXITSTATUS (status));
@@ -341,5 +353,5 @@ hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd)
     exec_command (spec, &user, err_fd);
   close (err_fd);
   user_clear (&user);
-  init_loop (cmd);
+  init_loop (cmd, spec->cleanup_fd);
 }

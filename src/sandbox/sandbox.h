@@ -166,6 +166,9 @@ typedef struct
   char *cwd;
   char *user;       /* "uid[:gid]" or "name[:group]", resolved in the image */
   guint64 caps;     /* the command's capabilities as root (bounding set for others) */
+  int cleanup_fd;   /* --rm: the container directory, whose upper and work pid 1
+                     * empties when the command is done (files of subordinate
+                     * ids the user alone could not delete); -1 otherwise */
   gboolean seccomp; /* the default seccomp filter */
 } HutchSandboxSpec;
 

@@ -127,7 +127,9 @@ H run --rm --rootfs-driver overlay "$DEB" sh -c 'grep " / " /proc/mounts | cut -
 is "$out" overlay "--rootfs-driver overlay"
 H run --rm --read-only "$DEB" touch /x
 like "$err" "Read-only file system" "--read-only"
-is "$(ls "$R/containers" | wc -l)" 0 "--rm leaves no container directory"
+H run --rm "$DEB" sh -c 'mkdir -p /a/b && touch /a/b/c && chown -R 100:100 /a'
+is "$rc" 0 "a container writes files of a subordinate id"
+is "$(ls "$R/containers" | wc -l)" 0 "--rm leaves no container directory, even then"
 H run "$DEB" sh -c 'echo data >/kept; exit 4'
 is "$rc" 4 "a container without --rm"
 is "$(cat "$R"/containers/*/state)" "exited 4" "leaves its directory, marked exited"
