@@ -120,6 +120,25 @@ kill -INT $pid
 wait $pid
 is "$?" 130 "SIGINT to hutch reaches the command"
 
+# An image of 131 layers: more than one mount option page holds.
+python3 - "$T/many" <<'PY'
+import io, os, sys, tarfile
+out = sys.argv[1]
+os.makedirs(out)
+for n in range(1, 131):
+    with tarfile.open(os.path.join(out, "l%03d.tar" % n), "w") as t:
+        data = ("layer %d\n" % n).encode()
+        i = tarfile.TarInfo("layers/%03d" % n); i.size = len(data); t.addfile(i, io.BytesIO(data))
+PY
+python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --out "$T/many/oci" --name localhost/hutch-test/many:latest \
+  "$T/busybox-layer.tar" "$T"/many/l*.tar
+H load -q --input-format oci-dir -i "$T/many/oci"
+is "$rc" 0 "load an image of 131 layers"
+for d in overlay fuse-overlayfs; do
+  H run --rm --rootfs-driver $d localhost/hutch-test/many sh -c 'ls /layers | wc -l; cat /layers/130'
+  is "$out" "$(printf '130\nlayer 130')" "run it on $d: every layer is there"
+done
+
 # Drivers, --rm, and what a container leaves.
 H run --rm --rootfs-driver fuse-overlayfs "$DEB" sh -c 'grep " / " /proc/mounts | cut -d" " -f3'
 is "$out" fuse.fuse-overlayfs "--rootfs-driver fuse-overlayfs"
