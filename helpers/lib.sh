@@ -62,3 +62,20 @@ hutch_give_subids() {
   hutch_as_root usermod --add-subuids "$start-$((start + 65535))" \
     --add-subgids "$start-$((start + 65535))" "$user"
 }
+
+# hutch_bench_as_test_user SCRIPT BUILD FIXTURES : for the image benchmarks
+# started as root: installs what they need, makes the test images, builds
+# BUILD as a release, then re-runs SCRIPT BUILD as hutch-test (a clean
+# environment, USER set, as ch-run wants it). Does not return.
+hutch_bench_as_test_user() {
+  local script=$1 build=$2 fix=$3
+  hutch_install_packages build run test bench
+  bash "$hutch_helpers_dir/../tests/fixtures/make-fixtures"
+  if [ ! -f "$build/build.ninja" ]; then
+    meson setup "$build" "$hutch_helpers_dir/.." --buildtype=release -Db_sanitize=none >/dev/null
+  fi
+  ninja -C "$build" >/dev/null
+  chmod -R a+rX "$build"
+  exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
+    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" bash "$script" "$build"
+}

@@ -97,26 +97,41 @@ hutch_archive_check_layers (Load *load, const HutchManifest *m, const HutchImage
   return TRUE;
 }
 
-/* Every digest the queued images use. */
+/* For every image found: note the digests it uses (to tell the blobs this
+ * load linked but no image uses), and unpack its layers so that the first
+ * run starts at once. A layer that cannot be unpacked safely fails the
+ * whole load. Each manifest and config is read once, here. */
 static gboolean
-collect_used (Load *load, GHashTable *used, GError **error)
+finish_images (Load *load, GHashTable *used, GPtrArray *created, GError **error)
 {
+  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
+
+  if (map == NULL)
+    return FALSE;
   for (guint i = 0; i < load->adds->len; i++)
     {
       Pending *p = &g_array_index (load->adds, Pending, i);
-      g_autofree char *text = NULL;
+      g_autofree char *mtext = NULL, *ctext = NULL;
       g_autoptr (HutchManifest) m = NULL;
+      g_autoptr (HutchImageConfig) cfg = NULL;
       gsize len;
 
-      g_hash_table_add (used, g_strdup (p->digest));
-      text = hutch_store_blob_read (load->store, p->digest, HUTCH_JSON_MAX_SIZE, &len, error);
-      if (text == NULL
-          || (m = hutch_image_manifest_parse (text, len, hutch_image_media_kind (p->media_type), error)) == NULL)
+      mtext = hutch_store_blob_read (load->store, p->digest, HUTCH_JSON_MAX_SIZE, &len, error);
+      if (mtext == NULL
+          || (m = hutch_image_manifest_parse (mtext, len, hutch_image_media_kind (p->media_type), error)) == NULL)
         return FALSE;
+      g_hash_table_add (used, g_strdup (p->digest));
       g_hash_table_add (used, g_strdup (m->config->digest));
-      p->id = g_strdup (m->config->digest);
       for (guint j = 0; j < m->layers->len; j++)
         g_hash_table_add (used, g_strdup (((HutchDescriptor *) m->layers->pdata[j])->digest));
+      p->id = g_strdup (m->config->digest);
+      ctext = hutch_store_blob_read (load->store, m->config->digest, HUTCH_JSON_MAX_SIZE, &len, error);
+      if (ctext == NULL || (cfg = hutch_image_config_parse (ctext, len, error)) == NULL)
+        return FALSE;
+      if (!hutch_store_layers_ensure (load->store, m, cfg, map,
+                                      p->names->len > 1 ? (char *) p->names->pdata[0] : p->id,
+                                      load->unpack_limit, created, error))
+        return g_prefix_error (error, "%s: ", load->what), FALSE;
     }
   return TRUE;
 }
@@ -142,38 +157,6 @@ read_and_import (Load *load, const char *path, HutchArchiveFormat format, GError
   return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
                       "%s has neither manifest.json nor index.json: not a docker-archive or "
                       "oci-archive", load->what);
-}
-
-/* Unpacks the layers of every image found, so that the first run starts at
- * once; a layer that cannot be unpacked safely fails the whole load. */
-static gboolean
-unpack_layers (Load *load, GPtrArray *created, GError **error)
-{
-  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
-
-  if (map == NULL)
-    return FALSE;
-  for (guint i = 0; i < load->adds->len; i++)
-    {
-      Pending *p = &g_array_index (load->adds, Pending, i);
-      g_autofree char *mtext = NULL, *ctext = NULL;
-      g_autoptr (HutchManifest) m = NULL;
-      g_autoptr (HutchImageConfig) cfg = NULL;
-      gsize len;
-
-      mtext = hutch_store_blob_read (load->store, p->digest, HUTCH_JSON_MAX_SIZE, &len, error);
-      if (mtext == NULL
-          || (m = hutch_image_manifest_parse (mtext, len, hutch_image_media_kind (p->media_type), error)) == NULL)
-        return FALSE;
-      ctext = hutch_store_blob_read (load->store, m->config->digest, HUTCH_JSON_MAX_SIZE, &len, error);
-      if (ctext == NULL || (cfg = hutch_image_config_parse (ctext, len, error)) == NULL)
-        return FALSE;
-      if (!hutch_store_layers_ensure (load->store, m, cfg, map,
-                                      p->names->len > 1 ? (char *) p->names->pdata[0] : p->id,
-                                      load->unpack_limit, created, error))
-        return g_prefix_error (error, "%s: ", load->what), FALSE;
-    }
-  return TRUE;
 }
 
 static gboolean
@@ -246,8 +229,8 @@ hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat form
   load.created = g_ptr_array_new_with_free_func (g_free);
   load.adds = g_array_new (FALSE, TRUE, sizeof (Pending));
   g_array_set_clear_func (load.adds, pending_free);
-  ok = read_and_import (&load, path, format, error) && collect_used (&load, used, error)
-       && unpack_layers (&load, layers, error) && record (&load, out_loaded, error);
+  ok = read_and_import (&load, path, format, error) && finish_images (&load, used, layers, error)
+       && record (&load, out_loaded, error);
   undo_blobs (&load, ok ? used : NULL, layers);
   if (load.members != NULL)
     g_hash_table_unref (load.members);

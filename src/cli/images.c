@@ -9,15 +9,15 @@
 #include "cli-private.h"
 #include "store/store.h"
 
-/* "docker.io/library/busybox:latest" → repository and tag. */
+/* "docker.io/library/busybox:latest" → repository and tag, by the same
+ * parser that normalised the name when it was stored. */
 static void
 split_name (const char *name, char **out_repo, char **out_tag)
 {
-  const char *slash = strrchr (name, '/');
-  const char *colon = strrchr (slash != NULL ? slash : name, ':');
+  g_autoptr (HutchImageRef) ref = hutch_image_ref_parse (name, NULL);
 
-  *out_repo = colon != NULL ? g_strndup (name, (gsize) (colon - name)) : g_strdup (name);
-  *out_tag = g_strdup (colon != NULL ? colon + 1 : "<none>");
+  *out_repo = ref != NULL ? hutch_image_ref_repository (ref) : g_strdup (name);
+  *out_tag = g_strdup (ref != NULL && ref->tag != NULL ? ref->tag : "<none>");
 }
 
 static void
@@ -64,18 +64,29 @@ write_names (HutchJsonWriter *w, const HutchStoreImage *image)
   hutch_json_end_array (w);
 }
 
+/* @node when it is of @type, else an empty one: podman's shape never
+ * has null where an object or a list goes. */
 static void
-write_labels (HutchJsonWriter *w, const HutchStoreImage *image)
+write_or_empty (HutchJsonWriter *w, const HutchJsonNode *node, HutchJsonType type)
 {
-  const HutchJsonNode *labels = hutch_json_node_member (image->config->config, "Labels");
-
-  if (labels != NULL && labels->type == HUTCH_JSON_OBJECT)
-    hutch_json_write_node (w, labels);
+  if (node != NULL && node->type == type)
+    hutch_json_write_node (w, node);
+  else if (type == HUTCH_JSON_ARRAY)
+    {
+      hutch_json_begin_array (w);
+      hutch_json_end_array (w);
+    }
   else
     {
       hutch_json_begin_object (w);
       hutch_json_end_object (w);
     }
+}
+
+static void
+write_labels (HutchJsonWriter *w, const HutchStoreImage *image)
+{
+  write_or_empty (w, hutch_json_node_member (image->config->config, "Labels"), HUTCH_JSON_OBJECT);
 }
 
 static int
@@ -192,13 +203,7 @@ write_inspect (HutchJsonWriter *w, const HutchStoreImage *image)
       hutch_json_string (w, c->variant);
     }
   hutch_json_key (w, "Config");
-  if (c->config != NULL)
-    hutch_json_write_node (w, c->config);
-  else
-    {
-      hutch_json_begin_object (w);
-      hutch_json_end_object (w);
-    }
+  write_or_empty (w, c->config, HUTCH_JSON_OBJECT);
   hutch_json_key (w, "Labels");
   write_labels (w, image);
   hutch_json_key (w, "Size");
@@ -216,13 +221,7 @@ write_inspect (HutchJsonWriter *w, const HutchStoreImage *image)
   hutch_json_end_array (w);
   hutch_json_end_object (w);
   hutch_json_key (w, "History");
-  if (history != NULL)
-    hutch_json_write_node (w, history);
-  else
-    {
-      hutch_json_begin_array (w);
-      hutch_json_end_array (w);
-    }
+  write_or_empty (w, history, HUTCH_JSON_ARRAY);
   hutch_json_end_object (w);
 }
 

@@ -168,19 +168,6 @@ parse_volumes (HutchSandboxSpec *spec, char **volumes, GError **error)
   return TRUE;
 }
 
-static gboolean
-remove_in_userns (gpointer data, GError **error)
-{
-  const char *dir = data;
-  g_autofree char *parent = g_path_get_dirname (dir);
-  g_autofree char *base = g_path_get_basename (dir);
-  hutch_autofd int fd = open (parent, O_PATH | O_DIRECTORY | O_CLOEXEC);
-
-  if (fd < 0 || !hutch_util_remove_tree_at (fd, base))
-    return hutch_throw_errno (error, "removing the container directory %s", dir);
-  return TRUE;
-}
-
 static void
 spec_clear (HutchSandboxSpec *spec)
 {
@@ -278,8 +265,11 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
       hutch_autofd int pfd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
       /* pid 1 emptied upper and work; what is left is ours. When it could
        * not (killed), a user namespace is needed for the rest. */
-      if ((pfd < 0 || !hutch_util_remove_tree_at (pfd, base))
-          && !hutch_sandbox_userns_run (map, remove_in_userns, dir, &local))
+      const char *names[] = { base, NULL };
+      if (pfd < 0)
+        g_warning ("leaving %s behind: %s", dir, g_strerror (errno));
+      else if (!hutch_util_remove_tree_at (pfd, base)
+               && !hutch_sandbox_userns_remove_at (map, pfd, names, &local))
         g_warning ("leaving %s behind: %s", dir, local->message);
     }
   else if (dir != NULL)

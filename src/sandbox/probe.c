@@ -47,23 +47,6 @@ probe_paths_clear (ProbePaths *p)
   g_free (p->options);
 }
 
-static gboolean
-read_all_exact (int fd, void *buf, size_t len)
-{
-  char *p = buf;
-  while (len > 0)
-    {
-      ssize_t n = read (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      len -= (size_t) n;
-    }
-  return TRUE;
-}
-
 /* Runs in the forked child: only syscalls on memory prepared before fork. */
 static void G_GNUC_NORETURN
 probe_child (int to_parent, int from_parent, const ProbePaths *p)
@@ -193,7 +176,7 @@ probe_namespaces (HutchSandboxCaps *caps, const char *probe_dir, GError **error)
   close (to_parent[1]);
   close (from_parent[0]);
 
-  if (!read_all_exact (to_parent[0], &unshare_errno, sizeof unshare_errno))
+  if (!hutch_util_read_exact (to_parent[0], &unshare_errno, sizeof unshare_errno))
     unshare_errno = p.dir == NULL ? 0 : EIO;
   caps->userns_errno = unshare_errno;
   caps->userns = unshare_errno == 0;
@@ -201,7 +184,7 @@ probe_namespaces (HutchSandboxCaps *caps, const char *probe_dir, GError **error)
     {
       map_child (caps, pid);
       (void) !write (from_parent[1], "g", 1);
-      if (read_all_exact (to_parent[0], &res, sizeof res))
+      if (hutch_util_read_exact (to_parent[0], &res, sizeof res))
         {
           caps->userns_setup_errno = res.setup_errno;
           caps->whiteout = res.whiteout_errno == 0;

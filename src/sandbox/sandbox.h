@@ -66,6 +66,12 @@ typedef gboolean (*HutchUsernsFunc) (gpointer user_data, GError **error);
 gboolean hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func,
                                    gpointer user_data, GError **error);
 
+/* Removes @names (NULL-terminated) under @dfd, trees included, as root of
+ * such a namespace: files of unpacked layers and containers belong to
+ * subordinate ids the user alone cannot delete. */
+gboolean hutch_sandbox_userns_remove_at (const HutchIdMap *map, int dfd, const char *const *names,
+                                         GError **error);
+
 /* Runs @argv as root of such a namespace (umask kept), as `podman unshare` does, and
  * returns its exit status (128+N for signal N), or -1 with @error set when
  * it could not be started. */

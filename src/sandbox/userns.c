@@ -76,24 +76,6 @@ hutch_sandbox_idmap_size (const HutchIdMap *map)
   return map->single ? 1 : 1 + hutch_sandbox_id_ranges_total (map->uid_ranges);
 }
 
-static gboolean
-read_exact (int fd, void *buf, size_t len)
-{
-  char *p = buf;
-
-  while (len > 0)
-    {
-      ssize_t n = read (fd, p, len);
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n <= 0)
-        return FALSE;
-      p += n;
-      len -= (size_t) n;
-    }
-  return TRUE;
-}
-
 /* The child's half: enter the namespace, wait to be mapped, become its root. */
 static int
 child_enter (int to_parent, int from_parent)
@@ -104,7 +86,7 @@ child_enter (int to_parent, int from_parent)
   (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (unshare (CLONE_NEWUSER) < 0)
     return errno;
-  if (write (to_parent, &c, 1) != 1 || !read_exact (from_parent, &c, 1) || c != 'g')
+  if (write (to_parent, &c, 1) != 1 || !hutch_util_read_exact (from_parent, &c, 1) || c != 'g')
     return EPIPE;
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     return errno;
@@ -141,14 +123,14 @@ receive_rest (int fd, guint8 ok, GError **error)
   gint32 code;
   g_autofree char *domain = NULL, *text = NULL;
 
-  if (!read_exact (fd, &len, sizeof len) || len > 4096)
+  if (!hutch_util_read_exact (fd, &len, sizeof len) || len > 4096)
     return hutch_throw (error, HUTCH_ERROR_FAILED, "garbled result from the user namespace");
   domain = g_malloc0 (len + 1);
-  if (!read_exact (fd, domain, len) || !read_exact (fd, &code, sizeof code)
-      || !read_exact (fd, &len, sizeof len) || len > (1 << 20))
+  if (!hutch_util_read_exact (fd, domain, len) || !hutch_util_read_exact (fd, &code, sizeof code)
+      || !hutch_util_read_exact (fd, &len, sizeof len) || len > (1 << 20))
     return hutch_throw (error, HUTCH_ERROR_FAILED, "garbled result from the user namespace");
   text = g_malloc0 (len + 1);
-  if (!read_exact (fd, text, len))
+  if (!hutch_util_read_exact (fd, text, len))
     return hutch_throw (error, HUTCH_ERROR_FAILED, "garbled result from the user namespace");
   if (ok)
     return TRUE;
@@ -162,7 +144,7 @@ receive_result (int fd, GError **error)
 {
   guint8 ok;
 
-  if (!read_exact (fd, &ok, 1))
+  if (!hutch_util_read_exact (fd, &ok, 1))
     return hutch_throw (error, HUTCH_ERROR_FAILED,
                         "the process working in the user namespace died without a result");
   return receive_rest (fd, ok, error);
@@ -224,7 +206,7 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
     }
   close (to_parent[1]);
   close (from_parent[0]);
-  if (!read_exact (to_parent[0], &c, 1))
+  if (!hutch_util_read_exact (to_parent[0], &c, 1))
     {
       /* The child could not unshare; its error is in the pipe. */
       close (from_parent[1]);
@@ -260,6 +242,32 @@ wait_child (pid_t pid)
   return 128 + WTERMSIG (status);
 }
 
+typedef struct
+{
+  int dfd;
+  const char *const *names;
+} RemoveJob;
+
+static gboolean
+remove_names (gpointer data, GError **error)
+{
+  RemoveJob *job = data;
+
+  for (const char *const *n = job->names; *n != NULL; n++)
+    if (!hutch_util_remove_tree_at (job->dfd, *n))
+      return hutch_throw_errno (error, "removing %s", *n);
+  return TRUE;
+}
+
+gboolean
+hutch_sandbox_userns_remove_at (const HutchIdMap *map, int dfd, const char *const *names,
+                                GError **error)
+{
+  RemoveJob job = { dfd, names };
+
+  return hutch_sandbox_userns_run (map, remove_names, &job, error);
+}
+
 gboolean
 hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data,
                           GError **error)
@@ -289,7 +297,7 @@ hutch_sandbox_userns_exec (const HutchIdMap *map, char **argv, GError **error)
   if (pid < 0)
     return -1;
   /* exec closes the pipe (O_CLOEXEC): EOF means the command is running. */
-  if (read_exact (result, &byte, 1))
+  if (hutch_util_read_exact (result, &byte, 1))
     {
       (void) receive_rest (result, byte, error);
       (void) wait_child (pid);

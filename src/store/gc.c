@@ -4,7 +4,6 @@
  * between linking a blob and naming it in index.json. Also disk usage. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -66,41 +65,30 @@ hutch_store_referenced (HutchStore *store, GPtrArray *entries, GError **error)
   return g_steal_pointer (&set);
 }
 
-/* Calls @fn on every name in blobs/sha256 (digests, and leftovers). */
+/* Every name in blobs/sha256: digests, and leftovers. */
 static gboolean
-list_blob_files (HutchStore *store, GPtrArray *out_names, GError **error)
+list_blob_files (HutchStore *store, GPtrArray **out_names, GError **error)
 {
-  DIR *dir;
-  struct dirent *e;
-  int fd;
-
   if (store->blobs_fd < 0)
-    return TRUE;
-  fd = openat (store->blobs_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
     {
-      if (fd >= 0)
-        close (fd);
-      return hutch_throw_errno (error, "listing %s/blobs/sha256", store->root);
+      *out_names = g_ptr_array_new_with_free_func (g_free);
+      return TRUE;
     }
-  while ((e = readdir (dir)) != NULL)
-    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
-      g_ptr_array_add (out_names, g_strdup (e->d_name));
-  closedir (dir);
-  return TRUE;
+  *out_names = hutch_util_list_dir_at (store->blobs_fd, error);
+  return *out_names != NULL || (g_prefix_error (error, "%s/blobs/sha256: ", store->root), FALSE);
 }
 
 gboolean
 hutch_store_usage (HutchStore *store, HutchStoreUsage *out, GError **error)
 {
-  g_autoptr (GPtrArray) entries = hutch_store_index_read (store, error);
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) entries = hutch_store_index_entries (store, error);
+  g_autoptr (GPtrArray) files = NULL;
   g_autoptr (GHashTable) used = NULL;
   g_autoptr (GHashTable) digests = g_hash_table_new (g_str_hash, g_str_equal);
 
   memset (out, 0, sizeof *out);
   if (entries == NULL || (used = hutch_store_referenced (store, entries, error)) == NULL
-      || !list_blob_files (store, files, error))
+      || !list_blob_files (store, &files, error))
     return FALSE;
   for (guint i = 0; i < entries->len; i++)
     {
@@ -148,23 +136,17 @@ drop_dangling (HutchStore *store, GPtrArray *entries, guint *out_images, GError 
 static gboolean
 remove_stale_locks (HutchStore *store, GError **error)
 {
-  DIR *dir;
-  struct dirent *e;
-  int fd = openat (store->locks_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  g_autoptr (GPtrArray) names = hutch_util_list_dir_at (store->locks_fd, error);
 
-  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+  if (names == NULL)
+    return g_prefix_error (error, "%s/locks: ", store->root), FALSE;
+  for (guint i = 0; i < names->len; i++)
     {
-      if (fd >= 0)
-        close (fd);
-      return hutch_throw_errno (error, "listing %s/locks", store->root);
-    }
-  while ((e = readdir (dir)) != NULL)
-    {
-      const char *hex = g_str_has_prefix (e->d_name, "layer-") ? e->d_name + 6 : e->d_name;
+      const char *name = names->pdata[i];
+      const char *hex = g_str_has_prefix (name, "layer-") ? name + 6 : name;
       if (strlen (hex) == 64 && strspn (hex, "0123456789abcdef") == 64)
-        (void) unlinkat (store->locks_fd, e->d_name, 0);
+        (void) unlinkat (store->locks_fd, name, 0);
     }
-  closedir (dir);
   return TRUE;
 }
 
@@ -174,7 +156,7 @@ hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint6
 {
   g_autoptr (GHashTable) chains = NULL;
   g_autoptr (GPtrArray) entries = NULL;
-  g_autoptr (GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) files = NULL;
   g_autoptr (GHashTable) used = NULL;
   hutch_autofd int lock = -1;
 
@@ -185,11 +167,11 @@ hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint6
   if (!hutch_store_lock_exclusive (store, error))
     return FALSE;
   lock = hutch_store_index_lock (store, error);
-  if (lock < 0 || (entries = hutch_store_index_read (store, error)) == NULL
+  if (lock < 0 || (entries = hutch_store_index_entries (store, error)) == NULL
       || !remove_stale_locks (store, error)
       || !drop_dangling (store, entries, out_images, error)
       || (used = hutch_store_referenced (store, entries, error)) == NULL
-      || !list_blob_files (store, files, error))
+      || !list_blob_files (store, &files, error))
     return FALSE;
   for (guint i = 0; i < files->len; i++)
     {
@@ -221,7 +203,7 @@ hutch_store_delete_unreferenced (HutchStore *store, GPtrArray *digests, GError *
   if (digests->len == 0)
     return TRUE;
   if (!hutch_store_lock_exclusive (store, error)
-      || (entries = hutch_store_index_read (store, error)) == NULL
+      || (entries = hutch_store_index_entries (store, error)) == NULL
       || (used = hutch_store_referenced (store, entries, error)) == NULL)
     return FALSE;
   for (guint i = 0; i < digests->len; i++)

@@ -120,7 +120,7 @@ hutch_store_referenced_chains (HutchStore *store, GPtrArray *entries, GError **e
 GPtrArray *
 hutch_store_images_list (HutchStore *store, GError **error)
 {
-  g_autoptr (GPtrArray) entries = hutch_store_index_read (store, error);
+  g_autoptr (GPtrArray) entries = hutch_store_index_entries (store, error);
   GPtrArray *images;
 
   if (entries == NULL)
@@ -195,17 +195,65 @@ find_image (GPtrArray *images, const char *text, gboolean *out_by_name, char **o
                       "\"hutch load\" or pull it)", full != NULL ? full : text), -2;
 }
 
+/* A name: found in index.json alone, loading only that image's manifest
+ * and config (run looks its image up on every start). NULL without error
+ * when @text names no tag in the index. */
+static HutchStoreImage *
+lookup_by_name (HutchStore *store, GPtrArray *entries, const char *text, GError **error)
+{
+  g_autoptr (HutchImageRef) ref = hutch_image_ref_parse (text, NULL);
+  g_autofree char *full = NULL;
+  HutchStoreImage *image;
+  const HutchDescriptor *found = NULL;
+
+  if (ref == NULL || ref->tag == NULL || ref->digest != NULL)
+    return NULL;
+  full = g_strconcat (ref->domain, "/", ref->path, ":", ref->tag, NULL);
+  for (guint i = 0; found == NULL && i < entries->len; i++)
+    if (g_strcmp0 (((HutchDescriptor *) entries->pdata[i])->ref_name, full) == 0)
+      found = entries->pdata[i];
+  if (found == NULL || (image = image_load (store, found, error)) == NULL)
+    return NULL;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const HutchDescriptor *d = entries->pdata[i];
+      if (d->ref_name != NULL && strcmp (d->digest, found->digest) == 0)
+        g_ptr_array_add (image->names, g_strdup (d->ref_name));
+    }
+  return image;
+}
+
 HutchStoreImage *
 hutch_store_image_lookup (HutchStore *store, const char *text, gboolean *out_by_name,
                           GError **error)
 {
-  g_autoptr (GPtrArray) images = hutch_store_images_list (store, error);
+  g_autoptr (GPtrArray) entries = hutch_store_index_entries (store, error);
+  g_autoptr (GPtrArray) images = NULL;
   g_autofree char *name = NULL;
+  g_autoptr (GError) local = NULL;
+  HutchStoreImage *image;
   gboolean by_name;
   int i;
 
+  if (entries == NULL)
+    return NULL;
+  image = lookup_by_name (store, entries, text, &local);
+  if (local != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&local));
+      return NULL;
+    }
+  if (image != NULL)
+    {
+      if (out_by_name != NULL)
+        *out_by_name = TRUE;
+      return image;
+    }
+  /* Digests and ID prefixes need every image's config. */
+  images = images_from_entries (store, entries, error);
   if (images == NULL)
     return NULL;
+  g_ptr_array_sort (images, compare_created);
   i = find_image (images, text, &by_name, &name, error);
   if (i < 0)
     return NULL;
@@ -319,7 +367,7 @@ hutch_store_images_add (HutchStore *store, const HutchStoreImageAdd *adds, guint
 
   if (lock < 0)
     return FALSE;
-  entries = hutch_store_index_read (store, error);
+  entries = hutch_store_index_entries (store, error);
   if (entries == NULL)
     return FALSE;
   for (guint i = 0; i < n; i++)
@@ -392,7 +440,7 @@ hutch_store_image_remove (HutchStore *store, const char *text, gboolean force, G
   if (!hutch_store_lock_exclusive (store, error))
     return FALSE;
   lock = hutch_store_index_lock (store, error);
-  if (lock < 0 || (entries = hutch_store_index_read (store, error)) == NULL)
+  if (lock < 0 || (entries = hutch_store_index_entries (store, error)) == NULL)
     return FALSE;
   images = images_from_entries (store, entries, error);
   if (images == NULL || (i = find_image (images, text, &by_name, &name, error)) < 0)

@@ -7,7 +7,6 @@
  * namespace, since their files belong to subordinate ids. */
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -256,34 +255,13 @@ hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
   return hutch_sandbox_userns_run (map, ensure_in_userns, &job, error);
 }
 
-typedef struct
-{
-  HutchStore *store;
-  GPtrArray *names;
-} RemoveJob;
-
-static gboolean
-remove_in_userns (gpointer data, GError **error)
-{
-  RemoveJob *job = data;
-
-  for (guint i = 0; i < job->names->len; i++)
-    if (!hutch_util_remove_tree_at (job->store->layers_fd, job->names->pdata[i]))
-      return hutch_throw_errno (error, "removing %s/layers/%s", job->store->root,
-                                (char *) job->names->pdata[i]);
-  return TRUE;
-}
-
 gboolean
 hutch_store_layers_remove (HutchStore *store, GHashTable *keep, GPtrArray *only,
                            gboolean leftovers, guint *out_removed, GError **error)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) listed = NULL;
   g_autoptr (HutchIdMap) map = NULL;
-  RemoveJob job = { store, names };
-  DIR *dir;
-  struct dirent *e;
-  int fd;
 
   if (out_removed != NULL)
     *out_removed = 0;
@@ -293,29 +271,28 @@ hutch_store_layers_remove (HutchStore *store, GHashTable *keep, GPtrArray *only,
     store->layers_fd = openat (store->root_fd, "layers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (store->layers_fd < 0)
     return TRUE; /* nothing unpacked yet */
-  fd = openat (store->layers_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+  listed = hutch_util_list_dir_at (store->layers_fd, error);
+  if (listed == NULL)
+    return g_prefix_error (error, "%s/layers: ", store->root), FALSE;
+  for (guint n = 0; n < listed->len; n++)
     {
-      if (fd >= 0)
-        close (fd);
-      return hutch_throw_errno (error, "listing %s/layers", store->root);
-    }
-  while ((e = readdir (dir)) != NULL)
-    {
-      g_autofree char *digest = g_strconcat ("sha256:", e->d_name, NULL);
+      const char *name = listed->pdata[n];
+      g_autofree char *digest = g_strconcat ("sha256:", name, NULL);
       gboolean mine = only == NULL;
       for (guint i = 0; !mine && i < only->len; i++)
         mine = strcmp (only->pdata[i], digest) == 0;
       if (hutch_digest_validate (digest, NULL) ? mine && !g_hash_table_contains (keep, digest)
-                                               : leftovers && g_str_has_prefix (e->d_name, ".tmp-"))
-        g_ptr_array_add (names, g_strdup (e->d_name));
+                                               : leftovers && g_str_has_prefix (name, ".tmp-"))
+        g_ptr_array_add (names, g_strdup (name));
     }
-  closedir (dir);
   if (names->len == 0)
     return TRUE;
   map = hutch_sandbox_idmap_new_for_user (error);
-  if (map == NULL || !hutch_sandbox_userns_run (map, remove_in_userns, &job, error))
-    return g_prefix_error (error, "removing unused layers: "), FALSE;
+  g_ptr_array_add (names, NULL);
+  if (map == NULL
+      || !hutch_sandbox_userns_remove_at (map, store->layers_fd, (const char *const *) names->pdata, error))
+    return g_prefix_error (error, "removing unused layers from %s/layers: ", store->root), FALSE;
+  names->len--; /* the NULL does not count */
   if (out_removed != NULL)
     *out_removed = names->len;
   return TRUE;

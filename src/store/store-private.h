@@ -16,8 +16,6 @@ struct HutchStore
   int layers_fd; /* layers/, once needed */
 };
 
-/* index.json as a list of HutchDescriptor, each with its ref_name (or NULL). */
-GPtrArray *hutch_store_index_read (HutchStore *store, GError **error);
 /* Replaces index.json atomically with @entries. Caller holds the index lock. */
 gboolean hutch_store_index_write (HutchStore *store, GPtrArray *entries, GError **error);
 /* Takes locks/index exclusive; returns the lock fd to close, or -1. */

@@ -194,7 +194,7 @@ hutch_store_index_lock (HutchStore *store, GError **error)
 }
 
 GPtrArray *
-hutch_store_index_read (HutchStore *store, GError **error)
+hutch_store_index_entries (HutchStore *store, GError **error)
 {
   hutch_autofd int fd = -1;
   g_autofree char *text = NULL;
@@ -257,10 +257,4 @@ hutch_store_index_write (HutchStore *store, GPtrArray *entries, GError **error)
   if (fsync (store->blobs_fd) < 0)
     return hutch_throw_errno (error, "syncing %s/blobs/sha256", store->root);
   return write_file_atomic_at (store->root_fd, "index.json", text, strlen (text), FALSE, error);
-}
-
-GPtrArray *
-hutch_store_index_entries (HutchStore *store, GError **error)
-{
-  return hutch_store_index_read (store, error);
 }

@@ -147,9 +147,12 @@ gboolean hutch_store_layers_ensure (HutchStore *store, const HutchManifest *mani
 gboolean hutch_store_layers_remove (HutchStore *store, GHashTable *keep, GPtrArray *only,
                                     gboolean leftovers, guint *out_removed, GError **error);
 
+/* index.json as a list of HutchDescriptor, each with its ref_name (or
+ * NULL); an empty list for a store not made yet. */
+GPtrArray *hutch_store_index_entries (HutchStore *store, GError **error);
+
 /* The chain ids of every image in @entries (index.json's). */
 GHashTable *hutch_store_referenced_chains (HutchStore *store, GPtrArray *entries, GError **error);
-GPtrArray *hutch_store_index_entries (HutchStore *store, GError **error);
 
 /* ---- garbage collection and usage (gc.c) ---- */
 

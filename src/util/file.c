@@ -82,6 +82,45 @@ hutch_util_read_host_file (const char *path, gsize max, GError **error)
 }
 
 gboolean
+hutch_util_read_exact (int fd, void *buf, size_t len)
+{
+  char *p = buf;
+
+  while (len > 0)
+    {
+      ssize_t n = read (fd, p, len);
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        return FALSE;
+      p += n;
+      len -= (size_t) n;
+    }
+  return TRUE;
+}
+
+GPtrArray *
+hutch_util_list_dir_at (int dfd, GError **error)
+{
+  g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  int fd = openat (dfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir;
+  struct dirent *e;
+
+  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return hutch_throw_errno (error, "listing a directory"), NULL;
+    }
+  while ((e = readdir (dir)) != NULL)
+    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
+      g_ptr_array_add (names, g_strdup (e->d_name));
+  closedir (dir);
+  return g_steal_pointer (&names);
+}
+
+gboolean
 hutch_util_remove_tree_at (int dfd, const char *name)
 {
   hutch_autofd int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -55,6 +55,12 @@ char *hutch_util_read_all (int fd, gsize max, gsize *out_len, GError **error);
  * bytes. Returns NULL with @error set on failure. */
 char *hutch_util_read_host_file (const char *path, gsize max, GError **error);
 
+/* Reads exactly @len bytes; FALSE at an early end or an error. */
+gboolean hutch_util_read_exact (int fd, void *buf, size_t len);
+
+/* The names in directory @dfd, "." and ".." left out. */
+GPtrArray *hutch_util_list_dir_at (int dfd, GError **error);
+
 /* Deletes @name under @dfd, never following a symlink: a directory with all
  * it holds. FALSE with errno set when something could not go. */
 gboolean hutch_util_remove_tree_at (int dfd, const char *name);

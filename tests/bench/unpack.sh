@@ -18,15 +18,7 @@ build=${1:-$src/build-release}
 fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
 
 if [ "$(id -u)" = 0 ]; then
-  hutch_install_packages build run test bench
-  bash "$src/tests/fixtures/make-fixtures"
-  if [ ! -f "$build/build.ninja" ]; then
-    meson setup "$build" "$src" --buildtype=release -Db_sanitize=none >/dev/null
-  fi
-  ninja -C "$build" >/dev/null
-  chmod -R a+rX "$build"
-  exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-    LANG=C.UTF-8 HUTCH_FIXTURES="$fix" bash "$0" "$build"
+  hutch_bench_as_test_user "$0" "$build" "$fix"
 fi
 
 hutch=$build/src/hutch
