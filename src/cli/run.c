@@ -17,27 +17,29 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_auto (GStrv) security = NULL;
   HutchRunOptions o = { .init = TRUE };
   HutchSandboxResult result = { 0 };
-  gboolean interactive = FALSE, tty = FALSE;
   int status;
   const GOptionEntry entries[] = {
     { "rm", 0, 0, G_OPTION_ARG_NONE, &o.rm, "Remove the container when it exits", NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set NAME=VALUE (or NAME from your environment)", "NAME[=VALUE]" },
+    { "env-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.env_files, "Read variables from FILE, a NAME=VALUE a line", "FILE" },
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "Name the container", "NAME" },
     { "workdir", 'w', 0, G_OPTION_ARG_STRING, &o.workdir, "Working directory inside the container", "DIR" },
     { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "Run as uid[:gid] or name[:group] of the image", "USER" },
     { "entrypoint", 0, 0, G_OPTION_ARG_STRING, &o.entrypoint, "Replace the image's entrypoint", "CMD" },
     { "hostname", 'h', 0, G_OPTION_ARG_STRING, &o.hostname, "The container's hostname", "NAME" },
     { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes, "Bind HOST into the container at CTR", "HOST:CTR[:ro|rw]" },
+    { "tmpfs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.tmpfs, "Mount a tmpfs at CTR", "CTR[:OPTIONS]" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &network, "none (default) or host", "MODE" },
     { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only, "Mount the rootfs read-only", NULL },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init_text, "true (default): an init is pid 1; false: the command is", "BOOL" },
-    { "rootfs-driver", 0, 0, G_OPTION_ARG_STRING, &driver, "overlay or fuse-overlayfs (default: the first that works)", "DRIVER" },
+    { "rootfs-driver", 0, 0, G_OPTION_ARG_STRING, &driver, "overlay, fuse-overlayfs or copy (default: the first that works)", "DRIVER" },
     { "cap-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_add, "Add a capability (or ALL)", "CAP" },
     { "cap-drop", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_drop, "Drop a capability (or ALL)", "CAP" },
     { "privileged", 0, 0, G_OPTION_ARG_NONE, &o.privileged,
       "Every capability of the user namespace, no seccomp filter", NULL },
     { "security-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &security, "seccomp=unconfined", "OPT" },
-    { "interactive", 'i', 0, G_OPTION_ARG_NONE, &interactive, "Keep stdin open", NULL },
-    { "tty", 't', 0, G_OPTION_ARG_NONE, &tty, "Allocate a terminal (not yet)", NULL },
+    { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
+    { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
     { NULL },
   };
 
@@ -45,8 +47,6 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return status;
   if (argc < 2)
     return hutch_cli_usage_error (cmd, "name the image to run");
-  if (tty)
-    return hutch_cli_usage_error (cmd, "-t is not there yet: run without it");
   if (network != NULL && strcmp (network, "none") != 0 && strcmp (network, "host") != 0)
     return hutch_cli_usage_error (cmd, "--network \"%s\": use none or host", network);
   o.network_host = network != NULL && strcmp (network, "host") == 0;
@@ -60,8 +60,10 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
         o.driver = HUTCH_ROOTFS_OVERLAY;
       else if (strcmp (driver, "fuse-overlayfs") == 0)
         o.driver = HUTCH_ROOTFS_FUSE_OVERLAYFS;
+      else if (strcmp (driver, "copy") == 0)
+        o.driver = HUTCH_ROOTFS_COPY;
       else
-        return hutch_cli_usage_error (cmd, "--rootfs-driver \"%s\": use overlay or fuse-overlayfs",
+        return hutch_cli_usage_error (cmd, "--rootfs-driver \"%s\": use overlay, fuse-overlayfs or copy",
                                       driver);
     }
   for (char **so = security; so != NULL && *so != NULL; so++)
@@ -75,7 +77,7 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   o.image = g_strdup (argv[1]);
   o.command = argc > 2 ? g_strdupv (argv + 2) : NULL;
   /* Without -i the command reads an empty stdin, as with docker. */
-  if (!interactive && !freopen ("/dev/null", "r", stdin))
+  if (!o.interactive && !freopen ("/dev/null", "r", stdin))
     return hutch_cli_fail (g_error_new (HUTCH_ERROR, HUTCH_ERROR_FAILED, "opening /dev/null"));
   if (!hutch_container_run (ctx, &o, &result, &error))
     {
@@ -84,9 +86,6 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     }
   if (result.exec_error != NULL)
     fprintf (stderr, "hutch: %s\n", result.exec_error);
-  if (driver == NULL && result.driver != HUTCH_ROOTFS_OVERLAY)
-    g_message ("the kernel overlay was not usable: the rootfs is on %s",
-               hutch_rootfs_driver_name (result.driver));
   g_free (result.exec_error);
   hutch_run_options_clear (&o);
   return result.status;

@@ -62,7 +62,6 @@ const char *hutch_check_status_name (HutchCheckStatus status);
 
 /* The first link of the rootfs fallback chain (DESIGN.md) this host can use. */
 HutchRootfsDriver hutch_container_host_rootfs_driver (const HutchHostCaps *caps);
-const char *hutch_rootfs_driver_name (HutchRootfsDriver driver);
 
 /* ---- hutch run (run.c) ---- */
 
@@ -72,10 +71,13 @@ typedef struct
   char **command;    /* after the image; NULL for the image's Cmd */
   char *entrypoint;  /* --entrypoint; "" clears the image's */
   char **env;        /* -e K=V or K (the host's value) */
+  char **env_files;  /* --env-file: lines of K=V or K, read before -e */
   char *workdir;
   char *user;
   char *hostname;
   char **volumes;    /* -v HOST:CTR[:ro|rw] */
+  char **tmpfs;      /* --tmpfs CTR[:OPTIONS] */
+  char *name;        /* --name: unique among the store's containers */
   gboolean rm;
   gboolean network_host;
   gboolean read_only;
@@ -86,6 +88,8 @@ typedef struct
   char **cap_drop;
   gboolean privileged;  /* every capability of the user namespace, no seccomp */
   gboolean no_seccomp;  /* --security-opt seccomp=unconfined */
+  gboolean tty;         /* -t */
+  gboolean interactive; /* -i */
 } HutchRunOptions;
 
 void hutch_run_options_clear (HutchRunOptions *o);

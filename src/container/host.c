@@ -92,22 +92,6 @@ hutch_container_host_rootfs_driver (const HutchHostCaps *caps)
   return HUTCH_ROOTFS_COPY;
 }
 
-const char *
-hutch_rootfs_driver_name (HutchRootfsDriver driver)
-{
-  switch (driver)
-    {
-    case HUTCH_ROOTFS_OVERLAY:
-      return "overlay";
-    case HUTCH_ROOTFS_FUSE_OVERLAYFS:
-      return "fuse-overlayfs";
-    case HUTCH_ROOTFS_COPY:
-      return "copy";
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 static void
 row_free (gpointer data)
 {

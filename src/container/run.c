@@ -11,6 +11,7 @@
 #include <fcntl.h>
 #include <string.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -29,6 +30,9 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->command);
   g_free (o->entrypoint);
   g_strfreev (o->env);
+  g_strfreev (o->env_files);
+  g_strfreev (o->tmpfs);
+  g_free (o->name);
   g_free (o->workdir);
   g_free (o->user);
   g_free (o->hostname);
@@ -90,6 +94,64 @@ make_argv (const HutchRunOptions *o, const HutchImageConfig *c, GError **error)
   return (char **) g_ptr_array_free (g_steal_pointer (&argv), FALSE);
 }
 
+/* NAME=VALUE sets; NAME alone passes the host's value, when it has one. */
+static gboolean
+env_add (char ***env, const char *item, const char *where, GError **error)
+{
+  const char *eq = strchr (item, '=');
+  g_autofree char *key = eq != NULL ? g_strndup (item, (gsize) (eq - item)) : g_strdup (item);
+
+  if (*key == '\0')
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": no variable name", where, item);
+  if (strpbrk (key, " \t") != NULL)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s: the variable name \"%s\" has white space",
+                        where, key);
+  if (eq != NULL)
+    *env = g_environ_setenv (*env, key, eq + 1, TRUE);
+  else if (g_getenv (key) != NULL)
+    *env = g_environ_setenv (*env, key, g_getenv (key), TRUE);
+  return TRUE;
+}
+
+/* docker's --env-file: a line is NAME=VALUE (the value as written, quotes
+ * and all) or NAME; blank lines and lines starting with # are skipped. */
+static gboolean
+env_file_add (char ***env, const char *path, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  hutch_autofd int fd = open (path, O_RDONLY | O_CLOEXEC);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+  gsize len = 0;
+  guint n = 0;
+
+  if (fd < 0)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "--env-file %s: %s", path, g_strerror (errno));
+  text = hutch_util_read_all (fd, 1 << 20, &len, &local);
+  if (text == NULL)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "--env-file %s: %s", path, local->message);
+  if (strlen (text) != len || !g_utf8_validate (text, (gssize) len, NULL))
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--env-file %s: not a text file (a NUL byte, or not UTF-8)", path);
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      const char *line = *l;
+      g_autofree char *where = g_strdup_printf ("--env-file %s, line %u", path, ++n);
+      g_autofree char *item = NULL;
+      while (*line == ' ' || *line == '\t')
+        line++;
+      if (*line == '\0' || *line == '#')
+        continue;
+      item = g_strdup (line);
+      if (item[strlen (item) - 1] == '\r')
+        item[strlen (item) - 1] = '\0';
+      if (!env_add (env, item, where, error))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static char **
 make_env (const HutchRunOptions *o, const HutchImageConfig *c, const char *hostname,
           GError **error)
@@ -99,17 +161,12 @@ make_env (const HutchRunOptions *o, const HutchImageConfig *c, const char *hostn
   if (g_environ_getenv (env, "PATH") == NULL)
     env = g_environ_setenv (env, "PATH", DEFAULT_PATH, TRUE);
   env = g_environ_setenv (env, "HOSTNAME", hostname, TRUE);
+  for (char **f = o->env_files; f != NULL && *f != NULL; f++)
+    if (!env_file_add (&env, *f, error))
+      return NULL;
   for (char **e = o->env; e != NULL && *e != NULL; e++)
-    {
-      const char *eq = strchr (*e, '=');
-      g_autofree char *key = eq != NULL ? g_strndup (*e, (gsize) (eq - *e)) : g_strdup (*e);
-      if (*key == '\0')
-        return hutch_throw (error, HUTCH_ERROR_USAGE, "-e \"%s\": no variable name", *e), NULL;
-      if (eq != NULL)
-        env = g_environ_setenv (env, key, eq + 1, TRUE);
-      else if (g_getenv (key) != NULL)
-        env = g_environ_setenv (env, key, g_getenv (key), TRUE); /* -e NAME: the host's value */
-    }
+    if (!env_add (&env, *e, "-e", error))
+      return NULL;
   return g_steal_pointer (&env);
 }
 
@@ -141,29 +198,122 @@ make_etc_files (HutchSandboxSpec *spec, const char *dir, gboolean network_host, 
          && write_file (dir, "resolv.conf", resolv, &spec->resolv_file, error);
 }
 
-static gboolean
-parse_volumes (HutchSandboxSpec *spec, char **volumes, GError **error)
+static HutchSandboxMount *
+parse_volume (const char *v, GError **error)
 {
-  spec->binds = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_bind_free);
-  for (char **v = volumes; v != NULL && *v != NULL; v++)
+  g_auto (GStrv) parts = g_strsplit (v, ":", 3);
+  HutchSandboxMount *m;
+  char *real;
+
+  if (g_strv_length (parts) < 2 || *parts[0] == '\0' || parts[1][0] != '/'
+      || (parts[2] != NULL && strcmp (parts[2], "ro") != 0 && strcmp (parts[2], "rw") != 0))
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "-v \"%s\": use HOST-PATH:CONTAINER-PATH[:ro|rw], the container path "
+                        "absolute", v), NULL;
+  real = realpath (parts[0], NULL);
+  if (real == NULL)
+    return hutch_throw_errno (error, "-v %s: the host path", v), NULL;
+  m = g_new0 (HutchSandboxMount, 1);
+  m->source = g_strdup (real);
+  free (real);
+  m->target = g_strdup (parts[1]);
+  m->readonly = parts[2] != NULL && strcmp (parts[2], "ro") == 0;
+  return m;
+}
+
+/* --tmpfs PATH[:OPTIONS], as docker: rw,noexec,nosuid,nodev unless said
+ * otherwise; size=, mode=, uid=, gid=, nr_inodes= go to the kernel. */
+static HutchSandboxMount *
+parse_tmpfs (const char *v, GError **error)
+{
+  const char *colon = strchr (v, ':');
+  g_autofree char *target = colon != NULL ? g_strndup (v, (gsize) (colon - v)) : g_strdup (v);
+  g_auto (GStrv) opts = g_strsplit (colon != NULL ? colon + 1 : "", ",", -1);
+  g_autoptr (GString) data = g_string_new (NULL);
+  const struct
+  {
+    const char *name;
+    unsigned long set, clear;
+  } flags[] = {
+    { "exec", 0, MS_NOEXEC }, { "noexec", MS_NOEXEC, 0 }, { "suid", 0, MS_NOSUID },
+    { "nosuid", MS_NOSUID, 0 }, { "dev", 0, MS_NODEV },   { "nodev", MS_NODEV, 0 },
+  };
+  g_autofree HutchSandboxMount *m = g_new0 (HutchSandboxMount, 1);
+
+  if (*target != '/')
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--tmpfs \"%s\": use an absolute CONTAINER-PATH[:OPTIONS]", v), NULL;
+  m->flags = MS_NOEXEC | MS_NOSUID | MS_NODEV;
+  for (char **o = opts; *o != NULL; o++)
     {
-      g_auto (GStrv) parts = g_strsplit (*v, ":", 3);
-      HutchSandboxBind *b;
-      char *real;
-      if (g_strv_length (parts) < 2 || *parts[0] == '\0' || parts[1][0] != '/'
-          || (parts[2] != NULL && strcmp (parts[2], "ro") != 0 && strcmp (parts[2], "rw") != 0))
+      gboolean known = FALSE;
+      if (**o == '\0' || strcmp (*o, "rw") == 0)
+        continue;
+      if (strcmp (*o, "ro") == 0)
+        {
+          m->readonly = TRUE;
+          continue;
+        }
+      for (gsize i = 0; i < G_N_ELEMENTS (flags) && !known; i++)
+        if (strcmp (*o, flags[i].name) == 0)
+          {
+            m->flags = (m->flags | flags[i].set) & ~flags[i].clear;
+            known = TRUE;
+          }
+      if (known)
+        continue;
+      if (!g_str_has_prefix (*o, "size=") && !g_str_has_prefix (*o, "mode=")
+          && !g_str_has_prefix (*o, "uid=") && !g_str_has_prefix (*o, "gid=")
+          && !g_str_has_prefix (*o, "nr_inodes="))
         return hutch_throw (error, HUTCH_ERROR_USAGE,
-                            "-v \"%s\": use HOST-PATH:CONTAINER-PATH[:ro|rw], the container path "
-                            "absolute", *v);
-      real = realpath (parts[0], NULL);
-      if (real == NULL)
-        return hutch_throw_errno (error, "-v %s: the host path", *v);
-      b = g_new0 (HutchSandboxBind, 1);
-      b->source = g_strdup (real);
-      free (real);
-      b->target = g_strdup (parts[1]);
-      b->readonly = parts[2] != NULL && strcmp (parts[2], "ro") == 0;
-      g_ptr_array_add (spec->binds, b);
+                            "--tmpfs %s: unknown option \"%s\" (use ro, rw, [no]exec, [no]suid, "
+                            "[no]dev, size=, mode=, uid=, gid=, nr_inodes=)", v, *o), NULL;
+      g_string_append_printf (data, "%s%s", data->len > 0 ? "," : "", *o);
+    }
+  m->target = g_steal_pointer (&target);
+  m->data = data->len > 0 ? g_strdup (data->str) : NULL;
+  return g_steal_pointer (&m);
+}
+
+static guint
+path_depth (const char *path)
+{
+  g_auto (GStrv) parts = g_strsplit (path, "/", -1);
+  guint n = 0;
+
+  for (char **p = parts; *p != NULL; p++)
+    n += **p != '\0' && strcmp (*p, ".") != 0;
+  return n;
+}
+
+/* -v and --tmpfs, shallowest target first, so that --tmpfs /data with
+ * -v x:/data/x puts the bind on the tmpfs, not under it. */
+static gboolean
+parse_mounts (HutchSandboxSpec *spec, const HutchRunOptions *o, GError **error)
+{
+  spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
+  for (char **v = o->volumes; v != NULL && *v != NULL; v++)
+    {
+      HutchSandboxMount *m = parse_volume (*v, error);
+      if (m == NULL)
+        return FALSE;
+      g_ptr_array_add (spec->mounts, m);
+    }
+  for (char **v = o->tmpfs; v != NULL && *v != NULL; v++)
+    {
+      HutchSandboxMount *m = parse_tmpfs (*v, error);
+      if (m == NULL)
+        return FALSE;
+      g_ptr_array_add (spec->mounts, m);
+    }
+  /* a stable insertion sort: at one depth, the order given */
+  for (guint i = 1; i < spec->mounts->len; i++)
+    {
+      gpointer m = spec->mounts->pdata[i];
+      guint d = path_depth (((HutchSandboxMount *) m)->target), j = i;
+      for (; j > 0 && path_depth (((HutchSandboxMount *) spec->mounts->pdata[j - 1])->target) > d; j--)
+        spec->mounts->pdata[j] = spec->mounts->pdata[j - 1];
+      spec->mounts->pdata[j] = m;
     }
   return TRUE;
 }
@@ -179,12 +329,62 @@ spec_clear (HutchSandboxSpec *spec)
   g_free (spec->hostname_file);
   g_free (spec->hosts_file);
   g_free (spec->resolv_file);
-  if (spec->binds != NULL)
-    g_ptr_array_unref (spec->binds);
+  if (spec->mounts != NULL)
+    g_ptr_array_unref (spec->mounts);
   g_strfreev (spec->argv);
   g_strfreev (spec->env);
   g_free (spec->cwd);
   g_free (spec->user);
+}
+
+/* docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
+static gboolean
+name_valid (const char *name)
+{
+  gsize len = strlen (name);
+
+  if (len < 2 || len > 128 || !g_ascii_isalnum (name[0]))
+    return FALSE;
+  for (gsize i = 1; i < len; i++)
+    if (!g_ascii_isalnum (name[i]) && strchr ("_.-", name[i]) == NULL)
+      return FALSE;
+  return TRUE;
+}
+
+/* A name is a symlink names/<name> -> <id>: made with symlinkat, which
+ * fails when it exists, so two runs cannot both take one name. */
+static gboolean
+reserve_name (const char *root, const char *name, const char *id, GError **error)
+{
+  g_autofree char *dir = g_build_filename (root, "names", NULL);
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  if (!name_valid (name))
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--name \"%s\": a name is 2 to 128 of a-z, A-Z, 0-9, _, . and -, "
+                        "starting with a letter or digit", name);
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    return hutch_throw_errno (error, "making %s", dir);
+  if (symlink (id, path) < 0)
+    {
+      g_autofree char *other = g_file_read_link (path, NULL);
+      if (errno != EEXIST)
+        return hutch_throw_errno (error, "reserving the name %s", name);
+      return hutch_throw (error, HUTCH_ERROR_BUSY,
+                          "the name \"%s\" is in use by container %.12s: choose another name",
+                          name, other != NULL ? other : "?");
+    }
+  return TRUE;
+}
+
+static void
+release_name (const char *root, const char *name, const char *id)
+{
+  g_autofree char *path = g_build_filename (root, "names", name, NULL);
+  g_autofree char *target = g_file_read_link (path, NULL);
+
+  if (target != NULL && strcmp (target, id) == 0)
+    (void) unlink (path);
 }
 
 static gboolean
@@ -214,6 +414,8 @@ prepare (HutchContext *ctx, const HutchRunOptions *o, const HutchIdMap *map, Hut
   if (g_mkdir_with_parents (containers, 0700) < 0 || g_mkdir (dir, 0700) < 0)
     return hutch_throw_errno (error, "making the container directory %s", dir);
   *out_dir = g_strdup (dir);
+  if (o->name != NULL && !reserve_name (ctx->root, o->name, id, error))
+    return FALSE;
   spec->upperdir = g_build_filename (dir, "upper", NULL);
   spec->workdir = g_build_filename (dir, "work", NULL);
   spec->rootfs = g_build_filename (dir, "rootfs", NULL);
@@ -234,9 +436,11 @@ prepare (HutchContext *ctx, const HutchRunOptions *o, const HutchIdMap *map, Hut
   spec->read_only = o->read_only;
   spec->init = o->init;
   spec->seccomp = !o->no_seccomp && !o->privileged;
+  spec->tty = o->tty;
+  spec->input = o->interactive;
   if (!hutch_sandbox_caps_compute (o->cap_add, o->cap_drop, o->privileged, &spec->caps, error))
     return FALSE;
-  return make_etc_files (spec, dir, o->network_host, error) && parse_volumes (spec, o->volumes, error)
+  return make_etc_files (spec, dir, o->network_host, error) && parse_mounts (spec, o, error)
          && (spec->argv = make_argv (o, image->config, error)) != NULL
          && (spec->env = make_env (o, image->config, spec->hostname, error)) != NULL;
 }
@@ -266,6 +470,8 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
       /* pid 1 emptied upper and work; what is left is ours. When it could
        * not (killed), a user namespace is needed for the rest. */
       const char *names[] = { base, NULL };
+      if (o->name != NULL)
+        release_name (ctx->root, o->name, base);
       if (pfd < 0)
         g_warning ("leaving %s behind: %s", dir, g_strerror (errno));
       else if (!hutch_util_remove_tree_at (pfd, base)

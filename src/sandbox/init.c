@@ -203,7 +203,7 @@ exec_fail (int err_fd, int errsv, const char *what)
 }
 
 static void G_GNUC_NORETURN
-exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
+exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd, int tty)
 {
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) env = g_strdupv (spec->env);
@@ -219,6 +219,8 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
       signal (sig, SIG_DFL);
   sigemptyset (&all);
   sigprocmask (SIG_SETMASK, &all, NULL);
+  if (tty >= 0 && !hutch_sandbox_tty_attach (tty))
+    exec_fail (err_fd, errno, "making the terminal the command's");
   if (g_environ_getenv (env, "HOME") == NULL)
     env = g_environ_setenv (env, "HOME", user->home, TRUE);
   /* The working directory, resolved inside the root (made when missing,
@@ -273,20 +275,9 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd)
   exec_fail (err_fd, errno, path);
 }
 
-/* --rm: what the container wrote, removed while we are still root of its
- * user namespace, so that hutch needs no second one to delete it. */
-static void
-clean_up (int dir_fd)
-{
-  if (dir_fd < 0)
-    return;
-  (void) hutch_util_remove_tree_at (dir_fd, "upper");
-  (void) hutch_util_remove_tree_at (dir_fd, "work");
-}
-
 /* pid 1: the command's parent and every orphan's reaper. */
 static void G_GNUC_NORETURN
-init_loop (pid_t cmd, int cleanup_fd)
+init_loop (pid_t cmd)
 {
   sigset_t set;
   int status = 0;
@@ -313,7 +304,6 @@ init_loop (pid_t cmd, int cleanup_fd)
             status = st;
             /* The command is gone: pid 1 leaves, and the kernel ends the
              * rest of the namespace with it. */
-            clean_up (cleanup_fd);
             if (WIFSIGNALED (status))
               _exit (128 + WTERMSIG (status));
             _exit (WEXITSTATUS (status));
@@ -322,10 +312,11 @@ init_loop (pid_t cmd, int cleanup_fd)
 }
 
 void
-hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd)
+hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
 {
   g_autoptr (GError) error = NULL;
   User user = { 0 };
+  int tty = -1;
   pid_t cmd;
 
   if (!resolve_user (spec->user, &user, &error))
@@ -341,8 +332,20 @@ hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd)
    * hutch on the host (the CVE-2019-5736 class). exec resets it for the
    * command. */
   (void) prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  if (tty_sock >= 0)
+    {
+      /* pid 1 keeps the slave open until the command is done, so the
+       * master never reads as ended before the command has its own. */
+      tty = hutch_sandbox_tty_open (tty_sock, &error);
+      if (tty < 0)
+        {
+          hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
+          _exit (125);
+        }
+      close (tty_sock);
+    }
   if (!spec->init)
-    exec_command (spec, &user, err_fd);
+    exec_command (spec, &user, err_fd, tty);
   cmd = fork ();
   if (cmd < 0)
     {
@@ -350,8 +353,8 @@ hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd)
       _exit (125);
     }
   if (cmd == 0)
-    exec_command (spec, &user, err_fd);
+    exec_command (spec, &user, err_fd, tty);
   close (err_fd);
   user_clear (&user);
-  init_loop (cmd, spec->cleanup_fd);
+  init_loop (cmd);
 }

@@ -11,9 +11,13 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <net/if.h>
+#include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -278,8 +282,14 @@ mount_overlay_fsconfig (const HutchSandboxSpec *spec, GError **error)
     return hutch_throw_errno (error, "fsopen overlay");
   for (guint i = 0; spec->lowerdirs[i] != NULL; i++)
     if (fsconfig (fs, FSCONFIG_SET_STRING, "lowerdir+", spec->lowerdirs[i], 0) < 0)
-      return hutch_throw_errno (error, "overlay: adding lower layer %u (lowerdir+ needs Linux 6.8)",
-                                i + 1);
+      {
+        if (errno == EINVAL && i >= 500) /* OVL_MAX_STACK */
+          return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                              "the kernel overlay takes at most 500 layers, and this image has %u",
+                              g_strv_length (spec->lowerdirs));
+        return hutch_throw_errno (error, "overlay: adding lower layer %u (lowerdir+ needs Linux 6.8)",
+                                  i + 1);
+      }
   if (fsconfig (fs, FSCONFIG_SET_STRING, "upperdir", spec->upperdir, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_STRING, "workdir", spec->workdir, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0
@@ -307,63 +317,144 @@ mount_rootfs_overlay (const HutchSandboxSpec *spec, GError **error)
   return TRUE;
 }
 
+/* fuse-overlayfs, mounted by us through /dev/fuse (so the mount exists
+ * when this returns) and served by `fuse-overlayfs -f /dev/fd/N`: a child
+ * of the process that stays outside the container's pid namespace, where
+ * the container cannot reach it through /proc, and killed with it. */
 static gboolean
-mount_rootfs_fuse (const HutchSandboxSpec *spec, GError **error)
+mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
 {
   g_autoptr (GString) opts = g_string_new ("lowerdir=");
+  g_autofree char *data = NULL, *devfd = NULL;
+  hutch_autofd int fuse = open ("/dev/fuse", O_RDWR | O_CLOEXEC);
+  hutch_autofd int log = memfd_create ("fuse-overlayfs", MFD_CLOEXEC);
+  struct stat st;
   pid_t pid;
-  int status;
 
+  if (fuse < 0)
+    return hutch_throw_errno (error, "fuse-overlayfs: opening /dev/fuse (see \"hutch check\")");
+  data = g_strdup_printf ("fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other",
+                          fuse);
+  if (mount ("fuse-overlayfs", spec->rootfs, "fuse.fuse-overlayfs", MS_NODEV, data) < 0)
+    return hutch_throw_errno (error, "fuse-overlayfs: mounting on %s", spec->rootfs);
   for (guint i = 0; spec->lowerdirs[i] != NULL; i++)
     g_string_append_printf (opts, "%s%s", i > 0 ? ":" : "", spec->lowerdirs[i]);
   g_string_append_printf (opts, ",upperdir=%s,workdir=%s", spec->upperdir, spec->workdir);
+  devfd = g_strdup_printf ("/dev/fd/%d", fuse);
   pid = fork ();
   if (pid < 0)
-    return hutch_throw_errno (error, "starting fuse-overlayfs");
+    {
+      (void) umount2 (spec->rootfs, MNT_DETACH);
+      return hutch_throw_errno (error, "starting fuse-overlayfs");
+    }
   if (pid == 0)
     {
-      /* It daemonizes once mounted, and lives as long as the mount. */
-      execlp ("fuse-overlayfs", "fuse-overlayfs", "-o", opts->str, spec->rootfs, (char *) NULL);
+      (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
+      /* What it prints ("unknown argument ignored: lazytime") is kept for
+       * an error, never shown on success. */
+      if (fcntl (fuse, F_SETFD, 0) < 0 || (log >= 0 && dup2 (log, STDERR_FILENO) < 0)
+          || (log >= 0 && dup2 (log, STDOUT_FILENO) < 0))
+        _exit (127);
+      execlp ("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", opts->str, devfd, (char *) NULL);
+      dprintf (STDERR_FILENO, "%s", g_strerror (errno));
       _exit (127);
     }
-  while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
-    ;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+  /* Only the server holds the device now: if it dies, the mount fails
+   * requests instead of waiting for an answer. */
+  hutch_fd_clear (&fuse);
+  if (stat (spec->rootfs, &st) == 0)
+    {
+      *out_pid = pid;
+      return TRUE;
+    }
+  {
+    int errsv = errno, status = 0;
+    char buf[1024] = "";
+    ssize_t n = log >= 0 ? pread (log, buf, sizeof buf - 1, 0) : -1;
+    g_autofree char *said = g_strstrip (g_strndup (buf, n > 0 ? (gsize) n : 0));
+    (void) umount2 (spec->rootfs, MNT_DETACH);
+    (void) kill (pid, SIGKILL);
+    while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
+      ;
+    if (WIFEXITED (status) && WEXITSTATUS (status) == 127)
+      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                          "fuse-overlayfs could not be run (%s): install it (apt-get install "
+                          "fuse-overlayfs)", said);
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                        "fuse-overlayfs could not mount the rootfs (exit %d; is /dev/fuse "
-                        "usable? see \"hutch check\")", WIFEXITED (status) ? WEXITSTATUS (status) : -1);
-  return TRUE;
+                        "fuse-overlayfs could not serve the rootfs (%s%s%s)", g_strerror (errsv),
+                        *said != '\0' ? ": " : "", said);
+  }
 }
 
+const char *
+hutch_rootfs_driver_name (HutchRootfsDriver driver)
+{
+  switch (driver)
+    {
+    case HUTCH_ROOTFS_OVERLAY:
+      return "overlay";
+    case HUTCH_ROOTFS_FUSE_OVERLAYFS:
+      return "fuse-overlayfs";
+    case HUTCH_ROOTFS_COPY:
+      return "copy";
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+/* The chain of DESIGN.md: kernel overlay, fuse-overlayfs, a private copy;
+ * a forced driver is the only one tried. */
 gboolean
 hutch_sandbox_mount_rootfs (const HutchSandboxSpec *spec, HutchRootfsDriver *out_used,
-                            GError **error)
+                            pid_t *out_fuse_pid, char **out_why, GError **error)
 {
-  g_autoptr (GError) local = NULL;
+  g_autoptr (GString) why = g_string_new (NULL);
 
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return hutch_throw_errno (error, "making the mounts private");
-  if (spec->driver != HUTCH_ROOTFS_FUSE_OVERLAYFS)
+  for (HutchRootfsDriver d = spec->driver; d <= HUTCH_ROOTFS_COPY; d++)
     {
-      if (mount_rootfs_overlay (spec, &local))
+      g_autoptr (GError) local = NULL;
+      gboolean ok = d == HUTCH_ROOTFS_OVERLAY          ? mount_rootfs_overlay (spec, &local)
+                    : d == HUTCH_ROOTFS_FUSE_OVERLAYFS ? mount_rootfs_fuse (spec, out_fuse_pid, &local)
+                                                       : hutch_sandbox_copy_rootfs (spec, &local);
+      if (ok)
         {
-          *out_used = HUTCH_ROOTFS_OVERLAY;
+          *out_used = d;
+          *out_why = g_string_free (g_steal_pointer (&why), FALSE);
           return TRUE;
         }
+      g_string_append_printf (why, "%s%s", why->len > 0 ? "; then " : "", local->message);
       if (spec->driver_forced)
-        {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
+        break;
     }
-  if (!mount_rootfs_fuse (spec, error))
+  return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s", why->str);
+}
+
+/* A -v bind or a --tmpfs, its target resolved beneath the root. */
+static gboolean
+mount_user (int root_fd, const HutchSandboxMount *m, GError **error)
+{
+  struct stat st;
+  gboolean is_file = m->source != NULL && stat (m->source, &st) == 0 && !S_ISDIR (st.st_mode);
+  hutch_autofd int fd = target_in_root (root_fd, m->target, is_file, error);
+  g_autofree char *target = NULL;
+
+  if (fd < 0)
+    return g_prefix_error (error, "%s %s%s%s: ", m->source != NULL ? "-v" : "--tmpfs",
+                           m->source != NULL ? m->source : "", m->source != NULL ? ":" : "",
+                           m->target), FALSE;
+  target = fd_path (fd);
+  if (m->source == NULL)
     {
-      if (local != NULL)
-        g_prefix_error (error, "%s; then ", local->message);
-      return FALSE;
+      if (mount ("tmpfs", target, "tmpfs", m->flags | (m->readonly ? MS_RDONLY : 0), m->data) < 0)
+        return hutch_throw_errno (error, "--tmpfs %s%s%s", m->target, m->data != NULL ? ":" : "",
+                                  m->data != NULL ? m->data : "");
+      return TRUE;
     }
-  *out_used = HUTCH_ROOTFS_FUSE_OVERLAYFS;
-  return TRUE;
+  if (mount (m->source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
+    return fail_mount (error, m->source, m->target);
+  return !m->readonly || remount_readonly_in_root (root_fd, m->target, error);
 }
 
 gboolean
@@ -376,21 +467,9 @@ hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **error)
   if (!setup_proc_sys (root_fd, !spec->network_host, error) || !setup_dev (root_fd, error)
       || !bind_etc_files (root_fd, spec, error))
     return FALSE;
-  for (guint i = 0; spec->binds != NULL && i < spec->binds->len; i++)
-    {
-      const HutchSandboxBind *b = spec->binds->pdata[i];
-      struct stat st;
-      gboolean is_file = stat (b->source, &st) == 0 && !S_ISDIR (st.st_mode);
-      hutch_autofd int fd = target_in_root (root_fd, b->target, is_file, error);
-      g_autofree char *target = NULL;
-      if (fd < 0)
-        return g_prefix_error (error, "-v %s:%s: ", b->source, b->target), FALSE;
-      target = fd_path (fd);
-      if (mount (b->source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
-        return fail_mount (error, b->source, b->target);
-      if (b->readonly && !remount_readonly_in_root (root_fd, b->target, error))
-        return FALSE;
-    }
+  for (guint i = 0; spec->mounts != NULL && i < spec->mounts->len; i++)
+    if (!mount_user (root_fd, spec->mounts->pdata[i], error))
+      return FALSE;
   if (!spec->network_host && !loopback_up (error))
     return FALSE;
   if (sethostname (spec->hostname, strlen (spec->hostname)) < 0)

@@ -1,8 +1,15 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The monitor's side of `hutch run`: clone the sandbox child into its new
- * namespaces, map its ids with newuidmap/newgidmap, let it go, forward the
- * signals we get to it and return its exit status. The child's side is
- * mounts.c (its file system) and init.c (pid 1 and the command). */
+/* `hutch run`, three processes deep:
+ *   monitor (hutch, on the host): clones the outer child into a new user
+ *     and mount namespace, maps its ids with newuidmap/newgidmap, lets it
+ *     go, forwards signals, relays a terminal (monitor.c), and returns the
+ *     exit status;
+ *   outer child (root of the user namespace, host pid namespace): mounts
+ *     the rootfs and serves fuse-overlayfs where the container cannot see
+ *     it, clones pid 1 into the pid, mount, uts, ipc, net and cgroup
+ *     namespaces, passes signals on, unmounts and cleans up after it;
+ *   pid 1: /proc, /dev, /sys, binds, pivot_root (mounts.c), then the init
+ *     and the command (init.c). */
 #include "config.h"
 
 #include <errno.h>
@@ -10,7 +17,9 @@
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -20,13 +29,14 @@
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
 
 void
-hutch_sandbox_bind_free (HutchSandboxBind *b)
+hutch_sandbox_mount_free (HutchSandboxMount *m)
 {
-  if (b == NULL)
+  if (m == NULL)
     return;
-  g_free (b->source);
-  g_free (b->target);
-  g_free (b);
+  g_free (m->source);
+  g_free (m->target);
+  g_free (m->data);
+  g_free (m);
 }
 
 void
@@ -41,35 +51,125 @@ hutch_sandbox_send (int fd, char kind, const char *text)
 }
 
 static gboolean
-child_setup (const HutchSandboxSpec *spec, int err_fd, GError **error)
+outer_setup (const HutchSandboxSpec *spec, int err_fd, pid_t *fuse_pid, GError **error)
 {
   HutchRootfsDriver used;
-  char driver[2];
+  g_autofree char *why = NULL, *msg = NULL;
 
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     return hutch_throw_errno (error, "becoming root of the user namespace");
-  if (!hutch_sandbox_mount_rootfs (spec, &used, error))
+  if (!hutch_sandbox_mount_rootfs (spec, &used, fuse_pid, &why, error))
     return FALSE;
-  driver[0] = (char) ('0' + used);
-  driver[1] = '\0';
-  hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_DRIVER, driver);
-  return hutch_sandbox_setup_mounts (spec, error);
+  /* The fallback's notice, said now rather than after the command. */
+  if (*why != '\0')
+    g_warning ("the rootfs is on %s: %s", hutch_rootfs_driver_name (used), why);
+  msg = g_strdup_printf ("%c", '0' + used);
+  hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_DRIVER, msg);
+  return TRUE;
 }
 
+/* After pid 1: the rootfs unmounted (synchronously, so fuse-overlayfs has
+ * written everything before it goes) and, with --rm, what the container
+ * wrote removed while we are root of its user namespace: its files belong
+ * to subordinate ids the user alone could not delete. */
+static void
+outer_cleanup (const HutchSandboxSpec *spec, pid_t fuse_pid)
+{
+  if (umount2 (spec->rootfs, 0) < 0)
+    (void) umount2 (spec->rootfs, MNT_DETACH);
+  if (fuse_pid > 0)
+    {
+      /* its file system is gone: it ends; make sure */
+      (void) kill (fuse_pid, SIGTERM);
+      while (waitpid (fuse_pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
+  if (spec->cleanup_fd >= 0)
+    {
+      (void) hutch_util_remove_tree_at (spec->cleanup_fd, "upper");
+      (void) hutch_util_remove_tree_at (spec->cleanup_fd, "work");
+      (void) hutch_util_remove_tree_at (spec->cleanup_fd, "rootfs");
+    }
+}
+
+/* Waits for @pid, passing on the signals in @set; returns its wait status. */
+static int
+forward_until_exit (pid_t pid, const sigset_t *set)
+{
+  for (;;)
+    {
+      siginfo_t info;
+      int status;
+      int sig = sigwaitinfo (set, &info);
+      if (sig < 0)
+        continue;
+      if (sig != SIGCHLD)
+        (void) kill (pid, sig);
+      else if (waitpid (pid, &status, WNOHANG) == pid)
+        return status;
+    }
+}
+
+/* The container's pid 1, in its own pid, mount, uts, ipc, net and cgroup
+ * namespaces: /proc, /dev, /sys, the binds, pivot_root, then the init. */
 static void G_GNUC_NORETURN
-child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd)
+inner_main (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
 {
   g_autoptr (GError) error = NULL;
+
+  (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (hutch_sandbox_setup_mounts (spec, &error))
+    hutch_sandbox_init_run (spec, err_fd, tty_sock);
+  hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
+  _exit (125);
+}
+
+/* The outer child: root of the new user and mount namespaces, still in the
+ * host's pid namespace. It mounts the rootfs (and serves fuse-overlayfs
+ * from here, out of the container's sight), starts pid 1 in the other
+ * namespaces, passes signals to it, and cleans up after it. */
+static void G_GNUC_NORETURN
+child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock)
+{
+  g_autoptr (GError) error = NULL;
+  unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
+                        | SIGCHLD;
+  sigset_t set;
+  pid_t fuse_pid = -1, init;
+  int status;
   char c;
 
   (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (read (go_fd, &c, 1) != 1 || c != 'g')
     _exit (125); /* the monitor failed to map us and said why */
   close (go_fd);
-  if (child_setup (spec, err_fd, &error))
-    hutch_sandbox_init_run (spec, err_fd);
-  hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
-  _exit (125);
+  if (!outer_setup (spec, err_fd, &fuse_pid, &error))
+    {
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
+      _exit (125);
+    }
+  if (!spec->network_host)
+    flags |= CLONE_NEWNET;
+  init = (pid_t) syscall (SYS_clone, flags, NULL, NULL, NULL, 0);
+  if (init == 0)
+    inner_main (spec, err_fd, tty_sock);
+  hutch_fd_clear (&tty_sock);
+  if (init < 0)
+    {
+      g_autofree char *msg = g_strdup_printf ("creating the container's namespaces: %s",
+                                              g_strerror (errno));
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, msg);
+      outer_cleanup (spec, fuse_pid);
+      _exit (125);
+    }
+  /* the monitor blocked these before cloning us: they wait for us here */
+  sigemptyset (&set);
+  for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    sigaddset (&set, forwarded[i]);
+  sigaddset (&set, SIGCHLD);
+  status = forward_until_exit (init, &set);
+  outer_cleanup (spec, fuse_pid);
+  _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
 }
 
 /* What the child said, after it is gone. */
@@ -100,44 +200,18 @@ read_messages (int fd, HutchSandboxResult *result, GError **error)
 }
 
 static pid_t
-clone_child (const HutchSandboxSpec *spec)
+clone_child (void)
 {
-  unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC
-                        | CLONE_NEWCGROUP | SIGCHLD;
-
-  if (!spec->network_host)
-    flags |= CLONE_NEWNET;
   /* A fork-like clone: no new stack, the child returns here. The user
    * namespace is made first and owns the others. */
-  return (pid_t) syscall (SYS_clone, flags, NULL, NULL, NULL, 0);
-}
-
-/* Waits for @pid, passing on the signals we get; returns its wait status. */
-static int
-supervise (pid_t pid, const sigset_t *set)
-{
-  int status = 0;
-
-  for (;;)
-    {
-      siginfo_t info;
-      int sig = sigwaitinfo (set, &info);
-      if (sig < 0)
-        continue;
-      if (sig != SIGCHLD)
-        {
-          (void) kill (pid, sig);
-          continue;
-        }
-      if (waitpid (pid, &status, WNOHANG) == pid)
-        return status;
-    }
+  return (pid_t) syscall (SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, 0);
 }
 
 gboolean
 hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
 {
-  int go[2], err[2];
+  int go[2], err[2], tty[2] = { -1, -1 };
+  hutch_autofd int master = -1;
   sigset_t set, old;
   pid_t pid;
   int status;
@@ -153,6 +227,11 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       close (go[0]), close (go[1]);
       return hutch_throw_errno (error, "starting the container: pipe");
     }
+  if (spec->tty && socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, tty) < 0)
+    {
+      close (go[0]), close (go[1]), close (err[0]), close (err[1]);
+      return hutch_throw_errno (error, "starting the container: socketpair");
+    }
   sigemptyset (&set);
   for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
     sigaddset (&set, forwarded[i]);
@@ -163,19 +242,22 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
   for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
     signal (forwarded[i], SIG_DFL);
   sigprocmask (SIG_BLOCK, &set, &old);
-  pid = clone_child (spec);
+  pid = clone_child ();
   if (pid == 0)
     {
       close (go[1]);
       close (err[0]);
-      child_main (spec, go[0], err[1]);
+      hutch_fd_clear (&tty[0]);
+      child_main (spec, go[0], err[1], tty[1]);
     }
   close (go[0]);
   close (err[1]);
+  hutch_fd_clear (&tty[1]);
   if (pid < 0)
     {
       int errsv = errno;
       close (go[1]), close (err[0]);
+      hutch_fd_clear (&tty[0]);
       sigprocmask (SIG_SETMASK, &old, NULL);
       return hutch_throw_errno_val (error, errsv,
                                     "creating the container's namespaces (see \"hutch check\")");
@@ -185,6 +267,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       close (go[1]);
       (void) waitpid (pid, NULL, 0);
       close (err[0]);
+      hutch_fd_clear (&tty[0]);
       sigprocmask (SIG_SETMASK, &old, NULL);
       g_propagate_prefixed_error (error, g_steal_pointer (&map_error),
                                   "mapping ids into the container (see \"hutch check\"): ");
@@ -192,7 +275,12 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
     }
   (void) !write (go[1], "g", 1);
   close (go[1]);
-  status = supervise (pid, &set);
+  if (tty[0] >= 0)
+    {
+      master = hutch_sandbox_tty_receive (tty[0]);
+      hutch_fd_clear (&tty[0]);
+    }
+  status = hutch_sandbox_monitor (pid, &set, master, spec->input);
   sigprocmask (SIG_SETMASK, &old, NULL);
   ok = read_messages (err[0], result, error);
   close (err[0]);

@@ -2,18 +2,26 @@
 /* What the files of sandbox/ share for running a container. */
 #pragma once
 
+#include <signal.h>
+
 #include "sandbox.h"
 
 G_BEGIN_DECLS
 
-/* In the child, as root of its namespaces: the rootfs, then the rest. */
+/* In the outer child, root of the user namespace: the rootfs, with why
+ * the drivers before the one used failed in *@out_why and, for
+ * fuse-overlayfs, its server's pid in *@out_fuse_pid (a child, killed
+ * with us). Then, in pid 1: the rest, and pivot_root. */
 gboolean hutch_sandbox_mount_rootfs (const HutchSandboxSpec *spec, HutchRootfsDriver *out_used,
-                                     GError **error);
+                                     pid_t *out_fuse_pid, char **out_why, GError **error);
+/* The copy driver (copy.c): the layers merged into spec->rootfs. */
+gboolean hutch_sandbox_copy_rootfs (const HutchSandboxSpec *spec, GError **error);
 gboolean hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **error);
 
 /* In the child after pivot_root: become the command, or its init. Never
- * returns; reports exec failures on @err_fd. */
-void hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd) G_GNUC_NORETURN;
+ * returns; reports exec failures on @err_fd. With -t, @tty_sock is where
+ * the terminal's master goes (else -1). */
+void hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd, int tty_sock) G_GNUC_NORETURN;
 
 /* The default filter (seccomp.c), loaded just before exec. */
 gboolean hutch_sandbox_seccomp_load (GError **error);
@@ -22,8 +30,28 @@ gboolean hutch_sandbox_seccomp_load (GError **error);
  * one byte kind, then a NUL-terminated message. */
 #define HUTCH_SANDBOX_MSG_SETUP 'S'   /* setup failed: message */
 #define HUTCH_SANDBOX_MSG_EXEC 'X'    /* exec failed: errno byte, then message */
-#define HUTCH_SANDBOX_MSG_DRIVER 'D'  /* the rootfs driver used: one byte */
+#define HUTCH_SANDBOX_MSG_DRIVER 'D'  /* the rootfs driver used: one digit */
 
 void hutch_sandbox_send (int fd, char kind, const char *text);
+
+/* -t (tty.c). In pid 1: opens a terminal pair of the container's devpts,
+ * sends the master over @sock and returns the slave (-1 with @error). */
+int hutch_sandbox_tty_open (int sock, GError **error);
+/* In the command: @slave becomes its controlling terminal and stdio. */
+gboolean hutch_sandbox_tty_attach (int slave);
+/* In the monitor: the master pid 1 sent, or -1 when it failed first. */
+int hutch_sandbox_tty_receive (int sock);
+
+typedef struct HutchTtyState HutchTtyState;
+/* The user's terminal, put in raw mode when @input goes to the container
+ * and it is ours (foreground); freeing it restores the mode. */
+HutchTtyState *hutch_sandbox_tty_state_new (gboolean input);
+void hutch_sandbox_tty_state_free (HutchTtyState *t);
+/* Gives @master the size of the user's terminal. */
+void hutch_sandbox_tty_resize (HutchTtyState *t, int master);
+
+/* The monitor's loop (monitor.c): forwards @set's signals to @pid and,
+ * with a terminal @master (else -1), relays it; returns @pid's wait status. */
+int hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input);
 
 G_END_DECLS

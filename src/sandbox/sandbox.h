@@ -133,14 +133,21 @@ typedef enum
   HUTCH_ROOTFS_COPY,
 } HutchRootfsDriver;
 
+/* "overlay", "fuse-overlayfs", "copy" */
+const char *hutch_rootfs_driver_name (HutchRootfsDriver driver);
+
+/* A -v bind or a --tmpfs, mounted in the order given (container/ sorts
+ * them so that a mount lands on top of the one holding its target). */
 typedef struct
 {
-  char *source; /* on the host */
-  char *target; /* inside the container, resolved beneath its root */
+  char *source;        /* on the host; NULL for a tmpfs */
+  char *target;        /* inside the container, resolved beneath its root */
   gboolean readonly;
-} HutchSandboxBind;
+  unsigned long flags; /* tmpfs: MS_NOSUID, MS_NODEV, MS_NOEXEC as asked */
+  char *data;          /* tmpfs: size=, mode=, uid=, gid=, nr_inodes= */
+} HutchSandboxMount;
 
-void hutch_sandbox_bind_free (HutchSandboxBind *b);
+void hutch_sandbox_mount_free (HutchSandboxMount *m);
 
 /* Docker's default capability set, as a mask of CAP_* bits. */
 guint64 hutch_sandbox_caps_default (void);
@@ -163,7 +170,7 @@ typedef struct
   char *hostname_file; /* bound over /etc/hostname ... */
   char *hosts_file;
   char *resolv_file;
-  GPtrArray *binds; /* of HutchSandboxBind */
+  GPtrArray *mounts; /* of HutchSandboxMount */
   gboolean network_host;
   gboolean read_only;
   gboolean init;    /* pid 1 is our init, the command its child */
@@ -176,6 +183,8 @@ typedef struct
                      * empties when the command is done (files of subordinate
                      * ids the user alone could not delete); -1 otherwise */
   gboolean seccomp; /* the default seccomp filter */
+  gboolean tty;     /* -t: the command on a terminal of the container's */
+  gboolean input;   /* -i: our stdin goes to it (with -t, as keys) */
 } HutchSandboxSpec;
 
 typedef struct

@@ -137,6 +137,53 @@ is_hex (const char *s)
   return *s != '\0' && strspn (s, "0123456789abcdef") == strlen (s);
 }
 
+/* The last component of a repository path: "debian" of docker.io/library/debian. */
+static const char *
+repo_base (const char *path)
+{
+  const char *slash = strrchr (path, '/');
+
+  return slash != NULL ? slash + 1 : path;
+}
+
+/* "not in the store", naming what is there that the user may have meant:
+ * the same repository with another tag, or another registry's image of the
+ * same name (debian for localhost/x/debian). */
+static void
+not_found (GPtrArray *images, const HutchImageRef *ref, const char *what, GError **error)
+{
+  g_autoptr (GString) near = g_string_new (NULL);
+  guint n_near = 0;
+
+  for (guint i = 0; ref != NULL && i < images->len; i++)
+    {
+      HutchStoreImage *image = images->pdata[i];
+      for (guint j = 0; j < image->names->len; j++)
+        {
+          g_autoptr (HutchImageRef) other = hutch_image_ref_parse (image->names->pdata[j], NULL);
+          if (other == NULL || strcmp (repo_base (other->path), repo_base (ref->path)) != 0)
+            continue;
+          if (n_near++ < 5)
+            g_string_append_printf (near, "%s%s", near->len > 0 ? ", " : "",
+                                    (char *) image->names->pdata[j]);
+        }
+    }
+  if (n_near > 5)
+    g_string_append_printf (near, " and %u more", n_near - 5);
+  if (n_near > 0)
+    hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                 "image \"%s\" is not in the store; it has %s (give the full name, or load "
+                 "the image with \"hutch load\")", what, near->str);
+  else if (images->len == 0)
+    hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                 "image \"%s\" is not in the store, which is empty: load it with \"hutch load\"",
+                 what);
+  else
+    hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                 "image \"%s\" is not in the store (it has %u other image%s: see \"hutch images\"); "
+                 "load it with \"hutch load\"", what, images->len, images->len == 1 ? "" : "s");
+}
+
 /* Which image @text names: its index in @images, or -1. */
 static int
 find_image (GPtrArray *images, const char *text, gboolean *out_by_name, char **out_name,
@@ -190,9 +237,7 @@ find_image (GPtrArray *images, const char *text, gboolean *out_by_name, char **o
       hutch_image_ref_free (hutch_image_ref_parse (text, error));
       return -2;
     }
-  return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
-                      "image \"%s\" is not in the store (see \"hutch images\"; load it with "
-                      "\"hutch load\" or pull it)", full != NULL ? full : text), -2;
+  return not_found (images, ref, full != NULL ? full : text, error), -2;
 }
 
 /* A name: found in index.json alone, loading only that image's manifest

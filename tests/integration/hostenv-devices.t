@@ -26,3 +26,26 @@ is "$(check_row "$json" fuse-overlayfs | cut -f1)" missing "fuse-overlayfs is mi
 like "$(check_row "$json" fuse-overlayfs | cut -f3)" "^sudo chmod 0666 /dev/fuse" "with the chmod for /dev/fuse"
 is "$(stat -c %a /dev/net/tun)" "$before" "the host's /dev/net/tun is unchanged"
 rm -rf "/tmp/hutch-run-$(id -u "$user")"
+
+# The rootfs fallback chain for real: an image of 501 layers is more than
+# the kernel overlay stacks (500), /dev/fuse is closed, so run copies.
+if [ -s "$FIX/busybox.docker.tar" ]; then
+  many_layer_image "$T/many" 500 localhost/hutch-test/many501:latest
+  chmod -R a+rX "$T/many"
+  denied() { hutch_as "$user" unshare --mount --propagation private sh -c \
+    "mount --bind $T/fuse /dev/fuse && exec \"\$@\"" sh -- "$@"; }
+  denied load -q --input-format oci-dir -i "$T/many/oci"
+  is "$rc" 0 "load an image of 501 layers"
+  denied run --rm localhost/hutch-test/many501 sh -c 'ls /layers | wc -l; cat /layers/500'
+  is "$rc:$out" "0:$(printf '500\nlayer 500')" "it runs, every layer there"
+  like "$err" "warning: the rootfs is on copy: the kernel overlay takes at most 500 layers, and this image has 501; then fuse-overlayfs: opening /dev/fuse .*Permission denied" \
+    "one notice says which driver it fell to and why"
+  is "$(grep -c . <<<"$err")" 1 "and only one line"
+  denied run --rm --rootfs-driver fuse-overlayfs localhost/hutch-test/many501 true
+  like "$rc:$err" "^125:.*fuse-overlayfs: opening /dev/fuse \(see \"hutch check\"\): Permission denied" \
+    "forced fuse-overlayfs without /dev/fuse: the error says so"
+  is "$(ls "$T/data-$user/hutch/containers" | wc -l)" 0 "no container is left behind"
+  hutch_as "$user" -- unshare rm -rf "$T/data-$user/hutch"
+else
+  skip "no test images in $FIX"
+fi

@@ -115,3 +115,29 @@ store_snapshot() {
   (cd "$1" && find . -printf '%p %y %m %s\n' | LC_ALL=C sort &&
     find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
 }
+
+# busybox_layer OUT: the busybox fixture's one layer, as a plain tar.
+busybox_layer() {
+  local l
+  l=$(tar -xOf "$FIX/busybox.docker.tar" manifest.json |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0])')
+  tar -xOf "$FIX/busybox.docker.tar" "$l" >"$1"
+}
+
+# many_layer_image DIR N NAME: an OCI directory at DIR/oci of busybox and N
+# one-file layers on top (layers/001 ... layers/N, "layer K" in each).
+many_layer_image() {
+  local dir=$1 n=$2 name=$3
+  mkdir -p "$dir"
+  busybox_layer "$dir/base.tar"
+  python3 - "$dir" "$n" <<'PY'
+import io, os, sys, tarfile
+out, n = sys.argv[1], int(sys.argv[2])
+for k in range(1, n + 1):
+    with tarfile.open(os.path.join(out, "l%04d.tar" % k), "w") as t:
+        data = ("layer %d\n" % k).encode()
+        i = tarfile.TarInfo("layers/%03d" % k); i.size = len(data); t.addfile(i, io.BytesIO(data))
+PY
+  python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --out "$dir/oci" --name "$name" \
+    "$dir/base.tar" "$dir"/l[0-9]*.tar
+}

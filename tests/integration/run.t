@@ -32,6 +32,33 @@ H run --rm nosuchimage true
 is "$rc" 125 "an image not in the store exits 125"
 like "$err" "docker.io/library/nosuchimage:latest\" is not in the store" "naming it"
 
+H run --rm debian true
+like "$err" "docker.io/library/debian:latest\" is not in the store; it has localhost/hutch-test/debian:bookworm" \
+  "a short name not in the store: the image of that name it has"
+
+# --env-file, -e, --tmpfs, --name
+printf '# a comment\n\n  A=1\nB="quoted"\r\nFROM_HOST\nNOT_SET_ANYWHERE\n' >"$T/env"
+FROM_HOST=yes H run --rm --env-file "$T/env" -e A=2 "$BB" sh -c 'echo "$A $B $FROM_HOST ${NOT_SET_ANYWHERE-unset}"'
+is "$out" '2 "quoted" yes unset' "--env-file: NAME=VALUE as written, NAME from our environment, -e wins"
+printf 'BAD NAME=1\n' >"$T/env2"
+H run --rm --env-file "$T/env2" "$BB" true
+like "$rc:$err" "^125:.*line 1: the variable name \"BAD NAME\" has white space" "--env-file: a bad line is named"
+H run --rm --tmpfs /scratch:size=1m,mode=0700 --tmpfs /ro:ro -v "$T/env:/scratch/env:ro" "$BB" \
+  sh -c 'grep -E " /(scratch|ro) " /proc/mounts | cut -d" " -f2-4; stat -c %a /scratch; head -1 /scratch/env; touch /ro/x'
+like "$out" "/scratch tmpfs rw,nosuid,nodev,noexec,relatime,size=1024k,mode=700" "--tmpfs PATH:size=,mode=: nosuid,nodev,noexec by default"
+like "$out" "/ro tmpfs ro," "--tmpfs PATH:ro"
+like "$out" "# a comment" "a -v below a --tmpfs lands on it"
+like "$err" "/ro/x: Read-only file system" "a read-only tmpfs"
+H run --rm --tmpfs /x:bogus "$BB" true
+like "$rc:$err" "^125:.*unknown option \"bogus\"" "--tmpfs: an unknown option is refused"
+H run --name web "$BB" true
+is "$rc" 0 "--name"
+H run --rm --name web "$BB" true
+like "$rc:$err" "^125:.*the name \"web\" is in use by container [0-9a-f]{12}" "a name in use is refused, naming its container"
+H run --rm --name -bad "$BB" true
+like "$rc:$err" "^125:.*--name \"-bad\"" "a name docker would refuse is refused"
+"$HUTCH" --root "$R" unshare rm -rf "$R/containers" "$R/names"
+
 out=$(echo piped | "$HUTCH" --root "$R" run --rm -i "$DEB" cat)
 is "$out" piped "-i passes stdin through"
 out=$(echo piped | "$HUTCH" --root "$R" run --rm "$DEB" cat)
@@ -96,9 +123,7 @@ with tarfile.open(sys.argv[1], "w") as t:
     i = tarfile.TarInfo("link"); i.type = tarfile.SYMTYPE; i.linkname = "/etc"; t.addfile(i)
     i = tarfile.TarInfo("owned"); i.size = 2; i.uid = 1000; i.gid = 1000; t.addfile(i, io.BytesIO(b"x\n"))
 PY
-python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --out "$T/linkimg" --name localhost/hutch-test/link:latest \
-  "$T/busybox-layer.tar" 2>/dev/null || true
-tar -xOf "$FIX/busybox.docker.tar" "$(tar -xOf "$FIX/busybox.docker.tar" manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0])')" >"$T/busybox-layer.tar"
+busybox_layer "$T/busybox-layer.tar"
 python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --out "$T/linkimg" --name localhost/hutch-test/link:latest \
   "$T/busybox-layer.tar" "$T/link.tar"
 H load -q --input-format oci-dir -i "$T/linkimg"
@@ -121,23 +146,19 @@ wait $pid
 is "$?" 130 "SIGINT to hutch reaches the command"
 
 # An image of 131 layers: more than one mount option page holds.
-python3 - "$T/many" <<'PY'
-import io, os, sys, tarfile
-out = sys.argv[1]
-os.makedirs(out)
-for n in range(1, 131):
-    with tarfile.open(os.path.join(out, "l%03d.tar" % n), "w") as t:
-        data = ("layer %d\n" % n).encode()
-        i = tarfile.TarInfo("layers/%03d" % n); i.size = len(data); t.addfile(i, io.BytesIO(data))
-PY
-python3 "$HUTCH_TEST_SRCDIR/tests/fixtures/mkimage.py" --out "$T/many/oci" --name localhost/hutch-test/many:latest \
-  "$T/busybox-layer.tar" "$T"/many/l*.tar
+many_layer_image "$T/many" 130 localhost/hutch-test/many:latest
 H load -q --input-format oci-dir -i "$T/many/oci"
 is "$rc" 0 "load an image of 131 layers"
-for d in overlay fuse-overlayfs; do
+for d in overlay fuse-overlayfs copy; do
   H run --rm --rootfs-driver $d localhost/hutch-test/many sh -c 'ls /layers | wc -l; cat /layers/130'
   is "$out" "$(printf '130\nlayer 130')" "run it on $d: every layer is there"
 done
+
+# fuse-overlayfs serves the rootfs from outside the container's pid
+# namespace: even --privileged cannot reach it (and the host) through /proc.
+H run --rm --privileged --rootfs-driver fuse-overlayfs "$DEB" \
+  sh -c 'for p in /proc/[0-9]*; do read -r c <"$p/comm"; printf "%s " "$c"; done'
+is "$out" "hutch sh " "fuse-overlayfs is not among the container's processes"
 
 # Drivers, --rm, and what a container leaves.
 H run --rm --rootfs-driver fuse-overlayfs "$DEB" sh -c 'grep " / " /proc/mounts | cut -d" " -f3'

@@ -1,0 +1,84 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# hutch run -it under a real terminal (a tmux pane): the shell's prompt,
+# Ctrl-C reaching the command, window size changes, the exit status, and
+# the user's terminal mode restored afterwards. Then under script(1), with
+# keys piped in. Waiting is on what the pane shows, never on time.
+. "$(dirname "$0")/lib.sh"
+require_fixtures
+
+R=$T/store
+BB=localhost/hutch-test/busybox:latest
+"$HUTCH" --root "$R" load -q -i "$FIX/busybox.docker.tar" 2>/dev/null
+at_exit '"$HUTCH" --root "$R" unshare rm -rf "$R" 2>/dev/null'
+
+if ! command -v tmux >/dev/null; then
+  skip "tmux is not installed (helpers/debian-packages installs it)"
+  exit 0
+fi
+tm() { tmux -S "$T/tmux.sock" "$@"; }
+at_exit 'tm kill-server 2>/dev/null'
+# wait_for REGEX: until the pane shows a line matching it (10 s at most)
+wait_for() {
+  local i
+  for i in $(seq 200); do
+    tm capture-pane -p -t t | grep -Eq -- "$1" && return 0
+    read -r -t 0.05 _ <>"$T/tick" || true # poll the pane every 50 ms
+  done
+  echo "# timed out waiting for /$1/; the pane:"
+  tm capture-pane -p -t t | sed 's/^/#   /'
+  return 1
+}
+mkfifo "$T/tick"
+tm new-session -d -s t -x 100 -y 30 "env -i PATH=$PATH HOME=$T TERM=xterm bash --norc --noprofile"
+tm send-keys -t t "PS1='host\$ '; stty -g >$T/stty-before" Enter
+wait_for '^host\$'
+tm send-keys -t t "$HUTCH --root $R run --rm -it $BB sh; echo hutch-exit=\$?" Enter
+wait_for '^/ #'
+ok $? "-it gives the image's shell a prompt"
+tm send-keys -t t 'tty; stty size' Enter
+wait_for '^30 100$'
+ok $? "the command's terminal has the window's size"
+like "$(tm capture-pane -p -t t)" "/dev/pts/0" "it is a terminal of the container's own devpts"
+tm send-keys -t t 'sleep 1000' Enter
+tm send-keys -t t C-c
+tm send-keys -t t 'echo sleep-status=$?' Enter
+wait_for '^sleep-status=130'
+ok $? "Ctrl-C reaches the command (sleep ends with 130) and the shell lives on"
+tm resize-window -t t -x 80 -y 20
+tm send-keys -t t 'stty size' Enter
+wait_for '^20 80$'
+ok $? "a window size change reaches the container's terminal"
+tm send-keys -t t 'exit 7' Enter
+wait_for '^hutch-exit=7'
+ok $? "the shell's exit status is hutch's"
+tm send-keys -t t "stty -g >$T/stty-after; echo saved" Enter
+wait_for '^saved'
+is "$(cat "$T/stty-after")" "$(cat "$T/stty-before")" "the user's terminal mode is restored"
+
+# Ctrl-C with -t but no -i: the key is the host terminal's, hutch passes the signal on.
+tm send-keys -t t "$HUTCH --root $R run --rm -t $BB sh -c 'echo started; sleep 1000'; echo t-exit=\$?" Enter
+wait_for '^started'
+tm send-keys -t t C-c
+wait_for 't-exit=130'
+ok $? "-t without -i: Ctrl-C ends the command, 130"
+
+# A command that fails to start, under -it: the message, 127, the terminal back.
+tm send-keys -t t "$HUTCH --root $R run --rm -it $BB no-such; echo nf-exit=\$?" Enter
+wait_for '^nf-exit=127'
+ok $? "-it with a missing command exits 127"
+like "$(tm capture-pane -p -t t)" "no-such: No such file or directory inside the container" "and says so"
+tm send-keys -t t "stty -g >$T/stty-after; echo saved2" Enter
+wait_for '^saved2'
+is "$(cat "$T/stty-after")" "$(cat "$T/stty-before")" "the terminal mode is restored after a failed start too"
+
+# script(1): keys piped in through a terminal, output through the container's.
+out=$(printf 'echo $((6*7))\nexit 5\n' | script -qec "$HUTCH --root $R run --rm -it $BB sh" /dev/null)
+rc=$?
+is "$rc" 5 "under script(1): the exit status"
+like "$out" $'42\r' "the output comes through the container's terminal (CR LF)"
+out=$(script -qec "$HUTCH --root $R run --rm -t $BB sh -c 'test -t 0 && test -t 1 && echo tty-ok'" /dev/null </dev/null)
+like "$out" "tty-ok" "-t: stdin and stdout of the command are terminals"
+out=$("$HUTCH" --root "$R" run --rm -t "$BB" sh -c 'echo out' </dev/null | od -c | head -1)
+like "$out" 'o   u   t  \\r  \\n' "-t without a terminal of ours still works (output through the pty)"
+is "$(ls "$R/containers" | wc -l)" 0 "every container is gone"
