@@ -293,6 +293,7 @@ mount_overlay_fsconfig (const HutchSandboxSpec *spec, GError **error)
   if (fsconfig (fs, FSCONFIG_SET_STRING, "upperdir", spec->upperdir, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_STRING, "workdir", spec->workdir, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0
+      || (spec->cleanup_fd >= 0 && fsconfig (fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
       || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
     return hutch_throw_errno (error, "configuring the kernel overlay");
   mnt = fsmount (fs, FSMOUNT_CLOEXEC, 0);
@@ -309,6 +310,10 @@ mount_rootfs_overlay (const HutchSandboxSpec *spec, GError **error)
   for (guint i = 0; spec->lowerdirs[i] != NULL; i++)
     g_string_append_printf (opts, "%s%s", i > 0 ? ":" : "", spec->lowerdirs[i]);
   g_string_append_printf (opts, ",upperdir=%s,workdir=%s,userxattr", spec->upperdir, spec->workdir);
+  /* --rm: what the container writes is thrown away, so unmounting it need
+   * not sync the upper file system first */
+  if (spec->cleanup_fd >= 0)
+    g_string_append (opts, ",volatile");
   /* mount(2) takes one page of options: enough for a few dozen layers. */
   if (opts->len >= 4000)
     return mount_overlay_fsconfig (spec, error);
