@@ -6,6 +6,7 @@
 #include <stdio.h>
 
 #include "cli-private.h"
+#include "container/container.h"
 #include "store/store.h"
 
 static int
@@ -76,7 +77,7 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_autoptr (HutchStore) store = NULL;
   g_autofree char *size = NULL;
   gboolean force = FALSE;
-  guint images, blobs, layers;
+  guint images, blobs, layers, containers;
   gint64 bytes;
   int status;
   const GOptionEntry entries[] = {
@@ -89,6 +90,11 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return status;
   if (argc > 1)
     return hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
+  /* containers first: the layers an exited container used may go next */
+  if (!hutch_container_prune (ctx, &containers, &error))
+    return hutch_cli_fail (g_steal_pointer (&error));
+  if (containers > 0)
+    printf ("Removed %u exited container%s\n", containers, containers == 1 ? "" : "s");
   store = hutch_store_open (ctx->root, FALSE, &error);
   if (store == NULL || !hutch_store_prune (store, &images, &blobs, &bytes, &layers, &error))
     return hutch_cli_fail (g_steal_pointer (&error));

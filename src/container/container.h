@@ -100,4 +100,7 @@ void hutch_run_options_clear (HutchRunOptions *o);
 gboolean hutch_container_run (HutchContext *ctx, const HutchRunOptions *o,
                               HutchSandboxResult *result, GError **error);
 
+/* Removes every container that has exited, with its name (prune.c). */
+gboolean hutch_container_prune (HutchContext *ctx, guint *out_removed, GError **error);
+
 G_END_DECLS

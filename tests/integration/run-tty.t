@@ -77,6 +77,10 @@ out=$(printf 'echo $((6*7))\nexit 5\n' | script -qec "$HUTCH --root $R run --rm 
 rc=$?
 is "$rc" 5 "under script(1): the exit status"
 like "$out" $'42\r' "the output comes through the container's terminal (CR LF)"
+out=$(printf 'echo pid=$$\nexit 3\n' | script -qec "$HUTCH --root $R run --rm -it --init=false $BB sh" /dev/null)
+rc=$?
+is "$rc" 3 "--init=false -it: the exit status"
+like "$out" $'pid=1\r' "the shell is pid 1 and has the terminal"
 out=$(script -qec "$HUTCH --root $R run --rm -t $BB sh -c 'test -t 0 && test -t 1 && echo tty-ok'" /dev/null </dev/null)
 like "$out" "tty-ok" "-t: stdin and stdout of the command are terminals"
 out=$("$HUTCH" --root "$R" run --rm -t "$BB" sh -c 'echo out' </dev/null | od -c | head -1)

@@ -57,7 +57,10 @@ H run --rm --name web "$BB" true
 like "$rc:$err" "^125:.*the name \"web\" is in use by container [0-9a-f]{12}" "a name in use is refused, naming its container"
 H run --rm --name -bad "$BB" true
 like "$rc:$err" "^125:.*--name \"-bad\"" "a name docker would refuse is refused"
-"$HUTCH" --root "$R" unshare rm -rf "$R/containers" "$R/names"
+H system prune
+like "$rc:$out" "^0:Removed 1 exited container" "system prune removes the exited container"
+H run --rm --name web "$BB" true
+is "$rc" 0 "and frees its name"
 
 out=$(echo piped | "$HUTCH" --root "$R" run --rm -i "$DEB" cat)
 is "$out" piped "-i passes stdin through"
@@ -173,5 +176,7 @@ is "$(ls "$R/containers" | wc -l)" 0 "--rm leaves no container directory, even t
 H run "$DEB" sh -c 'echo data >/kept; exit 4'
 is "$rc" 4 "a container without --rm"
 is "$(cat "$R"/containers/*/state)" "exited 4" "leaves its directory, marked exited"
+H system prune
+is "$rc:$(ls "$R/containers" | wc -l)" "0:0" "system prune removes it, files of subordinate ids and all"
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount is left on the host's side"
 is "$(procs)" "$procs_before" "no hutch or fuse-overlayfs process is left"
