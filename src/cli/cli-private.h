@@ -45,6 +45,11 @@ const HutchCliCommand *hutch_cli_command_find (const char *name);
 gboolean hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
                           char ***argv, int *out_status);
 
+/* As hutch_cli_parse(), for a command that takes options alone: any
+ * argument left is a usage error. */
+gboolean hutch_cli_parse_no_args (const HutchCliCommand *cmd, const GOptionEntry *entries, int argc,
+                                  char **argv, int *out_status);
+
 /* As hutch_cli_parse(), but options end at the first argument that is not
  * one (run IMAGE COMMAND -x: -x is the command's). */
 gboolean hutch_cli_parse_posix (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,

@@ -156,6 +156,20 @@ hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *a
 }
 
 gboolean
+hutch_cli_parse_no_args (const HutchCliCommand *cmd, const GOptionEntry *entries, int argc,
+                         char **argv, int *out_status)
+{
+  if (!parse_options (cmd, entries, &argc, &argv, out_status, FALSE))
+    return FALSE;
+  if (argc > 1)
+    {
+      *out_status = hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 hutch_cli_parse_posix (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
                        char ***argv, int *out_status)
 {

@@ -17,10 +17,8 @@ run_info (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { NULL },
   };
 
-  if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
+  if (!hutch_cli_parse_no_args (cmd, entries, argc, argv, &status))
     return status;
-  if (argc > 1)
-    return hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
   if (format_text == NULL)
     format = HUTCH_FORMAT_JSON;
   else if (!hutch_cli_format_parse (format_text, &format, &error))

@@ -23,10 +23,8 @@ run_df (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { NULL },
   };
 
-  if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
+  if (!hutch_cli_parse_no_args (cmd, entries, argc, argv, &status))
     return status;
-  if (argc > 1)
-    return hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
   if (!hutch_cli_format_parse (format_text, &format, &error))
     return hutch_cli_usage_error (cmd, "%s", error->message);
   store = hutch_store_open (ctx->root, FALSE, &error);
@@ -86,10 +84,8 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { NULL },
   };
 
-  if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
+  if (!hutch_cli_parse_no_args (cmd, entries, argc, argv, &status))
     return status;
-  if (argc > 1)
-    return hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
   /* containers first: the layers an exited container used may go next */
   if (!hutch_container_prune (ctx, &containers, &error))
     return hutch_cli_fail (g_steal_pointer (&error));

@@ -11,10 +11,8 @@ run_version (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **arg
 {
   int status;
 
-  if (!hutch_cli_parse (cmd, NULL, &argc, &argv, &status))
+  if (!hutch_cli_parse_no_args (cmd, NULL, argc, argv, &status))
     return status;
-  if (argc > 1)
-    return hutch_cli_usage_error (cmd, "unexpected argument \"%s\"", argv[1]);
   printf ("hutch version %s\nGLib %u.%u.%u\n", HUTCH_VERSION, glib_major_version,
           glib_minor_version, glib_micro_version);
   return 0;

@@ -275,40 +275,17 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd, int tt
   exec_fail (err_fd, errno, path);
 }
 
-/* pid 1: the command's parent and every orphan's reaper. */
+/* pid 1: the command's parent and every orphan's reaper. When the command
+ * is gone pid 1 leaves, and the kernel ends the rest of the namespace with
+ * it. */
 static void G_GNUC_NORETURN
 init_loop (pid_t cmd)
 {
   sigset_t set;
-  int status = 0;
 
   sigfillset (&set);
   sigprocmask (SIG_SETMASK, &set, NULL);
-  for (;;)
-    {
-      siginfo_t info;
-      int sig = sigwaitinfo (&set, &info);
-      pid_t pid;
-      int st;
-
-      if (sig < 0)
-        continue;
-      if (sig != SIGCHLD)
-        {
-          (void) kill (cmd, sig);
-          continue;
-        }
-      while ((pid = waitpid (-1, &st, WNOHANG)) > 0)
-        if (pid == cmd)
-          {
-            status = st;
-            /* The command is gone: pid 1 leaves, and the kernel ends the
-             * rest of the namespace with it. */
-            if (WIFSIGNALED (status))
-              _exit (128 + WTERMSIG (status));
-            _exit (WEXITSTATUS (status));
-          }
-    }
+  _exit (hutch_sandbox_exit_code (hutch_sandbox_forward_until_exit (cmd, &set, TRUE)));
 }
 
 void

@@ -92,22 +92,42 @@ outer_cleanup (const HutchSandboxSpec *spec, pid_t fuse_pid)
     }
 }
 
-/* Waits for @pid, passing on the signals in @set; returns its wait status. */
-static int
-forward_until_exit (pid_t pid, const sigset_t *set)
+int
+hutch_sandbox_exit_code (int wait_status)
+{
+  return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128 + WTERMSIG (wait_status);
+}
+
+int
+hutch_sandbox_forward_until_exit (pid_t pid, const sigset_t *set, gboolean reap_all)
 {
   for (;;)
     {
       siginfo_t info;
+      pid_t gone;
       int status;
       int sig = sigwaitinfo (set, &info);
       if (sig < 0)
         continue;
       if (sig != SIGCHLD)
-        (void) kill (pid, sig);
-      else if (waitpid (pid, &status, WNOHANG) == pid)
-        return status;
+        {
+          (void) kill (pid, sig);
+          continue;
+        }
+      while ((gone = waitpid (reap_all ? -1 : pid, &status, WNOHANG)) > 0)
+        if (gone == pid)
+          return status;
     }
+}
+
+/* The signals hutch passes on to the container, and SIGCHLD. */
+static void
+forwarded_set (sigset_t *set)
+{
+  sigemptyset (set);
+  for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    sigaddset (set, forwarded[i]);
+  sigaddset (set, SIGCHLD);
 }
 
 /* The container's pid 1, in its own pid, mount, uts, ipc, net and cgroup
@@ -163,13 +183,10 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock)
       _exit (125);
     }
   /* the monitor blocked these before cloning us: they wait for us here */
-  sigemptyset (&set);
-  for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
-    sigaddset (&set, forwarded[i]);
-  sigaddset (&set, SIGCHLD);
-  status = forward_until_exit (init, &set);
+  forwarded_set (&set);
+  status = hutch_sandbox_forward_until_exit (init, &set, FALSE);
   outer_cleanup (spec, fuse_pid);
-  _exit (WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status));
+  _exit (hutch_sandbox_exit_code (status));
 }
 
 /* What the child said, after it is gone. */
@@ -232,10 +249,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       close (go[0]), close (go[1]), close (err[0]), close (err[1]);
       return hutch_throw_errno (error, "starting the container: socketpair");
     }
-  sigemptyset (&set);
-  for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
-    sigaddset (&set, forwarded[i]);
-  sigaddset (&set, SIGCHLD);
+  forwarded_set (&set);
   /* Blocked before the clone, so none is lost; the child unblocks them.
    * A signal ignored is discarded even while blocked, and a shell starts
    * background jobs with SIGINT and SIGQUIT ignored: take them back. */
@@ -286,6 +300,6 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
   close (err[0]);
   if (!ok)
     return FALSE;
-  result->status = WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+  result->status = hutch_sandbox_exit_code (status);
   return TRUE;
 }

@@ -34,6 +34,14 @@ gboolean hutch_sandbox_seccomp_load (GError **error);
 
 void hutch_sandbox_send (int fd, char kind, const char *text);
 
+/* docker's exit status for a wait status: the code, or 128+N for signal N. */
+int hutch_sandbox_exit_code (int wait_status);
+
+/* Waits for @pid (its wait status is returned), passing every signal of
+ * @set but SIGCHLD on to it, which the caller has blocked; with @reap_all
+ * every other child is reaped on the way (pid 1's orphans). */
+int hutch_sandbox_forward_until_exit (pid_t pid, const sigset_t *set, gboolean reap_all);
+
 /* -t (tty.c). In pid 1: opens a terminal pair of the container's devpts,
  * sends the master over @sock and returns the slave (-1 with @error). */
 int hutch_sandbox_tty_open (int sock, GError **error);

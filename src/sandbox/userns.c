@@ -17,7 +17,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox-private.h"
 
 void
 hutch_sandbox_idmap_free (HutchIdMap *map)
@@ -237,9 +237,7 @@ wait_child (pid_t pid)
   while (waitpid (pid, &status, 0) < 0)
     if (errno != EINTR)
       return -1;
-  if (WIFEXITED (status))
-    return WEXITSTATUS (status);
-  return 128 + WTERMSIG (status);
+  return hutch_sandbox_exit_code (status);
 }
 
 typedef struct
