@@ -10,11 +10,21 @@
 #include "container/container.h"
 
 static int
+run_usage_error (const HutchCliCommand *cmd, HutchRunOptions *o, GError **error)
+{
+  int status = hutch_cli_usage_error (cmd, "%s", (*error)->message);
+
+  g_clear_error (error);
+  hutch_run_options_clear (o);
+  return status;
+}
+
+static int
 run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *network = NULL, *driver = NULL, *init_text = NULL;
-  g_auto (GStrv) security = NULL;
+  g_auto (GStrv) security = NULL, publish = NULL;
   HutchRunOptions o = { .init = TRUE };
   HutchSandboxResult result = { 0 };
   int status;
@@ -29,7 +39,12 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { "hostname", 'h', 0, G_OPTION_ARG_STRING, &o.hostname, "The container's hostname", "NAME" },
     { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes, "Bind HOST into the container at CTR", "HOST:CTR[:ro|rw]" },
     { "tmpfs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.tmpfs, "Mount a tmpfs at CTR", "CTR[:OPTIONS]" },
-    { "network", 0, 0, G_OPTION_ARG_STRING, &network, "none (default) or host", "MODE" },
+    { "network", 0, 0, G_OPTION_ARG_STRING, &network,
+      "slirp[:OPTIONS] (default: user-mode networking), none or host", "MODE" },
+    { "publish", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &publish, "Forward a host port to the container",
+      "[HOSTIP:][HOSTPORT:]CTRPORT[/udp]" },
+    { "publish-all", 'P', 0, G_OPTION_ARG_NONE, &o.publish_all,
+      "Forward the image's exposed ports from free host ports", NULL },
     { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only, "Mount the rootfs read-only", NULL },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init_text, "true (default): an init is pid 1; false: the command is", "BOOL" },
     { "rootfs-driver", 0, 0, G_OPTION_ARG_STRING, &driver, "overlay, fuse-overlayfs or copy (default: the first that works)", "DRIVER" },
@@ -43,13 +58,19 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { NULL },
   };
 
+  hutch_net_config_init (&o.net);
   if (!hutch_cli_parse_posix (cmd, entries, &argc, &argv, &status))
-    return status;
+    {
+      hutch_run_options_clear (&o);
+      return status;
+    }
   if (argc < 2)
     return hutch_cli_usage_error (cmd, "name the image to run");
-  if (network != NULL && strcmp (network, "none") != 0 && strcmp (network, "host") != 0)
-    return hutch_cli_usage_error (cmd, "--network \"%s\": use none or host", network);
-  o.network_host = network != NULL && strcmp (network, "host") == 0;
+  if (network != NULL && !hutch_net_config_parse_mode (&o.net, network, &error))
+    return run_usage_error (cmd, &o, &error);
+  for (char **p = publish; p != NULL && *p != NULL; p++)
+    if (!hutch_net_config_add_port (&o.net, *p, &error))
+      return run_usage_error (cmd, &o, &error);
   if (init_text != NULL && strcmp (init_text, "true") != 0 && strcmp (init_text, "false") != 0)
     return hutch_cli_usage_error (cmd, "--init \"%s\": use true or false", init_text);
   o.init = init_text == NULL || strcmp (init_text, "true") == 0;

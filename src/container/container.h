@@ -79,7 +79,8 @@ typedef struct
   char **tmpfs;      /* --tmpfs CTR[:OPTIONS] */
   char *name;        /* --name: unique among the store's containers */
   gboolean rm;
-  gboolean network_host;
+  HutchNetConfig net;     /* --network, -p (hutch_net_config_init'ed) */
+  gboolean publish_all;   /* -P: the image's ExposedPorts on free host ports */
   gboolean read_only;
   gboolean init;
   HutchRootfsDriver driver;

@@ -39,6 +39,7 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->volumes);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
+  hutch_net_config_clear (&o->net);
 }
 
 static char *
@@ -182,15 +183,16 @@ write_file (const char *dir, const char *name, const char *text, char **out_path
 }
 
 static gboolean
-make_etc_files (HutchSandboxSpec *spec, const char *dir, gboolean network_host, GError **error)
+make_etc_files (HutchSandboxSpec *spec, const char *dir, const HutchNetConfig *net, GError **error)
 {
   g_autofree char *hostname = g_strdup_printf ("%s\n", spec->hostname);
-  g_autofree char *hosts = g_strdup_printf ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
-                                            "ip6-loopback\n127.0.1.1\t%s\n", spec->hostname);
+  g_autofree char *hosts = hutch_net_hosts_text (net, spec->hostname);
   g_autofree char *resolv = NULL;
 
-  if (network_host)
+  if (net->mode == HUTCH_NET_HOST)
     resolv = hutch_util_read_host_file ("/etc/resolv.conf", 65536, NULL);
+  else if (net->mode == HUTCH_NET_SLIRP)
+    resolv = hutch_net_resolv_conf_text (net);
   if (resolv == NULL)
     resolv = g_strdup ("# --network none: no name servers\n");
   return write_file (dir, "hostname", hostname, &spec->hostname_file, error)
@@ -377,6 +379,22 @@ reserve_name (const char *root, const char *name, const char *id, GError **error
   return TRUE;
 }
 
+/* -P: each "PORT/PROTO" of the image's ExposedPorts on a free host port. */
+static gboolean
+add_exposed_ports (HutchNetConfig *net, const HutchImageConfig *config, GError **error)
+{
+  const HutchJsonNode *ports = hutch_json_node_member (config->config, "ExposedPorts");
+
+  for (guint i = 0; ports != NULL && ports->type == HUTCH_JSON_OBJECT && i < ports->n_members; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      if (!hutch_net_config_add_port (net, ports->keys[i], &local))
+        return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
+                            "-P: the image exposes \"%s\", which is no port", ports->keys[i]);
+    }
+  return TRUE;
+}
+
 static void
 release_name (const char *root, const char *name, const char *id)
 {
@@ -389,7 +407,7 @@ release_name (const char *root, const char *name, const char *id)
 
 static gboolean
 prepare (HutchContext *ctx, const HutchRunOptions *o, const HutchIdMap *map, HutchSandboxSpec *spec,
-         char **out_dir, GError **error)
+         HutchNetConfig *net, char **out_dir, GError **error)
 {
   g_autoptr (HutchStore) store = hutch_store_open (ctx->root, FALSE, error);
   g_autoptr (HutchStoreImage) image = NULL;
@@ -432,7 +450,7 @@ prepare (HutchContext *ctx, const HutchRunOptions *o, const HutchIdMap *map, Hut
   spec->idmap = map;
   spec->driver = o->driver;
   spec->driver_forced = o->driver_forced;
-  spec->network_host = o->network_host;
+  spec->network_host = net->mode == HUTCH_NET_HOST;
   spec->read_only = o->read_only;
   spec->init = o->init;
   spec->seccomp = !o->no_seccomp && !o->privileged;
@@ -440,9 +458,82 @@ prepare (HutchContext *ctx, const HutchRunOptions *o, const HutchIdMap *map, Hut
   spec->input = o->interactive;
   if (!hutch_sandbox_caps_compute (o->cap_add, o->cap_drop, o->privileged, &spec->caps, error))
     return FALSE;
-  return make_etc_files (spec, dir, o->network_host, error) && parse_mounts (spec, o, error)
+  if (o->publish_all && !add_exposed_ports (net, image->config, error))
+    return FALSE;
+  return make_etc_files (spec, dir, net, error) && parse_mounts (spec, o, error)
          && (spec->argv = make_argv (o, image->config, error)) != NULL
          && (spec->env = make_env (o, image->config, spec->hostname, error)) != NULL;
+}
+
+static int
+net_child_setup (gpointer data, GError **error)
+{
+  return hutch_net_child_setup (data, error);
+}
+
+static void
+net_monitor_start (gpointer data, int ctl)
+{
+  hutch_net_set_ctl (data, ctl);
+}
+
+static void
+net_prepare (gpointer data, GArray *fds, int *timeout_ms)
+{
+  hutch_net_poll_prepare (data, fds, timeout_ms);
+}
+
+static void
+net_dispatch (gpointer data, GArray *fds)
+{
+  hutch_net_poll_dispatch (data, fds);
+}
+
+/* The network asked for, or the fallback to loopback alone when the tap
+ * device cannot be had and slirp was only the default. */
+static gboolean
+choose_network (HutchNetConfig *net, GError **error)
+{
+  g_autofree char *resolv = NULL;
+  hutch_autofd int tun = -1;
+  struct stat st;
+  int errsv;
+
+  if (net->mode != HUTCH_NET_SLIRP)
+    {
+      if (net->ports->len > 0)
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "-p needs --network slirp (the default): with --network %s the "
+                            "container has %s",
+                            net->mode == HUTCH_NET_HOST ? "host" : "none",
+                            net->mode == HUTCH_NET_HOST ? "the host's ports already" : "no network");
+      return TRUE;
+    }
+  tun = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  errsv = errno;
+  if (tun < 0)
+    {
+      g_autofree char *what = NULL;
+      if (stat ("/dev/net/tun", &st) == 0)
+        what = g_strdup_printf ("/dev/net/tun (mode %04o, owner uid %u) cannot be opened: %s: "
+                                "make it usable by everyone as udev does on stock distributions "
+                                "(as root: chmod 0666 /dev/net/tun)",
+                                st.st_mode & 07777, st.st_uid, g_strerror (errsv));
+      else
+        what = g_strdup_printf ("/dev/net/tun is missing (%s): load the tun module (as root: "
+                                "modprobe tun)",
+                                g_strerror (errno));
+      if (net->explicit_mode || net->ports->len > 0)
+        return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                            "the slirp network needs a tap device, but %s; or run with --network none",
+                            what);
+      g_warning ("no network, only loopback (--network none): %s", what);
+      net->mode = HUTCH_NET_NONE;
+      return TRUE;
+    }
+  resolv = hutch_util_read_host_file ("/etc/resolv.conf", 65536, NULL);
+  hutch_net_config_read_resolv (net, resolv);
+  return TRUE;
 }
 
 gboolean
@@ -452,14 +543,26 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
   g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
   g_autofree char *dir = NULL;
   HutchSandboxSpec spec = { .cleanup_fd = -1 };
+  HutchNetConfig net;
+  g_autoptr (HutchNet) slirp = NULL;
+  HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
+                            net_prepare, net_dispatch, NULL };
   gboolean ok;
 
   if (map == NULL)
     return FALSE;
-  ok = prepare (ctx, o, map, &spec, &dir, error);
+  hutch_net_config_copy (&net, &o->net);
+  ok = choose_network (&net, error) && prepare (ctx, o, map, &spec, &net, &dir, error);
+  if (ok && net.mode == HUTCH_NET_SLIRP)
+    {
+      ok = (slirp = hutch_net_new (&net, error)) != NULL;
+      hooks.data = slirp;
+      spec.net = &hooks;
+    }
   if (ok && o->rm)
     spec.cleanup_fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   ok = ok && hutch_sandbox_run (&spec, result, error);
+  g_clear_pointer (&slirp, hutch_net_free);
   hutch_fd_clear (&spec.cleanup_fd);
   if (dir != NULL && (o->rm || !ok))
     {
@@ -485,5 +588,6 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
       (void) g_file_set_contents (path, state, -1, NULL);
     }
   spec_clear (&spec);
+  hutch_net_config_clear (&net);
   return ok;
 }

@@ -76,8 +76,10 @@ flush_in (Relay *r)
 }
 
 int
-hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input)
+hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input,
+                       const HutchSandboxNet *net)
 {
+  g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (struct pollfd));
   hutch_autofd int sfd = signalfd (-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
   Relay r = { master, input && master >= 0, g_byte_array_new (), FALSE };
   HutchTtyState *tty = NULL;
@@ -93,15 +95,24 @@ hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean inpu
     }
   while (!done)
     {
-      struct pollfd p[3] = { { sfd, POLLIN, 0 }, { r.master, POLLIN, 0 }, { -1, POLLIN, 0 } };
+      struct pollfd own[3] = { { sfd, POLLIN, 0 }, { r.master, POLLIN, 0 }, { -1, POLLIN, 0 } };
+      struct pollfd *p;
       struct signalfd_siginfo si;
+      int timeout = -1;
 
       if (r.master >= 0 && r.pending->len > 0)
-        p[1].events |= POLLOUT;
+        own[1].events |= POLLOUT;
       if (r.input && !r.stdin_done && r.master >= 0 && r.pending->len < 65536)
-        p[2].fd = STDIN_FILENO;
-      if (poll (p, 3, -1) < 0)
+        own[2].fd = STDIN_FILENO;
+      g_array_set_size (fds, 0);
+      g_array_append_vals (fds, own, 3);
+      if (net != NULL)
+        net->prepare (net->data, fds, &timeout);
+      if (poll ((struct pollfd *) fds->data, fds->len, timeout) < 0)
         continue;
+      if (net != NULL)
+        net->dispatch (net->data, fds);
+      p = (struct pollfd *) fds->data;
       if (p[1].revents & POLLOUT)
         flush_in (&r);
       if (p[1].revents & (POLLIN | POLLHUP | POLLERR) && !relay_out (&r))

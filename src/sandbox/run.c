@@ -18,7 +18,9 @@
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <poll.h>
 #include <sys/prctl.h>
+#include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -120,6 +122,49 @@ hutch_sandbox_forward_until_exit (pid_t pid, const sigset_t *set, gboolean reap_
     }
 }
 
+/* The outer child's wait when the monitor may ask for things on @ctl
+ * (sockets in the container's network namespace). */
+static int
+outer_wait (const HutchSandboxSpec *spec, pid_t pid, const sigset_t *set, int ctl)
+{
+  hutch_autofd int sfd = -1;
+
+  if (ctl < 0 || (sfd = signalfd (-1, set, SFD_CLOEXEC | SFD_NONBLOCK)) < 0)
+    return hutch_sandbox_forward_until_exit (pid, set, FALSE);
+  for (;;)
+    {
+      struct pollfd p[2] = { { sfd, POLLIN, 0 }, { ctl, POLLIN, 0 } };
+      struct signalfd_siginfo si;
+      int status;
+      if (poll (p, ctl >= 0 ? 2 : 1, -1) < 0)
+        continue;
+      if (p[1].revents != 0 && !spec->net->child_serve (ctl))
+        ctl = -1; /* the monitor has gone; PDEATHSIG follows */
+      while (read (sfd, &si, sizeof si) == sizeof si)
+        if (si.ssi_signo != SIGCHLD)
+          (void) kill (pid, (int) si.ssi_signo);
+        else if (waitpid (pid, &status, WNOHANG) == pid)
+          return status;
+    }
+}
+
+/* The network namespace of the container, made here so that the tap and
+ * the sockets the monitor asks for are made in it; pid 1 inherits it. */
+static gboolean
+outer_network (const HutchSandboxSpec *spec, int ctl, GError **error)
+{
+  hutch_autofd int tap = -1;
+
+  if (unshare (CLONE_NEWNET) < 0)
+    return hutch_throw_errno (error, "creating the container's network namespace");
+  tap = spec->net->child_setup (spec->net->data, error);
+  if (tap < 0)
+    return FALSE;
+  if (!hutch_util_send_fds (ctl, 'T', &tap, 1))
+    return hutch_throw_errno (error, "passing the tap device to hutch");
+  return TRUE;
+}
+
 /* The signals hutch passes on to the container, and SIGCHLD. */
 static void
 forwarded_set (sigset_t *set)
@@ -133,10 +178,11 @@ forwarded_set (sigset_t *set)
 /* The container's pid 1, in its own pid, mount, uts, ipc, net and cgroup
  * namespaces: /proc, /dev, /sys, the binds, pivot_root, then the init. */
 static void G_GNUC_NORETURN
-inner_main (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
+inner_main (const HutchSandboxSpec *spec, int err_fd, int tty_sock, int ctl)
 {
   g_autoptr (GError) error = NULL;
 
+  hutch_fd_clear (&ctl);
   (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
   if (hutch_sandbox_setup_mounts (spec, &error))
     hutch_sandbox_init_run (spec, err_fd, tty_sock);
@@ -149,7 +195,7 @@ inner_main (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
  * from here, out of the container's sight), starts pid 1 in the other
  * namespaces, passes signals to it, and cleans up after it. */
 static void G_GNUC_NORETURN
-child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock)
+child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, int ctl)
 {
   g_autoptr (GError) error = NULL;
   unsigned long flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWCGROUP
@@ -163,16 +209,18 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock)
   if (read (go_fd, &c, 1) != 1 || c != 'g')
     _exit (125); /* the monitor failed to map us and said why */
   close (go_fd);
-  if (!outer_setup (spec, err_fd, &fuse_pid, &error))
+  if (!outer_setup (spec, err_fd, &fuse_pid, &error)
+      || (spec->net != NULL && !outer_network (spec, ctl, &error)))
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
+      outer_cleanup (spec, fuse_pid);
       _exit (125);
     }
-  if (!spec->network_host)
+  if (!spec->network_host && spec->net == NULL)
     flags |= CLONE_NEWNET;
   init = (pid_t) syscall (SYS_clone, flags, NULL, NULL, NULL, 0);
   if (init == 0)
-    inner_main (spec, err_fd, tty_sock);
+    inner_main (spec, err_fd, tty_sock, ctl);
   hutch_fd_clear (&tty_sock);
   if (init < 0)
     {
@@ -184,7 +232,7 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock)
     }
   /* the monitor blocked these before cloning us: they wait for us here */
   forwarded_set (&set);
-  status = hutch_sandbox_forward_until_exit (init, &set, FALSE);
+  status = outer_wait (spec, init, &set, ctl);
   outer_cleanup (spec, fuse_pid);
   _exit (hutch_sandbox_exit_code (status));
 }
@@ -227,7 +275,7 @@ clone_child (void)
 gboolean
 hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
 {
-  int go[2], err[2], tty[2] = { -1, -1 };
+  int go[2], err[2], tty[2] = { -1, -1 }, ctl[2] = { -1, -1 };
   hutch_autofd int master = -1;
   sigset_t set, old;
   pid_t pid;
@@ -249,6 +297,12 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       close (go[0]), close (go[1]), close (err[0]), close (err[1]);
       return hutch_throw_errno (error, "starting the container: socketpair");
     }
+  if (spec->net != NULL && socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, ctl) < 0)
+    {
+      close (go[0]), close (go[1]), close (err[0]), close (err[1]);
+      hutch_fd_clear (&tty[0]), hutch_fd_clear (&tty[1]);
+      return hutch_throw_errno (error, "starting the container: socketpair");
+    }
   forwarded_set (&set);
   /* Blocked before the clone, so none is lost; the child unblocks them.
    * A signal ignored is discarded even while blocked, and a shell starts
@@ -262,16 +316,19 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       close (go[1]);
       close (err[0]);
       hutch_fd_clear (&tty[0]);
-      child_main (spec, go[0], err[1], tty[1]);
+      hutch_fd_clear (&ctl[0]);
+      child_main (spec, go[0], err[1], tty[1], ctl[1]);
     }
   close (go[0]);
   close (err[1]);
   hutch_fd_clear (&tty[1]);
+  hutch_fd_clear (&ctl[1]);
   if (pid < 0)
     {
       int errsv = errno;
       close (go[1]), close (err[0]);
       hutch_fd_clear (&tty[0]);
+      hutch_fd_clear (&ctl[0]);
       sigprocmask (SIG_SETMASK, &old, NULL);
       return hutch_throw_errno_val (error, errsv,
                                     "creating the container's namespaces (see \"hutch check\")");
@@ -282,6 +339,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       (void) waitpid (pid, NULL, 0);
       close (err[0]);
       hutch_fd_clear (&tty[0]);
+      hutch_fd_clear (&ctl[0]);
       sigprocmask (SIG_SETMASK, &old, NULL);
       g_propagate_prefixed_error (error, g_steal_pointer (&map_error),
                                   "mapping ids into the container (see \"hutch check\"): ");
@@ -294,7 +352,10 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       master = hutch_sandbox_tty_receive (tty[0]);
       hutch_fd_clear (&tty[0]);
     }
-  status = hutch_sandbox_monitor (pid, &set, master, spec->input);
+  if (spec->net != NULL)
+    spec->net->monitor_start (spec->net->data, ctl[0]);
+  status = hutch_sandbox_monitor (pid, &set, master, spec->input, spec->net);
+  hutch_fd_clear (&ctl[0]);
   sigprocmask (SIG_SETMASK, &old, NULL);
   ok = read_messages (err[0], result, error);
   close (err[0]);

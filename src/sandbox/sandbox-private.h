@@ -60,6 +60,7 @@ void hutch_sandbox_tty_resize (HutchTtyState *t, int master);
 
 /* The monitor's loop (monitor.c): forwards @set's signals to @pid and,
  * with a terminal @master (else -1), relays it; returns @pid's wait status. */
-int hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input);
+int hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input,
+                           const HutchSandboxNet *net);
 
 G_END_DECLS

@@ -156,6 +156,24 @@ guint64 hutch_sandbox_caps_default (void);
 gboolean hutch_sandbox_caps_compute (char **add, char **drop, gboolean privileged,
                                      guint64 *out_mask, GError **error);
 
+/* The container's network when it has one of its own beyond loopback
+ * (net/ provides it; the sandbox only calls it at the right places). */
+typedef struct
+{
+  /* In the outer child, now in the container's new network namespace:
+   * makes the interface and returns the fd the monitor is to have. */
+  int (*child_setup) (gpointer data, GError **error);
+  /* In the outer child, when the monitor asks something on @ctl. FALSE
+   * once @ctl has ended. */
+  gboolean (*child_serve) (int ctl);
+  /* In the monitor: @ctl is where the fd and the answers come. */
+  void (*monitor_start) (gpointer data, int ctl);
+  /* In the monitor's poll loop: see hutch_net_poll_prepare(). */
+  void (*prepare) (gpointer data, GArray *fds, int *timeout_ms);
+  void (*dispatch) (gpointer data, GArray *fds);
+  gpointer data;
+} HutchSandboxNet;
+
 /* Everything the sandbox child needs, prepared by container/. */
 typedef struct
 {
@@ -172,6 +190,7 @@ typedef struct
   char *resolv_file;
   GPtrArray *mounts; /* of HutchSandboxMount */
   gboolean network_host;
+  const HutchSandboxNet *net; /* NULL: loopback only (or the host's) */
   gboolean read_only;
   gboolean init;    /* pid 1 is our init, the command its child */
   char **argv;

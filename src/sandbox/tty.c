@@ -23,11 +23,6 @@ hutch_sandbox_tty_open (int sock, GError **error)
   hutch_autofd int master = open ("/dev/pts/ptmx", O_RDWR | O_NOCTTY | O_CLOEXEC);
   hutch_autofd int slave = -1;
   char name[64];
-  char control[CMSG_SPACE (sizeof (int))] = { 0 };
-  char byte = 't';
-  struct iovec iov = { &byte, 1 };
-  struct msghdr msg = { 0 };
-  struct cmsghdr *cmsg;
 
   if (master < 0)
     return hutch_throw_errno (error, "opening the container's /dev/pts/ptmx"), -1;
@@ -36,16 +31,7 @@ hutch_sandbox_tty_open (int sock, GError **error)
   slave = open (name, O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0)
     return hutch_throw_errno (error, "opening the container's terminal %s", name), -1;
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  cmsg = CMSG_FIRSTHDR (&msg);
-  cmsg->cmsg_level = SOL_SOCKET;
-  cmsg->cmsg_type = SCM_RIGHTS;
-  cmsg->cmsg_len = CMSG_LEN (sizeof (int));
-  memcpy (CMSG_DATA (cmsg), &master, sizeof (int));
-  if (sendmsg (sock, &msg, MSG_NOSIGNAL) < 0)
+  if (!hutch_util_send_fds (sock, 't', &master, 1))
     return hutch_throw_errno (error, "passing the terminal to hutch"), -1;
   return hutch_fd_steal (&slave);
 }
@@ -65,28 +51,11 @@ hutch_sandbox_tty_attach (int slave)
 int
 hutch_sandbox_tty_receive (int sock)
 {
-  char control[CMSG_SPACE (sizeof (int))] = { 0 };
-  char byte;
-  struct iovec iov = { &byte, 1 };
-  struct msghdr msg = { 0 };
-  struct cmsghdr *cmsg;
+  char tag;
   int fd = -1;
-  ssize_t n;
 
-  msg.msg_iov = &iov;
-  msg.msg_iovlen = 1;
-  msg.msg_control = control;
-  msg.msg_controllen = sizeof control;
-  do
-    n = recvmsg (sock, &msg, MSG_CMSG_CLOEXEC);
-  while (n < 0 && errno == EINTR);
-  if (n <= 0) /* the child failed before it made the terminal */
-    return -1;
-  cmsg = CMSG_FIRSTHDR (&msg);
-  if (cmsg != NULL && cmsg->cmsg_level == SOL_SOCKET && cmsg->cmsg_type == SCM_RIGHTS
-      && cmsg->cmsg_len == CMSG_LEN (sizeof (int)))
-    memcpy (&fd, CMSG_DATA (cmsg), sizeof (int));
-  return fd;
+  /* none when the child failed before it made the terminal */
+  return hutch_util_recv_fds (sock, &tag, &fd, 1) == 1 ? fd : -1;
 }
 
 /* The user's terminal: which of our fds is one, and its mode before raw. */

@@ -58,6 +58,17 @@ char *hutch_util_read_host_file (const char *path, gsize max, GError **error);
 /* Reads exactly @len bytes; FALSE at an early end or an error. */
 gboolean hutch_util_read_exact (int fd, void *buf, size_t len);
 
+/* ---- fds over a unix socket (fdpass.c) ---- */
+
+#define HUTCH_UTIL_FDS_MAX 64
+
+/* Sends a one-byte @tag with @n (at most HUTCH_UTIL_FDS_MAX) fds. */
+gboolean hutch_util_send_fds (int sock, char tag, const int *fds, guint n);
+/* Receives one such message: its tag into *@tag and up to @max fds (close
+ * on exec) into @fds. Returns how many fds came, or -1 at the socket's end
+ * or an error. */
+int hutch_util_recv_fds (int sock, char *tag, int *fds, guint max);
+
 /* The names in directory @dfd, "." and ".." left out. */
 GPtrArray *hutch_util_list_dir_at (int dfd, GError **error);
 
