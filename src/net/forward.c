@@ -203,6 +203,12 @@ take_socket (HutchNetForward *fwd, gboolean udp)
       if (write (fwd->ctl, &want, 1) != 1
           || (n = hutch_util_recv_fds (fwd->ctl, &tag, fds, POOL_BATCH)) <= 0)
         return -1;
+      if (tag != 's')
+        {
+          for (int i = 0; i < n; i++)
+            close (fds[i]);
+          return -1;
+        }
       g_array_append_vals (pool, fds, (guint) n);
     }
   if (pool->len == 0)

@@ -237,8 +237,7 @@ hutch_net_new (HutchNetConfig *cfg, GError **error)
 void
 hutch_net_set_ctl (HutchNet *net, int ctl)
 {
-  net->ctl = ctl;
-  hutch_net_forward_set_ctl (net->fwd, ctl);
+  net->ctl = ctl; /* the forwarder gets it once the tap has come */
 }
 
 int
@@ -348,6 +347,9 @@ receive_tap (HutchNet *net)
     }
   (void) fcntl (fd, F_SETFL, O_NONBLOCK);
   net->tap = fd;
+  /* From now on the outer child only answers: clients waiting in the
+   * listeners' backlog until now are taken. */
+  hutch_net_forward_set_ctl (net->fwd, net->ctl);
 }
 
 /* Frames from the container, a batch per wake-up. */

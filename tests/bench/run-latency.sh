@@ -28,7 +28,7 @@ store=$work/store
 trap '"$hutch" --root "$store" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
 "$hutch" --root "$store" load -q -i "$fix/debian.oci.tar" 2>/dev/null
 mkdir "$work/rootfs"
-tar -xf "$fix/cache/minbase-bookworm.tar" -C "$work/rootfs" 2>/dev/null || true
+tar -xf "$fix/cache/minbase-iperf3-bookworm.tar" -C "$work/rootfs" 2>/dev/null || true
 podman_ok=no
 if podman load -q -i "$fix/debian.docker.tar" >/dev/null 2>&1 &&
   podman --runtime runc run --rm --network none "$img" /bin/true >/dev/null 2>&1; then

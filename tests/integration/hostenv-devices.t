@@ -27,6 +27,26 @@ like "$(check_row "$json" fuse-overlayfs | cut -f3)" "^sudo chmod 0666 /dev/fuse
 is "$(stat -c %a /dev/net/tun)" "$before" "the host's /dev/net/tun is unchanged"
 rm -rf "/tmp/hutch-run-$(id -u "$user")"
 
+# run with /dev/net/tun closed: the default network falls back to none with
+# one line saying why; asking for slirp (or -p) fails naming the fix.
+if [ -s "$FIX/busybox.docker.tar" ]; then
+  closed() { hutch_as "$user" unshare --mount --propagation private sh -c \
+    "mount --bind $T/tun /dev/net/tun && exec \"\$@\"" sh -- "$@"; }
+  closed load -q -i "$FIX/busybox.docker.tar"
+  closed run --rm localhost/hutch-test/busybox ls /sys/class/net
+  is "$rc:$out" "0:lo" "tun closed: the default network falls back to loopback alone"
+  is "$(printf '%s\n' "$err" | wc -l)" 1 "with one line"
+  like "$err" "no network, only loopback \(--network none\): /dev/net/tun \(mode 0600, owner uid 0\) cannot be opened: Permission denied.*chmod 0666 /dev/net/tun" \
+    "naming the device, its mode and the fix"
+  closed run --rm --network slirp localhost/hutch-test/busybox true
+  like "$rc:$err" "^125:.*the slirp network needs a tap device, but /dev/net/tun \(mode 0600" \
+    "--network slirp asked for: an error instead"
+  closed run --rm -p 8080:80 localhost/hutch-test/busybox true
+  like "$rc:$err" "^125:.*the slirp network needs a tap device" "-p: an error too"
+else
+  skip "no busybox test image in $FIX"
+fi
+
 # The rootfs fallback chain for real: an image of 501 layers is more than
 # the kernel overlay stacks (500), /dev/fuse is closed, so run copies.
 if [ -s "$FIX/busybox.docker.tar" ]; then

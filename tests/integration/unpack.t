@@ -46,7 +46,7 @@ ok "$(cmp -s "$T/umoci.list" "$T/hutch.list"; echo $?)" \
 diff "$T/umoci.list" "$T/hutch.list" | head -5 | sed 's/^/# /'
 is "$(cat "$T/umoci-devs")" 8 "umoci makes the 8 device nodes empty files; hutch skips them (cannot be made rootless)"
 in_ns python3 "$LIST" "$deb" --owners --skip-devices >"$T/hutch-own.list"
-python3 "$LIST" --tar "$FIX/cache/minbase-bookworm.tar" --owners --skip-devices >"$T/tar-own.list"
+python3 "$LIST" --tar "$FIX/cache/minbase-iperf3-bookworm.tar" --owners --skip-devices >"$T/tar-own.list"
 ok "$(cmp -s "$T/tar-own.list" "$T/hutch-own.list"; echo $?)" "debian: every owner, seen in hutch unshare, is the tar's"
 like "$(grep "'/usr/bin/passwd'" "$T/hutch-own.list")" " f 4755 .* 0:0$" "setuid passwd kept"
 like "$(grep "'/etc/shadow'" "$T/hutch-own.list")" " f 0640 .* 0:42$" "shadow owned by group shadow (42)"
