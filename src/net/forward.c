@@ -52,6 +52,7 @@ typedef struct
   gsize pipe_size;
   gboolean eof[2];  /* fd[d] will send no more */
   gboolean shut[2]; /* and fd[!d] was told so */
+  gboolean reset;   /* a side failed: end once what it sent is passed on */
   gboolean connecting;
   int idx[2];
 } Relay;
@@ -319,8 +320,9 @@ hutch_net_forward_prepare (HutchNetForward *fwd, GArray *fds)
     }
 }
 
-/* Moves what it can of direction @d; FALSE when the connection is over
- * (an error on either side: both are closed, as a proxy would). */
+/* Moves what it can of direction @d; FALSE when the connection is over.
+ * What a side sent before it reset the connection is still delivered to
+ * the other, then both are closed; a write that fails ends both. */
 static gboolean
 relay_move (Relay *r, int d)
 {
@@ -335,7 +337,7 @@ relay_move (Relay *r, int d)
       else if (n == 0)
         r->eof[d] = TRUE;
       else if (errno != EAGAIN && errno != EINTR)
-        return FALSE;
+        r->eof[d] = r->reset = TRUE;
     }
   if (r->queued[d] > 0)
     {
@@ -348,6 +350,8 @@ relay_move (Relay *r, int d)
     }
   if (r->eof[d] && r->queued[d] == 0 && !r->shut[d])
     {
+      if (r->reset)
+        return FALSE;
       (void) shutdown (r->fd[!d], SHUT_WR);
       r->shut[d] = TRUE;
     }

@@ -91,8 +91,12 @@ hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean inpu
       (void) fcntl (master, F_SETFL, O_NONBLOCK);
       tty = hutch_sandbox_tty_state_new (r.input);
       hutch_sandbox_tty_resize (tty, master);
-      signal (SIGPIPE, SIG_IGN);
     }
+  /* A write to a peer that has gone (our stdout, a forwarded client, a
+   * socket of libslirp's) is an error to handle, never our death: the
+   * container would die with us. Set after the clone: the container's
+   * processes keep the default. */
+  signal (SIGPIPE, SIG_IGN);
   while (!done)
     {
       struct pollfd own[3] = { { sfd, POLLIN, 0 }, { r.master, POLLIN, 0 }, { -1, POLLIN, 0 } };
@@ -135,5 +139,6 @@ hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean inpu
     (void) relay_out (&r);
   hutch_sandbox_tty_state_free (tty);
   g_byte_array_unref (r.pending);
+  signal (SIGPIPE, SIG_DFL);
   return status;
 }

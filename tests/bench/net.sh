@@ -94,7 +94,10 @@ def run_out(cmd_for_port, rss_of=None):
         time.sleep(SECS / 2)
         rss = rss_kib(rss_of(c.pid))
     out, err = c.communicate()
+    srv.kill()
     srv.wait()
+    if not out.strip():
+        raise RuntimeError("exit %d: %s" % (c.returncode, err.strip()[-300:]))
     return gbps(out), rss
 
 def run_in(prefix_for_port, rss_of=None):

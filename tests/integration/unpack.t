@@ -196,8 +196,7 @@ like "$err" "its content is sha256:[0-9a-f]{64}, but the image config says sha25
 is "$(store_snapshot "$R")" "$before" "leaving the store as it was"
 
 # A layer unpacked under another id mapping is detected, not used.
-info=$(ls "$R"/layers/*/info | head -1)
-sed -i 's/"idmap":"[^"]*"/"idmap":"uid 1 gid 1"/' "$info"
+sed -i 's/"idmap":"[^"]*"/"idmap":"uid 1 gid 1"/' "$R"/layers/*/info
 H load -i "$FIX/busybox.docker.tar"
 H load -i "$FIX/debian.oci.tar"
 like "$err" "was unpacked with the id mapping \"uid 1 gid 1\", but yours is now" "a changed id mapping is detected"
