@@ -204,6 +204,10 @@ hutch_net_tap_setup (const HutchNetConfig *cfg, GError **error)
   ifr.ifr_flags = IFF_TAP | IFF_NO_PI;
   if (ioctl (tap, TUNSETIFF, &ifr) < 0)
     return hutch_throw_errno (error, "making the tap device tap0"), -1;
+  /* Persistent, so that closing the last fd does not unregister the device
+   * there and then (an RCU grace period, ~15 ms of hutch's exit): it goes
+   * with its namespace, which the kernel tears down in the background. */
+  (void) ioctl (tap, TUNSETPERSIST, 1);
   nl = socket (AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
   if (nl < 0 || ioctl (nl, SIOCGIFINDEX, &ifr) < 0)
     return hutch_throw_errno (error, "finding tap0"), -1;
