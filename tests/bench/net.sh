@@ -90,9 +90,9 @@ def run_out(cmd_for_port, rss_of=None):
     c = subprocess.Popen(cmd_for_port(port), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          text=True)
     rss = 0
-    if rss_of:
-        time.sleep(SECS / 2)
-        rss = rss_kib(rss_of(c.pid))
+    while rss_of and c.poll() is None:  # the most it holds while the test runs
+        rss = max(rss, rss_kib(rss_of(c.pid)))
+        time.sleep(0.25)
     out, err = c.communicate()
     srv.kill()
     srv.wait()
