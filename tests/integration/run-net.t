@@ -59,6 +59,13 @@ if [ -n "$search" ]; then
 else
   unlike "$out" "search" "the host has no search domains: none is written"
 fi
+# IPv6 comes from libslirp's router advertisements: poll (10 s at most)
+# until the address has passed duplicate address detection
+H run --rm "$BB" sh -c 'for i in $(seq 100); do ip -6 addr show tap0 | grep -q "inet6 fd00:.*global" &&
+  ! ip -6 addr show tap0 | grep -q tentative && break; usleep 100000; done
+  ip -6 route; ping6 -c 1 -W 5 fd00::2'
+like "$out" "default via fe80::2 dev tap0" "IPv6: a default route from libslirp's router advertisement"
+like "$out" "1 packets received" "and fd00::2 answers"
 H run --rm --network slirp:mtu=1500 "$BB" cat /sys/class/net/tap0/mtu
 is "$out" 1500 "--network slirp:mtu=1500"
 H run --rm --network none "$BB" ls /sys/class/net
