@@ -64,12 +64,16 @@ hutch_give_subids() {
 }
 
 # hutch_bench_as_test_user SCRIPT BUILD FIXTURES : for the image benchmarks
-# started as root: installs what they need, makes the test images, builds
-# BUILD as a release, then re-runs SCRIPT BUILD as hutch-test (a clean
-# environment, USER set, as ch-run wants it). Does not return.
+# started as root: installs what they need, makes the test images, opens
+# /dev/net/tun and /dev/fuse as udev would, builds BUILD as a release, then
+# re-runs SCRIPT BUILD as hutch-test (a clean environment, USER set, as
+# ch-run wants it). Does not return.
 hutch_bench_as_test_user() {
-  local script=$1 build=$2 fix=$3
+  local script=$1 build=$2 fix=$3 dev
   hutch_install_packages build run test bench
+  for dev in /dev/net/tun /dev/fuse; do
+    [ -e "$dev" ] && chmod 0666 "$dev"
+  done
   bash "$hutch_helpers_dir/../tests/fixtures/make-fixtures"
   if [ ! -f "$build/build.ninja" ]; then
     meson setup "$build" "$hutch_helpers_dir/.." --buildtype=release -Db_sanitize=none >/dev/null
@@ -78,4 +82,31 @@ hutch_bench_as_test_user() {
   chmod -R a+rX "$build"
   exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
     USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" bash "$script" "$build"
+}
+
+# hutch_bench_start SCRIPT [BUILD] : how every benchmark starts. Sets build
+# (default: build-release), fix (the test images), hutch, work (a scratch
+# directory, removed on exit) and store (work/store). Started as root, it
+# re-runs SCRIPT as hutch-test (hutch_bench_as_test_user) instead.
+hutch_bench_start() {
+  build=${2:-$(cd "$hutch_helpers_dir/.." && pwd)/build-release}
+  fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
+  if [ "$(id -u)" = 0 ]; then
+    hutch_bench_as_test_user "$1" "$build" "$fix"
+  fi
+  hutch=$build/src/hutch
+  work=$(mktemp -d /var/tmp/hutch-bench.XXXXXX)
+  store=$work/store
+  trap '"$hutch" --root "$store" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
+}
+
+# hutch_bench_podman IMAGE NETWORK : "yes" when rootless podman here can
+# load the Debian test image and run it with --network NETWORK, else "no".
+hutch_bench_podman() {
+  if podman load -q -i "$fix/debian.docker.tar" >/dev/null 2>&1 &&
+    podman --runtime runc run --rm --network "$2" "$1" true >/dev/null 2>&1; then
+    echo yes
+  else
+    echo no
+  fi
 }

@@ -261,19 +261,3 @@ hutch_net_hosts_text (const HutchNetConfig *cfg, const char *hostname)
     g_string_append (s, HUTCH_NET_GATEWAY "\thost.containers.internal host.docker.internal\n");
   return g_string_free (s, FALSE);
 }
-
-char *
-hutch_net_ports_describe (const HutchNetConfig *cfg)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; cfg->ports != NULL && i < cfg->ports->len; i++)
-    {
-      const HutchNetPort *p = &g_array_index (cfg->ports, HutchNetPort, i);
-      char ip[INET_ADDRSTRLEN];
-      inet_ntop (AF_INET, &p->host_ip, ip, sizeof ip);
-      g_string_append_printf (s, "%s%s:%u->%u/%s", s->len > 0 ? ", " : "", ip, p->host_port,
-                              p->ctr_port, p->udp ? "udp" : "tcp");
-    }
-  return g_string_free (s, FALSE);
-}

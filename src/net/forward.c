@@ -230,7 +230,6 @@ connect_as (HutchNetForward *fwd, int fd, struct sockaddr_in peer, guint16 ctr_p
   struct sockaddr_in to = { .sin_family = AF_INET, .sin_addr = fwd->ctr_addr,
                             .sin_port = htons (ctr_port) };
 
-  (void) fcntl (fd, F_SETFL, O_NONBLOCK);
   if (peer.sin_family == AF_INET && bind (fd, (struct sockaddr *) &peer, sizeof peer) < 0)
     {
       peer.sin_port = 0;
@@ -275,21 +274,12 @@ accept_one (HutchNetForward *fwd, const Listener *l, int client)
   g_ptr_array_add (fwd->relays, r);
 }
 
-static int
-add_fd (GArray *fds, int fd, short events)
-{
-  struct pollfd p = { fd, events, 0 };
-
-  g_array_append_val (fds, p);
-  return (int) (fds->len - 1);
-}
-
 static void
 flow_prepare (gpointer key, gpointer value, gpointer fds)
 {
   Flow *f = value;
 
-  f->idx = add_fd (fds, f->fd, POLLIN);
+  f->idx = hutch_net_poll_add (fds, f->fd, POLLIN);
 }
 
 void
@@ -298,7 +288,7 @@ hutch_net_forward_prepare (HutchNetForward *fwd, GArray *fds)
   for (guint i = 0; i < fwd->listeners->len; i++)
     {
       Listener *l = &g_array_index (fwd->listeners, Listener, i);
-      l->idx = fwd->ctl >= 0 ? add_fd (fds, l->fd, POLLIN) : -1;
+      l->idx = fwd->ctl >= 0 ? hutch_net_poll_add (fds, l->fd, POLLIN) : -1;
     }
   g_hash_table_foreach (fwd->flows, flow_prepare, fds);
   for (guint i = 0; i < fwd->relays->len; i++)
@@ -315,8 +305,8 @@ hutch_net_forward_prepare (HutchNetForward *fwd, GArray *fds)
             if (r->queued[d] > 0)
               ev[!d] |= POLLOUT;
           }
-      r->idx[0] = add_fd (fds, r->fd[0], ev[0]);
-      r->idx[1] = add_fd (fds, r->fd[1], ev[1]);
+      r->idx[0] = hutch_net_poll_add (fds, r->fd[0], ev[0]);
+      r->idx[1] = hutch_net_poll_add (fds, r->fd[1], ev[1]);
     }
 }
 

@@ -6,6 +6,9 @@
 
 G_BEGIN_DECLS
 
+/* Appends @fd to the poll array @fds (of struct pollfd); its index. */
+int hutch_net_poll_add (GArray *fds, int fd, short events);
+
 /* Frames on the tap are at most this long (Ethernet header + MTU). */
 #define HUTCH_NET_FRAME_MAX (14 + 65536)
 

@@ -83,9 +83,6 @@ void hutch_net_config_read_resolv (HutchNetConfig *cfg, const char *resolv_conf)
 char *hutch_net_resolv_conf_text (const HutchNetConfig *cfg);
 char *hutch_net_hosts_text (const HutchNetConfig *cfg, const char *hostname);
 
-/* "0.0.0.0:8080->80/tcp, ..." as docker ps prints it. */
-char *hutch_net_ports_describe (const HutchNetConfig *cfg);
-
 /* ---- inside the container's network namespace (tap.c) ---- */
 
 /* Creates and configures tap0 in the calling process's network namespace:
@@ -96,13 +93,10 @@ int hutch_net_tap_setup (const HutchNetConfig *cfg, GError **error);
 
 /* Answers one request of the monitor read from @ctl, a byte: a count of
  * sockets, TCP or with HUTCH_NET_WANT_UDP set UDP, made in this network
- * namespace with IP_TRANSPARENT set and sent back with SCM_RIGHTS. FALSE
+ * namespace non-blocking and with IP_TRANSPARENT set and sent back with SCM_RIGHTS. FALSE
  * when @ctl has ended. */
 #define HUTCH_NET_WANT_UDP 0x80
 gboolean hutch_net_serve_request (int ctl);
-
-/* Sends @fd over the unix socket @sock with a one-byte @tag. */
-gboolean hutch_net_send_fd (int sock, char tag, int fd);
 
 /* ---- the monitor's side (slirp.c) ---- */
 

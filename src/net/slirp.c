@@ -280,11 +280,7 @@ to_poll (int events)
 static int
 cb_add_poll (int fd, int events, void *opaque)
 {
-  HutchNet *net = opaque;
-  struct pollfd p = { fd, to_poll (events), 0 };
-
-  g_array_append_val (net->fds, p);
-  return (int) (net->fds->len - 1);
+  return hutch_net_poll_add (((HutchNet *) opaque)->fds, fd, to_poll (events));
 }
 
 static int
@@ -301,8 +297,8 @@ cb_get_revents (int idx, void *opaque)
          | ((r & POLLHUP) ? SLIRP_POLL_HUP : 0);
 }
 
-static int
-add_fd (GArray *fds, int fd, short events)
+int
+hutch_net_poll_add (GArray *fds, int fd, short events)
 {
   struct pollfd p = { fd, events, 0 };
 
@@ -318,9 +314,9 @@ hutch_net_poll_prepare (HutchNet *net, GArray *fds, int *timeout_ms)
 
   net->fds = fds;
   net->base = fds->len;
-  net->ctl_idx = net->tap < 0 && net->ctl >= 0 ? add_fd (fds, net->ctl, POLLIN) : -1;
-  net->tap_idx = net->tap >= 0 ? add_fd (fds, net->tap, POLLIN) : -1;
-  net->dns_idx = add_fd (fds, hutch_net_dns_fd (net->dns), POLLIN);
+  net->ctl_idx = net->tap < 0 && net->ctl >= 0 ? hutch_net_poll_add (fds, net->ctl, POLLIN) : -1;
+  net->tap_idx = net->tap >= 0 ? hutch_net_poll_add (fds, net->tap, POLLIN) : -1;
+  net->dns_idx = hutch_net_poll_add (fds, hutch_net_dns_fd (net->dns), POLLIN);
   net->api.pollfds_fill (net->slirp, &timeout, cb_add_poll, net);
   net->slirp_polled = TRUE;
   for (guint i = 0; i < net->timers->len; i++)

@@ -222,12 +222,6 @@ hutch_net_tap_setup (const HutchNetConfig *cfg, GError **error)
 }
 
 gboolean
-hutch_net_send_fd (int sock, char tag, int fd)
-{
-  return hutch_util_send_fds (sock, tag, &fd, 1);
-}
-
-gboolean
 hutch_net_serve_request (int ctl)
 {
   int fds[HUTCH_UTIL_FDS_MAX];
@@ -247,7 +241,7 @@ hutch_net_serve_request (int ctl)
   for (; n < MIN (want, HUTCH_UTIL_FDS_MAX); n++)
     {
       int one = 1;
-      fds[n] = socket (AF_INET, type | SOCK_CLOEXEC, 0);
+      fds[n] = socket (AF_INET, type | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
       if (fds[n] < 0)
         break;
       /* Binding the client's address needs it; root of the namespace may. */

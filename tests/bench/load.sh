@@ -17,17 +17,8 @@
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$src/helpers/lib.sh"
-build=${1:-$src/build-release}
-fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
-
-if [ "$(id -u)" = 0 ]; then
-  hutch_bench_as_test_user "$0" "$build" "$fix"
-fi
-
-hutch=$build/src/hutch
+hutch_bench_start "$0" "${1:-}"
 archive=$fix/debian.docker.tar
-work=$(mktemp -d /var/tmp/hutch-bench.XXXXXX)
-trap '"$hutch" --root "$work/store" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
 size=$(stat -c %s "$archive")
 cat "$archive" >/dev/null # into the page cache
 
@@ -47,12 +38,12 @@ echo "== SHA-256 in memory (MB/s)"
 
 echo "== loading $(basename "$archive") ($((size / 1000000)) MB; median of 10, MB/s of archive)"
 bench sha256sum 10 true "sha256sum $archive"
-"$hutch" --root "$work/store" load -q -i "$archive" 2>/dev/null
+"$hutch" --root "$store" load -q -i "$archive" 2>/dev/null
 # Blobs and index go, the unpacked layer stays: load is then import alone.
-bench hutch 10 "rm -rf $work/store/blobs $work/store/index.json" \
-  "$hutch --root $work/store load -q -i $archive"
-bench hutch-unpack 5 "$hutch --root $work/store unshare rm -rf $work/store" \
-  "$hutch --root $work/store load -q -i $archive"
+bench hutch 10 "rm -rf $store/blobs $store/index.json" \
+  "$hutch --root $store load -q -i $archive"
+bench hutch-unpack 5 "$hutch --root $store unshare rm -rf $store" \
+  "$hutch --root $store load -q -i $archive"
 bench skopeo 10 "rm -rf $work/oci" \
   "skopeo --insecure-policy copy -q docker-archive:$archive oci:$work/oci:bench"
 for n in sha256sum hutch hutch-unpack skopeo; do

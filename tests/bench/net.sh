@@ -21,25 +21,10 @@
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$src/helpers/lib.sh"
-build=${1:-$src/build-release}
-fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
-
-if [ "$(id -u)" = 0 ]; then
-  for dev in /dev/net/tun /dev/fuse; do chmod 0666 "$dev"; done
-  hutch_bench_as_test_user "$0" "$build" "$fix"
-fi
-
-hutch=$build/src/hutch
+hutch_bench_start "$0" "${1:-}"
 img=localhost/hutch-test/debian:bookworm
-work=$(mktemp -d /var/tmp/hutch-bench.XXXXXX)
-store=$work/store
-trap '"$hutch" --root "$store" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
 "$hutch" --root "$store" load -q -i "$fix/debian.oci.tar" 2>/dev/null
-podman_ok=no
-if podman load -q -i "$fix/debian.docker.tar" >/dev/null 2>&1 &&
-  podman --runtime runc run --rm --network slirp4netns "$img" true >/dev/null 2>&1; then
-  podman_ok=yes
-fi
+podman_ok=$(hutch_bench_podman "$img" slirp4netns)
 
 python3 - "$hutch" "$store" "$img" "$podman_ok" <<'PY'
 import json, os, socket, statistics, subprocess, sys, time

@@ -14,26 +14,12 @@
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$src/helpers/lib.sh"
-build=${1:-$src/build-release}
-fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
-
-if [ "$(id -u)" = 0 ]; then
-  hutch_bench_as_test_user "$0" "$build" "$fix"
-fi
-
-hutch=$build/src/hutch
+hutch_bench_start "$0" "${1:-}"
 img=localhost/hutch-test/debian:bookworm
-work=$(mktemp -d /var/tmp/hutch-bench.XXXXXX)
-store=$work/store
-trap '"$hutch" --root "$store" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
 "$hutch" --root "$store" load -q -i "$fix/debian.oci.tar" 2>/dev/null
 mkdir "$work/rootfs"
 tar -xf "$fix/cache/minbase-iperf3-bookworm.tar" -C "$work/rootfs" 2>/dev/null || true
-podman_ok=no
-if podman load -q -i "$fix/debian.docker.tar" >/dev/null 2>&1 &&
-  podman --runtime runc run --rm --network none "$img" /bin/true >/dev/null 2>&1; then
-  podman_ok=yes
-fi
+podman_ok=$(hutch_bench_podman "$img" none)
 
 python3 - "$hutch" "$store" "$img" "$work/rootfs" "$podman_ok" <<'PY'
 import statistics, subprocess, sys, time

@@ -14,19 +14,9 @@
 set -euo pipefail
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$src/helpers/lib.sh"
-build=${1:-$src/build-release}
-fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
-
-if [ "$(id -u)" = 0 ]; then
-  hutch_bench_as_test_user "$0" "$build" "$fix"
-fi
-
-hutch=$build/src/hutch
+hutch_bench_start "$0" "${1:-}"
 layout=$fix/debian/oci
 name=localhost/hutch-test/debian:bookworm
-work=$(mktemp -d /var/tmp/hutch-bench.XXXXXX)
-store=$work/store
-trap '"$hutch" --root "$store" unshare rm -rf "$work" 2>/dev/null; rm -rf "$work"' EXIT
 blob=$(python3 -c 'import json,sys; i=json.load(open(sys.argv[1]+"/index.json")); m=json.load(open(sys.argv[1]+"/blobs/sha256/"+i["manifests"][0]["digest"][7:])); print(sys.argv[1]+"/blobs/sha256/"+m["layers"][0]["digest"][7:])' "$layout")
 size=$(zcat "$blob" | wc -c)
 cat "$blob" >/dev/null
