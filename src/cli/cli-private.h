@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <glib.h>
 
+#include "registry/registry.h"
 #include "util/util.h"
 
 G_BEGIN_DECLS
@@ -28,6 +29,9 @@ extern const HutchCliCommand hutch_cli_command_image;
 extern const HutchCliCommand hutch_cli_command_images;
 extern const HutchCliCommand hutch_cli_command_info;
 extern const HutchCliCommand hutch_cli_command_load;
+extern const HutchCliCommand hutch_cli_command_login;
+extern const HutchCliCommand hutch_cli_command_logout;
+extern const HutchCliCommand hutch_cli_command_pull;
 extern const HutchCliCommand hutch_cli_command_rmi;
 extern const HutchCliCommand hutch_cli_command_run;
 extern const HutchCliCommand hutch_cli_command_system;
@@ -83,5 +87,23 @@ char *hutch_cli_format_size (gint64 bytes);
 
 /* Shared by check and info: probe the host and print it. */
 int hutch_cli_host_show (const HutchContext *ctx, HutchFormat format, gboolean exit_by_result);
+
+/* The registry options pull, run and login share: --tls-verify=BOOL,
+ * --creds USER:PASSWORD, --authfile FILE. HUTCH_ERROR_USAGE. */
+gboolean hutch_cli_registry_options (HutchRegistryOptions *out, const char *tls_text,
+                                     const char *creds, const char *authfile, GError **error);
+void hutch_cli_registry_options_clear (HutchRegistryOptions *o);
+
+/* Live lines on a terminal, plain ones otherwise, none with @quiet. */
+HutchPullProgress hutch_cli_pull_progress (gboolean quiet);
+
+/* Pulls @ref into the store with progress on stderr; @print_name prints
+ * the full name on stdout at the end. */
+gboolean hutch_cli_pull (HutchContext *ctx, const char *ref, const HutchPullOptions *opts,
+                         gboolean print_name, GError **error);
+
+/* run's --pull=@policy (missing, the default; always; never) for @image. */
+gboolean hutch_cli_pull_for_run (HutchContext *ctx, const char *image, const char *policy,
+                                 const HutchPullOptions *opts, GError **error);
 
 G_END_DECLS

@@ -14,12 +14,15 @@
 
 static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_run,
+  &hutch_cli_command_pull,
   &hutch_cli_command_load,
   &hutch_cli_command_images,
   &hutch_cli_command_image,
   &hutch_cli_command_tag,
   &hutch_cli_command_rmi,
   &hutch_cli_command_system,
+  &hutch_cli_command_login,
+  &hutch_cli_command_logout,
   &hutch_cli_command_unshare,
   &hutch_cli_command_check,
   &hutch_cli_command_info,

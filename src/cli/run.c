@@ -24,6 +24,9 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *network = NULL, *driver = NULL, *init_text = NULL;
+  g_autofree char *pull = NULL, *tls_text = NULL, *creds = NULL, *authfile = NULL;
+  HutchPullOptions pull_opts = { 0 };
+  gboolean quiet = FALSE;
   g_auto (GStrv) security = NULL, publish = NULL;
   HutchRunOptions o = { .init = TRUE };
   HutchSandboxResult result = { 0 };
@@ -55,6 +58,13 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { "security-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &security, "seccomp=unconfined", "OPT" },
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
     { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
+    { "pull", 0, 0, G_OPTION_ARG_STRING, &pull,
+      "missing (default): pull the image when the store has none; always; never", "POLICY" },
+    { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls_text,
+      "When pulling: false accepts any certificate, or plain HTTP", "BOOL" },
+    { "creds", 0, 0, G_OPTION_ARG_STRING, &creds, "When pulling: log in as USER", "USER:PASSWORD" },
+    { "authfile", 0, 0, G_OPTION_ARG_FILENAME, &authfile, "When pulling: credentials from FILE", "FILE" },
+    { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Pull without progress", NULL },
     { NULL },
   };
 
@@ -95,19 +105,28 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
         return hutch_cli_usage_error (cmd, "--security-opt \"%s\": hutch knows seccomp=unconfined "
                                       "(no_new_privs is always on)", *so);
     }
+  if (pull != NULL && strcmp (pull, "missing") != 0 && strcmp (pull, "always") != 0
+      && strcmp (pull, "never") != 0)
+    return hutch_cli_usage_error (cmd, "--pull=%s: use missing, always or never", pull);
+  if (!hutch_cli_registry_options (&pull_opts.registry, tls_text, creds, authfile, &error))
+    return run_usage_error (cmd, &o, &error);
+  pull_opts.progress = hutch_cli_pull_progress (quiet);
   o.image = g_strdup (argv[1]);
   o.command = argc > 2 ? g_strdupv (argv + 2) : NULL;
   /* Without -i the command reads an empty stdin, as with docker. */
   if (!o.interactive && !freopen ("/dev/null", "r", stdin))
     return hutch_cli_fail (g_error_new (HUTCH_ERROR, HUTCH_ERROR_FAILED, "opening /dev/null"));
-  if (!hutch_container_run (ctx, &o, &result, &error))
+  if (!hutch_cli_pull_for_run (ctx, o.image, pull, &pull_opts, &error)
+      || !hutch_container_run (ctx, &o, &result, &error))
     {
+      hutch_cli_registry_options_clear (&pull_opts.registry);
       hutch_run_options_clear (&o);
       return hutch_cli_fail (g_steal_pointer (&error));
     }
   if (result.exec_error != NULL)
     fprintf (stderr, "hutch: %s\n", result.exec_error);
   g_free (result.exec_error);
+  hutch_cli_registry_options_clear (&pull_opts.registry);
   hutch_run_options_clear (&o);
   return result.status;
 }

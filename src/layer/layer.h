@@ -40,6 +40,11 @@ typedef struct
   guint xattrs_dropped;               /* trusted.*, user.overlay.*, others */
 } HutchLayerStats;
 
+/* Where a layer's compressed bytes come from: a blob's fd, or a download
+ * still under way (registry/). Returns their number, 0 at the end, or -1
+ * with @error set. */
+typedef gssize (*HutchLayerReadFunc) (gpointer data, void *buf, gsize len, GError **error);
+
 /* Unpacks the layer read from @blob_fd (compressed as @compression, which
  * the blob's magic bytes must agree with) into the empty directory @dir_fd.
  * Refuses, naming opts->what and the entry (escaped): ".." in a name, a
@@ -52,6 +57,10 @@ typedef struct
 gboolean hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compression,
                                 const HutchLayerOptions *opts, HutchLayerStats *out_stats,
                                 GError **error);
+/* As hutch_layer_unpack_at(), reading through @read. */
+gboolean hutch_layer_unpack_from (int dir_fd, HutchLayerReadFunc read, gpointer read_data,
+                                  HutchLayerCompression compression, const HutchLayerOptions *opts,
+                                  HutchLayerStats *out_stats, GError **error);
 
 /* The compression a blob's first bytes show. */
 HutchLayerCompression hutch_layer_sniff (const guint8 *magic, gsize len);
@@ -63,6 +72,11 @@ typedef struct HutchLayerStream HutchLayerStream;
 
 HutchLayerStream *hutch_layer_stream_new (int fd, HutchLayerCompression compression,
                                           guint64 max_bytes, const char *what, GError **error);
+/* As hutch_layer_stream_new(), reading through @read. */
+HutchLayerStream *hutch_layer_stream_new_from (HutchLayerReadFunc read, gpointer read_data,
+                                               HutchLayerCompression compression,
+                                               guint64 max_bytes, const char *what,
+                                               GError **error);
 void hutch_layer_stream_free (HutchLayerStream *s);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchLayerStream, hutch_layer_stream_free)
 /* Decodes the next bytes into @buf (hashed, and counted against the

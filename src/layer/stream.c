@@ -17,6 +17,8 @@
 
 struct HutchLayerStream
 {
+  HutchLayerReadFunc read;
+  gpointer read_data;
   int fd;
   HutchLayerCompression compression;
   guint64 max_bytes;
@@ -62,55 +64,95 @@ hutch_layer_stream_free (HutchLayerStream *s)
   g_free (s);
 }
 
+static gssize
+read_fd (gpointer data, void *buf, gsize len, GError **error)
+{
+  HutchLayerStream *s = data;
+  ssize_t n;
+
+  do
+    n = read (s->fd, buf, len);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    return hutch_throw_errno (error, "%s: reading the blob", s->what), -1;
+  return n;
+}
+
 static gboolean
 refill (HutchLayerStream *s, GError **error)
 {
-  ssize_t n;
+  gssize n;
 
   if (s->in_pos < s->in_len || s->in_eof)
     return TRUE;
-  do
-    n = read (s->fd, s->in, IN_SIZE);
-  while (n < 0 && errno == EINTR);
+  n = s->read (s->read_data, s->in, IN_SIZE, error);
   if (n < 0)
-    return hutch_throw_errno (error, "%s: reading the blob", s->what);
+    return FALSE;
   s->in_len = (gsize) n;
   s->in_pos = 0;
   s->in_eof = n == 0;
   return TRUE;
 }
 
-HutchLayerStream *
-hutch_layer_stream_new (int fd, HutchLayerCompression compression, guint64 max_bytes,
-                        const char *what, GError **error)
+/* Reads the first bytes, checks them against @s->compression and starts
+ * the decoder. */
+static HutchLayerStream *
+stream_start (HutchLayerStream *s_owned, GError **error)
 {
-  g_autoptr (HutchLayerStream) s = g_new0 (HutchLayerStream, 1);
+  g_autoptr (HutchLayerStream) s = s_owned;
   HutchLayerCompression seen;
 
-  s->fd = fd;
-  s->compression = compression;
-  s->max_bytes = max_bytes;
-  s->what = g_strdup (what);
   s->in = g_malloc (IN_SIZE);
   s->sha = hutch_sha256_new ();
   if (!refill (s, error))
     return NULL;
   seen = hutch_layer_sniff (s->in, s->in_len);
-  if (seen != compression)
+  if (seen != s->compression)
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
-                        "%s: the media type says %s, but the blob's first bytes are %s", what,
-                        hutch_layer_compression_name (compression),
+                        "%s: the media type says %s, but the blob's first bytes are %s", s->what,
+                        hutch_layer_compression_name (s->compression),
                         hutch_layer_compression_name (seen)), NULL;
-  if (compression == HUTCH_LAYER_GZIP)
+  if (s->compression == HUTCH_LAYER_GZIP)
     {
       /* 16 + 15: a gzip wrapper, the largest window. */
       if (inflateInit2 (&s->z, 16 + 15) != Z_OK)
-        return hutch_throw (error, HUTCH_ERROR_FAILED, "%s: zlib would not start", what), NULL;
+        return hutch_throw (error, HUTCH_ERROR_FAILED, "%s: zlib would not start", s->what), NULL;
       s->z_ready = TRUE;
     }
-  else if (compression == HUTCH_LAYER_ZSTD)
+  else if (s->compression == HUTCH_LAYER_ZSTD)
     s->zstd = ZSTD_createDCtx ();
   return g_steal_pointer (&s);
+}
+
+HutchLayerStream *
+hutch_layer_stream_new_from (HutchLayerReadFunc read, gpointer read_data,
+                             HutchLayerCompression compression, guint64 max_bytes,
+                             const char *what, GError **error)
+{
+  HutchLayerStream *s = g_new0 (HutchLayerStream, 1);
+
+  s->read = read;
+  s->read_data = read_data;
+  s->fd = -1;
+  s->compression = compression;
+  s->max_bytes = max_bytes;
+  s->what = g_strdup (what);
+  return stream_start (s, error);
+}
+
+HutchLayerStream *
+hutch_layer_stream_new (int fd, HutchLayerCompression compression, guint64 max_bytes,
+                        const char *what, GError **error)
+{
+  HutchLayerStream *s = g_new0 (HutchLayerStream, 1);
+
+  s->read = read_fd;
+  s->read_data = s;
+  s->fd = fd;
+  s->compression = compression;
+  s->max_bytes = max_bytes;
+  s->what = g_strdup (what);
+  return stream_start (s, error);
 }
 
 static gssize
@@ -206,11 +248,7 @@ hutch_layer_stream_read_into (HutchLayerStream *s, guint8 *buf, gsize cap, GErro
     }
   else
     {
-      do
-        n = read (s->fd, buf, cap);
-      while (n < 0 && errno == EINTR);
-      if (n < 0)
-        return hutch_throw_errno (error, "%s: reading the blob", s->what), -1;
+      n = s->read (s->read_data, buf, cap, error);
       s->ended = n == 0;
     }
   if (n < 0)

@@ -492,17 +492,14 @@ unpack_entries (Unpack *u, struct archive *a, GError **error)
   return TRUE;
 }
 
-gboolean
-hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compression,
-                       const HutchLayerOptions *opts, HutchLayerStats *out_stats, GError **error)
+static gboolean
+unpack_stream (int dir_fd, HutchLayerStream *stream, const HutchLayerOptions *opts,
+               HutchLayerStats *out_stats, GError **error)
 {
   g_autoptr (HutchArchiveReader) a = archive_read_new ();
   Unpack u = { .root_fd = dir_fd, .opts = opts, .stats = out_stats, .parent_fd = -1 };
-  HutchLayerStream *stream;
   gboolean ok;
 
-  memset (out_stats, 0, sizeof *out_stats);
-  stream = hutch_layer_stream_new (blob_fd, compression, opts->max_bytes, opts->what, error);
   if (stream == NULL)
     return FALSE;
   u.stream = hutch_layer_pipe_new (stream, opts->what);
@@ -526,4 +523,27 @@ hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compressio
   archive_read_close (a);
   hutch_layer_pipe_free (u.stream);
   return ok;
+}
+
+gboolean
+hutch_layer_unpack_at (int dir_fd, int blob_fd, HutchLayerCompression compression,
+                       const HutchLayerOptions *opts, HutchLayerStats *out_stats, GError **error)
+{
+  memset (out_stats, 0, sizeof *out_stats);
+  return unpack_stream (dir_fd,
+                        hutch_layer_stream_new (blob_fd, compression, opts->max_bytes, opts->what,
+                                                error),
+                        opts, out_stats, error);
+}
+
+gboolean
+hutch_layer_unpack_from (int dir_fd, HutchLayerReadFunc read, gpointer read_data,
+                         HutchLayerCompression compression, const HutchLayerOptions *opts,
+                         HutchLayerStats *out_stats, GError **error)
+{
+  memset (out_stats, 0, sizeof *out_stats);
+  return unpack_stream (dir_fd,
+                        hutch_layer_stream_new_from (read, read_data, compression,
+                                                     opts->max_bytes, opts->what, error),
+                        opts, out_stats, error);
 }

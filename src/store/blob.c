@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -30,6 +31,7 @@ struct HutchBlobWriter
   guint64 written_back;
   char digest[HUTCH_DIGEST_BUFSIZE];
   gboolean finished;
+  char *partial; /* a resumable download's file name, or NULL for O_TMPFILE */
 };
 
 gboolean
@@ -145,8 +147,11 @@ hutch_store_blob_writer_free (HutchBlobWriter *w)
 {
   if (w == NULL)
     return;
-  hutch_fd_clear (&w->fd); /* an unlinked O_TMPFILE goes away with its fd */
+  /* An unlinked O_TMPFILE goes away with its fd; a partial download stays
+   * for the next pull to resume. */
+  hutch_fd_clear (&w->fd);
   unlock_blob (w);
+  g_free (w->partial);
   g_free (w->lock_name);
   g_free (w->expected);
   hutch_sha256_free (w->sha);
@@ -186,6 +191,44 @@ hutch_store_blob_writer_new (HutchStore *store, const char *expected_digest, gbo
   return g_steal_pointer (&w);
 }
 
+HutchBlobWriter *
+hutch_store_blob_writer_resume (HutchStore *store, const char *digest, gboolean *out_present,
+                                GError **error)
+{
+  g_autoptr (HutchBlobWriter) w = hutch_store_blob_writer_new (store, digest, out_present, error);
+  g_autofree guint8 *buf = NULL;
+  struct stat st;
+  ssize_t n;
+
+  if (w == NULL)
+    return NULL;
+  hutch_fd_clear (&w->fd);
+  w->partial = g_strconcat (HUTCH_STORE_PARTIAL_PREFIX, hutch_store_digest_hex (digest), NULL);
+  w->fd = openat (store->blobs_fd, w->partial, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+  if (w->fd < 0 || fstat (w->fd, &st) < 0)
+    return hutch_throw_errno (error, "opening %s/blobs/sha256/%s", store->root, w->partial), NULL;
+  if (!S_ISREG (st.st_mode))
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "%s/blobs/sha256/%s is not a regular file",
+                        store->root, w->partial), NULL;
+  /* What an earlier pull left: hashed again, then appended to. */
+  buf = g_malloc (1 << 20);
+  while ((n = read (w->fd, buf, 1 << 20)) > 0)
+    {
+      hutch_sha256_update (w->sha, buf, (gsize) n);
+      w->size += (guint64) n;
+    }
+  if (n < 0)
+    return hutch_throw_errno (error, "reading %s/blobs/sha256/%s", store->root, w->partial), NULL;
+  w->written_back = w->size;
+  return g_steal_pointer (&w);
+}
+
+int
+hutch_store_blob_writer_fd (const HutchBlobWriter *w)
+{
+  return w->fd;
+}
+
 gboolean
 hutch_store_blob_writer_write (HutchBlobWriter *w, const void *buf, gsize len, GError **error)
 {
@@ -207,6 +250,10 @@ gboolean
 hutch_store_blob_writer_finish (HutchBlobWriter *w, gint64 expected_size, GError **error)
 {
   hutch_sha256_finish (w->sha, w->digest);
+  if (w->partial != NULL
+      && ((w->expected != NULL && strcmp (w->digest, w->expected) != 0)
+          || (expected_size >= 0 && (guint64) expected_size != w->size)))
+    (void) unlinkat (w->store->blobs_fd, w->partial, 0); /* never resumed from */
   if (w->expected != NULL && strcmp (w->digest, w->expected) != 0)
     return hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
                         "blob %s: its content hashes to %s (the data is corrupt or was "
@@ -241,6 +288,18 @@ hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created, GErro
 
   g_return_val_if_fail (w->finished, FALSE);
   *out_created = FALSE;
+  if (w->partial != NULL)
+    {
+      /* under the blob's lock, taken by _resume() */
+      if (renameat (w->store->blobs_fd, w->partial, w->store->blobs_fd, hex) < 0)
+        return hutch_throw_errno (error, "renaming blob %s into place in %s/blobs/sha256",
+                                  w->digest, w->store->root);
+      g_clear_pointer (&w->partial, g_free);
+      *out_created = TRUE;
+      hutch_fd_clear (&w->fd);
+      unlock_blob (w);
+      return TRUE;
+    }
   if (w->lock_fd < 0)
     {
       w->lock_name = g_strdup (hex);

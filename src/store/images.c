@@ -251,9 +251,10 @@ lookup_by_name (HutchStore *store, GPtrArray *entries, const char *text, GError 
   HutchStoreImage *image;
   const HutchDescriptor *found = NULL;
 
-  if (ref == NULL || ref->tag == NULL || ref->digest != NULL)
+  if (ref == NULL)
     return NULL;
-  full = g_strconcat (ref->domain, "/", ref->path, ":", ref->tag, NULL);
+  /* name:tag, or name@digest as a pull by digest records it */
+  full = hutch_image_ref_to_string (ref);
   for (guint i = 0; found == NULL && i < entries->len; i++)
     if (g_strcmp0 (((HutchDescriptor *) entries->pdata[i])->ref_name, full) == 0)
       found = entries->pdata[i];

@@ -52,6 +52,8 @@ typedef struct
   const char *idmap_text;
   HutchLayerOptions options;
   GPtrArray *todo; /* indexes of layers to unpack, as GUINT_TO_POINTER */
+  HutchLayerReadFunc read; /* the compressed bytes, or NULL to read the blob */
+  gpointer read_data;
 } EnsureJob;
 
 static char *
@@ -134,8 +136,13 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
       (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
       return FALSE;
     }
-  blob_fd = hutch_store_blob_open (store, blob->digest, error);
-  ok = blob_fd >= 0 && hutch_layer_unpack_at (diff_fd, blob_fd, c, &opts, &stats, error);
+  if (job->read != NULL)
+    ok = hutch_layer_unpack_from (diff_fd, job->read, job->read_data, c, &opts, &stats, error);
+  else
+    {
+      blob_fd = hutch_store_blob_open (store, blob->digest, error);
+      ok = blob_fd >= 0 && hutch_layer_unpack_at (diff_fd, blob_fd, c, &opts, &stats, error);
+    }
   if (ok && strcmp (stats.diff_id, diff_id) != 0)
     ok = hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
                       "%s: its content is %s, but the image config says %s: the layer is "
@@ -202,17 +209,12 @@ open_layers_dir (HutchStore *store, GError **error)
   return TRUE;
 }
 
-gboolean
-hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
-                           const HutchImageConfig *config, const HutchIdMap *map,
-                           const char *image, guint64 max_bytes, GPtrArray *out_created,
-                           GError **error)
+/* Which layers of the image are not unpacked yet; a layer unpacked under
+ * another mapping is an error. */
+static gboolean
+find_missing (HutchStore *store, GPtrArray *chains, const char *idmap_text, const char *image,
+              GPtrArray *todo, GError **error)
 {
-  g_autoptr (GPtrArray) chains = hutch_store_chain_ids (config);
-  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
-  g_autofree char *idmap_text = hutch_sandbox_idmap_describe (map);
-  EnsureJob job = { store, manifest, config, chains, image, idmap_text, { 0 }, todo };
-
   if (!open_layers_dir (store, error))
     return FALSE;
   for (guint i = 0; i < chains->len; i++)
@@ -240,12 +242,64 @@ hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
                             image, i + 1, recorded != NULL ? recorded : "unknown", idmap_text,
                             store->root);
     }
+  return TRUE;
+}
+
+static void
+job_options (EnsureJob *job, const HutchIdMap *map, guint64 max_bytes)
+{
+  job->options.max_bytes = max_bytes;
+  job->options.max_file_size = HUTCH_LAYER_DEFAULT_MAX_FILE;
+  job->options.id_count = hutch_sandbox_idmap_size (map);
+  job->options.squash_owners = map->single;
+}
+
+GPtrArray *
+hutch_store_layers_missing (HutchStore *store, const HutchImageConfig *config,
+                            const HutchIdMap *map, const char *image, GError **error)
+{
+  g_autoptr (GPtrArray) chains = hutch_store_chain_ids (config);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  g_autofree char *idmap_text = hutch_sandbox_idmap_describe (map);
+
+  if (!find_missing (store, chains, idmap_text, image, todo, error))
+    return NULL;
+  return g_steal_pointer (&todo);
+}
+
+gboolean
+hutch_store_layer_unpack_from (HutchStore *store, const HutchManifest *manifest,
+                               const HutchImageConfig *config, guint index, const HutchIdMap *map,
+                               const char *image, guint64 max_bytes, HutchLayerReadFunc read,
+                               gpointer read_data, GError **error)
+{
+  g_autoptr (GPtrArray) chains = hutch_store_chain_ids (config);
+  g_autofree char *idmap_text = hutch_sandbox_idmap_describe (map);
+  EnsureJob job = { store, manifest, config, chains, image, idmap_text, { 0 }, NULL, read,
+                    read_data };
+
+  if (!open_layers_dir (store, error))
+    return FALSE;
+  job_options (&job, map, max_bytes);
+  return unpack_one (&job, index, error);
+}
+
+gboolean
+hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
+                           const HutchImageConfig *config, const HutchIdMap *map,
+                           const char *image, guint64 max_bytes, GPtrArray *out_created,
+                           GError **error)
+{
+  g_autoptr (GPtrArray) chains = hutch_store_chain_ids (config);
+  g_autoptr (GPtrArray) todo = g_ptr_array_new ();
+  g_autofree char *idmap_text = hutch_sandbox_idmap_describe (map);
+  EnsureJob job = { store, manifest, config, chains, image, idmap_text, { 0 }, todo };
+
+  if (!find_missing (store, chains, idmap_text, image, todo, error))
+    return FALSE;
   if (todo->len == 0)
     return TRUE;
-  job.options.max_bytes = max_bytes;
-  job.options.max_file_size = HUTCH_LAYER_DEFAULT_MAX_FILE;
-  job.options.id_count = hutch_sandbox_idmap_size (map);
-  job.options.squash_owners = map->single;
+  job_options (&job, map, max_bytes);
   /* Reported before the work: when a later layer fails, the earlier ones
    * this call made must go too. The caller deletes only those no image uses,
    * with the store lock exclusive, so a layer another load made in the

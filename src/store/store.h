@@ -13,6 +13,7 @@
 #include <glib.h>
 
 #include "image/image.h"
+#include "layer/layer.h"
 #include "sandbox/sandbox.h"
 
 G_BEGIN_DECLS
@@ -66,6 +67,16 @@ gint64 hutch_store_blob_writer_size (const HutchBlobWriter *w);
  * already had it (the new copy is dropped). Releases the blob lock. */
 gboolean hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created,
                                          GError **error);
+/* As hutch_store_blob_writer_new() with @digest, for a download that may
+ * break: the data goes to blobs/sha256/.partial-HEX, which a writer killed
+ * or freed before commit leaves behind, and which the next one resumes from
+ * (hashing it again): hutch_store_blob_writer_size() is where to go on. A
+ * partial blob that fails its digest is deleted. */
+#define HUTCH_STORE_PARTIAL_PREFIX ".partial-"
+HutchBlobWriter *hutch_store_blob_writer_resume (HutchStore *store, const char *digest,
+                                                 gboolean *out_present, GError **error);
+/* The resumable writer's file, readable (for unpacking while it grows). */
+int hutch_store_blob_writer_fd (const HutchBlobWriter *w);
 /* Discards whatever was not committed and releases the lock. */
 void hutch_store_blob_writer_free (HutchBlobWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchBlobWriter, hutch_store_blob_writer_free)
@@ -140,6 +151,21 @@ gboolean hutch_store_layers_ensure (HutchStore *store, const HutchManifest *mani
                                     const HutchImageConfig *config, const HutchIdMap *map,
                                     const char *image, guint64 max_bytes, GPtrArray *out_created,
                                     GError **error);
+
+/* The indexes (GUINT_TO_POINTER) of @config's layers not unpacked yet. A
+ * layer unpacked under another mapping is an error, as above. */
+GPtrArray *hutch_store_layers_missing (HutchStore *store, const HutchImageConfig *config,
+                                       const HutchIdMap *map, const char *image, GError **error);
+
+/* As root of a user namespace mapped with @map (hutch_sandbox_userns_run),
+ * unpacks layer @index of the image from @read, its compressed bytes as
+ * they arrive, under the layer's lock; TRUE at once when another process
+ * unpacked it meanwhile. */
+gboolean hutch_store_layer_unpack_from (HutchStore *store, const HutchManifest *manifest,
+                                        const HutchImageConfig *config, guint index,
+                                        const HutchIdMap *map, const char *image,
+                                        guint64 max_bytes, HutchLayerReadFunc read,
+                                        gpointer read_data, GError **error);
 
 /* Removes the layers whose chain id is not in @keep (only those in @only,
  * when given; with @leftovers also the .tmp- directories of killed
