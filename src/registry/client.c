@@ -73,7 +73,8 @@ static void
 response_clear (Request *q)
 {
   q->status = 0;
-  g_string_truncate (q->body, 0);
+  if (q->body != NULL)
+    g_string_truncate (q->body, 0);
   g_clear_pointer (&q->content_type, g_free);
   g_clear_pointer (&q->docker_digest, g_free);
   g_clear_pointer (&q->location, g_free);
@@ -88,7 +89,8 @@ static void
 request_clear (Request *q)
 {
   response_clear (q);
-  g_string_free (q->body, TRUE);
+  if (q->body != NULL)
+    g_string_free (q->body, TRUE);
   g_free (q->url);
   g_clear_error (&q->sink_error);
 }
@@ -802,6 +804,19 @@ scope_for (const char *repo)
   return g_strdup_printf ("repository:%s:pull", repo);
 }
 
+/* GET /v2/@repo/@kind/@reference whole into q->body: TRUE for a 200. */
+static gboolean
+get_whole (Request *q, const char *repo, const char *kind, const char *reference, GError **error)
+{
+  if (!ping (q->r, error))
+    return FALSE;
+  q->url = v2_url (q->r, repo, kind, reference);
+  q->body = g_string_new (NULL);
+  if (!request_run (q, error))
+    return FALSE;
+  return q->status == 200 || status_error (q, q->what, error);
+}
+
 GBytes *
 hutch_registry_get_manifest (HutchRegistry *r, const char *repo, const char *reference,
                              char **out_media_type, char out_digest[HUTCH_DIGEST_BUFSIZE],
@@ -818,17 +833,8 @@ hutch_registry_get_manifest (HutchRegistry *r, const char *repo, const char *ref
                 scope, HUTCH_JSON_MAX_SIZE };
   GBytes *out = NULL;
 
-  if (!ping (r, error))
-    return NULL;
-  q.url = v2_url (r, repo, "manifests", reference);
-  q.body = g_string_new (NULL);
-  if (!request_run (&q, error))
+  if (!get_whole (&q, repo, "manifests", reference, error))
     goto out;
-  if (q.status != 200)
-    {
-      status_error (&q, subject, error);
-      goto out;
-    }
   hutch_sha256_digest_of (q.body->str, q.body->len, out_digest);
   if (g_str_has_prefix (reference, "sha256:") && strcmp (reference, out_digest) != 0)
     {
@@ -863,17 +869,8 @@ hutch_registry_get_small_blob (HutchRegistry *r, const char *repo, const char *d
   char actual[HUTCH_DIGEST_BUFSIZE];
   GBytes *out = NULL;
 
-  if (!ping (r, error))
-    return NULL;
-  q.url = v2_url (r, repo, "blobs", digest);
-  q.body = g_string_new (NULL);
-  if (!request_run (&q, error))
+  if (!get_whole (&q, repo, "blobs", digest, error))
     goto out;
-  if (q.status != 200)
-    {
-      status_error (&q, subject, error);
-      goto out;
-    }
   hutch_sha256_digest_of (q.body->str, q.body->len, actual);
   if (strcmp (actual, digest) != 0)
     {

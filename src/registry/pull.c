@@ -108,20 +108,6 @@ tail_read (gpointer data, void *buf, gsize len, GError **error)
   return n;
 }
 
-static gssize
-fd_read (gpointer data, void *buf, gsize len, GError **error)
-{
-  Layer *l = data;
-  ssize_t n;
-
-  do
-    n = read (l->fd, buf, len);
-  while (n < 0 && errno == EINTR);
-  if (n < 0)
-    return hutch_throw_errno (error, "reading blob %s", l->desc->digest), -1;
-  return n;
-}
-
 static char *
 layer_what (const Layer *l)
 {
@@ -171,21 +157,15 @@ sink_write (gpointer data, const void *buf, gsize len, GError **error)
   return TRUE;
 }
 
+/* A layer whose blob the store has: unpacked from the blob. */
 static gboolean
 unpack_present (Layer *l, GError **error)
 {
   Pull *p = l->pull;
   g_autofree char *image = layer_what (l);
-  hutch_autofd int fd = hutch_store_blob_open (p->store, l->desc->digest, error);
-  gboolean ok;
 
-  if (fd < 0)
-    return FALSE;
-  l->fd = fd;
-  ok = hutch_store_layer_unpack_from (p->store, p->manifest, p->config, l->index, p->map, image,
-                                      p->unpack_limit, fd_read, l, error);
-  l->fd = -1;
-  return ok;
+  return hutch_store_layer_unpack_from (p->store, p->manifest, p->config, l->index, p->map, image,
+                                        p->unpack_limit, NULL, NULL, error);
 }
 
 static void

@@ -159,7 +159,7 @@ GPtrArray *hutch_store_layers_missing (HutchStore *store, const HutchImageConfig
 
 /* As root of a user namespace mapped with @map (hutch_sandbox_userns_run),
  * unpacks layer @index of the image from @read, its compressed bytes as
- * they arrive, under the layer's lock; TRUE at once when another process
+ * they arrive (NULL: from its blob in the store), under the layer's lock; TRUE at once when another process
  * unpacked it meanwhile. */
 gboolean hutch_store_layer_unpack_from (HutchStore *store, const HutchManifest *manifest,
                                         const HutchImageConfig *config, guint index,
