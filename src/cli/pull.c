@@ -100,7 +100,12 @@ hutch_cli_pull_for_run (HutchContext *ctx, const char *image, const char *policy
     return TRUE;
   else if (strcmp (policy, "always") != 0)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "--pull=%s: use missing, always or never", policy);
-  return hutch_cli_pull (ctx, image, opts, FALSE, error);
+  if (hutch_cli_pull (ctx, image, opts, FALSE, error))
+    return TRUE;
+  /* what the store has says as much as why the registry failed */
+  if (local != NULL)
+    g_prefix_error (error, "%s, and pulling it failed: ", local->message);
+  return FALSE;
 }
 
 HutchPullProgress
