@@ -49,16 +49,10 @@ gboolean
 hutch_archive_put_blob (Load *load, const char *data, gsize len,
                         char out_digest[HUTCH_DIGEST_BUFSIZE], GError **error)
 {
-  g_autoptr (HutchBlobWriter) w = NULL;
-  gboolean present = FALSE, created = FALSE;
+  gboolean created;
 
   hutch_sha256_digest_of (data, len, out_digest);
-  w = hutch_store_blob_writer_new (load->store, out_digest, &present, error);
-  if (w == NULL)
-    return present;
-  if (!hutch_store_blob_writer_write (w, data, len, error)
-      || !hutch_store_blob_writer_finish (w, (gint64) len, error)
-      || !hutch_store_blob_writer_commit (w, &created, error))
+  if (!hutch_store_blob_put (load->store, data, len, out_digest, &created, error))
     return FALSE;
   if (created)
     g_ptr_array_add (load->created, g_strdup (out_digest));

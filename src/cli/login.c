@@ -44,20 +44,15 @@ read_line (const char *prompt, gboolean secret)
   return g_strdup (buf);
 }
 
-/* "docker.io" for docker's aliases; a registry, not an image. */
+/* The auth.json key of a registry: docker's aliases are docker.io, and a
+ * path ("index.docker.io/v1/") is no part of it. */
 static char *
 registry_key (const char *text)
 {
-  const char *t = text;
+  char *key = hutch_registry_auth_key (text);
 
-  if (g_str_has_prefix (t, "https://"))
-    t += 8;
-  else if (g_str_has_prefix (t, "http://"))
-    t += 7;
-  if (strcmp (t, "index.docker.io") == 0 || strcmp (t, "registry-1.docker.io") == 0
-      || g_str_has_prefix (t, "index.docker.io/"))
-    return g_strdup ("docker.io");
-  return g_strndup (t, strcspn (t, "/"));
+  key[strcspn (key, "/")] = '\0';
+  return key;
 }
 
 static int

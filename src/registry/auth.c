@@ -109,14 +109,12 @@ hutch_registry_auth_file_default (void)
   return g_build_filename (g_get_user_config_dir (), "containers", "auth.json", NULL);
 }
 
-/* An auths key without scheme and trailing path, as containers-auth.json
- * normalises docker's "https://index.docker.io/v1/". */
-static char *
-normalise_key (const char *key)
+char *
+hutch_registry_auth_key (const char *key)
 {
   const char *k = key;
   char *out;
-  gsize len;
+  gsize len, host_len;
 
   if (g_str_has_prefix (k, "https://"))
     k += 8;
@@ -132,10 +130,13 @@ normalise_key (const char *key)
   len = strlen (out);
   while (len > 0 && out[len - 1] == '/')
     out[--len] = '\0';
-  if (strcmp (out, "index.docker.io") == 0 || strcmp (out, "registry-1.docker.io") == 0)
+  host_len = strcspn (out, "/");
+  if ((host_len == 15 && strncmp (out, "index.docker.io", 15) == 0)
+      || (host_len == 20 && strncmp (out, "registry-1.docker.io", 20) == 0))
     {
+      char *rest = g_strconcat ("docker.io", out + host_len, NULL);
       g_free (out);
-      out = g_strdup ("docker.io");
+      out = rest;
     }
   return out;
 }
@@ -198,7 +199,7 @@ lookup_in_file (const char *path, const char *domain, const char *repo, char **o
     return 0;
   for (guint i = 0; i < auths->n_members; i++)
     {
-      g_autofree char *key = normalise_key (auths->keys[i]);
+      g_autofree char *key = hutch_registry_auth_key (auths->keys[i]);
       gsize klen = strlen (key);
       gboolean match = strcmp (key, domain) == 0
                        || (g_str_has_prefix (full, key) && full[klen] == '/')
@@ -275,7 +276,7 @@ write_auth_file (const char *path, const HutchJsonNode *root, const char *key, c
   hutch_json_begin_object (w);
   for (guint i = 0; auths != NULL && auths->type == HUTCH_JSON_OBJECT && i < auths->n_members; i++)
     {
-      g_autofree char *norm = normalise_key (auths->keys[i]);
+      g_autofree char *norm = hutch_registry_auth_key (auths->keys[i]);
       if (drop_all || (key != NULL && strcmp (norm, key) == 0))
         {
           (*out_changed)++;
@@ -346,7 +347,7 @@ hutch_registry_auth_store (const char *auth_file, const char *key, const char *u
                            const char *password, GError **error)
 {
   g_autoptr (HutchJsonNode) root = NULL;
-  g_autofree char *norm = normalise_key (key);
+  g_autofree char *norm = hutch_registry_auth_key (key);
   gboolean missing;
   guint changed;
 

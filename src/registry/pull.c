@@ -47,10 +47,9 @@ typedef struct
   guint64 read_off; /* the unpacker's alone */
   /* progress and result; under pull->lock */
   LayerState state;
-  guint64 got;
   gint64 started; /* monotonic µs */
-  gboolean fetched;
   gboolean reported;
+  gboolean stopped; /* because another layer failed */
   GError *error;
   GError *unpack_error;
 } Layer;
@@ -71,8 +70,8 @@ struct Pull
   guint n_layers;
   GMutex lock;
   GCond changed;
-  guint next;     /* the next layer a worker takes */
-  guint finished; /* layers done or failed */
+  guint next;   /* the next layer a worker takes */
+  guint active; /* workers still running */
   gboolean cancel;
   guint lines_drawn;
 };
@@ -108,22 +107,15 @@ tail_read (gpointer data, void *buf, gsize len, GError **error)
   return n;
 }
 
-static char *
-layer_what (const Layer *l)
-{
-  return g_strdup_printf ("%s", l->pull->name);
-}
-
 static gpointer
 unpack_thread (gpointer data)
 {
   Layer *l = data;
   Pull *p = l->pull;
-  g_autofree char *image = layer_what (l);
 
   /* A failure here does not stop the download: when the bytes turn out
    * not to be the blob, that is the error to report. */
-  (void) hutch_store_layer_unpack_from (p->store, p->manifest, p->config, l->index, p->map, image,
+  (void) hutch_store_layer_unpack_from (p->store, p->manifest, p->config, l->index, p->map, p->name,
                                         p->unpack_limit, tail_read, l, &l->unpack_error);
   return NULL;
 }
@@ -148,8 +140,7 @@ sink_write (gpointer data, const void *buf, gsize len, GError **error)
     return FALSE;
   g_mutex_lock (&p->lock);
   l->avail += len;
-  l->got = l->avail;
-  cancel = p->cancel;
+  cancel = l->stopped = p->cancel;
   g_cond_broadcast (&p->changed);
   g_mutex_unlock (&p->lock);
   if (cancel)
@@ -162,9 +153,8 @@ static gboolean
 unpack_present (Layer *l, GError **error)
 {
   Pull *p = l->pull;
-  g_autofree char *image = layer_what (l);
 
-  return hutch_store_layer_unpack_from (p->store, p->manifest, p->config, l->index, p->map, image,
+  return hutch_store_layer_unpack_from (p->store, p->manifest, p->config, l->index, p->map, p->name,
                                         p->unpack_limit, NULL, NULL, error);
 }
 
@@ -199,7 +189,7 @@ download (Layer *l, GError **error)
   if (l->fd < 0)
     return hutch_throw_errno (error, "duplicating a file descriptor");
   g_mutex_lock (&p->lock);
-  l->avail = l->got = offset;
+  l->avail = offset;
   l->state = LAYER_DOWNLOADING;
   l->started = g_get_monotonic_time ();
   g_mutex_unlock (&p->lock);
@@ -207,7 +197,6 @@ download (Layer *l, GError **error)
     g_debug ("%s: resuming layer %s at byte %" G_GUINT64_FORMAT, p->name, l->desc->digest, offset);
   if (l->need_unpack)
     unpacker = g_thread_new ("unpack", unpack_thread, l);
-  l->fetched = TRUE;
   ok = hutch_registry_get_blob (p->registry, p->repo, l->desc->digest, l->desc->size, &offset,
                                 sink_write, &sink, error)
        && hutch_store_blob_writer_finish (w, l->desc->size, error)
@@ -237,19 +226,15 @@ worker (gpointer data)
 {
   Pull *p = data;
 
-  for (;;)
+  g_mutex_lock (&p->lock);
+  while (p->next < p->n_layers && !p->cancel)
     {
-      Layer *l;
+      Layer *l = &p->layers[p->next++];
       GError *local = NULL;
       gboolean ok;
 
-      g_mutex_lock (&p->lock);
-      if (p->next >= p->n_layers || p->cancel)
-        {
-          g_mutex_unlock (&p->lock);
-          return NULL;
-        }
-      l = &p->layers[p->next++];
+      if (l->state == LAYER_EXISTS)
+        continue;
       g_mutex_unlock (&p->lock);
       if (l->need_blob)
         ok = download (l, &local);
@@ -261,12 +246,13 @@ worker (gpointer data)
       g_mutex_lock (&p->lock);
       l->state = ok ? LAYER_DONE : LAYER_FAILED;
       l->error = local;
-      if (!ok)
-        p->cancel = TRUE;
-      p->finished++;
+      p->cancel |= !ok;
       g_cond_broadcast (&p->changed);
-      g_mutex_unlock (&p->lock);
     }
+  p->active--;
+  g_cond_broadcast (&p->changed);
+  g_mutex_unlock (&p->lock);
+  return NULL;
 }
 
 /* ---- progress, on stderr ---- */
@@ -290,11 +276,11 @@ layer_line (const Layer *l, gint64 now)
     case LAYER_DOWNLOADING:
       {
         double secs = (double) (now - l->started) / G_USEC_PER_SEC;
-        got = g_format_size (l->got);
+        got = g_format_size (l->avail);
         total = g_format_size ((guint64) l->desc->size);
         if (secs > 0.2)
           {
-            g_autofree char *rate = g_format_size ((guint64) ((double) l->got / secs));
+            g_autofree char *rate = g_format_size ((guint64) ((double) l->avail / secs));
             return g_strdup_printf ("%s: Downloading  %s / %s  %s/s", id, got, total, rate);
           }
         return g_strdup_printf ("%s: Downloading  %s / %s", id, got, total);
@@ -352,53 +338,31 @@ pull_layers (gpointer data, GError **error)
   guint todo = 0;
 
   for (guint i = 0; i < p->n_layers; i++)
-    if (p->layers[i].state == LAYER_EXISTS)
-      p->finished++;
-    else
-      todo++;
-  /* the layers with nothing to do come first in the worker's queue order */
-  g_mutex_lock (&p->lock);
-  while (p->next < p->n_layers && p->layers[p->next].state == LAYER_EXISTS)
-    p->next++;
-  g_mutex_unlock (&p->lock);
-  for (guint i = 0; i < MIN (p->jobs, todo); i++)
+    todo += p->layers[i].state != LAYER_EXISTS;
+  p->active = MIN (p->jobs, todo);
+  for (guint i = 0; i < p->active; i++)
     g_ptr_array_add (threads, g_thread_new ("pull", worker, p));
   g_mutex_lock (&p->lock);
   for (;;)
     {
       draw (p);
-      if (p->finished == p->n_layers || (p->cancel && threads->len == 0))
+      if (p->active == 0)
         break;
       if (p->progress == HUTCH_PULL_PROGRESS_LIVE)
         g_cond_wait_until (&p->changed, &p->lock, g_get_monotonic_time () + G_USEC_PER_SEC / 5);
       else
         g_cond_wait (&p->changed, &p->lock);
-      /* workers that stop early on a failure leave layers unfinished */
-      if (p->cancel)
-        {
-          gboolean running = FALSE;
-          for (guint i = 0; i < p->n_layers; i++)
-            if (p->layers[i].state == LAYER_DOWNLOADING || p->layers[i].state == LAYER_EXTRACTING)
-              running = TRUE;
-          if (!running)
-            break;
-        }
     }
   g_mutex_unlock (&p->lock);
   for (guint i = 0; i < threads->len; i++)
     g_thread_join (threads->pdata[i]);
-  g_mutex_lock (&p->lock);
-  draw (p);
-  g_mutex_unlock (&p->lock);
   /* The first failure in layer order; a layer stopped because another
    * failed says less. */
   for (int pass = 0; pass < 2; pass++)
     for (guint i = 0; i < p->n_layers; i++)
       {
         Layer *l = &p->layers[i];
-        if (l->error == NULL)
-          continue;
-        if (pass == 0 && strstr (l->error->message, "another layer failed") != NULL)
+        if (l->error == NULL || (pass == 0 && l->stopped))
           continue;
         g_propagate_prefixed_error (error, g_steal_pointer (&l->error),
                                     "pulling %s, layer %u (%s): ", p->name, i + 1,
@@ -410,20 +374,14 @@ pull_layers (gpointer data, GError **error)
 
 /* ---- the parent ---- */
 
+/* Manifests and configs: whole, already checked against their digest. */
 static gboolean
-put_blob (HutchStore *store, GBytes *bytes, const char *digest, GError **error)
+put_bytes (HutchStore *store, GBytes *bytes, const char *digest, GError **error)
 {
-  g_autoptr (HutchBlobWriter) w = NULL;
-  gboolean present = FALSE, created;
-  gsize len;
-  const char *data = g_bytes_get_data (bytes, &len);
+  gboolean created;
 
-  w = hutch_store_blob_writer_new (store, digest, &present, error);
-  if (w == NULL)
-    return present;
-  return hutch_store_blob_writer_write (w, data, len, error)
-         && hutch_store_blob_writer_finish (w, (gint64) len, error)
-         && hutch_store_blob_writer_commit (w, &created, error);
+  return hutch_store_blob_put (store, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes),
+                               digest, &created, error);
 }
 
 /* The media type of a manifest the registry sent without a usable
@@ -600,8 +558,8 @@ hutch_registry_pull (HutchStore *store, const char *ref_text, const HutchPullOpt
   if (reg == NULL
       || !resolve (store, reg, ref, display, opts, opts->platform != NULL ? opts->platform : host, &res,
                    error)
-      || !put_blob (store, res.bytes, res.digest, error)
-      || !put_blob (store, res.config_bytes, res.manifest->config->digest, error)
+      || !put_bytes (store, res.bytes, res.digest, error)
+      || !put_bytes (store, res.config_bytes, res.manifest->config->digest, error)
       || (map = hutch_sandbox_idmap_new_for_user (error)) == NULL
       || (missing = hutch_store_layers_missing (store, res.config, map, display, error)) == NULL)
     goto out;

@@ -85,6 +85,11 @@ void hutch_registry_close_connections (HutchRegistry *r);
  * $XDG_RUNTIME_DIR/containers/auth.json, else ~/.config/containers/auth.json. */
 char *hutch_registry_auth_file_default (void);
 
+/* An auths key normalised as containers-auth.json does: no scheme, no path
+ * after a scheme's host ("https://index.docker.io/v1/"), docker's hosts
+ * (index.docker.io, registry-1.docker.io) as docker.io. */
+char *hutch_registry_auth_key (const char *key);
+
 /* Looks up credentials for @domain/@repo in @auth_file, or in
  * $REGISTRY_AUTH_FILE, $XDG_RUNTIME_DIR/containers/auth.json,
  * ~/.config/containers/auth.json and ~/.docker/config.json (the first that

@@ -158,9 +158,11 @@ hutch_store_blob_writer_free (HutchBlobWriter *w)
   g_free (w);
 }
 
-HutchBlobWriter *
-hutch_store_blob_writer_new (HutchStore *store, const char *expected_digest, gboolean *out_present,
-                             GError **error)
+/* A writer without its file yet: with @expected_digest, under the blob's
+ * lock, and NULL with *@out_present when the store has the blob. */
+static HutchBlobWriter *
+writer_start (HutchStore *store, const char *expected_digest, gboolean *out_present,
+              GError **error)
 {
   g_autoptr (HutchBlobWriter) w = g_new0 (HutchBlobWriter, 1);
 
@@ -183,6 +185,17 @@ hutch_store_blob_writer_new (HutchStore *store, const char *expected_digest, gbo
           return NULL;
         }
     }
+  return g_steal_pointer (&w);
+}
+
+HutchBlobWriter *
+hutch_store_blob_writer_new (HutchStore *store, const char *expected_digest, gboolean *out_present,
+                             GError **error)
+{
+  g_autoptr (HutchBlobWriter) w = writer_start (store, expected_digest, out_present, error);
+
+  if (w == NULL)
+    return NULL;
   w->fd = openat (store->blobs_fd, ".", O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
   if (w->fd < 0)
     return hutch_throw_errno (error,
@@ -195,14 +208,13 @@ HutchBlobWriter *
 hutch_store_blob_writer_resume (HutchStore *store, const char *digest, gboolean *out_present,
                                 GError **error)
 {
-  g_autoptr (HutchBlobWriter) w = hutch_store_blob_writer_new (store, digest, out_present, error);
+  g_autoptr (HutchBlobWriter) w = writer_start (store, digest, out_present, error);
   g_autofree guint8 *buf = NULL;
   struct stat st;
   ssize_t n;
 
   if (w == NULL)
     return NULL;
-  hutch_fd_clear (&w->fd);
   w->partial = g_strconcat (HUTCH_STORE_PARTIAL_PREFIX, hutch_store_digest_hex (digest), NULL);
   w->fd = openat (store->blobs_fd, w->partial, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (w->fd < 0 || fstat (w->fd, &st) < 0)
@@ -320,6 +332,22 @@ hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created, GErro
   hutch_fd_clear (&w->fd);
   unlock_blob (w);
   return TRUE;
+}
+
+gboolean
+hutch_store_blob_put (HutchStore *store, const void *data, gsize len, const char *digest,
+                      gboolean *out_created, GError **error)
+{
+  g_autoptr (HutchBlobWriter) w = NULL;
+  gboolean present = FALSE;
+
+  *out_created = FALSE;
+  w = hutch_store_blob_writer_new (store, digest, &present, error);
+  if (w == NULL)
+    return present;
+  return hutch_store_blob_writer_write (w, data, len, error)
+         && hutch_store_blob_writer_finish (w, (gint64) len, error)
+         && hutch_store_blob_writer_commit (w, out_created, error);
 }
 
 gboolean

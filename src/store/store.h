@@ -77,6 +77,10 @@ HutchBlobWriter *hutch_store_blob_writer_resume (HutchStore *store, const char *
                                                  gboolean *out_present, GError **error);
 /* The resumable writer's file, readable (for unpacking while it grows). */
 int hutch_store_blob_writer_fd (const HutchBlobWriter *w);
+/* Writes the @len bytes at @data as blob @digest (their sha256), unless the
+ * store has it; *@out_created says whether this call added it. */
+gboolean hutch_store_blob_put (HutchStore *store, const void *data, gsize len, const char *digest,
+                               gboolean *out_created, GError **error);
 /* Discards whatever was not committed and releases the lock. */
 void hutch_store_blob_writer_free (HutchBlobWriter *w);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchBlobWriter, hutch_store_blob_writer_free)

@@ -45,6 +45,22 @@ wait_file() { # FILE: until it exists (10 s at most)
   return 1
 }
 
+# new_store VAR: a fresh store path in $VAR, removed (in the user namespace) at exit
+new_store() {
+  printf -v "$1" '%s' "$T/$1"
+  at_exit "\"\$HUTCH\" --root \"$T/$1\" unshare rm -rf \"$T/$1\" 2>/dev/null"
+}
+# proxy NAME TARGETPORT [OPTION...]: registryhelp.py's proxy in front of the
+# registry on TARGETPORT, logging to $T/NAME.log; its address in $proxy_addr
+proxy() {
+  local name=$1 target=$2
+  shift 2
+  python3 "$HELP" proxy "$target" "$T/$name.port" "$T/$name.log" "$@" &
+  pids+=($!)
+  wait_file "$T/$name.port"
+  proxy_addr=127.0.0.1:$(cat "$T/$name.port")
+}
+
 # registry NAME [YAML-EXTRA]: a registry on a free port with storage in $T;
 # sets reg_pid[NAME] and reg_port[NAME]
 declare -A reg_pid reg_port
@@ -156,12 +172,9 @@ script -qec "'$HUTCH' --root '$R' pull --tls-verify=false '$P/hutch/whiteout:1'"
 like "$(cat -v "$T/tty.out")" '\^\[\[[0-9]+A.*Pull complete' "on a terminal: the layer lines are redrawn in place"
 
 # ---- through a proxy: 503 with Retry-After, then redirects
-python3 "$HELP" proxy "${reg_port[plain]}" "$T/proxy1.port" "$T/proxy1.log" --busy 2 &
-pids+=($!)
-wait_file "$T/proxy1.port"
-X=127.0.0.1:$(cat "$T/proxy1.port")
-R2=$T/store2
-at_exit '"$HUTCH" --root "$R2" unshare rm -rf "$R2" 2>/dev/null'
+proxy proxy1 "${reg_port[plain]}" --busy 2
+X=$proxy_addr
+new_store R2
 hutch --root "$R2" pull --tls-verify=false "$X/hutch/busybox"
 is "$rc" 0 "503 with Retry-After twice: the pull waits and succeeds"
 is "$(grep -c "GET /v2/hutch/busybox/blobs/" "$T/proxy1.log")" 4 \
@@ -169,8 +182,7 @@ is "$(grep -c "GET /v2/hutch/busybox/blobs/" "$T/proxy1.log")" 4 \
 
 # ---- two pulls at once download each blob once
 : >"$T/proxy1.log"
-R3=$T/store3
-at_exit '"$HUTCH" --root "$R3" unshare rm -rf "$R3" 2>/dev/null'
+new_store R3
 "$HUTCH" --root "$R3" pull -q --tls-verify=false "$X/hutch/debian:bookworm" >"$T/a.out" 2>&1 &
 a=$!
 "$HUTCH" --root "$R3" pull -q --tls-verify=false "$X/hutch/debian:bookworm" >"$T/b.out" 2>&1
@@ -201,13 +213,9 @@ is "$rc" 0 "pull against rmi: the image is either whole and runs, or gone"
 
 # ---- the registry killed in the middle of a layer, and restarted
 mkfifo "$T/cut.out" "$T/cut.in"
-python3 "$HELP" proxy "${reg_port[plain]}" "$T/proxy2.port" "$T/proxy2.log" \
-  --cut 8388608 "$T/cut.out" "$T/cut.in" &
-pids+=($!)
-wait_file "$T/proxy2.port"
-Y=127.0.0.1:$(cat "$T/proxy2.port")
-R4=$T/store4
-at_exit '"$HUTCH" --root "$R4" unshare rm -rf "$R4" 2>/dev/null'
+proxy proxy2 "${reg_port[plain]}" --cut 8388608 "$T/cut.out" "$T/cut.in"
+Y=$proxy_addr
+new_store R4
 "$HUTCH" --root "$R4" pull --tls-verify=false "$Y/hutch/debian:bookworm" >"$T/kill.out" 2>"$T/kill.err" &
 puller=$!
 read -r cut <"$T/cut.out"
@@ -225,11 +233,8 @@ like "$out" "^12" "and the resumed image runs"
 # ---- the pull itself killed in the middle of a layer, then run again
 "$HUTCH" --root "$R4" rmi "$Y/hutch/debian:bookworm" >/dev/null 2>&1
 "$HUTCH" --root "$R4" system prune >/dev/null 2>&1
-python3 "$HELP" proxy "${reg_port[plain]}" "$T/proxy3.port" "$T/proxy3.log" \
-  --cut 8388608 "$T/cut.out" "$T/cut.in" &
-pids+=($!)
-wait_file "$T/proxy3.port"
-Z=127.0.0.1:$(cat "$T/proxy3.port")
+proxy proxy3 "${reg_port[plain]}" --cut 8388608 "$T/cut.out" "$T/cut.in"
+Z=$proxy_addr
 "$HUTCH" --root "$R4" pull --tls-verify=false "$Z/hutch/debian:bookworm" >/dev/null 2>&1 &
 puller=$!
 read -r cut <"$T/cut.out"
@@ -252,8 +257,7 @@ seed "oci:$FIX/whiteout/oci" "$P/hutch/corrupt:1"
 wd=$(last_layer "$P/hutch/corrupt:1")
 data="$T/reg-plain/data/docker/registry/v2/blobs/sha256/${wd:7:2}/${wd:7}/data"
 printf 'XXXX' | dd of="$data" bs=1 seek=40 conv=notrunc status=none
-R5=$T/store5
-at_exit '"$HUTCH" --root "$R5" unshare rm -rf "$R5" 2>/dev/null'
+new_store R5
 hutch --root "$R5" pull --tls-verify=false "$P/hutch/corrupt:1"
 is "$rc" 125 "a corrupt blob: exit 125"
 like "$err" "layer [0-9]+ \($wd\).*hashes to" "the error names the layer and the digest mismatch"
@@ -298,8 +302,7 @@ auth:
     path: $T/htpasswd"
 S=127.0.0.1:${reg_port[tls]}
 seed "oci:$FIX/busybox/oci" "$S/hutch/busybox:latest" --dest-creds alice:secret
-R6=$T/store6
-at_exit '"$HUTCH" --root "$R6" unshare rm -rf "$R6" 2>/dev/null'
+new_store R6
 hutch --root "$R6" pull --creds alice:secret "$S/hutch/busybox"
 is "$rc" 125 "a certificate from an unknown CA: exit 125"
 like "$err" "not trusted.*SSL_CERT_FILE.*--tls-verify=false" "the error says how to trust it"
@@ -358,8 +361,7 @@ registry token "auth:
 K=127.0.0.1:${reg_port[token]}
 seed "oci:$FIX/busybox/oci" "$K/public/busybox:latest" --dest-creds alice:secret
 seed "oci:$FIX/busybox/oci" "$K/private/busybox:latest" --dest-creds alice:secret
-R7=$T/store7
-at_exit '"$HUTCH" --root "$R7" unshare rm -rf "$R7" 2>/dev/null'
+new_store R7
 : >"$T/token.log"
 hutch --root "$R7" pull --tls-verify=false "$K/public/busybox"
 is "$rc" 0 "token auth: an anonymous pull of a public repository"
@@ -375,12 +377,9 @@ is "$rc" 0 "with credentials, a token for the private repository"
 like "$(tail -n 1 "$T/token.log")" "user=alice" "asked for as alice"
 
 # redirects to another host do not carry the registry's Authorization
-python3 "$HELP" proxy "${reg_port[token]}" "$T/proxy4.port" "$T/proxy4.log" --redirect &
-pids+=($!)
-wait_file "$T/proxy4.port"
-V=127.0.0.1:$(cat "$T/proxy4.port")
-R8=$T/store8
-at_exit '"$HUTCH" --root "$R8" unshare rm -rf "$R8" 2>/dev/null'
+proxy proxy4 "${reg_port[token]}" --redirect
+V=$proxy_addr
+new_store R8
 hutch --root "$R8" pull --tls-verify=false "$V/public/busybox"
 is "$rc" 0 "blobs redirected to another host"
 like "$(cat "$T/proxy4.log")" "blobs/sha256:.* host=127.0.0.2:[0-9]+ .*auth=no" \
