@@ -24,6 +24,19 @@ struct HutchCliCommand
 };
 
 extern const HutchCliCommand hutch_cli_command_check;
+extern const HutchCliCommand hutch_cli_command_container;
+extern const HutchCliCommand hutch_cli_command_create;
+extern const HutchCliCommand hutch_cli_command_exec;
+extern const HutchCliCommand hutch_cli_command_inspect;
+extern const HutchCliCommand hutch_cli_command_kill;
+extern const HutchCliCommand hutch_cli_command_logs;
+extern const HutchCliCommand hutch_cli_command_port;
+extern const HutchCliCommand hutch_cli_command_ps;
+extern const HutchCliCommand hutch_cli_command_restart;
+extern const HutchCliCommand hutch_cli_command_rm;
+extern const HutchCliCommand hutch_cli_command_start;
+extern const HutchCliCommand hutch_cli_command_stop;
+extern const HutchCliCommand hutch_cli_command_wait;
 extern const HutchCliCommand hutch_cli_command_help;
 extern const HutchCliCommand hutch_cli_command_image;
 extern const HutchCliCommand hutch_cli_command_images;

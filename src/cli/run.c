@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hutch run [OPTIONS] IMAGE [COMMAND [ARG...]]: an image as a container, in
- * the foreground, with docker's flags where the meaning is the same. */
+ * the foreground or detached, with docker's flags where the meaning is the
+ * same; hutch create takes the same flags and only makes the container. */
 #include "config.h"
 
 #include <stdio.h>
@@ -20,7 +21,7 @@ run_usage_error (const HutchCliCommand *cmd, HutchRunOptions *o, GError **error)
 }
 
 static int
-run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv, gboolean create)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *network = NULL, *driver = NULL, *init_text = NULL;
@@ -30,8 +31,11 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_auto (GStrv) security = NULL, publish = NULL;
   HutchRunOptions o = { .init = TRUE };
   HutchSandboxResult result = { 0 };
+  g_autofree char *id = NULL;
   int status;
   const GOptionEntry entries[] = {
+    { "detach", 'd', create ? G_OPTION_FLAG_HIDDEN : 0, G_OPTION_ARG_NONE, &o.detach,
+      "Run in the background: print the id and return", NULL },
     { "rm", 0, 0, G_OPTION_ARG_NONE, &o.rm, "Remove the container when it exits", NULL },
     { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env, "Set NAME=VALUE (or NAME from your environment)", "NAME[=VALUE]" },
     { "env-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.env_files, "Read variables from FILE, a NAME=VALUE a line", "FILE" },
@@ -78,6 +82,7 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return hutch_cli_usage_error (cmd, "name the image to run");
   if (network != NULL && !hutch_net_config_parse_mode (&o.net, network, &error))
     return run_usage_error (cmd, &o, &error);
+  o.network = g_strdup (network);
   for (char **p = publish; p != NULL && *p != NULL; p++)
     if (!hutch_net_config_add_port (&o.net, *p, &error))
       return run_usage_error (cmd, &o, &error);
@@ -113,11 +118,26 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   pull_opts.progress = hutch_cli_pull_progress (quiet);
   o.image = g_strdup (argv[1]);
   o.command = argc > 2 ? g_strdupv (argv + 2) : NULL;
+  if (o.detach && o.tty && o.interactive)
+    return hutch_cli_usage_error (cmd, "-d with -it: hutch cannot attach later; use -d -t, or -it "
+                                  "without -d");
   /* Without -i the command reads an empty stdin, as with docker. */
   if (!o.interactive && !freopen ("/dev/null", "r", stdin))
     return hutch_cli_fail (g_error_new (HUTCH_ERROR, HUTCH_ERROR_FAILED, "opening /dev/null"));
+  if (create)
+    {
+      g_autoptr (HutchContainer) c = NULL;
+      if (hutch_cli_pull_for_run (ctx, o.image, pull, &pull_opts, &error))
+        c = hutch_container_create (ctx, &o, &error);
+      hutch_cli_registry_options_clear (&pull_opts.registry);
+      hutch_run_options_clear (&o);
+      if (c == NULL)
+        return hutch_cli_fail (g_steal_pointer (&error));
+      printf ("%s\n", c->id);
+      return 0;
+    }
   if (!hutch_cli_pull_for_run (ctx, o.image, pull, &pull_opts, &error)
-      || !hutch_container_run (ctx, &o, &result, &error))
+      || !hutch_container_run (ctx, &o, &result, &id, &error))
     {
       hutch_cli_registry_options_clear (&pull_opts.registry);
       hutch_run_options_clear (&o);
@@ -125,14 +145,34 @@ run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     }
   if (result.exec_error != NULL)
     fprintf (stderr, "hutch: %s\n", result.exec_error);
+  else if (o.detach)
+    printf ("%s\n", id);
   g_free (result.exec_error);
   hutch_cli_registry_options_clear (&pull_opts.registry);
   hutch_run_options_clear (&o);
   return result.status;
 }
 
+static int
+run_run (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  return run_or_create (cmd, ctx, argc, argv, FALSE);
+}
+
+static int
+run_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  return run_or_create (cmd, ctx, argc, argv, TRUE);
+}
+
 const HutchCliCommand hutch_cli_command_run = {
   "run", "[OPTIONS] IMAGE [COMMAND [ARG...]]",
-  "Run an image as a container, in the foreground",
+  "Run an image as a container, in the foreground or with -d in the background",
   run_run,
+};
+
+const HutchCliCommand hutch_cli_command_create = {
+  "create", "[OPTIONS] IMAGE [COMMAND [ARG...]]",
+  "Make a container of an image, to start later",
+  run_create,
 };

@@ -91,17 +91,141 @@ typedef struct
   gboolean no_seccomp;  /* --security-opt seccomp=unconfined */
   gboolean tty;         /* -t */
   gboolean interactive; /* -i */
+  char *network;        /* --network as given (parsed into net), for the record */
+  gboolean detach;      /* -d */
 } HutchRunOptions;
 
 void hutch_run_options_clear (HutchRunOptions *o);
 
-/* Runs @o->image in the foreground (see hutch-run(1)). FALSE with @error
- * when the container could not be made; else @result has the command's
- * exit status and, for 126/127, why it could not run. */
+/* Creates and starts @o->image (see hutch-run(1)), in the foreground or
+ * with @o->detach detached. FALSE with @error when the container could not
+ * be made or started (and then nothing of it is left); else @result has
+ * the command's exit status (detached: 0 once it runs) and, for 126/127,
+ * why it could not run; *@out_id (optional) its id. */
 gboolean hutch_container_run (HutchContext *ctx, const HutchRunOptions *o,
-                              HutchSandboxResult *result, GError **error);
+                              HutchSandboxResult *result, char **out_id, GError **error);
 
+/* ---- records (record.c) ---- */
+
+typedef enum
+{
+  HUTCH_CONTAINER_CREATED,
+  HUTCH_CONTAINER_RUNNING,
+  HUTCH_CONTAINER_EXITED,
+} HutchContainerStatus;
+
+/* A container as recorded in containers/<id>/hutch.json, with its live
+ * state from the runroot: "running" only while its monitor holds the lock
+ * there, so a killed monitor or a reboot reads as exited. */
+typedef struct
+{
+  char *id;             /* 64 hex */
+  char *name;
+  char *image;          /* as given */
+  char *image_id;       /* the config's digest */
+  char **command;       /* what runs */
+  gint64 created;       /* microseconds since the epoch */
+  gint64 started_at;    /* 0: never started */
+  gint64 finished_at;   /* 0: not since */
+  HutchContainerStatus status;
+  int exit_code;
+  char *error;          /* what hutch knows beyond the code, or NULL */
+  gboolean auto_remove; /* --rm */
+  char *network;        /* --network as given; NULL: the default */
+  GArray *ports;        /* HutchNetPort, as asked (host_port 0: any free one) */
+  GArray *bound;        /* HutchNetPort, as bound by the last start */
+  char *stop_signal;    /* the image's StopSignal, or NULL (SIGTERM) */
+  gboolean tty;
+  pid_t monitor_pid;    /* while running */
+  pid_t init_pid;       /* the container's pid 1, while running */
+} HutchContainer;
+
+void hutch_container_free (HutchContainer *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchContainer, hutch_container_free)
+
+/* The id of the container @ref names: a name, a full id or an unambiguous
+ * prefix of one. HUTCH_ERROR_NOT_FOUND, or HUTCH_ERROR_USAGE when
+ * ambiguous. */
+char *hutch_container_resolve (const HutchContext *ctx, const char *ref, GError **error);
+HutchContainer *hutch_container_load (const HutchContext *ctx, const char *id, GError **error);
+/* Every container, newest first (those that cannot be read are warned of). */
+GPtrArray *hutch_container_list (const HutchContext *ctx, GError **error);
+
+const char *hutch_container_status_name (HutchContainerStatus status);
+/* "0.0.0.0:8080->80/tcp, 127.0.0.1:5353->53/udp" */
+char *hutch_container_ports_text (const HutchContainer *c);
+/* "2026-11-23T10:00:00.123456Z" */
+char *hutch_container_time_text (gint64 usec);
+
+/* inspect's document for @c (inspect.c): docker's fields where hutch has
+ * them, from the record and config.json. */
+gboolean hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
+                                        HutchJsonWriter *w, GError **error);
+
+/* Makes the container from @o (create.c): its directory, name, config.json
+ * and record, status created. */
+HutchContainer *hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **error);
+
+typedef enum
+{
+  HUTCH_START_FOREGROUND, /* our stdio is the container's; returns at its end */
+  HUTCH_START_DETACHED,   /* a monitor of its own, the output to the log */
+} HutchStartMode;
+
+/* Starts a created or exited container (start.c). Foreground, @result
+ * has how it ended; detached, it returns once the command runs (or with
+ * @result->status and exec_error when it could not be exec'd). */
+gboolean hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
+                                HutchSandboxResult *result, GError **error);
+
+/* ---- stop, kill, wait, rm (ops.c) ---- */
+
+gboolean hutch_container_kill (const HutchContext *ctx, const char *id, int sig, GError **error);
+/* The stop signal, then SIGKILL after @timeout seconds; waits for the end. */
+gboolean hutch_container_stop (const HutchContext *ctx, const char *id, int timeout, GError **error);
+/* Waits for a running container to end; its exit code. */
+gboolean hutch_container_wait (const HutchContext *ctx, const char *id, int *out_code, GError **error);
+/* Removes the container; a running one only with @force (killed first). */
+gboolean hutch_container_remove (const HutchContext *ctx, const char *id, gboolean force,
+                                 GError **error);
 /* Removes every container that has exited, with its name (prune.c). */
 gboolean hutch_container_prune (HutchContext *ctx, guint *out_removed, GError **error);
+
+/* A signal by name ("TERM", "SIGTERM") or number; -1 when unknown. */
+int hutch_container_signal_parse (const char *text);
+
+/* ---- exec (exec.c) ---- */
+
+typedef struct
+{
+  char **command;
+  char **env;       /* -e, over the container's */
+  char *workdir;
+  char *user;
+  gboolean tty;
+  gboolean interactive;
+  gboolean detach;
+  gboolean privileged;
+} HutchExecOptions;
+
+gboolean hutch_container_exec (const HutchContext *ctx, const char *id, const HutchExecOptions *o,
+                               HutchSandboxResult *result, GError **error);
+
+/* ---- logs (logs.c) ---- */
+
+typedef struct
+{
+  gboolean follow;
+  gboolean timestamps;
+  gint64 tail;      /* -1: all */
+  gint64 since;     /* microseconds since the epoch; 0: all */
+} HutchLogsOptions;
+
+/* Copies the log of @id to our stdout and stderr; with follow, until the
+ * container has ended. */
+gboolean hutch_container_logs (const HutchContext *ctx, const char *id, const HutchLogsOptions *o,
+                               GError **error);
+/* "2026-11-23T10:00:00Z", a unix time, or a duration back from now ("10m"). */
+gboolean hutch_container_parse_since (const char *text, gint64 *out_usec, GError **error);
 
 G_END_DECLS

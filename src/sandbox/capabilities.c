@@ -85,3 +85,32 @@ hutch_sandbox_caps_compute (char **add, char **drop, gboolean privileged, guint6
   *out_mask = mask;
   return TRUE;
 }
+
+char **
+hutch_sandbox_caps_names (guint64 mask)
+{
+  GPtrArray *out = g_ptr_array_new ();
+
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (mask & (G_GUINT64_CONSTANT (1) << i))
+      g_ptr_array_add (out, g_strconcat ("CAP_", names[i], NULL));
+  g_ptr_array_add (out, NULL);
+  return (char **) g_ptr_array_free (out, FALSE);
+}
+
+gboolean
+hutch_sandbox_caps_from_names (const char *const *list, guint64 *out_mask, GError **error)
+{
+  guint64 mask = 0;
+
+  for (const char *const *c = list; c != NULL && *c != NULL; c++)
+    {
+      guint64 bit = 0;
+      g_autoptr (GError) local = NULL;
+      if (!lookup (*c, &bit, &local))
+        return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s", local->message);
+      mask |= bit;
+    }
+  *out_mask = mask;
+  return TRUE;
+}

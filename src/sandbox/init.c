@@ -198,7 +198,8 @@ exec_fail (int err_fd, int errsv, const char *what)
 
   msg = g_strdup_printf ("%s: %s inside the container%s", what, g_strerror (errsv),
                          errsv == ENOENT ? " (not in the image, or not in its PATH)" : "");
-  hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, msg);
+  hutch_sandbox_send (err_fd, status == 127 ? HUTCH_SANDBOX_MSG_NOT_FOUND : HUTCH_SANDBOX_MSG_EXEC,
+                      msg);
   _exit (status);
 }
 
@@ -286,6 +287,20 @@ init_loop (pid_t cmd)
   sigfillset (&set);
   sigprocmask (SIG_SETMASK, &set, NULL);
   _exit (hutch_sandbox_exit_code (hutch_sandbox_forward_until_exit (cmd, &set, TRUE)));
+}
+
+void
+hutch_sandbox_become_command (const HutchSandboxSpec *spec, int err_fd, int tty)
+{
+  g_autoptr (GError) error = NULL;
+  User user = { 0 };
+
+  if (!resolve_user (spec->user, &user, &error))
+    {
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
+      _exit (126);
+    }
+  exec_command (spec, &user, err_fd, tty);
 }
 
 void

@@ -19,6 +19,8 @@
 
 typedef struct
 {
+  void (*output) (gpointer, const char *, gsize); /* NULL: our stdout */
+  gpointer output_data;
   int master;          /* -1 without -t, or once it has ended */
   gboolean input;      /* keys go in (-i) */
   GByteArray *pending; /* read from stdin, not yet taken by the master */
@@ -34,7 +36,9 @@ relay_out (Relay *r)
   for (;;)
     {
       ssize_t n = read (r->master, buf, sizeof buf);
-      if (n > 0)
+      if (n > 0 && r->output != NULL)
+        r->output (r->output_data, buf, (gsize) n);
+      else if (n > 0)
         {
           if (!hutch_util_write_all (STDOUT_FILENO, buf, (gsize) n, NULL))
             return FALSE; /* nobody reads our output any more */
@@ -77,11 +81,12 @@ flush_in (Relay *r)
 
 int
 hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input,
-                       const HutchSandboxNet *net)
+                       const HutchSandboxPoll *const *polls,
+                       void (*tty_output) (gpointer, const char *, gsize), gpointer tty_data)
 {
   g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (struct pollfd));
   hutch_autofd int sfd = signalfd (-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
-  Relay r = { master, input && master >= 0, g_byte_array_new (), FALSE };
+  Relay r = { tty_output, tty_data, master, input && master >= 0, g_byte_array_new (), FALSE };
   HutchTtyState *tty = NULL;
   int status = 0;
   gboolean done = FALSE;
@@ -89,7 +94,7 @@ hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean inpu
   if (master >= 0)
     {
       (void) fcntl (master, F_SETFL, O_NONBLOCK);
-      tty = hutch_sandbox_tty_state_new (r.input);
+      tty = hutch_sandbox_tty_state_new (r.input && tty_output == NULL);
       hutch_sandbox_tty_resize (tty, master);
     }
   /* A write to a peer that has gone (our stdout, a forwarded client, a
@@ -110,12 +115,12 @@ hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean inpu
         own[2].fd = STDIN_FILENO;
       g_array_set_size (fds, 0);
       g_array_append_vals (fds, own, 3);
-      if (net != NULL)
-        net->prepare (net->data, fds, &timeout);
+      for (const HutchSandboxPoll *const *x = polls; x != NULL && *x != NULL; x++)
+        (*x)->prepare ((*x)->data, fds, &timeout);
       if (poll ((struct pollfd *) fds->data, fds->len, timeout) < 0)
         continue;
-      if (net != NULL)
-        net->dispatch (net->data, fds);
+      for (const HutchSandboxPoll *const *x = polls; x != NULL && *x != NULL; x++)
+        (*x)->dispatch ((*x)->data, fds);
       p = (struct pollfd *) fds->data;
       if (p[1].revents & POLLOUT)
         flush_in (&r);

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
 #include <poll.h>
@@ -29,6 +30,10 @@
 #include "sandbox-private.h"
 
 static const int forwarded[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+const char *const hutch_sandbox_ns_names[HUTCH_SANDBOX_N_NS] = {
+  "user", "mnt", "pid", "uts", "ipc", "net", "cgroup",
+};
 
 void
 hutch_sandbox_mount_free (HutchSandboxMount *m)
@@ -165,14 +170,47 @@ outer_network (const HutchSandboxSpec *spec, int ctl, GError **error)
   return TRUE;
 }
 
+void
+hutch_sandbox_block_forwarded (sigset_t *set, sigset_t *old)
+{
+  hutch_sandbox_forwarded_set (set);
+  /* Blocked before the clone, so none is lost; the child unblocks them.
+   * A signal ignored is discarded even while blocked, and a shell starts
+   * background jobs with SIGINT and SIGQUIT ignored: take them back. */
+  for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
+    signal (forwarded[i], SIG_DFL);
+  sigprocmask (SIG_BLOCK, set, old);
+}
+
 /* The signals hutch passes on to the container, and SIGCHLD. */
-static void
-forwarded_set (sigset_t *set)
+void
+hutch_sandbox_forwarded_set (sigset_t *set)
 {
   sigemptyset (set);
   for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
     sigaddset (set, forwarded[i]);
   sigaddset (set, SIGCHLD);
+}
+
+/* pid 1's namespaces, to the monitor, for `hutch exec`: opened here, by
+ * pid 1 itself, as no one else may open them once it is not dumpable.
+ * /proc is still the host's, where "self" is us. */
+static void
+send_namespaces (int err_fd)
+{
+  int fds[HUTCH_SANDBOX_N_NS];
+  guint n = 0;
+
+  for (; n < HUTCH_SANDBOX_N_NS; n++)
+    {
+      g_autofree char *path = g_strconcat ("/proc/self/ns/", hutch_sandbox_ns_names[n], NULL);
+      if ((fds[n] = open (path, O_RDONLY | O_CLOEXEC)) < 0)
+        break;
+    }
+  if (n == HUTCH_SANDBOX_N_NS)
+    (void) hutch_util_send_fds (err_fd, HUTCH_SANDBOX_MSG_NAMESPACES, fds, n);
+  for (guint i = 0; i < n; i++)
+    close (fds[i]);
 }
 
 /* The container's pid 1, in its own pid, mount, uts, ipc, net and cgroup
@@ -184,6 +222,7 @@ inner_main (const HutchSandboxSpec *spec, int err_fd, int tty_sock, int ctl)
 
   hutch_fd_clear (&ctl);
   (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
+  send_namespaces (err_fd);
   if (hutch_sandbox_setup_mounts (spec, &error))
     hutch_sandbox_init_run (spec, err_fd, tty_sock);
   hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
@@ -209,6 +248,9 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
   if (read (go_fd, &c, 1) != 1 || c != 'g')
     _exit (125); /* the monitor failed to map us and said why */
   close (go_fd);
+  for (int i = 0; spec->redirect && i < 3; i++)
+    if (spec->stdio[i] != i && dup2 (spec->stdio[i], i) < 0)
+      _exit (125);
   if (!outer_setup (spec, err_fd, &fuse_pid, &error)
       || (spec->net != NULL && !outer_network (spec, ctl, &error)))
     {
@@ -230,38 +272,17 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
       outer_cleanup (spec, fuse_pid);
       _exit (125);
     }
+  {
+    g_autofree char *msg = g_strdup_printf ("%d", (int) init);
+    hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_PID, msg);
+    /* Closed, so that the monitor sees the end once the command is exec'd. */
+    close (err_fd);
+  }
   /* the monitor blocked these before cloning us: they wait for us here */
-  forwarded_set (&set);
+  hutch_sandbox_forwarded_set (&set);
   status = outer_wait (spec, init, &set, ctl);
   outer_cleanup (spec, fuse_pid);
   _exit (hutch_sandbox_exit_code (status));
-}
-
-/* What the child said, after it is gone. */
-static gboolean
-read_messages (int fd, HutchSandboxResult *result, GError **error)
-{
-  g_autoptr (GError) local = NULL;
-  g_autofree char *all = NULL;
-  gsize len = 0;
-
-  all = hutch_util_read_all (fd, 1 << 20, &len, &local);
-  for (gsize at = 0; all != NULL && at < len;)
-    {
-      const char *msg = all + at;
-      gsize n = strnlen (msg, len - at);
-      if (msg[0] == HUTCH_SANDBOX_MSG_DRIVER && n >= 2)
-        result->driver = (HutchRootfsDriver) (msg[1] - '0');
-      else if (msg[0] == HUTCH_SANDBOX_MSG_SETUP)
-        return hutch_throw (error, HUTCH_ERROR_FAILED, "setting up the container: %s", msg + 1);
-      else if (msg[0] == HUTCH_SANDBOX_MSG_EXEC)
-        {
-          g_free (result->exec_error);
-          result->exec_error = g_strdup (msg + 1);
-        }
-      at += n + 1;
-    }
-  return TRUE;
 }
 
 static pid_t
@@ -281,13 +302,12 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
   pid_t pid;
   int status;
   g_autoptr (GError) map_error = NULL;
-  gboolean ok;
 
   memset (result, 0, sizeof *result);
   result->driver = spec->driver;
   if (pipe2 (go, O_CLOEXEC) < 0)
     return hutch_throw_errno (error, "starting the container: pipe");
-  if (pipe2 (err, O_CLOEXEC) < 0)
+  if (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, err) < 0)
     {
       close (go[0]), close (go[1]);
       return hutch_throw_errno (error, "starting the container: pipe");
@@ -303,7 +323,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       hutch_fd_clear (&tty[0]), hutch_fd_clear (&tty[1]);
       return hutch_throw_errno (error, "starting the container: socketpair");
     }
-  forwarded_set (&set);
+  hutch_sandbox_forwarded_set (&set);
   /* Blocked before the clone, so none is lost; the child unblocks them.
    * A signal ignored is discarded even while blocked, and a shell starts
    * background jobs with SIGINT and SIGQUIT ignored: take them back. */
@@ -354,13 +374,36 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
     }
   if (spec->net != NULL)
     spec->net->monitor_start (spec->net->data, ctl[0]);
-  status = hutch_sandbox_monitor (pid, &set, master, spec->input, spec->net);
-  hutch_fd_clear (&ctl[0]);
-  sigprocmask (SIG_SETMASK, &old, NULL);
-  ok = read_messages (err[0], result, error);
-  close (err[0]);
-  if (!ok)
-    return FALSE;
+  {
+    HutchSandboxMessages m;
+    HutchSandboxPoll msg_poll = { hutch_sandbox_messages_prepare, hutch_sandbox_messages_dispatch, &m };
+    HutchSandboxPoll net_poll = { NULL, NULL, NULL };
+    const HutchSandboxPoll *polls[4] = { &msg_poll, NULL, NULL, NULL };
+    guint n = 1;
+
+    hutch_sandbox_messages_init (&m, err[0], result, spec->hooks);
+    if (spec->net != NULL)
+      {
+        net_poll = (HutchSandboxPoll) { spec->net->prepare, spec->net->dispatch, spec->net->data };
+        polls[n++] = &net_poll;
+      }
+    if (spec->hooks != NULL && spec->hooks->poll.prepare != NULL)
+      polls[n++] = &spec->hooks->poll;
+    status = hutch_sandbox_monitor (pid, &set, master, spec->input, polls,
+                                    spec->hooks != NULL ? spec->hooks->tty_output : NULL,
+                                    spec->hooks != NULL ? spec->hooks->data : NULL);
+    hutch_fd_clear (&ctl[0]);
+    sigprocmask (SIG_SETMASK, &old, NULL);
+    /* pid 1 has gone, and the children with it: what is left to hear */
+    hutch_sandbox_messages_finish (&m);
+    close (err[0]);
+    if (m.setup_error != NULL)
+      {
+        hutch_throw (error, HUTCH_ERROR_FAILED, "setting up the container: %s", m.setup_error);
+        g_free (m.setup_error);
+        return FALSE;
+      }
+  }
   result->status = hutch_sandbox_exit_code (status);
   return TRUE;
 }

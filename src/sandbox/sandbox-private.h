@@ -29,10 +29,41 @@ gboolean hutch_sandbox_seccomp_load (GError **error);
 /* The message protocol from the child to the monitor on the error pipe:
  * one byte kind, then a NUL-terminated message. */
 #define HUTCH_SANDBOX_MSG_SETUP 'S'   /* setup failed: message */
-#define HUTCH_SANDBOX_MSG_EXEC 'X'    /* exec failed: errno byte, then message */
+#define HUTCH_SANDBOX_MSG_EXEC 'X'    /* exec failed (126): message */
+#define HUTCH_SANDBOX_MSG_NOT_FOUND 'Y' /* the command is not there (127): message */
 #define HUTCH_SANDBOX_MSG_DRIVER 'D'  /* the rootfs driver used: one digit */
+#define HUTCH_SANDBOX_MSG_PID 'P'     /* pid 1 as the monitor sees it: digits */
+#define HUTCH_SANDBOX_MSG_NAMESPACES 'N' /* pid 1's namespaces, as fds */
 
 void hutch_sandbox_send (int fd, char kind, const char *text);
+
+/* What the monitor (or exec) hears on that socket (messages.c). */
+typedef struct
+{
+  int fd;
+  HutchSandboxResult *result;
+  const HutchSandboxHooks *hooks;
+  pid_t init;
+  int ns[HUTCH_SANDBOX_N_NS];
+  char *setup_error;
+  int exec_status; /* 126 or 127 once an exec failure was said */
+  gboolean ended;
+} HutchSandboxMessages;
+
+void hutch_sandbox_messages_init (HutchSandboxMessages *m, int fd, HutchSandboxResult *result,
+                                  const HutchSandboxHooks *hooks);
+/* One datagram, without waiting; FALSE when none is there (or at the end). */
+gboolean hutch_sandbox_message_read (HutchSandboxMessages *m);
+/* As a HutchSandboxPoll: at the end, hooks->started when all went well. */
+void hutch_sandbox_messages_prepare (gpointer data, GArray *fds, int *timeout_ms);
+void hutch_sandbox_messages_dispatch (gpointer data, GArray *fds);
+/* Reads to the end (every writer gone) and closes what was kept. */
+void hutch_sandbox_messages_finish (HutchSandboxMessages *m);
+
+/* The signals passed on to a container, and SIGCHLD; blocking them (and
+ * taking back those a shell made ignored) before a fork. */
+void hutch_sandbox_forwarded_set (sigset_t *set);
+void hutch_sandbox_block_forwarded (sigset_t *set, sigset_t *old);
 
 /* docker's exit status for a wait status: the code, or 128+N for signal N. */
 int hutch_sandbox_exit_code (int wait_status);
@@ -58,9 +89,16 @@ void hutch_sandbox_tty_state_free (HutchTtyState *t);
 /* Gives @master the size of the user's terminal. */
 void hutch_sandbox_tty_resize (HutchTtyState *t, int master);
 
-/* The monitor's loop (monitor.c): forwards @set's signals to @pid and,
- * with a terminal @master (else -1), relays it; returns @pid's wait status. */
+/* The monitor's loop (monitor.c): forwards @set's signals to @pid, polls
+ * @polls (NULL-terminated) and, with a terminal @master (else -1), relays
+ * it: to @tty_output, or our stdout when that is NULL. Returns @pid's wait
+ * status. */
 int hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input,
-                           const HutchSandboxNet *net);
+                           const HutchSandboxPoll *const *polls,
+                           void (*tty_output) (gpointer, const char *, gsize), gpointer tty_data);
+
+/* In pid 1 or an exec'd command's parent: the command itself (init.c).
+ * Never returns; exec failures go to @err_fd. @tty: the slave, or -1. */
+void hutch_sandbox_become_command (const HutchSandboxSpec *spec, int err_fd, int tty) G_GNUC_NORETURN;
 
 G_END_DECLS

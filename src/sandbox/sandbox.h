@@ -174,6 +174,32 @@ typedef struct
   gpointer data;
 } HutchSandboxNet;
 
+/* Something more for the monitor's poll loop (as the network's hooks). */
+typedef struct
+{
+  void (*prepare) (gpointer data, GArray *fds, int *timeout_ms);
+  void (*dispatch) (gpointer data, GArray *fds);
+  gpointer data;
+} HutchSandboxPoll;
+
+/* The container's namespaces, in the order they are joined: user first,
+ * as the others belong to it. */
+#define HUTCH_SANDBOX_N_NS 7
+extern const char *const hutch_sandbox_ns_names[HUTCH_SANDBOX_N_NS];
+
+/* What container/ wants to hear from the monitor while the container runs. */
+typedef struct
+{
+  HutchSandboxPoll poll; /* its own fds (logs, the control socket) */
+  /* The command has been exec'd: @init is the container's pid 1 as we see
+   * it, @ns its namespaces (borrowed: dup what is kept). */
+  void (*started) (gpointer data, pid_t init, const int *ns);
+  /* -t without a terminal of ours (detached): what the container's
+   * terminal printed. NULL: to our stdout. */
+  void (*tty_output) (gpointer data, const char *buf, gsize len);
+  gpointer data;
+} HutchSandboxHooks;
+
 /* Everything the sandbox child needs, prepared by container/. */
 typedef struct
 {
@@ -204,6 +230,9 @@ typedef struct
   gboolean seccomp; /* the default seccomp filter */
   gboolean tty;     /* -t: the command on a terminal of the container's */
   gboolean input;   /* -i: our stdin goes to it (with -t, as keys) */
+  gboolean redirect; /* stdio[] become the container's 0, 1 and 2 */
+  int stdio[3];
+  const HutchSandboxHooks *hooks; /* NULL: nothing to hear */
 } HutchSandboxSpec;
 
 typedef struct
@@ -220,5 +249,20 @@ typedef struct
  * (the caller frees result->exec_error). */
 gboolean hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result,
                             GError **error);
+
+/* Starts @spec->argv in a running container whose namespaces are @ns
+ * (HUTCH_SANDBOX_N_NS fds, in hutch_sandbox_ns_names order), as the
+ * container's command is started: its user, capabilities, no_new_privs,
+ * seccomp filter, working directory and, with @spec->tty, a terminal of the
+ * container's. Its parent inside the container waits for it, so that when
+ * we go the container's pid 1 reaps it. With @detach it returns once the
+ * command is exec'd; else @result has its exit status. */
+gboolean hutch_sandbox_exec (const HutchSandboxSpec *spec, const int *ns, gboolean detach,
+                             HutchSandboxResult *result, GError **error);
+
+/* Capability masks as the runtime-spec's "CAP_CHOWN" names, and back
+ * (HUTCH_ERROR_INVALID_IMAGE for a name not known). */
+char **hutch_sandbox_caps_names (guint64 mask);
+gboolean hutch_sandbox_caps_from_names (const char *const *names, guint64 *out_mask, GError **error);
 
 G_END_DECLS

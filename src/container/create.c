@@ -1,10 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* hutch run, before and after the sandbox: the image's layers and config
+/* hutch create (and the first half of run): the image's layers and config
  * become a sandbox spec (lower directories, Entrypoint and Cmd, Env,
- * WorkingDir, User, the generated /etc files) in a container directory
- * under containers/<id>; after the command ends the directory is marked
- * exited, or removed with --rm (inside the user namespace, as its upper
- * layer may hold files of subordinate ids). */
+ * WorkingDir, User, mounts, capabilities) recorded in containers/<id> as
+ * config.json, with hutch.json for the rest, under a name of its own. */
 #include "config.h"
 
 #include <errno.h>
@@ -18,7 +16,7 @@
 
 #include <glib/gstdio.h>
 
-#include "container.h"
+#include "container-private.h"
 #include "store/store.h"
 
 #define DEFAULT_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
@@ -39,6 +37,7 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->volumes);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
+  g_free (o->network);
   hutch_net_config_clear (&o->net);
 }
 
@@ -96,8 +95,8 @@ make_argv (const HutchRunOptions *o, const HutchImageConfig *c, GError **error)
 }
 
 /* NAME=VALUE sets; NAME alone passes the host's value, when it has one. */
-static gboolean
-env_add (char ***env, const char *item, const char *where, GError **error)
+gboolean
+hutch_container_env_add (char ***env, const char *item, const char *where, GError **error)
 {
   const char *eq = strchr (item, '=');
   g_autofree char *key = eq != NULL ? g_strndup (item, (gsize) (eq - item)) : g_strdup (item);
@@ -147,7 +146,7 @@ env_file_add (char ***env, const char *path, GError **error)
       item = g_strdup (line);
       if (item[strlen (item) - 1] == '\r')
         item[strlen (item) - 1] = '\0';
-      if (!env_add (env, item, where, error))
+      if (!hutch_container_env_add (env, item, where, error))
         return FALSE;
     }
   return TRUE;
@@ -166,38 +165,9 @@ make_env (const HutchRunOptions *o, const HutchImageConfig *c, const char *hostn
     if (!env_file_add (&env, *f, error))
       return NULL;
   for (char **e = o->env; e != NULL && *e != NULL; e++)
-    if (!env_add (&env, *e, "-e", error))
+    if (!hutch_container_env_add (&env, *e, "-e", error))
       return NULL;
   return g_steal_pointer (&env);
-}
-
-static gboolean
-write_file (const char *dir, const char *name, const char *text, char **out_path, GError **error)
-{
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  if (!g_file_set_contents (path, text, -1, NULL))
-    return hutch_throw_errno (error, "writing %s", path);
-  *out_path = g_steal_pointer (&path);
-  return TRUE;
-}
-
-static gboolean
-make_etc_files (HutchSandboxSpec *spec, const char *dir, const HutchNetConfig *net, GError **error)
-{
-  g_autofree char *hostname = g_strdup_printf ("%s\n", spec->hostname);
-  g_autofree char *hosts = hutch_net_hosts_text (net, spec->hostname);
-  g_autofree char *resolv = NULL;
-
-  if (net->mode == HUTCH_NET_HOST)
-    resolv = hutch_util_read_host_file ("/etc/resolv.conf", 65536, NULL);
-  else if (net->mode == HUTCH_NET_SLIRP)
-    resolv = hutch_net_resolv_conf_text (net);
-  if (resolv == NULL)
-    resolv = g_strdup ("# --network none: no name servers\n");
-  return write_file (dir, "hostname", hostname, &spec->hostname_file, error)
-         && write_file (dir, "hosts", hosts, &spec->hosts_file, error)
-         && write_file (dir, "resolv.conf", resolv, &spec->resolv_file, error);
 }
 
 static HutchSandboxMount *
@@ -320,25 +290,6 @@ parse_mounts (HutchSandboxSpec *spec, const HutchRunOptions *o, GError **error)
   return TRUE;
 }
 
-static void
-spec_clear (HutchSandboxSpec *spec)
-{
-  g_strfreev (spec->lowerdirs);
-  g_free (spec->upperdir);
-  g_free (spec->workdir);
-  g_free (spec->rootfs);
-  g_free (spec->hostname);
-  g_free (spec->hostname_file);
-  g_free (spec->hosts_file);
-  g_free (spec->resolv_file);
-  if (spec->mounts != NULL)
-    g_ptr_array_unref (spec->mounts);
-  g_strfreev (spec->argv);
-  g_strfreev (spec->env);
-  g_free (spec->cwd);
-  g_free (spec->user);
-}
-
 /* docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
 static gboolean
 name_valid (const char *name)
@@ -355,10 +306,11 @@ name_valid (const char *name)
 
 /* A name is a symlink names/<name> -> <id>: made with symlinkat, which
  * fails when it exists, so two runs cannot both take one name. */
-static gboolean
-reserve_name (const char *root, const char *name, const char *id, GError **error)
+gboolean
+hutch_container_name_reserve (const HutchContext *ctx, const char *name, const char *id,
+                              GError **error)
 {
-  g_autofree char *dir = g_build_filename (root, "names", NULL);
+  g_autofree char *dir = g_build_filename (ctx->root, "names", NULL);
   g_autofree char *path = g_build_filename (dir, name, NULL);
 
   if (!name_valid (name))
@@ -395,199 +347,163 @@ add_exposed_ports (HutchNetConfig *net, const HutchImageConfig *config, GError *
   return TRUE;
 }
 
-static void
-release_name (const char *root, const char *name, const char *id)
+void
+hutch_container_name_release (const HutchContext *ctx, const char *name, const char *id)
 {
-  g_autofree char *path = g_build_filename (root, "names", name, NULL);
+  g_autofree char *path = g_build_filename (ctx->root, "names", name, NULL);
   g_autofree char *target = g_file_read_link (path, NULL);
 
   if (target != NULL && strcmp (target, id) == 0)
     (void) unlink (path);
 }
 
-static gboolean
-prepare (HutchContext *ctx, const HutchRunOptions *o, const HutchIdMap *map, HutchSandboxSpec *spec,
-         HutchNetConfig *net, char **out_dir, GError **error)
-{
-  g_autoptr (HutchStore) store = hutch_store_open (ctx->root, FALSE, error);
-  g_autoptr (HutchStoreImage) image = NULL;
-  g_autoptr (GPtrArray) chains = NULL;
-  g_autofree char *id = new_id ();
-  g_autofree char *containers = g_build_filename (ctx->root, "containers", NULL);
-  g_autofree char *dir = g_build_filename (containers, id, NULL);
-  const char *wd, *user;
 
-  if (store == NULL || (image = hutch_store_image_lookup (store, o->image, NULL, error)) == NULL)
-    return FALSE;
-  if (!hutch_store_layers_ensure (store, image->manifest, image->config, map, o->image,
-                                  G_GUINT64_CONSTANT (64) << 30, NULL, error))
-    return FALSE;
-  chains = hutch_store_chain_ids (image->config);
+/* docker's way: an adjective and a scientist, made unique by the name lock. */
+static char *
+generate_name (void)
+{
+  static const char *const left[] = {
+    "admiring", "brave", "busy", "clever", "eager", "elegant", "festive", "gentle", "happy",
+    "jolly", "keen", "lucid", "nifty", "quirky", "serene", "sharp", "stoic", "tender", "vibrant",
+    "zealous",
+  };
+  static const char *const right[] = {
+    "babbage", "curie", "darwin", "euler", "fermi", "galois", "hopper", "hypatia", "kepler",
+    "lovelace", "meitner", "noether", "pascal", "ritchie", "shannon", "thompson", "turing",
+    "wozniak", "yonath", "zuse",
+  };
+
+  return g_strdup_printf ("%s_%s", left[g_random_int_range (0, G_N_ELEMENTS (left))],
+                          right[g_random_int_range (0, G_N_ELEMENTS (right))]);
+}
+
+static gboolean
+take_name (const HutchContext *ctx, HutchContainer *c, const char *asked, GError **error)
+{
+  if (asked != NULL)
+    {
+      c->name = g_strdup (asked);
+      return hutch_container_name_reserve (ctx, asked, c->id, error);
+    }
+  for (guint tries = 0;; tries++)
+    {
+      g_autoptr (GError) local = NULL;
+      g_autofree char *name = generate_name ();
+      if (tries >= 10)
+        name = g_strdup_printf ("%s_%u", (char *) g_steal_pointer (&name), g_random_int_range (1, 100000));
+      if (hutch_container_name_reserve (ctx, name, c->id, &local))
+        {
+          c->name = g_steal_pointer (&name);
+          return TRUE;
+        }
+      if (!g_error_matches (local, HUTCH_ERROR, HUTCH_ERROR_BUSY) || tries > 50)
+        return g_propagate_error (error, g_steal_pointer (&local)), FALSE;
+    }
+}
+
+static gboolean
+make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, const HutchIdMap *map,
+           HutchContainer *c, HutchSandboxSpec *spec, GError **error)
+{
+  g_autoptr (GPtrArray) chains = hutch_store_chain_ids (image->config);
+  const char *wd = hutch_image_config_get_string (image->config, "WorkingDir");
+  const char *user = hutch_image_config_get_string (image->config, "User");
+
+  if (chains->len == 0)
+    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "image %s has no layers", o->image);
   spec->lowerdirs = g_new0 (char *, chains->len + 1);
   for (guint i = 0; i < chains->len; i++)
     spec->lowerdirs[chains->len - 1 - i] = g_build_filename (ctx->root, "layers",
                                                               (char *) chains->pdata[i] + 7, "diff", NULL);
-  if (chains->len == 0)
-    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "image %s has no layers", o->image);
-  if (g_mkdir_with_parents (containers, 0700) < 0 || g_mkdir (dir, 0700) < 0)
-    return hutch_throw_errno (error, "making the container directory %s", dir);
-  *out_dir = g_strdup (dir);
-  if (o->name != NULL && !reserve_name (ctx->root, o->name, id, error))
-    return FALSE;
-  spec->upperdir = g_build_filename (dir, "upper", NULL);
-  spec->workdir = g_build_filename (dir, "work", NULL);
-  spec->rootfs = g_build_filename (dir, "rootfs", NULL);
-  if (g_mkdir (spec->upperdir, 0755) < 0 || g_mkdir (spec->workdir, 0700) < 0
-      || g_mkdir (spec->rootfs, 0755) < 0)
-    return hutch_throw_errno (error, "making the container directory %s", dir);
-  spec->hostname = g_strdup (o->hostname != NULL ? o->hostname : (const char *) id);
+  spec->hostname = g_strdup (o->hostname != NULL ? o->hostname : (const char *) c->id);
   if (o->hostname == NULL)
     spec->hostname[12] = '\0';
-  wd = hutch_image_config_get_string (image->config, "WorkingDir");
-  user = hutch_image_config_get_string (image->config, "User");
   spec->cwd = g_strdup (o->workdir != NULL ? o->workdir : wd != NULL && *wd != '\0' ? wd : "/");
   spec->user = g_strdup (o->user != NULL ? o->user : user);
   spec->idmap = map;
   spec->driver = o->driver;
   spec->driver_forced = o->driver_forced;
-  spec->network_host = net->mode == HUTCH_NET_HOST;
+  spec->network_host = o->net.mode == HUTCH_NET_HOST;
   spec->read_only = o->read_only;
   spec->init = o->init;
   spec->seccomp = !o->no_seccomp && !o->privileged;
   spec->tty = o->tty;
   spec->input = o->interactive;
-  if (!hutch_sandbox_caps_compute (o->cap_add, o->cap_drop, o->privileged, &spec->caps, error))
-    return FALSE;
-  if (o->publish_all && !add_exposed_ports (net, image->config, error))
-    return FALSE;
-  return make_etc_files (spec, dir, net, error) && parse_mounts (spec, o, error)
+  return hutch_sandbox_caps_compute (o->cap_add, o->cap_drop, o->privileged, &spec->caps, error)
+         && parse_mounts (spec, o, error)
          && (spec->argv = make_argv (o, image->config, error)) != NULL
          && (spec->env = make_env (o, image->config, spec->hostname, error)) != NULL;
 }
 
-static int
-net_child_setup (gpointer data, GError **error)
-{
-  return hutch_net_child_setup (data, error);
-}
-
-static void
-net_monitor_start (gpointer data, int ctl)
-{
-  hutch_net_set_ctl (data, ctl);
-}
-
-static void
-net_prepare (gpointer data, GArray *fds, int *timeout_ms)
-{
-  hutch_net_poll_prepare (data, fds, timeout_ms);
-}
-
-static void
-net_dispatch (gpointer data, GArray *fds)
-{
-  hutch_net_poll_dispatch (data, fds);
-}
-
-/* The network asked for, or the fallback to loopback alone when the tap
- * device cannot be had and slirp was only the default. */
-static gboolean
-choose_network (HutchNetConfig *net, GError **error)
-{
-  g_autofree char *resolv = NULL;
-  hutch_autofd int tun = -1;
-  struct stat st;
-  int errsv;
-
-  if (net->mode != HUTCH_NET_SLIRP)
-    {
-      if (net->ports->len > 0)
-        return hutch_throw (error, HUTCH_ERROR_USAGE,
-                            "-p needs --network slirp (the default): with --network %s the "
-                            "container has %s",
-                            net->mode == HUTCH_NET_HOST ? "host" : "none",
-                            net->mode == HUTCH_NET_HOST ? "the host's ports already" : "no network");
-      return TRUE;
-    }
-  tun = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
-  errsv = errno;
-  if (tun < 0)
-    {
-      g_autofree char *what = NULL;
-      if (stat ("/dev/net/tun", &st) == 0)
-        what = g_strdup_printf ("/dev/net/tun (mode %04o, owner uid %u) cannot be opened: %s: "
-                                "make it usable by everyone as udev does on stock distributions "
-                                "(as root: chmod 0666 /dev/net/tun)",
-                                st.st_mode & 07777, st.st_uid, g_strerror (errsv));
-      else
-        what = g_strdup_printf ("/dev/net/tun is missing (%s): load the tun module (as root: "
-                                "modprobe tun)",
-                                g_strerror (errno));
-      if (net->explicit_mode || net->ports->len > 0)
-        return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                            "the slirp network needs a tap device, but %s; or run with --network none",
-                            what);
-      g_warning ("no network, only loopback (--network none): %s", what);
-      net->mode = HUTCH_NET_NONE;
-      return TRUE;
-    }
-  resolv = hutch_util_read_host_file ("/etc/resolv.conf", 65536, NULL);
-  hutch_net_config_read_resolv (net, resolv);
-  return TRUE;
-}
-
-gboolean
-hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxResult *result,
-                     GError **error)
+HutchContainer *
+hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **error)
 {
   g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
+  g_autoptr (HutchStore) store = NULL;
+  g_autoptr (HutchStoreImage) image = NULL;
+  g_autoptr (HutchContainer) c = g_new0 (HutchContainer, 1);
+  g_autofree char *containers = g_build_filename (ctx->root, "containers", NULL);
   g_autofree char *dir = NULL;
   HutchSandboxSpec spec = { .cleanup_fd = -1 };
   HutchNetConfig net;
-  g_autoptr (HutchNet) slirp = NULL;
-  HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
-                            net_prepare, net_dispatch, NULL };
+  const char *stop;
   gboolean ok;
 
-  if (map == NULL)
-    return FALSE;
+  if (map == NULL || (store = hutch_store_open (ctx->root, FALSE, error)) == NULL
+      || (image = hutch_store_image_lookup (store, o->image, NULL, error)) == NULL
+      || !hutch_store_layers_ensure (store, image->manifest, image->config, map, o->image,
+                                     G_GUINT64_CONSTANT (64) << 30, NULL, error))
+    return NULL;
+  if (o->net.mode != HUTCH_NET_SLIRP && (o->net.ports->len > 0 || o->publish_all))
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "-p needs --network slirp (the default): with --network %s the container has %s",
+                        o->net.mode == HUTCH_NET_HOST ? "host" : "none",
+                        o->net.mode == HUTCH_NET_HOST ? "the host's ports already" : "no network"),
+           NULL;
   hutch_net_config_copy (&net, &o->net);
-  ok = choose_network (&net, error) && prepare (ctx, o, map, &spec, &net, &dir, error);
-  if (ok && net.mode == HUTCH_NET_SLIRP)
+  c->id = new_id ();
+  c->image = g_strdup (o->image);
+  c->image_id = g_strdup (image->manifest->config->digest);
+  c->created = g_get_real_time ();
+  c->status = HUTCH_CONTAINER_CREATED;
+  c->auto_remove = o->rm;
+  c->network = g_strdup (o->network);
+  c->tty = o->tty;
+  stop = hutch_image_config_get_string (image->config, "StopSignal");
+  c->stop_signal = stop != NULL && *stop != '\0' ? g_strdup (stop) : NULL;
+  dir = g_build_filename (containers, c->id, NULL);
+  if (g_mkdir_with_parents (containers, 0700) < 0 || g_mkdir (dir, 0700) < 0)
     {
-      ok = (slirp = hutch_net_new (&net, error)) != NULL;
-      hooks.data = slirp;
-      spec.net = &hooks;
+      hutch_net_config_clear (&net);
+      return hutch_throw_errno (error, "making the container directory %s", dir), NULL;
     }
-  if (ok && o->rm)
-    spec.cleanup_fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  ok = ok && hutch_sandbox_run (&spec, result, error);
-  g_clear_pointer (&slirp, hutch_net_free);
-  hutch_fd_clear (&spec.cleanup_fd);
-  if (dir != NULL && (o->rm || !ok))
+  ok = take_name (ctx, c, o->name, error);
+  if (ok && o->publish_all)
+    ok = add_exposed_ports (&net, image->config, error);
+  if (ok)
     {
-      g_autoptr (GError) local = NULL;
-      g_autofree char *parent = g_path_get_dirname (dir);
-      g_autofree char *base = g_path_get_basename (dir);
-      hutch_autofd int pfd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-      /* pid 1 emptied upper and work; what is left is ours. When it could
-       * not (killed), a user namespace is needed for the rest. */
-      const char *names[] = { base, NULL };
-      if (o->name != NULL)
-        release_name (ctx->root, o->name, base);
-      if (pfd < 0)
-        g_warning ("leaving %s behind: %s", dir, g_strerror (errno));
-      else if (!hutch_util_remove_tree_at (pfd, base)
-               && !hutch_sandbox_userns_remove_at (map, pfd, names, &local))
-        g_warning ("leaving %s behind: %s", dir, local->message);
+      c->ports = g_array_copy (net.ports);
+      c->bound = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
+      ok = make_spec (ctx, o, image, map, c, &spec, error);
     }
-  else if (dir != NULL)
+  if (ok)
     {
-      g_autofree char *state = g_strdup_printf ("exited %d\n", result->status);
-      g_autofree char *path = g_build_filename (dir, "state", NULL);
-      (void) g_file_set_contents (path, state, -1, NULL);
+      c->command = g_strdupv (spec.argv);
+      ok = (g_mkdir (spec.upperdir = g_build_filename (dir, "upper", NULL), 0755) == 0
+            && g_mkdir (spec.workdir = g_build_filename (dir, "work", NULL), 0700) == 0
+            && g_mkdir (spec.rootfs = g_build_filename (dir, "rootfs", NULL), 0755) == 0)
+           || hutch_throw_errno (error, "making the container directory %s", dir);
     }
-  spec_clear (&spec);
+  ok = ok && hutch_container_spec_write (dir, &spec, error) && hutch_container_save (ctx, c, error);
+  spec.idmap = NULL;
+  hutch_container_spec_clear (&spec);
   hutch_net_config_clear (&net);
-  return ok;
+  if (!ok)
+    {
+      if (c->name != NULL)
+        hutch_container_name_release (ctx, c->name, c->id);
+      (void) hutch_util_remove_tree_at (AT_FDCWD, dir);
+      return NULL;
+    }
+  return g_steal_pointer (&c);
 }

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the files of container/ share: the record's paths, locks and the
+ * OCI config.json that holds what the sandbox needs to start again. */
+#pragma once
+
+#include "container.h"
+
+G_BEGIN_DECLS
+
+/* containers/<id> in the store. */
+char *hutch_container_dir (const HutchContext *ctx, const char *id);
+/* <runroot>/containers/<id>: the live state, gone after a reboot. */
+char *hutch_container_run_dir (const HutchContext *ctx, const char *id);
+
+/* Takes containers/<id>/lock (flock, exclusive) for a change of state;
+ * -1 with @error when the container has gone. */
+int hutch_container_lock (const HutchContext *ctx, const char *id, GError **error);
+
+/* Writes @c's hutch.json atomically. */
+gboolean hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError **error);
+
+/* config.json (spec.c): the sandbox spec as an OCI runtime-spec config,
+ * and back. The container directory's own paths (upper, work, rootfs, the
+ * /etc files) are not stored but derived from @dir. */
+gboolean hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GError **error);
+gboolean hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **error);
+void hutch_container_spec_clear (HutchSandboxSpec *spec);
+
+/* The names a container is known by. */
+gboolean hutch_container_name_reserve (const HutchContext *ctx, const char *name, const char *id,
+                                       GError **error);
+void hutch_container_name_release (const HutchContext *ctx, const char *name, const char *id);
+
+/* The log (logs.c): "TIME STREAM F|P TEXT" lines, as podman's k8s-file. */
+typedef struct HutchLogWriter HutchLogWriter;
+HutchLogWriter *hutch_log_writer_new (int file_fd, int out_fd, int err_fd);
+void hutch_log_writer_free (HutchLogWriter *w);
+void hutch_log_writer_prepare (HutchLogWriter *w, GArray *fds, int *timeout_ms);
+void hutch_log_writer_dispatch (HutchLogWriter *w, GArray *fds);
+/* -t detached: the terminal's output, as stdout. */
+void hutch_log_writer_tty (HutchLogWriter *w, const char *buf, gsize len);
+/* What is left in the pipes once the container has gone. */
+void hutch_log_writer_drain (HutchLogWriter *w);
+
+gboolean hutch_container_env_add (char ***env, const char *item, const char *where, GError **error);
+
+G_END_DECLS

@@ -1,0 +1,427 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Container records: containers/<id>/hutch.json in the store (what `ps`
+ * and `inspect` show, rewritten atomically at each change of state) and
+ * <runroot>/containers/<id>/live, which the monitor holds locked while the
+ * container runs. A record that says running without that lock held is a
+ * container whose monitor was killed or whose machine restarted: it reads
+ * as exited, never as running. */
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "container-private.h"
+
+#define RECORD "hutch.json"
+
+void
+hutch_container_free (HutchContainer *c)
+{
+  if (c == NULL)
+    return;
+  g_free (c->id);
+  g_free (c->name);
+  g_free (c->image);
+  g_free (c->image_id);
+  g_strfreev (c->command);
+  g_free (c->error);
+  g_free (c->network);
+  if (c->ports != NULL)
+    g_array_unref (c->ports);
+  if (c->bound != NULL)
+    g_array_unref (c->bound);
+  g_free (c->stop_signal);
+  g_free (c);
+}
+
+char *
+hutch_container_dir (const HutchContext *ctx, const char *id)
+{
+  return g_build_filename (ctx->root, "containers", id, NULL);
+}
+
+char *
+hutch_container_run_dir (const HutchContext *ctx, const char *id)
+{
+  return g_build_filename (ctx->runroot, "containers", id, NULL);
+}
+
+int
+hutch_container_lock (const HutchContext *ctx, const char *id, GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (ctx, id);
+  g_autofree char *path = g_build_filename (dir, "lock", NULL);
+  hutch_autofd int fd = open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    return hutch_throw_errno (error, "locking container %.12s", id), -1;
+  while (flock (fd, LOCK_EX) < 0)
+    if (errno != EINTR)
+      return hutch_throw_errno (error, "locking container %.12s", id), -1;
+  /* removed while we waited? */
+  if (access (dir, F_OK) < 0)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "container %.12s has just been removed", id),
+           -1;
+  return hutch_fd_steal (&fd);
+}
+
+const char *
+hutch_container_status_name (HutchContainerStatus status)
+{
+  switch (status)
+    {
+    case HUTCH_CONTAINER_CREATED:
+      return "created";
+    case HUTCH_CONTAINER_RUNNING:
+      return "running";
+    case HUTCH_CONTAINER_EXITED:
+    default:
+      return "exited";
+    }
+}
+
+char *
+hutch_container_time_text (gint64 usec)
+{
+  g_autoptr (GDateTime) t = g_date_time_new_from_unix_utc (usec / G_USEC_PER_SEC);
+  g_autoptr (GDateTime) exact = t != NULL ? g_date_time_add (t, usec % G_USEC_PER_SEC) : NULL;
+
+  return exact != NULL ? g_date_time_format (exact, "%Y-%m-%dT%H:%M:%S.%fZ")
+                       : g_strdup ("0001-01-01T00:00:00Z");
+}
+
+static gint64
+time_parse (const HutchJsonNode *n)
+{
+  g_autoptr (GDateTime) t = NULL;
+
+  if (n == NULL || n->type != HUTCH_JSON_STRING
+      || (t = g_date_time_new_from_iso8601 (n->string, NULL)) == NULL)
+    return 0;
+  return g_date_time_to_unix (t) * G_USEC_PER_SEC + g_date_time_get_microsecond (t);
+}
+
+static void
+write_ports (HutchJsonWriter *w, const char *key, GArray *ports)
+{
+  hutch_json_key (w, key);
+  hutch_json_begin_array (w);
+  for (guint i = 0; ports != NULL && i < ports->len; i++)
+    {
+      const HutchNetPort *p = &g_array_index (ports, HutchNetPort, i);
+      char ip[INET_ADDRSTRLEN] = "0.0.0.0";
+      (void) inet_ntop (AF_INET, &p->host_ip, ip, sizeof ip);
+      hutch_json_begin_object (w);
+      hutch_json_key (w, "HostIp");
+      hutch_json_string (w, ip);
+      hutch_json_key (w, "HostPort");
+      hutch_json_int (w, p->host_port);
+      hutch_json_key (w, "ContainerPort");
+      hutch_json_int (w, p->ctr_port);
+      hutch_json_key (w, "Protocol");
+      hutch_json_string (w, p->udp ? "udp" : "tcp");
+      hutch_json_end_object (w);
+    }
+  hutch_json_end_array (w);
+}
+
+static GArray *
+read_ports (const HutchJsonNode *n)
+{
+  GArray *ports = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
+
+  for (guint i = 0; n != NULL && n->type == HUTCH_JSON_ARRAY && i < n->n_members; i++)
+    {
+      const HutchJsonNode *o = n->members[i];
+      const HutchJsonNode *ip = hutch_json_node_member (o, "HostIp");
+      const HutchJsonNode *hp = hutch_json_node_member (o, "HostPort");
+      const HutchJsonNode *cp = hutch_json_node_member (o, "ContainerPort");
+      const HutchJsonNode *proto = hutch_json_node_member (o, "Protocol");
+      HutchNetPort p = { 0 };
+      if (hp == NULL || !hp->is_int || cp == NULL || !cp->is_int || hp->integer < 0
+          || hp->integer > 65535 || cp->integer < 1 || cp->integer > 65535)
+        continue;
+      p.host_port = (guint16) hp->integer;
+      p.ctr_port = (guint16) cp->integer;
+      p.udp = proto != NULL && g_strcmp0 (proto->string, "udp") == 0;
+      if (ip == NULL || ip->type != HUTCH_JSON_STRING || inet_pton (AF_INET, ip->string, &p.host_ip) != 1)
+        p.host_ip.s_addr = INADDR_ANY;
+      g_array_append_val (ports, p);
+    }
+  return ports;
+}
+
+static void
+member_string (HutchJsonWriter *w, const char *key, const char *value)
+{
+  hutch_json_key (w, key);
+  hutch_json_string (w, value);
+}
+
+gboolean
+hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError **error)
+{
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
+  g_autofree char *dir = hutch_container_dir (ctx, c->id);
+  g_autofree char *path = g_build_filename (dir, RECORD, NULL);
+  g_autofree char *created = hutch_container_time_text (c->created);
+  g_autofree char *started = hutch_container_time_text (c->started_at);
+  g_autofree char *finished = hutch_container_time_text (c->finished_at);
+  g_autofree char *text = NULL;
+
+  hutch_json_begin_object (w);
+  member_string (w, "Id", c->id);
+  member_string (w, "Name", c->name);
+  member_string (w, "Image", c->image);
+  member_string (w, "ImageId", c->image_id);
+  member_string (w, "Created", created);
+  hutch_json_key (w, "Command");
+  hutch_json_begin_array (w);
+  for (char **a = c->command; a != NULL && *a != NULL; a++)
+    hutch_json_string (w, *a);
+  hutch_json_end_array (w);
+  member_string (w, "Network", c->network);
+  write_ports (w, "Publish", c->ports);
+  write_ports (w, "Ports", c->bound);
+  member_string (w, "StopSignal", c->stop_signal);
+  hutch_json_key (w, "AutoRemove");
+  hutch_json_bool (w, c->auto_remove);
+  hutch_json_key (w, "Tty");
+  hutch_json_bool (w, c->tty);
+  hutch_json_key (w, "State");
+  hutch_json_begin_object (w);
+  member_string (w, "Status", hutch_container_status_name (c->status));
+  hutch_json_key (w, "ExitCode");
+  hutch_json_int (w, c->exit_code);
+  member_string (w, "StartedAt", c->started_at != 0 ? started : NULL);
+  member_string (w, "FinishedAt", c->finished_at != 0 ? finished : NULL);
+  member_string (w, "Error", c->error);
+  hutch_json_end_object (w);
+  hutch_json_end_object (w);
+  text = hutch_json_writer_finish (w);
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return g_prefix_error (error, "recording container %.12s: ", c->id), FALSE;
+  return TRUE;
+}
+
+static const char *
+string_of (const HutchJsonNode *root, const char *key)
+{
+  const HutchJsonNode *n = hutch_json_node_member (root, key);
+
+  return n != NULL && n->type == HUTCH_JSON_STRING ? n->string : NULL;
+}
+
+/* Whether the monitor holds live: then its pids are read. */
+static gboolean
+live_read (const HutchContext *ctx, HutchContainer *c)
+{
+  g_autofree char *dir = hutch_container_run_dir (ctx, c->id);
+  g_autofree char *path = g_build_filename (dir, "live", NULL);
+  hutch_autofd int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  char buf[64] = "";
+  ssize_t n;
+
+  if (fd < 0 || flock (fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+    return FALSE;
+  n = pread (fd, buf, sizeof buf - 1, 0);
+  if (n > 0)
+    {
+      char *end = NULL;
+      c->monitor_pid = (pid_t) strtol (buf, &end, 10);
+      c->init_pid = (pid_t) strtol (end, NULL, 10);
+    }
+  return TRUE;
+}
+
+HutchContainer *
+hutch_container_load (const HutchContext *ctx, const char *id, GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (ctx, id);
+  g_autofree char *path = g_build_filename (dir, RECORD, NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (HutchJsonNode) root = NULL;
+  g_autoptr (HutchContainer) c = g_new0 (HutchContainer, 1);
+  const HutchJsonNode *state, *cmd, *n;
+  gsize len;
+  const char *status;
+
+  if (!g_file_get_contents (path, &text, &len, error))
+    return g_prefix_error (error, "container %.12s: ", id), NULL;
+  if ((root = hutch_json_parse (text, len, error)) == NULL)
+    return g_prefix_error (error, "container %.12s, %s: ", id, path), NULL;
+  c->id = g_strdup (id);
+  c->name = g_strdup (string_of (root, "Name"));
+  c->image = g_strdup (string_of (root, "Image"));
+  c->image_id = g_strdup (string_of (root, "ImageId"));
+  c->network = g_strdup (string_of (root, "Network"));
+  c->stop_signal = g_strdup (string_of (root, "StopSignal"));
+  c->created = time_parse (hutch_json_node_member (root, "Created"));
+  cmd = hutch_json_node_member (root, "Command");
+  c->command = g_new0 (char *, cmd != NULL && cmd->type == HUTCH_JSON_ARRAY ? cmd->n_members + 1 : 1);
+  for (guint i = 0; cmd != NULL && cmd->type == HUTCH_JSON_ARRAY && i < cmd->n_members; i++)
+    c->command[i] = g_strdup (cmd->members[i]->string != NULL ? cmd->members[i]->string : "");
+  c->ports = read_ports (hutch_json_node_member (root, "Publish"));
+  c->bound = read_ports (hutch_json_node_member (root, "Ports"));
+  n = hutch_json_node_member (root, "AutoRemove");
+  c->auto_remove = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
+  n = hutch_json_node_member (root, "Tty");
+  c->tty = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
+  state = hutch_json_node_member (root, "State");
+  status = string_of (state, "Status");
+  n = hutch_json_node_member (state, "ExitCode");
+  c->exit_code = n != NULL && n->is_int ? (int) n->integer : 0;
+  c->started_at = time_parse (hutch_json_node_member (state, "StartedAt"));
+  c->finished_at = time_parse (hutch_json_node_member (state, "FinishedAt"));
+  c->error = g_strdup (string_of (state, "Error"));
+  if (c->name == NULL || c->image == NULL || status == NULL)
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "container %.12s: %s lacks Name, Image or State",
+                        id, path), NULL;
+  c->status = strcmp (status, "created") == 0   ? HUTCH_CONTAINER_CREATED
+              : strcmp (status, "running") == 0 ? HUTCH_CONTAINER_RUNNING
+                                                : HUTCH_CONTAINER_EXITED;
+  if (c->status == HUTCH_CONTAINER_RUNNING && !live_read (ctx, c))
+    {
+      /* Its monitor went without recording the end: killed (and the
+       * container with it, through PDEATHSIG), or the machine restarted. */
+      c->status = HUTCH_CONTAINER_EXITED;
+      c->exit_code = 128 + SIGKILL;
+      g_free (c->error);
+      c->error = g_strdup ("its monitor ended without recording the exit (killed, or the "
+                           "machine restarted): the container was killed with it");
+    }
+  return g_steal_pointer (&c);
+}
+
+static gint
+newest_first (gconstpointer a, gconstpointer b)
+{
+  const HutchContainer *x = *(HutchContainer *const *) a, *y = *(HutchContainer *const *) b;
+
+  return x->created < y->created ? 1 : x->created > y->created ? -1 : 0;
+}
+
+GPtrArray *
+hutch_container_list (const HutchContext *ctx, GError **error)
+{
+  g_autofree char *dir = g_build_filename (ctx->root, "containers", NULL);
+  hutch_autofd int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  g_autoptr (GPtrArray) ids = NULL;
+  GPtrArray *out = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_container_free);
+
+  if (fd < 0 && errno == ENOENT)
+    return out;
+  if (fd < 0 || (ids = hutch_util_list_dir_at (fd, error)) == NULL)
+    {
+      g_ptr_array_unref (out);
+      return fd < 0 ? hutch_throw_errno (error, "opening %s", dir), NULL : NULL;
+    }
+  for (guint i = 0; i < ids->len; i++)
+    {
+      g_autoptr (GError) local = NULL;
+      HutchContainer *c;
+      if (strlen (ids->pdata[i]) != 64)
+        continue;
+      c = hutch_container_load (ctx, ids->pdata[i], &local);
+      if (c != NULL)
+        g_ptr_array_add (out, c);
+      else if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        g_warning ("%s", local->message); /* half created or half removed: skip */
+    }
+  g_ptr_array_sort (out, newest_first);
+  return out;
+}
+
+char *
+hutch_container_resolve (const HutchContext *ctx, const char *ref, GError **error)
+{
+  g_autofree char *link = g_build_filename (ctx->root, "names", ref, NULL);
+  g_autofree char *target = strchr (ref, '/') == NULL ? g_file_read_link (link, NULL) : NULL;
+  g_autofree char *dir = g_build_filename (ctx->root, "containers", NULL);
+  hutch_autofd int fd = -1;
+  g_autoptr (GPtrArray) ids = NULL;
+  char *found = NULL;
+  gsize len = strlen (ref);
+
+  if (target != NULL)
+    return g_steal_pointer (&target);
+  if (len == 0 || len > 64 || strspn (ref, "0123456789abcdef") != len
+      || (fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0
+      || (ids = hutch_util_list_dir_at (fd, NULL)) == NULL)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                        "no container is named or has the id \"%s\" (see \"hutch ps -a\")", ref), NULL;
+  for (guint i = 0; i < ids->len; i++)
+    if (strlen (ids->pdata[i]) == 64 && strncmp (ids->pdata[i], ref, len) == 0)
+      {
+        if (found != NULL)
+          return hutch_throw (error, HUTCH_ERROR_USAGE,
+                              "\"%s\" is the start of more than one container id (%.12s and "
+                              "%.12s): give more of it",
+                              ref, found, (char *) ids->pdata[i]), NULL;
+        found = ids->pdata[i];
+      }
+  if (found == NULL)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                        "no container is named or has the id \"%s\" (see \"hutch ps -a\")", ref), NULL;
+  return g_strdup (found);
+}
+
+char *
+hutch_container_ports_text (const HutchContainer *c)
+{
+  GArray *ports = c->status == HUTCH_CONTAINER_RUNNING && c->bound->len > 0 ? c->bound : c->ports;
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < ports->len; i++)
+    {
+      const HutchNetPort *p = &g_array_index (ports, HutchNetPort, i);
+      char ip[INET_ADDRSTRLEN] = "0.0.0.0";
+      (void) inet_ntop (AF_INET, &p->host_ip, ip, sizeof ip);
+      if (s->len > 0)
+        g_string_append (s, ", ");
+      if (p->host_port != 0)
+        g_string_append_printf (s, "%s:%u->", ip, p->host_port);
+      g_string_append_printf (s, "%u/%s", p->ctr_port, p->udp ? "udp" : "tcp");
+    }
+  return g_string_free (s, FALSE);
+}
+
+int
+hutch_container_signal_parse (const char *text)
+{
+  static const struct
+  {
+    const char *name;
+    int sig;
+  } sigs[] = {
+    { "HUP", SIGHUP },   { "INT", SIGINT },   { "QUIT", SIGQUIT }, { "ILL", SIGILL },
+    { "TRAP", SIGTRAP }, { "ABRT", SIGABRT }, { "BUS", SIGBUS },   { "FPE", SIGFPE },
+    { "KILL", SIGKILL }, { "USR1", SIGUSR1 }, { "SEGV", SIGSEGV }, { "USR2", SIGUSR2 },
+    { "PIPE", SIGPIPE }, { "ALRM", SIGALRM }, { "TERM", SIGTERM }, { "CHLD", SIGCHLD },
+    { "CONT", SIGCONT }, { "STOP", SIGSTOP }, { "TSTP", SIGTSTP }, { "TTIN", SIGTTIN },
+    { "TTOU", SIGTTOU }, { "URG", SIGURG },   { "XCPU", SIGXCPU }, { "XFSZ", SIGXFSZ },
+    { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+    { "PWR", SIGPWR },   { "SYS", SIGSYS },
+  };
+  const char *name = g_ascii_strncasecmp (text, "SIG", 3) == 0 ? text + 3 : text;
+  char *end = NULL;
+  long n = strtol (text, &end, 10);
+
+  if (*text != '\0' && *end == '\0')
+    return n >= 1 && n < NSIG ? (int) n : -1;
+  for (gsize i = 0; i < G_N_ELEMENTS (sigs); i++)
+    if (g_ascii_strcasecmp (name, sigs[i].name) == 0)
+      return sigs[i].sig;
+  if (g_ascii_strncasecmp (name, "RTMIN+", 6) == 0 && g_ascii_isdigit (name[6]))
+    {
+      n = SIGRTMIN + atoi (name + 6);
+      return n <= SIGRTMAX ? (int) n : -1;
+    }
+  return -1;
+}

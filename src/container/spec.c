@@ -1,0 +1,309 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* containers/<id>/config.json: the container as an OCI runtime-spec
+ * config (process, root, hostname, the -v and --tmpfs mounts, namespaces,
+ * id mappings), with what the spec has no field for in io.hutch.*
+ * annotations (the layers, the rootfs driver, the image's user name, the
+ * init, the seccomp choice). `start`, `restart` and `exec` read it back;
+ * /proc, /dev and /sys are hutch's own and not listed. */
+#include "config.h"
+
+#include <string.h>
+#include <sys/mount.h>
+
+#include "container-private.h"
+
+#define A_USER "io.hutch.user"
+#define A_LOWER "io.hutch.lowerdirs"
+#define A_DRIVER "io.hutch.rootfs-driver"
+#define A_FORCED "io.hutch.rootfs-driver-forced"
+#define A_INIT "io.hutch.init"
+#define A_STDIN "io.hutch.stdin"
+#define A_NET_HOST "io.hutch.network-host"
+#define A_SECCOMP "io.hutch.seccomp"
+
+static const struct
+{
+  const char *name;
+  unsigned long flag;
+} mount_flags[] = { { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV }, { "noexec", MS_NOEXEC } };
+
+static void
+strv_member (HutchJsonWriter *w, const char *key, char **v)
+{
+  hutch_json_key (w, key);
+  hutch_json_begin_array (w);
+  for (; v != NULL && *v != NULL; v++)
+    hutch_json_string (w, *v);
+  hutch_json_end_array (w);
+}
+
+static void
+id_mappings (HutchJsonWriter *w, const char *key, guint32 own, GArray *ranges, gboolean single)
+{
+  guint32 at = 1;
+
+  hutch_json_key (w, key);
+  hutch_json_begin_array (w);
+  hutch_json_begin_object (w);
+  hutch_json_key (w, "containerID");
+  hutch_json_int (w, 0);
+  hutch_json_key (w, "hostID");
+  hutch_json_int (w, own);
+  hutch_json_key (w, "size");
+  hutch_json_int (w, 1);
+  hutch_json_end_object (w);
+  for (guint i = 0; !single && ranges != NULL && i < ranges->len; i++)
+    {
+      const HutchIdRange *r = &g_array_index (ranges, HutchIdRange, i);
+      hutch_json_begin_object (w);
+      hutch_json_key (w, "containerID");
+      hutch_json_int (w, at);
+      hutch_json_key (w, "hostID");
+      hutch_json_int (w, r->start);
+      hutch_json_key (w, "size");
+      hutch_json_int (w, r->count);
+      hutch_json_end_object (w);
+      at += r->count;
+    }
+  hutch_json_end_array (w);
+}
+
+static void
+annotation (HutchJsonWriter *w, const char *key, const char *value)
+{
+  hutch_json_key (w, key);
+  hutch_json_string (w, value);
+}
+
+gboolean
+hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GError **error)
+{
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
+  g_auto (GStrv) caps = hutch_sandbox_caps_names (spec->caps);
+  g_autofree char *lower = g_strjoinv (":", spec->lowerdirs);
+  g_autofree char *path = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *text = NULL;
+  static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", "user" };
+
+  hutch_json_begin_object (w);
+  annotation (w, "ociVersion", "1.0.2");
+  hutch_json_key (w, "process");
+  hutch_json_begin_object (w);
+  hutch_json_key (w, "terminal");
+  hutch_json_bool (w, spec->tty);
+  hutch_json_key (w, "user");
+  hutch_json_begin_object (w);
+  hutch_json_key (w, "uid");
+  hutch_json_int (w, 0);
+  hutch_json_key (w, "gid");
+  hutch_json_int (w, 0);
+  hutch_json_end_object (w);
+  strv_member (w, "args", spec->argv);
+  strv_member (w, "env", spec->env);
+  annotation (w, "cwd", spec->cwd);
+  hutch_json_key (w, "capabilities");
+  hutch_json_begin_object (w);
+  strv_member (w, "bounding", caps);
+  strv_member (w, "effective", caps);
+  strv_member (w, "permitted", caps);
+  hutch_json_end_object (w);
+  hutch_json_key (w, "noNewPrivileges");
+  hutch_json_bool (w, TRUE);
+  hutch_json_end_object (w);
+  hutch_json_key (w, "root");
+  hutch_json_begin_object (w);
+  annotation (w, "path", "rootfs");
+  hutch_json_key (w, "readonly");
+  hutch_json_bool (w, spec->read_only);
+  hutch_json_end_object (w);
+  annotation (w, "hostname", spec->hostname);
+  hutch_json_key (w, "mounts");
+  hutch_json_begin_array (w);
+  for (guint i = 0; spec->mounts != NULL && i < spec->mounts->len; i++)
+    {
+      const HutchSandboxMount *m = spec->mounts->pdata[i];
+      g_auto (GStrv) data = g_strsplit (m->data != NULL ? m->data : "", ",", -1);
+      hutch_json_begin_object (w);
+      annotation (w, "destination", m->target);
+      annotation (w, "type", m->source != NULL ? "bind" : "tmpfs");
+      annotation (w, "source", m->source != NULL ? m->source : "tmpfs");
+      hutch_json_key (w, "options");
+      hutch_json_begin_array (w);
+      if (m->source != NULL)
+        hutch_json_string (w, "rbind");
+      hutch_json_string (w, m->readonly ? "ro" : "rw");
+      for (gsize f = 0; f < G_N_ELEMENTS (mount_flags); f++)
+        if (m->flags & mount_flags[f].flag)
+          hutch_json_string (w, mount_flags[f].name);
+      for (char **d = data; *d != NULL; d++)
+        if (**d != '\0')
+          hutch_json_string (w, *d);
+      hutch_json_end_array (w);
+      hutch_json_end_object (w);
+    }
+  hutch_json_end_array (w);
+  hutch_json_key (w, "linux");
+  hutch_json_begin_object (w);
+  hutch_json_key (w, "namespaces");
+  hutch_json_begin_array (w);
+  for (gsize i = 0; i < G_N_ELEMENTS (ns); i++)
+    if (!(spec->network_host && strcmp (ns[i], "network") == 0))
+      {
+        hutch_json_begin_object (w);
+        annotation (w, "type", ns[i]);
+        hutch_json_end_object (w);
+      }
+  hutch_json_end_array (w);
+  id_mappings (w, "uidMappings", spec->idmap->uid, spec->idmap->uid_ranges, spec->idmap->single);
+  id_mappings (w, "gidMappings", spec->idmap->gid, spec->idmap->gid_ranges, spec->idmap->single);
+  hutch_json_end_object (w);
+  hutch_json_key (w, "annotations");
+  hutch_json_begin_object (w);
+  annotation (w, A_USER, spec->user != NULL ? spec->user : "");
+  annotation (w, A_LOWER, lower);
+  annotation (w, A_DRIVER, hutch_rootfs_driver_name (spec->driver));
+  annotation (w, A_FORCED, spec->driver_forced ? "true" : "false");
+  annotation (w, A_INIT, spec->init ? "true" : "false");
+  annotation (w, A_STDIN, spec->input ? "true" : "false");
+  annotation (w, A_NET_HOST, spec->network_host ? "true" : "false");
+  annotation (w, A_SECCOMP, spec->seccomp ? "default" : "unconfined");
+  hutch_json_end_object (w);
+  hutch_json_end_object (w);
+  text = hutch_json_writer_finish (w);
+  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+    return g_prefix_error (error, "writing %s: ", path), FALSE;
+  return TRUE;
+}
+
+static char **
+strv_of (const HutchJsonNode *n)
+{
+  GPtrArray *a = g_ptr_array_new ();
+
+  for (guint i = 0; n != NULL && n->type == HUTCH_JSON_ARRAY && i < n->n_members; i++)
+    if (n->members[i]->type == HUTCH_JSON_STRING)
+      g_ptr_array_add (a, g_strdup (n->members[i]->string));
+  g_ptr_array_add (a, NULL);
+  return (char **) g_ptr_array_free (a, FALSE);
+}
+
+static const char *
+str_of (const HutchJsonNode *obj, const char *key)
+{
+  const HutchJsonNode *n = hutch_json_node_member (obj, key);
+
+  return n != NULL && n->type == HUTCH_JSON_STRING ? n->string : NULL;
+}
+
+static gboolean
+true_of (const HutchJsonNode *obj, const char *key)
+{
+  return g_strcmp0 (str_of (obj, key), "true") == 0;
+}
+
+static HutchSandboxMount *
+mount_of (const HutchJsonNode *n)
+{
+  g_auto (GStrv) options = strv_of (hutch_json_node_member (n, "options"));
+  g_autoptr (GString) data = g_string_new (NULL);
+  HutchSandboxMount *m = g_new0 (HutchSandboxMount, 1);
+  gboolean bind = g_strcmp0 (str_of (n, "type"), "bind") == 0;
+
+  m->target = g_strdup (str_of (n, "destination"));
+  m->source = bind ? g_strdup (str_of (n, "source")) : NULL;
+  for (char **o = options; *o != NULL; o++)
+    {
+      gboolean flag = FALSE;
+      for (gsize f = 0; f < G_N_ELEMENTS (mount_flags); f++)
+        if (strcmp (*o, mount_flags[f].name) == 0)
+          m->flags |= mount_flags[f].flag, flag = TRUE;
+      if (strcmp (*o, "ro") == 0)
+        m->readonly = TRUE;
+      else if (!flag && !bind && strcmp (*o, "rw") != 0)
+        g_string_append_printf (data, "%s%s", data->len > 0 ? "," : "", *o);
+    }
+  m->data = data->len > 0 ? g_strdup (data->str) : NULL;
+  return m;
+}
+
+void
+hutch_container_spec_clear (HutchSandboxSpec *spec)
+{
+  g_strfreev (spec->lowerdirs);
+  g_free (spec->upperdir);
+  g_free (spec->workdir);
+  g_free (spec->rootfs);
+  g_free (spec->hostname);
+  g_free (spec->hostname_file);
+  g_free (spec->hosts_file);
+  g_free (spec->resolv_file);
+  if (spec->mounts != NULL)
+    g_ptr_array_unref (spec->mounts);
+  g_strfreev (spec->argv);
+  g_strfreev (spec->env);
+  g_free (spec->cwd);
+  g_free (spec->user);
+  memset (spec, 0, sizeof *spec);
+  spec->cleanup_fd = -1;
+}
+
+gboolean
+hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (HutchJsonNode) root = NULL;
+  const HutchJsonNode *process, *caps, *mounts, *notes;
+  g_auto (GStrv) bounding = NULL;
+  const char *driver, *user;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, error) || (root = hutch_json_parse (text, len, error)) == NULL)
+    return g_prefix_error (error, "reading %s: ", path), FALSE;
+  process = hutch_json_node_member (root, "process");
+  notes = hutch_json_node_member (root, "annotations");
+  caps = hutch_json_node_member (process, "capabilities");
+  bounding = strv_of (hutch_json_node_member (caps, "bounding"));
+  if (!hutch_sandbox_caps_from_names ((const char *const *) bounding, &spec->caps, error))
+    return g_prefix_error (error, "%s: ", path), FALSE;
+  spec->argv = strv_of (hutch_json_node_member (process, "args"));
+  spec->env = strv_of (hutch_json_node_member (process, "env"));
+  spec->cwd = g_strdup (str_of (process, "cwd"));
+  spec->hostname = g_strdup (str_of (root, "hostname"));
+  spec->lowerdirs = g_strsplit (str_of (notes, A_LOWER) != NULL ? str_of (notes, A_LOWER) : "", ":", -1);
+  if (spec->argv[0] == NULL || spec->cwd == NULL || spec->hostname == NULL || spec->lowerdirs[0] == NULL)
+    return hutch_throw (error, HUTCH_ERROR_FAILED,
+                        "%s lacks process.args, process.cwd, hostname or the layers", path);
+  user = str_of (notes, A_USER);
+  spec->user = user != NULL && *user != '\0' ? g_strdup (user) : NULL;
+  driver = str_of (notes, A_DRIVER);
+  spec->driver = g_strcmp0 (driver, "fuse-overlayfs") == 0 ? HUTCH_ROOTFS_FUSE_OVERLAYFS
+                 : g_strcmp0 (driver, "copy") == 0         ? HUTCH_ROOTFS_COPY
+                                                           : HUTCH_ROOTFS_OVERLAY;
+  spec->driver_forced = true_of (notes, A_FORCED);
+  spec->init = true_of (notes, A_INIT);
+  spec->input = true_of (notes, A_STDIN);
+  spec->network_host = true_of (notes, A_NET_HOST);
+  spec->seccomp = g_strcmp0 (str_of (notes, A_SECCOMP), "unconfined") != 0;
+  spec->tty = hutch_json_node_member (process, "terminal") != NULL
+              && hutch_json_node_member (process, "terminal")->boolean;
+  spec->read_only = hutch_json_node_member (hutch_json_node_member (root, "root"), "readonly") != NULL
+                    && hutch_json_node_member (hutch_json_node_member (root, "root"), "readonly")->boolean;
+  spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
+  mounts = hutch_json_node_member (root, "mounts");
+  for (guint i = 0; mounts != NULL && mounts->type == HUTCH_JSON_ARRAY && i < mounts->n_members; i++)
+    {
+      HutchSandboxMount *m = mount_of (mounts->members[i]);
+      if (m->target == NULL || (m->source == NULL && g_strcmp0 (str_of (mounts->members[i], "type"), "tmpfs") != 0))
+        {
+          hutch_sandbox_mount_free (m);
+          return hutch_throw (error, HUTCH_ERROR_FAILED, "%s: mount %u is neither bind nor tmpfs",
+                              path, i);
+        }
+      g_ptr_array_add (spec->mounts, m);
+    }
+  spec->upperdir = g_build_filename (dir, "upper", NULL);
+  spec->workdir = g_build_filename (dir, "work", NULL);
+  spec->rootfs = g_build_filename (dir, "rootfs", NULL);
+  return TRUE;
+}

@@ -1,0 +1,501 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Starting a container from its record: the network chosen again (the tap
+ * device may have gone), the /etc files written, the live state taken in
+ * the runroot (the "live" file, locked while the monitor runs, and the
+ * "ctl" socket where `exec` gets the namespaces), then the sandbox. In the
+ * foreground this process is the monitor; detached, a child of it is, in a
+ * session of its own, with the output going to the log, and this process
+ * returns once the command has been exec'd. The record says running from
+ * the exec to the end, then exited with the code. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "container-private.h"
+
+static gboolean
+write_file (const char *dir, const char *name, const char *text, char **out_path, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+
+  if (!g_file_set_contents (path, text, -1, NULL))
+    return hutch_throw_errno (error, "writing %s", path);
+  *out_path = g_steal_pointer (&path);
+  return TRUE;
+}
+
+static gboolean
+make_etc_files (HutchSandboxSpec *spec, const char *dir, const HutchNetConfig *net, GError **error)
+{
+  g_autofree char *hostname = g_strdup_printf ("%s\n", spec->hostname);
+  g_autofree char *hosts = hutch_net_hosts_text (net, spec->hostname);
+  g_autofree char *resolv = NULL;
+
+  if (net->mode == HUTCH_NET_HOST)
+    resolv = hutch_util_read_host_file ("/etc/resolv.conf", 65536, NULL);
+  else if (net->mode == HUTCH_NET_SLIRP)
+    resolv = hutch_net_resolv_conf_text (net);
+  if (resolv == NULL)
+    resolv = g_strdup ("# --network none: no name servers\n");
+  return write_file (dir, "hostname", hostname, &spec->hostname_file, error)
+         && write_file (dir, "hosts", hosts, &spec->hosts_file, error)
+         && write_file (dir, "resolv.conf", resolv, &spec->resolv_file, error);
+}
+
+static int
+net_child_setup (gpointer data, GError **error)
+{
+  return hutch_net_child_setup (data, error);
+}
+
+static void
+net_monitor_start (gpointer data, int ctl)
+{
+  hutch_net_set_ctl (data, ctl);
+}
+
+static void
+net_prepare (gpointer data, GArray *fds, int *timeout_ms)
+{
+  hutch_net_poll_prepare (data, fds, timeout_ms);
+}
+
+static void
+net_dispatch (gpointer data, GArray *fds)
+{
+  hutch_net_poll_dispatch (data, fds);
+}
+
+/* The network asked for, or the fallback to loopback alone when the tap
+ * device cannot be had and slirp was only the default. */
+static gboolean
+choose_network (HutchNetConfig *net, GError **error)
+{
+  g_autofree char *resolv = NULL;
+  hutch_autofd int tun = -1;
+  struct stat st;
+  int errsv;
+
+  if (net->mode != HUTCH_NET_SLIRP)
+    return TRUE;
+  tun = open ("/dev/net/tun", O_RDWR | O_CLOEXEC);
+  errsv = errno;
+  if (tun < 0)
+    {
+      g_autofree char *what = NULL;
+      if (stat ("/dev/net/tun", &st) == 0)
+        what = g_strdup_printf ("/dev/net/tun (mode %04o, owner uid %u) cannot be opened: %s: "
+                                "make it usable by everyone as udev does on stock distributions "
+                                "(as root: chmod 0666 /dev/net/tun)",
+                                st.st_mode & 07777, st.st_uid, g_strerror (errsv));
+      else
+        what = g_strdup_printf ("/dev/net/tun is missing (%s): load the tun module (as root: "
+                                "modprobe tun)",
+                                g_strerror (errno));
+      if (net->explicit_mode || net->ports->len > 0)
+        return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                            "the slirp network needs a tap device, but %s; or run with --network none",
+                            what);
+      g_warning ("no network, only loopback (--network none): %s", what);
+      net->mode = HUTCH_NET_NONE;
+      return TRUE;
+    }
+  resolv = hutch_util_read_host_file ("/etc/resolv.conf", 65536, NULL);
+  hutch_net_config_read_resolv (net, resolv);
+  return TRUE;
+}
+
+typedef struct
+{
+  const HutchContext *ctx;
+  HutchContainer *c;
+  int notify;      /* detached: where `start` waits to hear; -1 once told */
+  int live;        /* locked while we run */
+  int listen;      /* the ctl socket */
+  int ns[HUTCH_SANDBOX_N_NS];
+  HutchLogWriter *log;
+  HutchSandboxHooks hooks;
+} Monitor;
+
+static void
+monitor_started (gpointer data, pid_t init, const int *ns)
+{
+  Monitor *m = data;
+  g_autoptr (GError) error = NULL;
+  g_autofree char *pids = g_strdup_printf ("%d %d\n", (int) getpid (), (int) init);
+
+  for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
+    m->ns[i] = fcntl (ns[i], F_DUPFD_CLOEXEC, 3);
+  (void) pwrite (m->live, pids, strlen (pids), 0);
+  m->c->status = HUTCH_CONTAINER_RUNNING;
+  m->c->started_at = g_get_real_time ();
+  m->c->finished_at = 0;
+  m->c->exit_code = 0;
+  g_clear_pointer (&m->c->error, g_free);
+  if (!hutch_container_save (m->ctx, m->c, &error))
+    g_warning ("%s", error->message);
+  if (m->notify >= 0)
+    {
+      (void) !write (m->notify, "R", 1);
+      hutch_fd_clear (&m->notify);
+    }
+}
+
+static void
+ctl_prepare (gpointer data, GArray *fds, int *timeout_ms)
+{
+  Monitor *m = data;
+  struct pollfd p = { m->listen, POLLIN, 0 };
+
+  (void) timeout_ms;
+  if (m->listen >= 0)
+    g_array_append_val (fds, p);
+}
+
+/* `exec` asks: the namespaces, to the user alone. */
+static void
+ctl_dispatch (gpointer data, GArray *fds)
+{
+  Monitor *m = data;
+
+  for (guint i = 0; i < fds->len; i++)
+    {
+      struct pollfd *p = &g_array_index (fds, struct pollfd, i);
+      hutch_autofd int conn = -1;
+      struct ucred cred;
+      socklen_t len = sizeof cred;
+      if (p->fd != m->listen || p->revents == 0)
+        continue;
+      conn = accept4 (m->listen, NULL, NULL, SOCK_CLOEXEC);
+      if (conn < 0)
+        return;
+      if (getsockopt (conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid ())
+        return;
+      if (m->ns[0] >= 0)
+        (void) hutch_util_send_fds (conn, 'N', m->ns, HUTCH_SANDBOX_N_NS);
+      else
+        (void) hutch_util_send_fds (conn, 'E', NULL, 0);
+      return;
+    }
+}
+
+static void
+monitor_prepare (gpointer data, GArray *fds, int *timeout_ms)
+{
+  Monitor *m = data;
+
+  ctl_prepare (m, fds, timeout_ms);
+  if (m->log != NULL)
+    hutch_log_writer_prepare (m->log, fds, timeout_ms);
+}
+
+static void
+monitor_dispatch (gpointer data, GArray *fds)
+{
+  Monitor *m = data;
+
+  ctl_dispatch (m, fds);
+  if (m->log != NULL)
+    hutch_log_writer_dispatch (m->log, fds);
+}
+
+static void
+monitor_tty (gpointer data, const char *buf, gsize len)
+{
+  Monitor *m = data;
+
+  hutch_log_writer_tty (m->log, buf, len);
+}
+
+/* The live state: <runroot>/containers/<id>/live locked, and ctl bound. */
+static gboolean
+live_take (Monitor *m, GError **error)
+{
+  g_autofree char *dir = hutch_container_run_dir (m->ctx, m->c->id);
+  g_autofree char *live = g_build_filename (dir, "live", NULL);
+  g_autofree char *ctl = NULL;
+  hutch_autofd int dfd = -1;
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+
+  if (g_mkdir_with_parents (dir, 0700) < 0)
+    return hutch_throw_errno (error, "making %s", dir);
+  m->live = open (live, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (m->live < 0)
+    return hutch_throw_errno (error, "opening %s", live);
+  if (flock (m->live, LOCK_EX | LOCK_NB) < 0)
+    return hutch_fd_clear (&m->live), hutch_throw (error, HUTCH_ERROR_BUSY, "container %s is already running", m->c->name);
+  (void) ftruncate (m->live, 0);
+  /* through /proc/self/fd: a socket's path is short, the runroot may not be */
+  dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  ctl = g_strdup_printf ("/proc/self/fd/%d/ctl", dfd);
+  if (dfd < 0 || strlen (ctl) >= sizeof addr.sun_path)
+    return hutch_throw_errno (error, "opening %s", dir);
+  strcpy (addr.sun_path, ctl);
+  (void) unlinkat (dfd, "ctl", 0);
+  m->listen = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+  if (m->listen < 0 || bind (m->listen, (struct sockaddr *) &addr, sizeof addr) < 0
+      || listen (m->listen, 16) < 0)
+    return hutch_throw_errno (error, "making the control socket in %s", dir);
+  return TRUE;
+}
+
+static void
+live_release (Monitor *m)
+{
+  g_autofree char *dir = hutch_container_run_dir (m->ctx, m->c->id);
+  g_autofree char *ctl = g_build_filename (dir, "ctl", NULL);
+  g_autofree char *live = g_build_filename (dir, "live", NULL);
+
+  hutch_fd_clear (&m->listen);
+  for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
+    hutch_fd_clear (&m->ns[i]);
+  if (m->live < 0)
+    return; /* not ours: another monitor's, or already released */
+  (void) unlink (ctl);
+  (void) unlink (live);
+  (void) rmdir (dir);
+  hutch_fd_clear (&m->live);
+}
+
+/* After the end: the record, and with --rm the container gone. */
+static void
+finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandboxResult *result,
+        const GError *setup_error)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (ran || (result != NULL && result->exec_error != NULL))
+    {
+      m->c->status = HUTCH_CONTAINER_EXITED;
+      m->c->exit_code = result->status;
+      m->c->finished_at = g_get_real_time ();
+      g_free (m->c->error);
+      m->c->error = g_strdup (result->exec_error);
+    }
+  else if (setup_error != NULL)
+    {
+      g_free (m->c->error);
+      m->c->error = g_strdup (setup_error->message);
+    }
+  if (!m->c->auto_remove && !hutch_container_save (m->ctx, m->c, &error))
+    g_warning ("%s", error->message);
+  live_release (m);
+  if (m->c->auto_remove && !hutch_container_remove (m->ctx, m->c->id, FALSE, &error))
+    g_warning ("%s", error->message);
+  (void) spec;
+}
+
+static gboolean
+prepare_network (Monitor *m, HutchNetConfig *net, GError **error)
+{
+  hutch_net_config_init (net);
+  if (m->c->network != NULL && !hutch_net_config_parse_mode (net, m->c->network, error))
+    return FALSE;
+  g_array_append_vals (net->ports, m->c->ports->data, m->c->ports->len);
+  return choose_network (net, error);
+}
+
+/* Detached: this child becomes the monitor, in a session of its own. */
+static void G_GNUC_NORETURN
+monitor_main (Monitor *m, HutchSandboxSpec *spec, int out_r, int err_r, int log_fd)
+{
+  HutchSandboxResult result = { 0 };
+  g_autoptr (GError) error = NULL;
+  hutch_autofd int null = open ("/dev/null", O_RDWR | O_CLOEXEC);
+  gboolean ran;
+
+  (void) setsid ();
+  for (int fd = 0; fd <= 2 && null >= 0; fd++)
+    (void) dup2 (null, fd);
+  m->log = hutch_log_writer_new (log_fd, out_r, err_r);
+  m->hooks.tty_output = monitor_tty;
+  ran = hutch_sandbox_run (spec, &result, &error);
+  hutch_log_writer_drain (m->log);
+  if (!ran && m->notify >= 0)
+    {
+      g_autofree char *msg = g_strdup_printf ("F125 %s", error->message);
+      (void) !write (m->notify, msg, strlen (msg));
+    }
+  else if (ran && m->notify >= 0)
+    {
+      g_autofree char *msg = g_strdup_printf ("F%d %s", result.status,
+                                              result.exec_error != NULL ? result.exec_error : "");
+      (void) !write (m->notify, msg, strlen (msg));
+    }
+  hutch_fd_clear (&m->notify);
+  finish (m, spec, ran && result.exec_error == NULL, &result, error);
+  hutch_log_writer_free (m->log);
+  _exit (0);
+}
+
+/* What the monitor said: "R" running, or "F<status> <why>" at its end.
+ * The first byte is enough for R: the container's processes (forks of the
+ * monitor) hold the pipe, so its end comes with theirs. */
+static gboolean
+hear_monitor (int fd, pid_t monitor, HutchSandboxResult *result, GError **error)
+{
+  g_autofree char *said = NULL;
+  char first = 0;
+  char *end = NULL;
+  ssize_t n;
+
+  result->status = 0;
+  do
+    n = read (fd, &first, 1);
+  while (n < 0 && errno == EINTR);
+  if (n == 1 && first == 'R')
+    return TRUE;
+  said = n == 1 && first == 'F' ? hutch_util_read_all (fd, 1 << 16, NULL, NULL) : NULL;
+  if (said == NULL)
+    return hutch_throw (error, HUTCH_ERROR_FAILED,
+                        "the container's monitor (pid %d) ended before the container started",
+                        (int) monitor);
+  result->status = (int) strtol (said, &end, 10);
+  if (end != NULL && *end == ' ')
+    end++;
+  if (result->status == 125)
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "%s", end);
+  result->exec_error = end != NULL && *end != '\0' ? g_strdup (end) : NULL;
+  return TRUE;
+}
+
+static gboolean
+start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (m->ctx, m->c->id);
+  g_autofree char *log = g_build_filename (dir, "ctr.log", NULL);
+  hutch_autofd int log_fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int out[2] = { -1, -1 }, err[2] = { -1, -1 }, note[2] = { -1, -1 };
+  hutch_autofd int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+  pid_t pid;
+  gboolean ok;
+
+  if (log_fd < 0)
+    return hutch_throw_errno (error, "opening the log %s", log);
+  if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0 || pipe2 (note, O_CLOEXEC) < 0)
+    {
+      hutch_fd_clear (&out[0]), hutch_fd_clear (&out[1]);
+      hutch_fd_clear (&err[0]), hutch_fd_clear (&err[1]);
+      return hutch_throw_errno (error, "starting the monitor: pipe");
+    }
+  spec->redirect = TRUE;
+  spec->stdio[0] = null;
+  spec->stdio[1] = out[1];
+  spec->stdio[2] = err[1];
+  m->notify = note[1];
+  pid = fork ();
+  if (pid == 0)
+    {
+      close (note[0]);
+      monitor_main (m, spec, out[0], err[0], log_fd);
+    }
+  close (note[1]);
+  m->notify = -1;
+  close (out[0]), close (out[1]), close (err[0]), close (err[1]);
+  if (pid < 0)
+    {
+      close (note[0]);
+      return hutch_throw_errno (error, "starting the monitor: fork");
+    }
+  /* the monitor has the lock and the socket now */
+  hutch_fd_clear (&m->live);
+  hutch_fd_clear (&m->listen);
+  ok = hear_monitor (note[0], pid, result, error);
+  close (note[0]);
+  return ok;
+}
+
+gboolean
+hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
+                       HutchSandboxResult *result, GError **error)
+{
+  hutch_autofd int lock = hutch_container_lock (ctx, id, error);
+  g_autoptr (HutchContainer) c = lock >= 0 ? hutch_container_load (ctx, id, error) : NULL;
+  g_autoptr (HutchIdMap) map = NULL;
+  g_autoptr (HutchNet) slirp = NULL;
+  g_autofree char *dir = hutch_container_dir (ctx, id);
+  HutchSandboxSpec spec = { .cleanup_fd = -1 };
+  HutchNetConfig net = { 0 };
+  HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
+                            net_prepare, net_dispatch, NULL };
+  Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, NULL, { { 0 } } };
+  gboolean ok;
+  g_autoptr (GError) local = NULL;
+
+  memset (result, 0, sizeof *result);
+  if (c == NULL || (map = hutch_sandbox_idmap_new_for_user (error)) == NULL)
+    return FALSE;
+  if (c->status == HUTCH_CONTAINER_RUNNING)
+    return hutch_throw (error, HUTCH_ERROR_BUSY, "container %s is already running", c->name);
+  ok = hutch_container_spec_read (dir, &spec, error) && prepare_network (&m, &net, error)
+       && make_etc_files (&spec, dir, &net, error) && live_take (&m, error);
+  spec.idmap = map;
+  if (ok && net.mode == HUTCH_NET_SLIRP)
+    {
+      ok = (slirp = hutch_net_new (&net, error)) != NULL;
+      hooks.data = slirp;
+      spec.net = &hooks;
+      g_array_set_size (c->bound, 0);
+      if (ok)
+        g_array_append_vals (c->bound, net.ports->data, net.ports->len);
+    }
+  m.hooks.started = monitor_started;
+  m.hooks.poll = (HutchSandboxPoll) { monitor_prepare, monitor_dispatch, &m };
+  m.hooks.data = &m;
+  if (ok && c->auto_remove)
+    spec.cleanup_fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  spec.hooks = &m.hooks;
+  if (ok && mode == HUTCH_START_DETACHED)
+    ok = start_detached (&m, &spec, result, error);
+  else if (ok)
+    {
+      hutch_fd_clear (&lock); /* live is ours: a second start sees it running */
+      ok = hutch_sandbox_run (&spec, result, &local);
+      finish (&m, &spec, ok && result->exec_error == NULL, result, local);
+      if (!ok)
+        g_propagate_error (error, g_steal_pointer (&local));
+    }
+  if (!ok)
+    live_release (&m);
+  g_clear_pointer (&slirp, hutch_net_free);
+  hutch_fd_clear (&spec.cleanup_fd);
+  spec.idmap = NULL;
+  hutch_container_spec_clear (&spec);
+  hutch_net_config_clear (&net);
+  return ok;
+}
+
+gboolean
+hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxResult *result,
+                     char **out_id, GError **error)
+{
+  g_autoptr (HutchContainer) c = hutch_container_create (ctx, o, error);
+
+  if (c == NULL)
+    return FALSE;
+  if (!hutch_container_start (ctx, c->id, o->detach ? HUTCH_START_DETACHED : HUTCH_START_FOREGROUND,
+                              result, error))
+    {
+      /* never ran: nothing of it is worth keeping */
+      g_autoptr (GError) local = NULL;
+      if (!hutch_container_remove (ctx, c->id, FALSE, &local)
+          && !g_error_matches (local, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))
+        g_warning ("%s", local->message);
+      return FALSE;
+    }
+  if (out_id != NULL)
+    *out_id = g_strdup (c->id);
+  return TRUE;
+}
