@@ -17,6 +17,7 @@
 #include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -125,6 +126,8 @@ typedef struct
   int live;        /* locked while we run */
   int listen;      /* the ctl socket */
   int ns[HUTCH_SANDBOX_N_NS];
+  int init;        /* a pidfd of the container's pid 1 */
+  int lock;        /* the container's lock, held by `start` (not by us) */
   HutchLogWriter *log;
   HutchSandboxHooks hooks;
 } Monitor;
@@ -138,6 +141,12 @@ monitor_started (gpointer data, pid_t init, const int *ns)
 
   for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
     m->ns[i] = fcntl (ns[i], F_DUPFD_CLOEXEC, 3);
+  /* the namespaces are let go the moment pid 1 ends, or they would keep
+   * its mounts (and a fuse-overlayfs server) alive */
+  m->init = (int) syscall (SYS_pidfd_open, init, 0);
+  if (m->init < 0)
+    for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
+      hutch_fd_clear (&m->ns[i]);
   (void) pwrite (m->live, pids, strlen (pids), 0);
   m->c->status = HUTCH_CONTAINER_RUNNING;
   m->c->started_at = g_get_real_time ();
@@ -157,11 +166,13 @@ static void
 ctl_prepare (gpointer data, GArray *fds, int *timeout_ms)
 {
   Monitor *m = data;
-  struct pollfd p = { m->listen, POLLIN, 0 };
+  struct pollfd p = { m->listen, POLLIN, 0 }, q = { m->init, POLLIN, 0 };
 
   (void) timeout_ms;
   if (m->listen >= 0)
     g_array_append_val (fds, p);
+  if (m->init >= 0)
+    g_array_append_val (fds, q);
 }
 
 /* `exec` asks: the namespaces, to the user alone. */
@@ -176,18 +187,24 @@ ctl_dispatch (gpointer data, GArray *fds)
       hutch_autofd int conn = -1;
       struct ucred cred;
       socklen_t len = sizeof cred;
+      if (p->fd == m->init && m->init >= 0 && p->revents != 0)
+        {
+          hutch_fd_clear (&m->init);
+          for (guint k = 0; k < HUTCH_SANDBOX_N_NS; k++)
+            hutch_fd_clear (&m->ns[k]);
+          continue;
+        }
       if (p->fd != m->listen || p->revents == 0)
         continue;
       conn = accept4 (m->listen, NULL, NULL, SOCK_CLOEXEC);
       if (conn < 0)
-        return;
+        continue;
       if (getsockopt (conn, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid ())
-        return;
+        continue;
       if (m->ns[0] >= 0)
         (void) hutch_util_send_fds (conn, 'N', m->ns, HUTCH_SANDBOX_N_NS);
       else
         (void) hutch_util_send_fds (conn, 'E', NULL, 0);
-      return;
     }
 }
 
@@ -259,6 +276,7 @@ live_release (Monitor *m)
   g_autofree char *live = g_build_filename (dir, "live", NULL);
 
   hutch_fd_clear (&m->listen);
+  hutch_fd_clear (&m->init);
   for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
     hutch_fd_clear (&m->ns[i]);
   if (m->live < 0)
@@ -399,6 +417,8 @@ start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
   if (pid == 0)
     {
       close (note[0]);
+      /* the lock is start's: ours would last as long as the container */
+      hutch_fd_clear (&m->lock);
       monitor_main (m, spec, out[0], err[0], log_fd);
     }
   close (note[1]);
@@ -430,7 +450,7 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
   HutchNetConfig net = { 0 };
   HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
                             net_prepare, net_dispatch, NULL };
-  Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, NULL, { { 0 } } };
+  Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, -1, lock, NULL, { { 0 } } };
   gboolean ok;
   g_autoptr (GError) local = NULL;
 

@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <signal.h>
 #include <string.h>
@@ -46,7 +47,13 @@ waiter_main (const HutchSandboxSpec *spec, gboolean detach, int err_fd, int tty,
   if (cmd < 0)
     fail (err_fd, "starting the command in the container");
   if (cmd == 0)
-    hutch_sandbox_become_command (spec, err_fd, tty);
+    {
+      /* detached, it keeps nothing of ours open (as docker exec -d) */
+      int null = detach && tty < 0 ? open ("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+      for (int fd = 0; null >= 0 && fd <= 2; fd++)
+        (void) dup2 (null, fd);
+      hutch_sandbox_become_command (spec, err_fd, tty);
+    }
   close (err_fd);
   hutch_fd_clear (&tty);
   if (detach)
@@ -93,7 +100,7 @@ joiner_main (const HutchSandboxSpec *spec, const int *ns, gboolean detach, int e
 }
 
 gboolean
-hutch_sandbox_exec (const HutchSandboxSpec *spec, const int *ns, gboolean detach,
+hutch_sandbox_exec (const HutchSandboxSpec *spec, int *ns, gboolean detach,
                     HutchSandboxResult *result, GError **error)
 {
   int err[2], tty[2] = { -1, -1 };
@@ -123,6 +130,9 @@ hutch_sandbox_exec (const HutchSandboxSpec *spec, const int *ns, gboolean detach
     }
   close (err[1]);
   hutch_fd_clear (&tty[1]);
+  /* the joiner has them; held here they would outlive the container */
+  for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
+    hutch_fd_clear (&ns[i]);
   if (pid < 0)
     {
       int errsv = errno;

@@ -105,6 +105,11 @@ hutch_sandbox_messages_dispatch (gpointer data, GArray *fds)
   if (m->ended && m->setup_error == NULL && m->result->exec_error == NULL && m->init > 0
       && m->ns[0] >= 0 && m->hooks != NULL && m->hooks->started != NULL)
     m->hooks->started (m->hooks->data, m->init, m->ns);
+  /* Not kept here: a namespace held open outlives the container (its
+   * mounts, and a fuse-overlayfs server waiting for them, with it). */
+  if (m->ended)
+    for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
+      hutch_fd_clear (&m->ns[i]);
 }
 
 void

@@ -256,8 +256,9 @@ gboolean hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *re
  * seccomp filter, working directory and, with @spec->tty, a terminal of the
  * container's. Its parent inside the container waits for it, so that when
  * we go the container's pid 1 reaps it. With @detach it returns once the
- * command is exec'd; else @result has its exit status. */
-gboolean hutch_sandbox_exec (const HutchSandboxSpec *spec, const int *ns, gboolean detach,
+ * command is exec'd; else @result has its exit status. @ns are closed (set
+ * to -1) once the process that joins them has its own. */
+gboolean hutch_sandbox_exec (const HutchSandboxSpec *spec, int *ns, gboolean detach,
                              HutchSandboxResult *result, GError **error);
 
 /* Capability masks as the runtime-spec's "CAP_CHOWN" names, and back

@@ -62,7 +62,10 @@ for d in overlay fuse-overlayfs copy; do
   like "$rc:$err" "^1:.*Read-only file system" "$d: --read-only"
   is "$(ls "$R/containers" | wc -l)" 0 "$d: every --rm container is gone"
   H run "${D[@]}" "$DEB" sh -c 'echo kept >/kept; exit 4'
-  is "$rc:$(cat "$R"/containers/*/state)" "4:exited 4" "$d: without --rm the container stays, marked exited"
+  st=$rc
+  H ps -a --format json
+  is "$st:$(json_get "$out" 'd[0]["State"], d[0]["ExitCode"]')" "4:('exited', 4)" \
+    "$d: without --rm the container stays, recorded as exited 4"
   "$HUTCH" --root "$R" unshare rm -rf "$R/containers"
 done
 is "$tree_fuse_overlayfs" "$tree_overlay" "fuse-overlayfs shows the same tree as the kernel overlay"

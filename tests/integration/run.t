@@ -175,7 +175,8 @@ is "$rc" 0 "a container writes files of a subordinate id"
 is "$(ls "$R/containers" | wc -l)" 0 "--rm leaves no container directory, even then"
 H run "$DEB" sh -c 'echo data >/kept; exit 4'
 is "$rc" 4 "a container without --rm"
-is "$(cat "$R"/containers/*/state)" "exited 4" "leaves its directory, marked exited"
+H ps -a --format json
+is "$(json_get "$out" 'd[0]["State"], d[0]["ExitCode"]')" "('exited', 4)" "leaves its container, recorded as exited 4"
 H system prune
 is "$rc:$(ls "$R/containers" | wc -l)" "0:0" "system prune removes it, files of subordinate ids and all"
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount is left on the host's side"
