@@ -27,27 +27,6 @@ add_ranges (HutchJsonWriter *w, const char *name, GArray *ranges)
   hutch_json_end_array (w);
 }
 
-static void
-member_str (HutchJsonWriter *w, const char *key, const char *value)
-{
-  hutch_json_key (w, key);
-  hutch_json_string (w, value);
-}
-
-static void
-member_bool (HutchJsonWriter *w, const char *key, gboolean value)
-{
-  hutch_json_key (w, key);
-  hutch_json_bool (w, value);
-}
-
-static void
-member_int (HutchJsonWriter *w, const char *key, gint64 value)
-{
-  hutch_json_key (w, key);
-  hutch_json_int (w, value);
-}
-
 static const char *
 delegation_name (HutchCgroupDelegation d)
 {
@@ -70,32 +49,32 @@ add_sandbox (HutchJsonWriter *w, const HutchHostCaps *caps)
 
   hutch_json_key (w, "userNamespaces");
   hutch_json_begin_object (w);
-  member_bool (w, "available", s->userns && s->userns_setup_errno == 0);
-  member_int (w, "maxUserNamespaces", s->max_user_namespaces);
-  member_int (w, "unprivilegedUsernsClone", s->unprivileged_userns_clone);
-  member_int (w, "apparmorRestrictUnprivilegedUserns", s->apparmor_restrict_userns);
+  hutch_json_member_bool (w, "available", s->userns && s->userns_setup_errno == 0);
+  hutch_json_member_int (w, "maxUserNamespaces", s->max_user_namespaces);
+  hutch_json_member_int (w, "unprivilegedUsernsClone", s->unprivileged_userns_clone);
+  hutch_json_member_int (w, "apparmorRestrictUnprivilegedUserns", s->apparmor_restrict_userns);
   hutch_json_end_object (w);
 
   hutch_json_key (w, "idMapping");
   hutch_json_begin_object (w);
-  member_str (w, "mode", s->idmap_full ? "subordinate" : "single");
-  member_str (w, "newuidmap", s->newuidmap.path);
-  member_bool (w, "newuidmapPrivileged", s->newuidmap.privileged);
-  member_str (w, "newgidmap", s->newgidmap.path);
-  member_bool (w, "newgidmapPrivileged", s->newgidmap.privileged);
+  hutch_json_member_string (w, "mode", s->idmap_full ? "subordinate" : "single");
+  hutch_json_member_string (w, "newuidmap", s->newuidmap.path);
+  hutch_json_member_bool (w, "newuidmapPrivileged", s->newuidmap.privileged);
+  hutch_json_member_string (w, "newgidmap", s->newgidmap.path);
+  hutch_json_member_bool (w, "newgidmapPrivileged", s->newgidmap.privileged);
   add_ranges (w, "subuids", s->subuids);
   add_ranges (w, "subgids", s->subgids);
-  member_str (w, "error", s->idmap_error);
+  hutch_json_member_string (w, "error", s->idmap_error);
   hutch_json_end_object (w);
 
   hutch_json_key (w, "rootfs");
   hutch_json_begin_object (w);
-  member_str (w, "driver", hutch_rootfs_driver_name (hutch_container_host_rootfs_driver (caps)));
-  member_bool (w, "overlayUserxattr", s->overlay);
-  member_bool (w, "whiteouts", s->whiteout);
-  member_str (w, "overlayError", s->overlay_error);
-  member_str (w, "fuseOverlayfs", s->fuse_overlayfs);
-  member_bool (w, "devFuse", s->dev_fuse);
+  hutch_json_member_string (w, "driver", hutch_rootfs_driver_name (hutch_container_host_rootfs_driver (caps)));
+  hutch_json_member_bool (w, "overlayUserxattr", s->overlay);
+  hutch_json_member_bool (w, "whiteouts", s->whiteout);
+  hutch_json_member_string (w, "overlayError", s->overlay_error);
+  hutch_json_member_string (w, "fuseOverlayfs", s->fuse_overlayfs);
+  hutch_json_member_bool (w, "devFuse", s->dev_fuse);
   hutch_json_end_object (w);
 }
 
@@ -106,25 +85,25 @@ add_host (HutchJsonWriter *w, const HutchHostCaps *caps, const HutchContext *ctx
 
   hutch_json_key (w, "host");
   hutch_json_begin_object (w);
-  member_str (w, "kernel", caps->kernel_release);
-  member_str (w, "arch", caps->kernel_machine);
-  member_str (w, "user", caps->sandbox.user);
-  member_int (w, "uid", getuid ());
-  member_bool (w, "openat2", caps->openat2);
+  hutch_json_member_string (w, "kernel", caps->kernel_release);
+  hutch_json_member_string (w, "arch", caps->kernel_machine);
+  hutch_json_member_string (w, "user", caps->sandbox.user);
+  hutch_json_member_int (w, "uid", getuid ());
+  hutch_json_member_bool (w, "openat2", caps->openat2);
   add_sandbox (w, caps);
 
   hutch_json_key (w, "network");
   hutch_json_begin_object (w);
-  member_str (w, "default", caps->net.tun ? "slirp" : "none");
-  member_bool (w, "tun", caps->net.tun);
-  member_str (w, "slirp", caps->net.slirp_version);
+  hutch_json_member_string (w, "default", caps->net.tun ? "slirp" : "none");
+  hutch_json_member_bool (w, "tun", caps->net.tun);
+  hutch_json_member_string (w, "slirp", caps->net.slirp_version);
   hutch_json_end_object (w);
 
   hutch_json_key (w, "cgroups");
   hutch_json_begin_object (w);
-  member_str (w, "version", hutch_cgroup_version_name (c->version));
-  member_str (w, "path", c->own_path);
-  member_str (w, "delegation", delegation_name (c->delegation));
+  hutch_json_member_string (w, "version", hutch_cgroup_version_name (c->version));
+  hutch_json_member_string (w, "path", c->own_path);
+  hutch_json_member_string (w, "delegation", delegation_name (c->delegation));
   hutch_json_key (w, "controllers");
   hutch_json_begin_array (w);
   for (char **ctl = c->controllers; *ctl != NULL; ctl++)
@@ -135,9 +114,9 @@ add_host (HutchJsonWriter *w, const HutchHostCaps *caps, const HutchContext *ctx
 
   hutch_json_key (w, "store");
   hutch_json_begin_object (w);
-  member_str (w, "root", ctx->root);
-  member_str (w, "runroot", ctx->runroot);
-  member_str (w, "runrootFallback", ctx->runroot_why);
+  hutch_json_member_string (w, "root", ctx->root);
+  hutch_json_member_string (w, "runroot", ctx->runroot);
+  hutch_json_member_string (w, "runrootFallback", ctx->runroot_why);
   hutch_json_end_object (w);
 
   hutch_json_end_object (w);
@@ -151,8 +130,8 @@ print_json (const HutchHostCaps *caps, const HutchContext *ctx, GPtrArray *rows,
   g_autofree char *text = NULL;
 
   hutch_json_begin_object (w);
-  member_str (w, "version", HUTCH_VERSION);
-  member_bool (w, "runnable", runnable);
+  hutch_json_member_string (w, "version", HUTCH_VERSION);
+  hutch_json_member_bool (w, "runnable", runnable);
   add_host (w, caps, ctx);
   hutch_json_key (w, "checks");
   hutch_json_begin_array (w);
@@ -160,11 +139,11 @@ print_json (const HutchHostCaps *caps, const HutchContext *ctx, GPtrArray *rows,
     {
       const HutchCheckRow *row = rows->pdata[i];
       hutch_json_begin_object (w);
-      member_str (w, "id", row->id);
-      member_str (w, "title", row->title);
-      member_str (w, "status", hutch_check_status_name (row->status));
-      member_str (w, "detail", row->detail);
-      member_str (w, "fix", row->fix);
+      hutch_json_member_string (w, "id", row->id);
+      hutch_json_member_string (w, "title", row->title);
+      hutch_json_member_string (w, "status", hutch_check_status_name (row->status));
+      hutch_json_member_string (w, "detail", row->detail);
+      hutch_json_member_string (w, "fix", row->fix);
       hutch_json_end_object (w);
     }
   hutch_json_end_array (w);

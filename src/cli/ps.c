@@ -71,33 +71,24 @@ json_row (HutchJsonWriter *w, const HutchContainer *c)
   g_autofree char *ports = hutch_container_ports_text (c);
 
   hutch_json_begin_object (w);
-  hutch_json_key (w, "Id");
-  hutch_json_string (w, c->id);
+  hutch_json_member_string (w, "Id", c->id);
   hutch_json_key (w, "Names");
   hutch_json_begin_array (w);
   hutch_json_string (w, c->name);
   hutch_json_end_array (w);
-  hutch_json_key (w, "Image");
-  hutch_json_string (w, c->image);
-  hutch_json_key (w, "ImageID");
-  hutch_json_string (w, c->image_id);
+  hutch_json_member_string (w, "Image", c->image);
+  hutch_json_member_string (w, "ImageID", c->image_id);
   hutch_json_key (w, "Command");
   hutch_json_begin_array (w);
   for (char **a = c->command; *a != NULL; a++)
     hutch_json_string (w, *a);
   hutch_json_end_array (w);
-  hutch_json_key (w, "Created");
-  hutch_json_int (w, c->created / G_USEC_PER_SEC);
-  hutch_json_key (w, "State");
-  hutch_json_string (w, hutch_container_status_name (c->status));
-  hutch_json_key (w, "Status");
-  hutch_json_string (w, status);
-  hutch_json_key (w, "ExitCode");
-  hutch_json_int (w, c->exit_code);
-  hutch_json_key (w, "Pid");
-  hutch_json_int (w, c->status == HUTCH_CONTAINER_RUNNING ? c->init_pid : 0);
-  hutch_json_key (w, "Ports");
-  hutch_json_string (w, ports);
+  hutch_json_member_int (w, "Created", c->created / G_USEC_PER_SEC);
+  hutch_json_member_string (w, "State", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "Status", status);
+  hutch_json_member_int (w, "ExitCode", c->exit_code);
+  hutch_json_member_int (w, "Pid", c->status == HUTCH_CONTAINER_RUNNING ? c->init_pid : 0);
+  hutch_json_member_string (w, "Ports", ports);
   hutch_json_end_object (w);
 }
 

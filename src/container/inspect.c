@@ -10,30 +10,6 @@
 #include "container-private.h"
 
 static void
-str (HutchJsonWriter *w, const char *key, const char *value)
-{
-  hutch_json_key (w, key);
-  hutch_json_string (w, value);
-}
-
-static void
-boolean (HutchJsonWriter *w, const char *key, gboolean value)
-{
-  hutch_json_key (w, key);
-  hutch_json_bool (w, value);
-}
-
-static void
-strv (HutchJsonWriter *w, const char *key, char **v)
-{
-  hutch_json_key (w, key);
-  hutch_json_begin_array (w);
-  for (; v != NULL && *v != NULL; v++)
-    hutch_json_string (w, *v);
-  hutch_json_end_array (w);
-}
-
-static void
 ports (HutchJsonWriter *w, GArray *list)
 {
   g_autoptr (GHashTable) seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -56,8 +32,8 @@ ports (HutchJsonWriter *w, GArray *list)
             continue;
           (void) inet_ntop (AF_INET, &q->host_ip, ip, sizeof ip);
           hutch_json_begin_object (w);
-          str (w, "HostIp", ip);
-          str (w, "HostPort", q->host_port != 0 ? port : "");
+          hutch_json_member_string (w, "HostIp", ip);
+          hutch_json_member_string (w, "HostPort", q->host_port != 0 ? port : "");
           hutch_json_end_object (w);
         }
       hutch_json_end_array (w);
@@ -81,51 +57,48 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   if (!hutch_container_spec_read (dir, &spec, error))
     return FALSE;
   hutch_json_begin_object (w);
-  str (w, "Id", c->id);
-  str (w, "Created", created);
-  str (w, "Path", spec.argv[0]);
-  strv (w, "Args", spec.argv + 1);
+  hutch_json_member_string (w, "Id", c->id);
+  hutch_json_member_string (w, "Created", created);
+  hutch_json_member_string (w, "Path", spec.argv[0]);
+  hutch_json_member_strv (w, "Args", spec.argv + 1);
   hutch_json_key (w, "State");
   hutch_json_begin_object (w);
-  str (w, "Status", hutch_container_status_name (c->status));
-  boolean (w, "Running", running);
-  boolean (w, "Paused", FALSE);
-  boolean (w, "Restarting", FALSE);
-  boolean (w, "OOMKilled", FALSE);
-  boolean (w, "Dead", FALSE);
-  hutch_json_key (w, "Pid");
-  hutch_json_int (w, running ? c->init_pid : 0);
-  hutch_json_key (w, "MonitorPid");
-  hutch_json_int (w, running ? c->monitor_pid : 0);
-  hutch_json_key (w, "ExitCode");
-  hutch_json_int (w, c->exit_code);
-  str (w, "Error", c->error != NULL ? c->error : "");
-  str (w, "StartedAt", c->started_at != 0 ? started : "0001-01-01T00:00:00Z");
-  str (w, "FinishedAt", c->finished_at != 0 ? finished : "0001-01-01T00:00:00Z");
+  hutch_json_member_string (w, "Status", hutch_container_status_name (c->status));
+  hutch_json_member_bool (w, "Running", running);
+  hutch_json_member_bool (w, "Paused", FALSE);
+  hutch_json_member_bool (w, "Restarting", FALSE);
+  hutch_json_member_bool (w, "OOMKilled", FALSE);
+  hutch_json_member_bool (w, "Dead", FALSE);
+  hutch_json_member_int (w, "Pid", running ? c->init_pid : 0);
+  hutch_json_member_int (w, "MonitorPid", running ? c->monitor_pid : 0);
+  hutch_json_member_int (w, "ExitCode", c->exit_code);
+  hutch_json_member_string (w, "Error", c->error != NULL ? c->error : "");
+  hutch_json_member_string (w, "StartedAt", c->started_at != 0 ? started : "0001-01-01T00:00:00Z");
+  hutch_json_member_string (w, "FinishedAt", c->finished_at != 0 ? finished : "0001-01-01T00:00:00Z");
   hutch_json_end_object (w);
-  str (w, "Image", c->image_id);
-  str (w, "ImageName", c->image);
-  str (w, "Name", name);
-  str (w, "Driver", hutch_rootfs_driver_name (spec.driver));
-  str (w, "LogPath", log);
+  hutch_json_member_string (w, "Image", c->image_id);
+  hutch_json_member_string (w, "ImageName", c->image);
+  hutch_json_member_string (w, "Name", name);
+  hutch_json_member_string (w, "Driver", hutch_rootfs_driver_name (spec.driver));
+  hutch_json_member_string (w, "LogPath", log);
   hutch_json_key (w, "Config");
   hutch_json_begin_object (w);
-  str (w, "Hostname", spec.hostname);
-  str (w, "User", spec.user != NULL ? spec.user : "");
-  boolean (w, "Tty", spec.tty);
-  boolean (w, "OpenStdin", spec.input);
-  strv (w, "Env", spec.env);
-  strv (w, "Cmd", spec.argv);
-  str (w, "Image", c->image);
-  str (w, "WorkingDir", spec.cwd);
-  str (w, "StopSignal", c->stop_signal != NULL ? c->stop_signal : "SIGTERM");
+  hutch_json_member_string (w, "Hostname", spec.hostname);
+  hutch_json_member_string (w, "User", spec.user != NULL ? spec.user : "");
+  hutch_json_member_bool (w, "Tty", spec.tty);
+  hutch_json_member_bool (w, "OpenStdin", spec.input);
+  hutch_json_member_strv (w, "Env", spec.env);
+  hutch_json_member_strv (w, "Cmd", spec.argv);
+  hutch_json_member_string (w, "Image", c->image);
+  hutch_json_member_string (w, "WorkingDir", spec.cwd);
+  hutch_json_member_string (w, "StopSignal", c->stop_signal != NULL ? c->stop_signal : "SIGTERM");
   hutch_json_end_object (w);
   hutch_json_key (w, "HostConfig");
   hutch_json_begin_object (w);
-  boolean (w, "AutoRemove", c->auto_remove);
-  str (w, "NetworkMode", c->network != NULL ? c->network : "slirp");
-  boolean (w, "ReadonlyRootfs", spec.read_only);
-  boolean (w, "Init", spec.init);
+  hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
+  hutch_json_member_string (w, "NetworkMode", c->network != NULL ? c->network : "slirp");
+  hutch_json_member_bool (w, "ReadonlyRootfs", spec.read_only);
+  hutch_json_member_bool (w, "Init", spec.init);
   hutch_json_key (w, "PortBindings");
   ports (w, c->ports);
   hutch_json_end_object (w);
@@ -135,10 +108,10 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
     {
       const HutchSandboxMount *m = spec.mounts->pdata[i];
       hutch_json_begin_object (w);
-      str (w, "Type", m->source != NULL ? "bind" : "tmpfs");
-      str (w, "Source", m->source != NULL ? m->source : "");
-      str (w, "Destination", m->target);
-      boolean (w, "RW", !m->readonly);
+      hutch_json_member_string (w, "Type", m->source != NULL ? "bind" : "tmpfs");
+      hutch_json_member_string (w, "Source", m->source != NULL ? m->source : "");
+      hutch_json_member_string (w, "Destination", m->target);
+      hutch_json_member_bool (w, "RW", !m->readonly);
       hutch_json_end_object (w);
     }
   hutch_json_end_array (w);

@@ -118,14 +118,10 @@ write_ports (HutchJsonWriter *w, const char *key, GArray *ports)
       char ip[INET_ADDRSTRLEN] = "0.0.0.0";
       (void) inet_ntop (AF_INET, &p->host_ip, ip, sizeof ip);
       hutch_json_begin_object (w);
-      hutch_json_key (w, "HostIp");
-      hutch_json_string (w, ip);
-      hutch_json_key (w, "HostPort");
-      hutch_json_int (w, p->host_port);
-      hutch_json_key (w, "ContainerPort");
-      hutch_json_int (w, p->ctr_port);
-      hutch_json_key (w, "Protocol");
-      hutch_json_string (w, p->udp ? "udp" : "tcp");
+      hutch_json_member_string (w, "HostIp", ip);
+      hutch_json_member_int (w, "HostPort", p->host_port);
+      hutch_json_member_int (w, "ContainerPort", p->ctr_port);
+      hutch_json_member_string (w, "Protocol", p->udp ? "udp" : "tcp");
       hutch_json_end_object (w);
     }
   hutch_json_end_array (w);
@@ -157,13 +153,6 @@ read_ports (const HutchJsonNode *n)
   return ports;
 }
 
-static void
-member_string (HutchJsonWriter *w, const char *key, const char *value)
-{
-  hutch_json_key (w, key);
-  hutch_json_string (w, value);
-}
-
 gboolean
 hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError **error)
 {
@@ -176,32 +165,29 @@ hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError *
   g_autofree char *text = NULL;
 
   hutch_json_begin_object (w);
-  member_string (w, "Id", c->id);
-  member_string (w, "Name", c->name);
-  member_string (w, "Image", c->image);
-  member_string (w, "ImageId", c->image_id);
-  member_string (w, "Created", created);
+  hutch_json_member_string (w, "Id", c->id);
+  hutch_json_member_string (w, "Name", c->name);
+  hutch_json_member_string (w, "Image", c->image);
+  hutch_json_member_string (w, "ImageId", c->image_id);
+  hutch_json_member_string (w, "Created", created);
   hutch_json_key (w, "Command");
   hutch_json_begin_array (w);
   for (char **a = c->command; a != NULL && *a != NULL; a++)
     hutch_json_string (w, *a);
   hutch_json_end_array (w);
-  member_string (w, "Network", c->network);
+  hutch_json_member_string (w, "Network", c->network);
   write_ports (w, "Publish", c->ports);
   write_ports (w, "Ports", c->bound);
-  member_string (w, "StopSignal", c->stop_signal);
-  hutch_json_key (w, "AutoRemove");
-  hutch_json_bool (w, c->auto_remove);
-  hutch_json_key (w, "Tty");
-  hutch_json_bool (w, c->tty);
+  hutch_json_member_string (w, "StopSignal", c->stop_signal);
+  hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
+  hutch_json_member_bool (w, "Tty", c->tty);
   hutch_json_key (w, "State");
   hutch_json_begin_object (w);
-  member_string (w, "Status", hutch_container_status_name (c->status));
-  hutch_json_key (w, "ExitCode");
-  hutch_json_int (w, c->exit_code);
-  member_string (w, "StartedAt", c->started_at != 0 ? started : NULL);
-  member_string (w, "FinishedAt", c->finished_at != 0 ? finished : NULL);
-  member_string (w, "Error", c->error);
+  hutch_json_member_string (w, "Status", hutch_container_status_name (c->status));
+  hutch_json_member_int (w, "ExitCode", c->exit_code);
+  hutch_json_member_string (w, "StartedAt", c->started_at != 0 ? started : NULL);
+  hutch_json_member_string (w, "FinishedAt", c->finished_at != 0 ? finished : NULL);
+  hutch_json_member_string (w, "Error", c->error);
   hutch_json_end_object (w);
   hutch_json_end_object (w);
   text = hutch_json_writer_finish (w);

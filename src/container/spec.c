@@ -28,16 +28,6 @@ static const struct
 } mount_flags[] = { { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV }, { "noexec", MS_NOEXEC } };
 
 static void
-strv_member (HutchJsonWriter *w, const char *key, char **v)
-{
-  hutch_json_key (w, key);
-  hutch_json_begin_array (w);
-  for (; v != NULL && *v != NULL; v++)
-    hutch_json_string (w, *v);
-  hutch_json_end_array (w);
-}
-
-static void
 id_mappings (HutchJsonWriter *w, const char *key, guint32 own, GArray *ranges, gboolean single)
 {
   guint32 at = 1;
@@ -45,34 +35,21 @@ id_mappings (HutchJsonWriter *w, const char *key, guint32 own, GArray *ranges, g
   hutch_json_key (w, key);
   hutch_json_begin_array (w);
   hutch_json_begin_object (w);
-  hutch_json_key (w, "containerID");
-  hutch_json_int (w, 0);
-  hutch_json_key (w, "hostID");
-  hutch_json_int (w, own);
-  hutch_json_key (w, "size");
-  hutch_json_int (w, 1);
+  hutch_json_member_int (w, "containerID", 0);
+  hutch_json_member_int (w, "hostID", own);
+  hutch_json_member_int (w, "size", 1);
   hutch_json_end_object (w);
   for (guint i = 0; !single && ranges != NULL && i < ranges->len; i++)
     {
       const HutchIdRange *r = &g_array_index (ranges, HutchIdRange, i);
       hutch_json_begin_object (w);
-      hutch_json_key (w, "containerID");
-      hutch_json_int (w, at);
-      hutch_json_key (w, "hostID");
-      hutch_json_int (w, r->start);
-      hutch_json_key (w, "size");
-      hutch_json_int (w, r->count);
+      hutch_json_member_int (w, "containerID", at);
+      hutch_json_member_int (w, "hostID", r->start);
+      hutch_json_member_int (w, "size", r->count);
       hutch_json_end_object (w);
       at += r->count;
     }
   hutch_json_end_array (w);
-}
-
-static void
-annotation (HutchJsonWriter *w, const char *key, const char *value)
-{
-  hutch_json_key (w, key);
-  hutch_json_string (w, value);
 }
 
 gboolean
@@ -86,37 +63,32 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GErro
   static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", "user" };
 
   hutch_json_begin_object (w);
-  annotation (w, "ociVersion", "1.0.2");
+  hutch_json_member_string (w, "ociVersion", "1.0.2");
   hutch_json_key (w, "process");
   hutch_json_begin_object (w);
-  hutch_json_key (w, "terminal");
-  hutch_json_bool (w, spec->tty);
+  hutch_json_member_bool (w, "terminal", spec->tty);
   hutch_json_key (w, "user");
   hutch_json_begin_object (w);
-  hutch_json_key (w, "uid");
-  hutch_json_int (w, 0);
-  hutch_json_key (w, "gid");
-  hutch_json_int (w, 0);
+  hutch_json_member_int (w, "uid", 0);
+  hutch_json_member_int (w, "gid", 0);
   hutch_json_end_object (w);
-  strv_member (w, "args", spec->argv);
-  strv_member (w, "env", spec->env);
-  annotation (w, "cwd", spec->cwd);
+  hutch_json_member_strv (w, "args", spec->argv);
+  hutch_json_member_strv (w, "env", spec->env);
+  hutch_json_member_string (w, "cwd", spec->cwd);
   hutch_json_key (w, "capabilities");
   hutch_json_begin_object (w);
-  strv_member (w, "bounding", caps);
-  strv_member (w, "effective", caps);
-  strv_member (w, "permitted", caps);
+  hutch_json_member_strv (w, "bounding", caps);
+  hutch_json_member_strv (w, "effective", caps);
+  hutch_json_member_strv (w, "permitted", caps);
   hutch_json_end_object (w);
-  hutch_json_key (w, "noNewPrivileges");
-  hutch_json_bool (w, TRUE);
+  hutch_json_member_bool (w, "noNewPrivileges", TRUE);
   hutch_json_end_object (w);
   hutch_json_key (w, "root");
   hutch_json_begin_object (w);
-  annotation (w, "path", "rootfs");
-  hutch_json_key (w, "readonly");
-  hutch_json_bool (w, spec->read_only);
+  hutch_json_member_string (w, "path", "rootfs");
+  hutch_json_member_bool (w, "readonly", spec->read_only);
   hutch_json_end_object (w);
-  annotation (w, "hostname", spec->hostname);
+  hutch_json_member_string (w, "hostname", spec->hostname);
   hutch_json_key (w, "mounts");
   hutch_json_begin_array (w);
   for (guint i = 0; spec->mounts != NULL && i < spec->mounts->len; i++)
@@ -124,9 +96,9 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GErro
       const HutchSandboxMount *m = spec->mounts->pdata[i];
       g_auto (GStrv) data = g_strsplit (m->data != NULL ? m->data : "", ",", -1);
       hutch_json_begin_object (w);
-      annotation (w, "destination", m->target);
-      annotation (w, "type", m->source != NULL ? "bind" : "tmpfs");
-      annotation (w, "source", m->source != NULL ? m->source : "tmpfs");
+      hutch_json_member_string (w, "destination", m->target);
+      hutch_json_member_string (w, "type", m->source != NULL ? "bind" : "tmpfs");
+      hutch_json_member_string (w, "source", m->source != NULL ? m->source : "tmpfs");
       hutch_json_key (w, "options");
       hutch_json_begin_array (w);
       if (m->source != NULL)
@@ -150,7 +122,7 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GErro
     if (!(spec->network_host && strcmp (ns[i], "network") == 0))
       {
         hutch_json_begin_object (w);
-        annotation (w, "type", ns[i]);
+        hutch_json_member_string (w, "type", ns[i]);
         hutch_json_end_object (w);
       }
   hutch_json_end_array (w);
@@ -159,14 +131,14 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GErro
   hutch_json_end_object (w);
   hutch_json_key (w, "annotations");
   hutch_json_begin_object (w);
-  annotation (w, A_USER, spec->user != NULL ? spec->user : "");
-  annotation (w, A_LOWER, lower);
-  annotation (w, A_DRIVER, hutch_rootfs_driver_name (spec->driver));
-  annotation (w, A_FORCED, spec->driver_forced ? "true" : "false");
-  annotation (w, A_INIT, spec->init ? "true" : "false");
-  annotation (w, A_STDIN, spec->input ? "true" : "false");
-  annotation (w, A_NET_HOST, spec->network_host ? "true" : "false");
-  annotation (w, A_SECCOMP, spec->seccomp ? "default" : "unconfined");
+  hutch_json_member_string (w, A_USER, spec->user != NULL ? spec->user : "");
+  hutch_json_member_string (w, A_LOWER, lower);
+  hutch_json_member_string (w, A_DRIVER, hutch_rootfs_driver_name (spec->driver));
+  hutch_json_member_string (w, A_FORCED, spec->driver_forced ? "true" : "false");
+  hutch_json_member_string (w, A_INIT, spec->init ? "true" : "false");
+  hutch_json_member_string (w, A_STDIN, spec->input ? "true" : "false");
+  hutch_json_member_string (w, A_NET_HOST, spec->network_host ? "true" : "false");
+  hutch_json_member_string (w, A_SECCOMP, spec->seccomp ? "default" : "unconfined");
   hutch_json_end_object (w);
   hutch_json_end_object (w);
   text = hutch_json_writer_finish (w);

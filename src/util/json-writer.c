@@ -202,3 +202,34 @@ hutch_json_writer_finish (HutchJsonWriter *w)
   g_return_val_if_fail (w->has_items->len == 0, NULL);
   return g_strdup (w->out->str);
 }
+
+void
+hutch_json_member_string (HutchJsonWriter *w, const char *key, const char *value)
+{
+  hutch_json_key (w, key);
+  hutch_json_string (w, value);
+}
+
+void
+hutch_json_member_int (HutchJsonWriter *w, const char *key, gint64 value)
+{
+  hutch_json_key (w, key);
+  hutch_json_int (w, value);
+}
+
+void
+hutch_json_member_bool (HutchJsonWriter *w, const char *key, gboolean value)
+{
+  hutch_json_key (w, key);
+  hutch_json_bool (w, value);
+}
+
+void
+hutch_json_member_strv (HutchJsonWriter *w, const char *key, char **values)
+{
+  hutch_json_key (w, key);
+  hutch_json_begin_array (w);
+  for (; values != NULL && *values != NULL; values++)
+    hutch_json_string (w, *values);
+  hutch_json_end_array (w);
+}

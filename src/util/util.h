@@ -111,6 +111,11 @@ void hutch_json_double (HutchJsonWriter *w, double value);
 void hutch_json_bool (HutchJsonWriter *w, gboolean value);
 /* A number already in JSON syntax (as hutch_json_parse() validated it). */
 void hutch_json_number_text (HutchJsonWriter *w, const char *text);
+/* A key and its value, in one call. */
+void hutch_json_member_string (HutchJsonWriter *w, const char *key, const char *value);
+void hutch_json_member_int (HutchJsonWriter *w, const char *key, gint64 value);
+void hutch_json_member_bool (HutchJsonWriter *w, const char *key, gboolean value);
+void hutch_json_member_strv (HutchJsonWriter *w, const char *key, char **values);
 /* The text written so far, which must be complete; the caller frees it. */
 char *hutch_json_writer_finish (HutchJsonWriter *w);
 
