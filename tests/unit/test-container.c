@@ -1,0 +1,228 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* container/ without a container: config.json written and read back to
+ * the same sandbox spec, records saved and loaded (a "running" record
+ * without its monitor reads as exited), names and id prefixes resolved,
+ * signals and --since parsed. */
+#include "config.h"
+
+#include <signal.h>
+#include <string.h>
+#include <sys/mount.h>
+
+#include <glib/gstdio.h>
+
+#include "container/container-private.h"
+
+static char *
+scratch (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *dir = g_dir_make_tmp ("hutch-unit-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return dir;
+}
+
+static void
+rm_rf (const char *dir)
+{
+  g_assert_true (hutch_util_remove_tree_at (AT_FDCWD, dir));
+}
+
+static void
+test_spec_round_trip (void)
+{
+  g_autofree char *dir = scratch ();
+  g_autoptr (GError) error = NULL;
+  HutchIdMap map = { 1000, 1000, g_array_new (FALSE, FALSE, sizeof (HutchIdRange)),
+                     g_array_new (FALSE, FALSE, sizeof (HutchIdRange)), FALSE };
+  HutchIdRange r = { 100000, 65536 };
+  char *lower[] = { "/s/layers/b/diff", "/s/layers/a/diff", NULL };
+  char *argv[] = { "sh", "-c", "echo \"hi\" there", NULL };
+  char *env[] = { "PATH=/bin", "X=a=b", NULL };
+  HutchSandboxMount bind = { "/home/u/data", "/data", TRUE, 0, NULL };
+  HutchSandboxMount tmp = { NULL, "/tmp", FALSE, MS_NOSUID | MS_NODEV, "size=64m,mode=1777" };
+  HutchSandboxSpec in = { .cleanup_fd = -1 }, out = { .cleanup_fd = -1 };
+
+  g_array_append_val (map.uid_ranges, r);
+  g_array_append_val (map.gid_ranges, r);
+  in.idmap = &map;
+  in.lowerdirs = lower;
+  in.hostname = "abc";
+  in.argv = argv;
+  in.env = env;
+  in.cwd = "/work dir";
+  in.user = "1000:wheel";
+  in.driver = HUTCH_ROOTFS_FUSE_OVERLAYFS;
+  in.driver_forced = TRUE;
+  in.init = TRUE;
+  in.seccomp = FALSE;
+  in.tty = TRUE;
+  in.input = TRUE;
+  in.read_only = TRUE;
+  in.caps = (G_GUINT64_CONSTANT (1) << 0) | (G_GUINT64_CONSTANT (1) << 21) | (G_GUINT64_CONSTANT (1) << 40);
+  in.mounts = g_ptr_array_new ();
+  g_ptr_array_add (in.mounts, &bind);
+  g_ptr_array_add (in.mounts, &tmp);
+  g_assert_true (hutch_container_spec_write (dir, &in, &error));
+  g_assert_no_error (error);
+  g_assert_true (hutch_container_spec_read (dir, &out, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstrv (out.lowerdirs, lower);
+  g_assert_cmpstrv (out.argv, argv);
+  g_assert_cmpstrv (out.env, env);
+  g_assert_cmpstr (out.cwd, ==, "/work dir");
+  g_assert_cmpstr (out.user, ==, "1000:wheel");
+  g_assert_cmpstr (out.hostname, ==, "abc");
+  g_assert_cmpint (out.driver, ==, HUTCH_ROOTFS_FUSE_OVERLAYFS);
+  g_assert_true (out.driver_forced && out.init && !out.seccomp && out.tty && out.input && out.read_only);
+  g_assert_false (out.network_host);
+  g_assert_cmphex (out.caps, ==, in.caps);
+  g_assert_cmpuint (out.mounts->len, ==, 2);
+  {
+    const HutchSandboxMount *b = out.mounts->pdata[0], *t = out.mounts->pdata[1];
+    g_assert_cmpstr (b->source, ==, "/home/u/data");
+    g_assert_cmpstr (b->target, ==, "/data");
+    g_assert_true (b->readonly);
+    g_assert_null (t->source);
+    g_assert_cmpstr (t->target, ==, "/tmp");
+    g_assert_false (t->readonly);
+    g_assert_cmphex (t->flags, ==, MS_NOSUID | MS_NODEV);
+    g_assert_cmpstr (t->data, ==, "size=64m,mode=1777");
+  }
+  g_assert_true (g_str_has_suffix (out.upperdir, "/upper"));
+  g_ptr_array_unref (in.mounts);
+  hutch_container_spec_clear (&out);
+  g_array_unref (map.uid_ranges);
+  g_array_unref (map.gid_ranges);
+  rm_rf (dir);
+}
+
+static void
+test_spec_refused (void)
+{
+  g_autofree char *dir = scratch ();
+  g_autofree char *path = g_build_filename (dir, "config.json", NULL);
+  g_autoptr (GError) error = NULL;
+  HutchSandboxSpec out = { .cleanup_fd = -1 };
+
+  g_assert_true (g_file_set_contents (path, "{\"process\": {\"args\": []}}", -1, NULL));
+  g_assert_false (hutch_container_spec_read (dir, &out, &error));
+  g_assert_nonnull (strstr (error->message, "lacks process.args"));
+  hutch_container_spec_clear (&out);
+  g_clear_error (&error);
+  g_assert_true (g_file_set_contents (path, "{\"process\": {\"args\": [\"x\"], \"capabilities\": "
+                                            "{\"bounding\": [\"CAP_NOPE\"]}}}", -1, NULL));
+  g_assert_false (hutch_container_spec_read (dir, &out, &error));
+  g_assert_nonnull (strstr (error->message, "CAP_NOPE"));
+  hutch_container_spec_clear (&out);
+  rm_rf (dir);
+}
+
+static void
+test_records (void)
+{
+  g_autofree char *root = scratch ();
+  g_autofree char *run = scratch ();
+  g_autoptr (HutchContext) ctx = hutch_context_new (root, run, HUTCH_LOG_ERROR);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchContainer) c = g_new0 (HutchContainer, 1);
+  g_autoptr (HutchContainer) back = NULL;
+  g_autofree char *id = NULL;
+  const char *ids[] = { "abcdef0000000000000000000000000000000000000000000000000000000001",
+                        "abcdef1100000000000000000000000000000000000000000000000000000002" };
+  HutchNetPort p = { TRUE, { 0 }, 5353, 53 };
+  char *cmd[] = { "sleep", "1", NULL };
+
+  c->name = g_strdup ("one");
+  c->image = g_strdup ("busybox");
+  c->image_id = g_strdup ("sha256:x");
+  c->command = g_strdupv (cmd);
+  c->created = G_GINT64_CONSTANT (1795471389123456);
+  c->status = HUTCH_CONTAINER_RUNNING;
+  c->ports = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
+  c->bound = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
+  g_array_append_val (c->ports, p);
+  for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
+    {
+      g_autofree char *dir = hutch_container_dir (ctx, ids[i]);
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      g_free (c->id);
+      c->id = g_strdup (ids[i]);
+      g_assert_true (hutch_container_save (ctx, c, &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (hutch_container_name_reserve (ctx, "one", ids[0], &error));
+  g_assert_false (hutch_container_name_reserve (ctx, "one", ids[1], &error));
+  g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_BUSY);
+  g_clear_error (&error);
+  g_assert_false (hutch_container_name_reserve (ctx, "-bad", ids[1], &error));
+  g_clear_error (&error);
+  id = hutch_container_resolve (ctx, "one", &error);
+  g_assert_cmpstr (id, ==, ids[0]);
+  g_free (id);
+  id = hutch_container_resolve (ctx, "abcdef1", &error);
+  g_assert_cmpstr (id, ==, ids[1]);
+  g_assert_null (hutch_container_resolve (ctx, "abcdef", &error));
+  g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_USAGE);
+  g_assert_nonnull (strstr (error->message, "more than one"));
+  g_clear_error (&error);
+  g_assert_null (hutch_container_resolve (ctx, "ffff", &error));
+  g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+  back = hutch_container_load (ctx, ids[0], &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (back->name, ==, "one");
+  g_assert_cmpstrv (back->command, cmd);
+  g_assert_cmpint (back->created, ==, c->created);
+  g_assert_cmpuint (back->ports->len, ==, 1);
+  g_assert_true (g_array_index (back->ports, HutchNetPort, 0).udp);
+  /* recorded running, but no monitor holds the live lock: exited, 137 */
+  g_assert_cmpint (back->status, ==, HUTCH_CONTAINER_EXITED);
+  g_assert_cmpint (back->exit_code, ==, 137);
+  g_assert_nonnull (strstr (back->error, "monitor ended"));
+  {
+    g_autofree char *ports = hutch_container_ports_text (back);
+    g_assert_cmpstr (ports, ==, "0.0.0.0:5353->53/udp");
+  }
+  hutch_container_name_release (ctx, "one", ids[1]); /* not its: kept */
+  g_free (id);
+  id = hutch_container_resolve (ctx, "one", &error);
+  g_assert_cmpstr (id, ==, ids[0]);
+  rm_rf (root);
+  rm_rf (run);
+}
+
+static void
+test_signals_and_since (void)
+{
+  g_autoptr (GError) error = NULL;
+  gint64 t = 0, now = g_get_real_time ();
+
+  g_assert_cmpint (hutch_container_signal_parse ("TERM"), ==, SIGTERM);
+  g_assert_cmpint (hutch_container_signal_parse ("sigkill"), ==, SIGKILL);
+  g_assert_cmpint (hutch_container_signal_parse ("10"), ==, 10);
+  g_assert_cmpint (hutch_container_signal_parse ("RTMIN+3"), ==, SIGRTMIN + 3);
+  g_assert_cmpint (hutch_container_signal_parse ("NOPE"), ==, -1);
+  g_assert_cmpint (hutch_container_signal_parse ("0"), ==, -1);
+  g_assert_true (hutch_container_parse_since ("2026-11-23T10:00:00Z", &t, &error));
+  g_assert_cmpint (t, ==, G_GINT64_CONSTANT (1795428000) * G_USEC_PER_SEC);
+  g_assert_true (hutch_container_parse_since ("1795428000", &t, &error));
+  g_assert_cmpint (t, ==, G_GINT64_CONSTANT (1795428000) * G_USEC_PER_SEC);
+  g_assert_true (hutch_container_parse_since ("10m", &t, &error));
+  g_assert_cmpint (now - t, >=, 600 * G_USEC_PER_SEC - G_USEC_PER_SEC);
+  g_assert_cmpint (now - t, <=, 600 * G_USEC_PER_SEC + 5 * G_USEC_PER_SEC);
+  g_assert_false (hutch_container_parse_since ("yesterday", &t, &error));
+  g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_USAGE);
+}
+
+int
+main (int argc, char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  g_test_add_func ("/container/spec/round-trip", test_spec_round_trip);
+  g_test_add_func ("/container/spec/refused", test_spec_refused);
+  g_test_add_func ("/container/records", test_records);
+  g_test_add_func ("/container/signals-and-since", test_signals_and_since);
+  return g_test_run ();
+}
