@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli-private.h"
+#include "container/container.h"
 #include "store/store.h"
 
 /* "docker.io/library/busybox:latest" → repository and tag, by the same
@@ -293,6 +294,35 @@ const HutchCliCommand hutch_cli_command_tag = {
 static const HutchCliCommand image_tag = { "image tag", "IMAGE NAME...", "Give an image more names",
                                            run_tag };
 
+/* As docker: an image a container was made from keeps its last name
+ * (its layers are the container's root) until the container is removed. */
+static gboolean
+check_unused (HutchContext *ctx, HutchStore *store, const char *ref, GError **error)
+{
+  g_autoptr (HutchStoreImage) image = hutch_store_image_lookup (store, ref, NULL, NULL);
+  g_autoptr (GPtrArray) containers = NULL;
+  gboolean by_name = FALSE;
+
+  if (image == NULL)
+    return TRUE; /* the removal says what is wrong */
+  for (guint i = 0; i < image->names->len; i++)
+    by_name |= strstr (image->names->pdata[i], ref) != NULL;
+  if (by_name && image->names->len > 1)
+    return TRUE; /* only a name goes */
+  if ((containers = hutch_container_list (ctx, error)) == NULL)
+    return FALSE;
+  for (guint i = 0; i < containers->len; i++)
+    {
+      const HutchContainer *c = containers->pdata[i];
+      if (g_strcmp0 (c->image_id, image->manifest->config->digest) == 0)
+        return hutch_throw (error, HUTCH_ERROR_BUSY,
+                            "image %s is used by container %s (%s): remove the container first "
+                            "(hutch rm %s), or use rmi -f",
+                            ref, c->name, hutch_container_status_name (c->status), c->name);
+    }
+  return TRUE;
+}
+
 static int
 run_rmi (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
@@ -302,7 +332,7 @@ run_rmi (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   int status, failed = 0;
   const GOptionEntry entries[] = {
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force,
-      "Remove an image by ID even when it has several names", NULL },
+      "Remove an image by ID even when it has several names, or a container uses it", NULL },
     { NULL },
   };
 
@@ -316,7 +346,8 @@ run_rmi (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GPtrArray) report = g_ptr_array_new_with_free_func (g_free);
-      gboolean ok = hutch_store_image_remove (store, argv[i], force, report, &error);
+      gboolean ok = (force || check_unused (ctx, store, argv[i], &error))
+                    && hutch_store_image_remove (store, argv[i], force, report, &error);
       for (guint j = 0; j < report->len; j++)
         puts (report->pdata[j]);
       if (!ok)

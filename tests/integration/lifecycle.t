@@ -193,6 +193,12 @@ wait
 is "$(grep -l '^[0-9a-f]\{64\}$' "$T"/c? | wc -l)" 1 "five creates of one name at once: one gets it"
 is "$(grep -l 'the name "same" is in use' "$T"/c? | wc -l)" 4 "the others are told it is in use"
 H rm same
+H create --name pin "$BB" true
+H rmi "$BB"
+is "$rc" 125 "rmi of the image a container was made from fails"
+like "$err" "is used by container pin \(created\): remove the container first \(hutch rm pin\)" \
+  "and names the container"
+H rm pin
 H inspect nope
 is "$rc" 125 "inspect of an unknown container fails"
 like "$err" 'no container is named or has the id "nope"' "and says so"
