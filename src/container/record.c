@@ -59,6 +59,8 @@ hutch_container_lock (const HutchContext *ctx, const char *id, GError **error)
   g_autofree char *path = g_build_filename (dir, "lock", NULL);
   hutch_autofd int fd = open (path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
+  if (fd < 0 && errno == ENOENT)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "container %.12s has been removed", id), -1;
   if (fd < 0)
     return hutch_throw_errno (error, "locking container %.12s", id), -1;
   while (flock (fd, LOCK_EX) < 0)
