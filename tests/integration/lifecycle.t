@@ -41,6 +41,8 @@ gone() { # PID: until it has ended (10 s at most)
   return 1
 }
 
+mounts_before=$(wc -l </proc/self/mountinfo)
+
 # ---- a real service: httpd detached, with a published port
 PORT=$(python3 "$NET" free-port)
 H info --format json
@@ -244,3 +246,4 @@ ok $? "no container directory or name left"
 [ -n "$runroot" ] && [ -z "$(ls "$runroot/containers" 2>/dev/null)" ]
 ok $? "nothing left in the runroot" || ls -lR "$runroot/containers" 2>&1 | head -20 | sed 's/^/# /' 
 is "$(live_procs)" 0 "no process of ours left"
+is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount left on the host's side"
