@@ -37,4 +37,45 @@ void hutch_cgroup_caps_clear (HutchCgroupCaps *caps);
 
 const char *hutch_cgroup_version_name (HutchCgroupVersion version);
 
+/* ---- limits (limits.c) ---- */
+
+/* What run's flags ask for; 0 means "not asked" throughout. */
+typedef struct
+{
+  gint64 memory;             /* --memory, bytes */
+  gint64 memory_swap;        /* --memory-swap: memory plus swap, bytes; -1 unlimited */
+  gint64 memory_reservation; /* --memory-reservation, bytes */
+  double cpus;               /* --cpus */
+  guint64 cpu_shares;        /* --cpu-shares (2..262144) */
+  char *cpuset_cpus;         /* --cpuset-cpus "0-2,4" */
+  gint64 pids_limit;         /* --pids-limit; -1 unlimited */
+  gboolean disabled;         /* --cgroups=disabled */
+  char *parent;              /* --cgroup-parent */
+} HutchCgroupLimits;
+
+void hutch_cgroup_limits_clear (HutchCgroupLimits *l);
+/* Whether any limit was asked for (a default pids limit is not one). */
+gboolean hutch_cgroup_limits_any (const HutchCgroupLimits *l);
+/* The flags that asked, for messages: "--memory, --cpus". */
+char *hutch_cgroup_limits_describe (const HutchCgroupLimits *l);
+
+/* "512m", "1g", "1024" (bytes), as docker: b, k, m, g, t. */
+gboolean hutch_cgroup_parse_size (const char *flag, const char *text, gint64 *out, GError **error);
+/* --cpus "0.5"; --cpuset-cpus "0-2,4" (validated). HUTCH_ERROR_USAGE. */
+gboolean hutch_cgroup_parse_cpus (const char *text, double *out, GError **error);
+gboolean hutch_cgroup_parse_cpuset (const char *text, GError **error);
+/* Checks the combination (--memory-swap below --memory, ...). */
+gboolean hutch_cgroup_limits_validate (const HutchCgroupLimits *l, GError **error);
+
+/* cpu.weight for --cpu-shares, as crun and the runtime-spec's cgroup v2
+ * conversion: 1 + (shares - 2) * 9999 / 262142. */
+guint64 hutch_cgroup_shares_to_weight (guint64 shares);
+
+/* Whether @caps can apply @l. Else HUTCH_ERROR_HOST_UNSUPPORTED naming
+ * the limits asked for, why they cannot be applied on this host and the
+ * fix (the kernel command line on v1 or hybrid hosts; lingering for the
+ * user manager; the Delegate= drop-in for a controller not delegated). */
+gboolean hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l,
+                                    GError **error);
+
 G_END_DECLS

@@ -26,6 +26,9 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   g_autoptr (GError) error = NULL;
   g_autofree char *network = NULL, *driver = NULL, *init_text = NULL;
   g_autofree char *pull = NULL, *tls_text = NULL, *creds = NULL, *authfile = NULL;
+  g_autofree char *memory = NULL, *memory_swap = NULL, *memory_res = NULL, *cpus = NULL;
+  g_autofree char *cgroups = NULL;
+  gint64 cpu_shares = 0, pids_limit = 0;
   HutchPullOptions pull_opts = { 0 };
   gboolean quiet = FALSE;
   g_auto (GStrv) security = NULL, publish = NULL;
@@ -69,6 +72,15 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     { "creds", 0, 0, G_OPTION_ARG_STRING, &creds, "When pulling: log in as USER", "USER:PASSWORD" },
     { "authfile", 0, 0, G_OPTION_ARG_FILENAME, &authfile, "When pulling: credentials from FILE", "FILE" },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Pull without progress", NULL },
+    { "memory", 'm', 0, G_OPTION_ARG_STRING, &memory, "Memory limit (512m, 2g)", "SIZE" },
+    { "memory-swap", 0, 0, G_OPTION_ARG_STRING, &memory_swap, "Memory plus swap limit; -1: no swap limit", "SIZE" },
+    { "memory-reservation", 0, 0, G_OPTION_ARG_STRING, &memory_res, "Memory soft limit", "SIZE" },
+    { "cpus", 0, 0, G_OPTION_ARG_STRING, &cpus, "CPU time, in CPUs (0.5: half of one)", "N" },
+    { "cpu-shares", 'c', 0, G_OPTION_ARG_INT64, &cpu_shares, "Relative CPU weight (docker's 2-262144)", "N" },
+    { "cpuset-cpus", 0, 0, G_OPTION_ARG_STRING, &o.limits.cpuset_cpus, "The CPUs it may use (0-2,4)", "LIST" },
+    { "pids-limit", 0, 0, G_OPTION_ARG_INT64, &pids_limit, "Most processes at once; -1: no limit", "N" },
+    { "cgroups", 0, 0, G_OPTION_ARG_STRING, &cgroups, "enabled (default) or disabled", "MODE" },
+    { "cgroup-parent", 0, 0, G_OPTION_ARG_STRING, &o.limits.parent, "The cgroup to make the container's in", "PATH" },
     { NULL },
   };
 
@@ -110,6 +122,26 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
         return hutch_cli_usage_error (cmd, "--security-opt \"%s\": hutch knows seccomp=unconfined "
                                       "(no_new_privs is always on)", *so);
     }
+  if ((memory != NULL && !hutch_cgroup_parse_size ("--memory", memory, &o.limits.memory, &error))
+      || (memory_res != NULL
+          && !hutch_cgroup_parse_size ("--memory-reservation", memory_res, &o.limits.memory_reservation, &error))
+      || (cpus != NULL && !hutch_cgroup_parse_cpus (cpus, &o.limits.cpus, &error))
+      || (o.limits.cpuset_cpus != NULL && !hutch_cgroup_parse_cpuset (o.limits.cpuset_cpus, &error)))
+    return run_usage_error (cmd, &o, &error);
+  if (memory_swap != NULL && strcmp (memory_swap, "-1") == 0)
+    o.limits.memory_swap = -1;
+  else if (memory_swap != NULL
+           && !hutch_cgroup_parse_size ("--memory-swap", memory_swap, &o.limits.memory_swap, &error))
+    return run_usage_error (cmd, &o, &error);
+  o.limits.cpu_shares = (guint64) MAX (cpu_shares, 0);
+  if (cpu_shares < 0)
+    o.limits.cpu_shares = 1; /* refused by validate */
+  o.limits.pids_limit = pids_limit;
+  if (cgroups != NULL && strcmp (cgroups, "enabled") != 0 && strcmp (cgroups, "disabled") != 0)
+    return hutch_cli_usage_error (cmd, "--cgroups=%s: use enabled or disabled", cgroups);
+  o.limits.disabled = cgroups != NULL && strcmp (cgroups, "disabled") == 0;
+  if (!hutch_cgroup_limits_validate (&o.limits, &error))
+    return run_usage_error (cmd, &o, &error);
   if (pull != NULL && strcmp (pull, "missing") != 0 && strcmp (pull, "always") != 0
       && strcmp (pull, "never") != 0)
     return hutch_cli_usage_error (cmd, "--pull=%s: use missing, always or never", pull);

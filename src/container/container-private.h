@@ -22,8 +22,14 @@ gboolean hutch_container_save (const HutchContext *ctx, const HutchContainer *c,
 /* config.json (spec.c): the sandbox spec as an OCI runtime-spec config,
  * and back. The container directory's own paths (upper, work, rootfs, the
  * /etc files) are not stored but derived from @dir. */
-gboolean hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GError **error);
+gboolean hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
+                                     const HutchCgroupLimits *limits, GError **error);
 gboolean hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **error);
+/* linux.resources and the io.hutch.cgroup* annotations of config.json. */
+gboolean hutch_container_limits_read (const char *dir, HutchCgroupLimits *limits, GError **error);
+/* Whether this host can apply @limits (none asked: yes); else the error
+ * that says why not and how to fix the host. */
+gboolean hutch_container_limits_usable (const HutchCgroupLimits *limits, GError **error);
 void hutch_container_spec_clear (HutchSandboxSpec *spec);
 
 /* The names a container is known by. */

@@ -92,6 +92,7 @@ typedef struct
   gboolean tty;         /* -t */
   gboolean interactive; /* -i */
   char *network;        /* --network as given (parsed into net), for the record */
+  HutchCgroupLimits limits; /* --memory, --cpus, --pids-limit, --cgroups, ... */
   gboolean detach;      /* -d */
 } HutchRunOptions;
 

@@ -38,6 +38,7 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
+  hutch_cgroup_limits_clear (&o->limits);
   hutch_net_config_clear (&o->net);
 }
 
@@ -449,7 +450,8 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   const char *stop;
   gboolean ok;
 
-  if (map == NULL || (store = hutch_store_open (ctx->root, FALSE, error)) == NULL
+  if (map == NULL || !hutch_container_limits_usable (&o->limits, error)
+      || (store = hutch_store_open (ctx->root, FALSE, error)) == NULL
       || (image = hutch_store_image_lookup (store, o->image, NULL, error)) == NULL
       || !hutch_store_layers_ensure (store, image->manifest, image->config, map, o->image,
                                      G_GUINT64_CONSTANT (64) << 30, NULL, error))
@@ -494,7 +496,8 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
             && g_mkdir (spec.rootfs = g_build_filename (dir, "rootfs", NULL), 0755) == 0)
            || hutch_throw_errno (error, "making the container directory %s", dir);
     }
-  ok = ok && hutch_container_spec_write (dir, &spec, error) && hutch_container_save (ctx, c, error);
+  ok = ok && hutch_container_spec_write (dir, &spec, &o->limits, error)
+       && hutch_container_save (ctx, c, error);
   spec.idmap = NULL;
   hutch_container_spec_clear (&spec);
   hutch_net_config_clear (&net);

@@ -346,8 +346,8 @@ report_cgroup (GPtrArray *rows, const HutchHostCaps *caps)
     {
       add_row (rows, "cgroups", title, HUTCH_CHECK_MISSING, FALSE,
                g_strdup_printf ("cgroup %s host: a normal user cannot be delegated controllers, "
-                                "so --memory, --cpus and --pids-limit fail (containers run "
-                                "without limits)",
+                                "so --memory, --cpus and --pids-limit are refused; containers "
+                                "run without a cgroup of their own",
                                 hutch_cgroup_version_name (c->version)),
                g_strdup ("boot with systemd.unified_cgroup_hierarchy=1: add it to "
                          "GRUB_CMDLINE_LINUX in /etc/default/grub, then sudo update-grub "

@@ -20,6 +20,7 @@
 #define A_STDIN "io.hutch.stdin"
 #define A_NET_HOST "io.hutch.network-host"
 #define A_SECCOMP "io.hutch.seccomp"
+#define A_CGROUPS "io.hutch.cgroups"
 
 static const struct
 {
@@ -52,8 +53,53 @@ id_mappings (HutchJsonWriter *w, const char *key, guint32 own, GArray *ranges, g
   hutch_json_end_array (w);
 }
 
+/* linux.resources, as the runtime-spec has them (cgroup v1 terms, which
+ * runtimes convert for v2: shares to cpu.weight, quota/period to cpu.max). */
+static void
+resources (HutchJsonWriter *w, const HutchCgroupLimits *l)
+{
+  hutch_json_key (w, "resources");
+  hutch_json_begin_object (w);
+  if (l->memory != 0 || l->memory_swap != 0 || l->memory_reservation != 0)
+    {
+      hutch_json_key (w, "memory");
+      hutch_json_begin_object (w);
+      if (l->memory != 0)
+        hutch_json_member_int (w, "limit", l->memory);
+      if (l->memory_swap != 0)
+        hutch_json_member_int (w, "swap", l->memory_swap);
+      if (l->memory_reservation != 0)
+        hutch_json_member_int (w, "reservation", l->memory_reservation);
+      hutch_json_end_object (w);
+    }
+  if (l->cpus != 0 || l->cpu_shares != 0 || l->cpuset_cpus != NULL)
+    {
+      hutch_json_key (w, "cpu");
+      hutch_json_begin_object (w);
+      if (l->cpu_shares != 0)
+        hutch_json_member_int (w, "shares", (gint64) l->cpu_shares);
+      if (l->cpus != 0)
+        {
+          hutch_json_member_int (w, "quota", (gint64) (l->cpus * 100000 + 0.5));
+          hutch_json_member_int (w, "period", 100000);
+        }
+      if (l->cpuset_cpus != NULL)
+        hutch_json_member_string (w, "cpus", l->cpuset_cpus);
+      hutch_json_end_object (w);
+    }
+  if (l->pids_limit != 0)
+    {
+      hutch_json_key (w, "pids");
+      hutch_json_begin_object (w);
+      hutch_json_member_int (w, "limit", l->pids_limit);
+      hutch_json_end_object (w);
+    }
+  hutch_json_end_object (w);
+}
+
 gboolean
-hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GError **error)
+hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
+                            const HutchCgroupLimits *limits, GError **error)
 {
   g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
   g_auto (GStrv) caps = hutch_sandbox_caps_names (spec->caps);
@@ -128,6 +174,10 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GErro
   hutch_json_end_array (w);
   id_mappings (w, "uidMappings", spec->idmap->uid, spec->idmap->uid_ranges, spec->idmap->single);
   id_mappings (w, "gidMappings", spec->idmap->gid, spec->idmap->gid_ranges, spec->idmap->single);
+  if (limits != NULL)
+    resources (w, limits);
+  if (limits != NULL && limits->parent != NULL)
+    hutch_json_member_string (w, "cgroupsPath", limits->parent);
   hutch_json_end_object (w);
   hutch_json_key (w, "annotations");
   hutch_json_begin_object (w);
@@ -139,6 +189,7 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec, GErro
   hutch_json_member_string (w, A_STDIN, spec->input ? "true" : "false");
   hutch_json_member_string (w, A_NET_HOST, spec->network_host ? "true" : "false");
   hutch_json_member_string (w, A_SECCOMP, spec->seccomp ? "default" : "unconfined");
+  hutch_json_member_string (w, A_CGROUPS, limits != NULL && limits->disabled ? "disabled" : "enabled");
   hutch_json_end_object (w);
   hutch_json_end_object (w);
   text = hutch_json_writer_finish (w);
@@ -278,4 +329,56 @@ hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **err
   spec->workdir = g_build_filename (dir, "work", NULL);
   spec->rootfs = g_build_filename (dir, "rootfs", NULL);
   return TRUE;
+}
+
+static gint64
+int_of (const HutchJsonNode *obj, const char *key)
+{
+  const HutchJsonNode *n = hutch_json_node_member (obj, key);
+
+  return n != NULL && n->is_int ? n->integer : 0;
+}
+
+gboolean
+hutch_container_limits_read (const char *dir, HutchCgroupLimits *l, GError **error)
+{
+  g_autofree char *path = g_build_filename (dir, "config.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (HutchJsonNode) root = NULL;
+  const HutchJsonNode *linux_, *res, *cpu;
+  gint64 quota, period;
+  gsize len;
+
+  memset (l, 0, sizeof *l);
+  if (!g_file_get_contents (path, &text, &len, error) || (root = hutch_json_parse (text, len, error)) == NULL)
+    return g_prefix_error (error, "reading %s: ", path), FALSE;
+  linux_ = hutch_json_node_member (root, "linux");
+  res = hutch_json_node_member (linux_, "resources");
+  l->memory = int_of (hutch_json_node_member (res, "memory"), "limit");
+  l->memory_swap = int_of (hutch_json_node_member (res, "memory"), "swap");
+  l->memory_reservation = int_of (hutch_json_node_member (res, "memory"), "reservation");
+  cpu = hutch_json_node_member (res, "cpu");
+  l->cpu_shares = (guint64) MAX (int_of (cpu, "shares"), 0);
+  quota = int_of (cpu, "quota");
+  period = int_of (cpu, "period");
+  l->cpus = quota > 0 && period > 0 ? (double) quota / (double) period : 0;
+  l->cpuset_cpus = g_strdup (str_of (cpu, "cpus"));
+  l->pids_limit = int_of (hutch_json_node_member (res, "pids"), "limit");
+  l->parent = g_strdup (str_of (linux_, "cgroupsPath"));
+  l->disabled = g_strcmp0 (str_of (hutch_json_node_member (root, "annotations"), A_CGROUPS), "disabled") == 0;
+  return TRUE;
+}
+
+gboolean
+hutch_container_limits_usable (const HutchCgroupLimits *limits, GError **error)
+{
+  HutchCgroupCaps caps;
+  gboolean ok;
+
+  if (limits->disabled || !hutch_cgroup_limits_any (limits))
+    return TRUE;
+  hutch_cgroup_caps_probe (&caps);
+  ok = hutch_cgroup_limits_check (&caps, limits, error);
+  hutch_cgroup_caps_clear (&caps);
+  return ok;
 }

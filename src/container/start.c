@@ -448,6 +448,7 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
   g_autofree char *dir = hutch_container_dir (ctx, id);
   HutchSandboxSpec spec = { .cleanup_fd = -1 };
   HutchNetConfig net = { 0 };
+  HutchCgroupLimits limits = { 0 };
   HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
                             net_prepare, net_dispatch, NULL };
   Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, -1, lock, NULL, { { 0 } } };
@@ -459,7 +460,11 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
     return FALSE;
   if (c->status == HUTCH_CONTAINER_RUNNING)
     return hutch_throw (error, HUTCH_ERROR_BUSY, "container %s is already running", c->name);
-  ok = hutch_container_spec_read (dir, &spec, error) && prepare_network (&m, &net, error)
+  /* the host may have changed since create: the limits are checked again */
+  ok = hutch_container_limits_read (dir, &limits, error)
+       && hutch_container_limits_usable (&limits, error);
+  hutch_cgroup_limits_clear (&limits);
+  ok = ok && hutch_container_spec_read (dir, &spec, error) && prepare_network (&m, &net, error)
        && make_etc_files (&spec, dir, &net, error) && live_take (&m, error);
   spec.idmap = map;
   if (ok && net.mode == HUTCH_NET_SLIRP)

@@ -64,7 +64,7 @@ test_spec_round_trip (void)
   in.mounts = g_ptr_array_new ();
   g_ptr_array_add (in.mounts, &bind);
   g_ptr_array_add (in.mounts, &tmp);
-  g_assert_true (hutch_container_spec_write (dir, &in, &error));
+  g_assert_true (hutch_container_spec_write (dir, &in, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (hutch_container_spec_read (dir, &out, &error));
   g_assert_no_error (error);
@@ -216,6 +216,95 @@ test_signals_and_since (void)
   g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_USAGE);
 }
 
+static void
+test_limits (void)
+{
+  g_autofree char *dir = scratch ();
+  g_autoptr (GError) error = NULL;
+  HutchIdMap map = { 1000, 1000, NULL, NULL, TRUE };
+  char *lower[] = { "/l", NULL };
+  char *argv[] = { "true", NULL };
+  HutchSandboxSpec spec = { .cleanup_fd = -1 };
+  HutchCgroupLimits in = { 0 }, out = { 0 };
+  gint64 v = 0;
+
+  g_assert_true (hutch_cgroup_parse_size ("--memory", "512m", &v, &error));
+  g_assert_cmpint (v, ==, 512 * 1024 * 1024);
+  g_assert_true (hutch_cgroup_parse_size ("--memory", "1.5g", &v, &error));
+  g_assert_cmpint (v, ==, 1536 * G_GINT64_CONSTANT (1024) * 1024);
+  g_assert_true (hutch_cgroup_parse_size ("--memory", "4096", &v, &error));
+  g_assert_cmpint (v, ==, 4096);
+  g_assert_false (hutch_cgroup_parse_size ("--memory", "-1", &v, &error));
+  g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_USAGE);
+  g_clear_error (&error);
+  g_assert_false (hutch_cgroup_parse_size ("--memory", "12q", &v, &error));
+  g_clear_error (&error);
+  g_assert_true (hutch_cgroup_parse_cpuset ("0-2,4", &error));
+  g_assert_false (hutch_cgroup_parse_cpuset ("0-", &error));
+  g_clear_error (&error);
+  /* the runtime-spec's conversion: 2 -> 1, 1024 -> 39, 262144 -> 10000 */
+  g_assert_cmpuint (hutch_cgroup_shares_to_weight (2), ==, 1);
+  g_assert_cmpuint (hutch_cgroup_shares_to_weight (1024), ==, 39);
+  g_assert_cmpuint (hutch_cgroup_shares_to_weight (262144), ==, 10000);
+
+  in.memory = 64 << 20;
+  in.memory_swap = -1;
+  in.memory_reservation = 32 << 20;
+  in.cpus = 0.5;
+  in.cpu_shares = 512;
+  in.cpuset_cpus = g_strdup ("0-1");
+  in.pids_limit = 100;
+  in.parent = g_strdup ("/mine");
+  g_assert_true (hutch_cgroup_limits_validate (&in, &error));
+  {
+    g_autofree char *asked = hutch_cgroup_limits_describe (&in);
+    g_assert_cmpstr (asked, ==, "--memory, --memory-swap, --memory-reservation, --cpus, "
+                                "--cpu-shares, --cpuset-cpus, --pids-limit");
+  }
+  spec.idmap = &map;
+  spec.lowerdirs = lower;
+  spec.argv = argv;
+  spec.hostname = "h";
+  spec.cwd = "/";
+  g_assert_true (hutch_container_spec_write (dir, &spec, &in, &error));
+  g_assert_no_error (error);
+  g_assert_true (hutch_container_limits_read (dir, &out, &error));
+  g_assert_cmpint (out.memory, ==, in.memory);
+  g_assert_cmpint (out.memory_swap, ==, -1);
+  g_assert_cmpint (out.memory_reservation, ==, in.memory_reservation);
+  g_assert_cmpfloat (out.cpus, ==, 0.5);
+  g_assert_cmpuint (out.cpu_shares, ==, 512);
+  g_assert_cmpstr (out.cpuset_cpus, ==, "0-1");
+  g_assert_cmpint (out.pids_limit, ==, 100);
+  g_assert_cmpstr (out.parent, ==, "/mine");
+  g_assert_false (out.disabled);
+  hutch_cgroup_limits_clear (&out);
+  {
+    HutchCgroupCaps v1 = { HUTCH_CGROUP_V1, NULL, HUTCH_CGROUP_DELEGATION_NONE, NULL, NULL };
+    HutchCgroupCaps v2 = { HUTCH_CGROUP_V2, "/user.slice", HUTCH_CGROUP_DELEGATION_INHERITED, NULL, NULL };
+    char *some[] = { "cpu", "pids", NULL };
+    v2.controllers = some;
+    g_assert_false (hutch_cgroup_limits_check (&v1, &in, &error));
+    g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_HOST_UNSUPPORTED);
+    g_assert_nonnull (strstr (error->message, "cgroup v1 only"));
+    g_assert_nonnull (strstr (error->message, "systemd.unified_cgroup_hierarchy=1"));
+    g_clear_error (&error);
+    v2.delegation = HUTCH_CGROUP_DELEGATION_NONE;
+    g_assert_false (hutch_cgroup_limits_check (&v2, &in, &error));
+    g_assert_nonnull (strstr (error->message, "loginctl enable-linger"));
+    g_clear_error (&error);
+    v2.delegation = HUTCH_CGROUP_DELEGATION_INHERITED;
+    g_assert_false (hutch_cgroup_limits_check (&v2, &in, &error));
+    g_assert_nonnull (strstr (error->message, "the memory, cpuset controllers are not delegated"));
+    g_assert_nonnull (strstr (error->message, "Delegate=cpu cpuset io memory pids"));
+    g_clear_error (&error);
+    memset (&out, 0, sizeof out);
+    g_assert_true (hutch_cgroup_limits_check (&v1, &out, &error)); /* nothing asked */
+  }
+  hutch_cgroup_limits_clear (&in);
+  rm_rf (dir);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -224,5 +313,6 @@ main (int argc, char **argv)
   g_test_add_func ("/container/spec/refused", test_spec_refused);
   g_test_add_func ("/container/records", test_records);
   g_test_add_func ("/container/signals-and-since", test_signals_and_since);
+  g_test_add_func ("/container/limits", test_limits);
   return g_test_run ();
 }
