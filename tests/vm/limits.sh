@@ -1,0 +1,54 @@
+#!/bin/sh
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Inside the VM (tests/vm/boot), as root: makes cgroup v2 subtrees owned by
+# the test user the way systemd's Delegate=yes does, one with every
+# controller and one with cpu and pids only, then runs the user's checks
+# in each, as that user, and prints them as TAP.
+#
+# usage (by tests/vm/boot): limits.sh BUILD_DIR FIXTURES USER
+set -u
+build=$1 fix=$2 user=$3
+cg=/sys/fs/cgroup
+scratch=/var/tmp/hutch-vm
+here=$(dirname "$0")
+
+echo "+cpu +cpuset +io +memory +pids" >$cg/cgroup.subtree_control
+# a subtree delegated to USER: the directory and the three files systemd chowns
+delegate() { # PARENT-CONTROLLERS NAME
+  mkdir -p "$cg/$2.slice"
+  echo "$1" >"$cg/$2.slice/cgroup.subtree_control"
+  mkdir "$cg/$2.slice/test.scope"
+  chown "$user:" "$cg/$2.slice/test.scope" "$cg/$2.slice/test.scope/cgroup.procs" \
+    "$cg/$2.slice/test.scope/cgroup.subtree_control" "$cg/$2.slice/test.scope/cgroup.threads"
+}
+delegate "+cpu +cpuset +io +memory +pids" full
+delegate "+cpu +pids" partial
+mkdir -p "$scratch/xdg" "$scratch/home"
+chown "$user:" "$scratch/xdg" "$scratch/home"
+chmod 0700 "$scratch/xdg"
+
+# each part runs in its scope, as USER; its "ok"/"not ok" lines are numbered here
+n=0
+failed=0
+for part in full partial; do
+  out=$(sh -c "echo \$\$ >$cg/$part.slice/test.scope/cgroup.procs && exec runuser -u $user -- \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=$scratch/home USER=$user \
+    XDG_RUNTIME_DIR=$scratch/xdg TMPDIR=$scratch LANG=C.UTF-8 \
+    sh $here/limits-user.sh $part $build/src/hutch $fix $scratch/store-$part" 2>&1)
+  echo "$out" | while IFS= read -r line; do
+    case $line in
+      "ok "* | "not ok "*) ;;
+      *) echo "# $line" ;;
+    esac
+  done
+  for line in $(echo "$out" | grep -nE '^(not )?ok ' | cut -d: -f1); do
+    n=$((n + 1))
+    l=$(echo "$out" | sed -n "${line}p")
+    case $l in
+      "not ok "*) failed=$((failed + 1)); echo "not ok $n - ${l#not ok - }" ;;
+      *) echo "ok $n - ${l#ok - }" ;;
+    esac
+  done
+done
+echo "1..$n"
+[ "$failed" = 0 ]
