@@ -78,4 +78,25 @@ guint64 hutch_cgroup_shares_to_weight (guint64 shares);
 gboolean hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l,
                                     GError **error);
 
+/* ---- a container's cgroup (apply.c) ---- */
+
+typedef struct HutchCgroup HutchCgroup;
+
+/* Makes the cgroup of container @id under the delegated one we run in,
+ * moving us (its monitor to be) into a leaf of our own first, and writes
+ * the limits of @l (adding the default pids limit when pids is delegated).
+ * NULL without @error when there is to be no cgroup: none asked for
+ * (--cgroups=disabled, or no limit and none can be had); NULL with @error
+ * when a limit was asked for and cannot be applied. */
+HutchCgroup *hutch_cgroup_prepare (const HutchCgroupCaps *caps, const char *id,
+                                   HutchCgroupLimits *l, GError **error);
+/* Puts @pid (the container's first process, before it goes on) in it. */
+gboolean hutch_cgroup_enter (HutchCgroup *cg, pid_t pid, GError **error);
+/* Its directory under /sys/fs/cgroup. */
+const char *hutch_cgroup_dir (const HutchCgroup *cg);
+/* Whether the kernel killed a process of it for its memory limit. */
+gboolean hutch_cgroup_oom_killed (const HutchCgroup *cg);
+/* Removes it (empty once the container has ended) and frees it. */
+void hutch_cgroup_free (HutchCgroup *cg);
+
 G_END_DECLS

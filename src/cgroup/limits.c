@@ -221,11 +221,11 @@ hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits 
                         "/etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl "
                         "daemon-reload, then log in again",
                         asked, missing->str, strchr (missing->str, ',') != NULL ? "s are" : " is");
-  /* Delegated: applying limits comes with the VM tests (issue 9). */
-  return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                      "%s: this host delegates cgroup v2 controllers (%s), but this hutch "
-                      "cannot apply limits yet; run without them",
-                      asked, caps->delegation == HUTCH_CGROUP_DELEGATION_INHERITED
-                                 ? "the subtree hutch runs in"
-                                 : "a systemd user scope");
+  if (caps->delegation == HUTCH_CGROUP_DELEGATION_SYSTEMD)
+    return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                        "%s cannot be applied: cgroup %s is not yours, and asking the systemd "
+                        "user manager for a scope is not there yet. Run hutch in a scope of its "
+                        "own: systemd-run --user --scope hutch run ...",
+                        asked, caps->own_path != NULL ? caps->own_path : "/");
+  return TRUE;
 }

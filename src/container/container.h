@@ -130,6 +130,7 @@ typedef struct
   gint64 finished_at;   /* 0: not since */
   HutchContainerStatus status;
   int exit_code;
+  gboolean oom_killed;  /* the kernel killed it at its memory limit */
   char *error;          /* what hutch knows beyond the code, or NULL */
   gboolean auto_remove; /* --rm */
   char *network;        /* --network as given; NULL: the default */

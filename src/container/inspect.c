@@ -67,7 +67,7 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_bool (w, "Running", running);
   hutch_json_member_bool (w, "Paused", FALSE);
   hutch_json_member_bool (w, "Restarting", FALSE);
-  hutch_json_member_bool (w, "OOMKilled", FALSE);
+  hutch_json_member_bool (w, "OOMKilled", c->oom_killed);
   hutch_json_member_bool (w, "Dead", FALSE);
   hutch_json_member_int (w, "Pid", running ? c->init_pid : 0);
   hutch_json_member_int (w, "MonitorPid", running ? c->monitor_pid : 0);

@@ -187,6 +187,7 @@ hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError *
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Status", hutch_container_status_name (c->status));
   hutch_json_member_int (w, "ExitCode", c->exit_code);
+  hutch_json_member_bool (w, "OOMKilled", c->oom_killed);
   hutch_json_member_string (w, "StartedAt", c->started_at != 0 ? started : NULL);
   hutch_json_member_string (w, "FinishedAt", c->finished_at != 0 ? finished : NULL);
   hutch_json_member_string (w, "Error", c->error);
@@ -265,6 +266,8 @@ hutch_container_load (const HutchContext *ctx, const char *id, GError **error)
   status = string_of (state, "Status");
   n = hutch_json_node_member (state, "ExitCode");
   c->exit_code = n != NULL && n->is_int ? (int) n->integer : 0;
+  n = hutch_json_node_member (state, "OOMKilled");
+  c->oom_killed = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
   c->started_at = time_parse (hutch_json_node_member (state, "StartedAt"));
   c->finished_at = time_parse (hutch_json_node_member (state, "FinishedAt"));
   c->error = g_strdup (string_of (state, "Error"));

@@ -128,6 +128,7 @@ typedef struct
   int ns[HUTCH_SANDBOX_N_NS];
   int init;        /* a pidfd of the container's pid 1 */
   int lock;        /* the container's lock, held by `start` (not by us) */
+  HutchCgroup *cg; /* the container's cgroup, or NULL */
   HutchLogWriter *log;
   HutchSandboxHooks hooks;
 } Monitor;
@@ -160,6 +161,14 @@ monitor_started (gpointer data, pid_t init, const int *ns)
       (void) !write (m->notify, "R", 1);
       hutch_fd_clear (&m->notify);
     }
+}
+
+static gboolean
+monitor_created (gpointer data, pid_t pid, GError **error)
+{
+  Monitor *m = data;
+
+  return m->cg == NULL || hutch_cgroup_enter (m->cg, pid, error);
 }
 
 static void
@@ -301,6 +310,15 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
       m->c->finished_at = g_get_real_time ();
       g_free (m->c->error);
       m->c->error = g_strdup (result->exec_error);
+      m->c->oom_killed = m->cg != NULL && hutch_cgroup_oom_killed (m->cg);
+      if (m->c->oom_killed)
+        {
+          g_free (m->c->error);
+          m->c->error = g_strdup ("killed by the kernel at its memory limit (--memory)");
+          if (m->notify < 0 && m->log == NULL) /* in the foreground: the user is there */
+            g_printerr ("hutch: container %s was killed at its memory limit (--memory): "
+                        "out of memory\n", m->c->name);
+        }
     }
   else if (setup_error != NULL)
     {
@@ -310,6 +328,7 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
   if (!m->c->auto_remove && !hutch_container_save (m->ctx, m->c, &error))
     g_warning ("%s", error->message);
   live_release (m);
+  g_clear_pointer (&m->cg, hutch_cgroup_free);
   if (m->c->auto_remove && !hutch_container_remove (m->ctx, m->c->id, FALSE, &error))
     g_warning ("%s", error->message);
   (void) spec;
@@ -451,7 +470,7 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
   HutchCgroupLimits limits = { 0 };
   HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
                             net_prepare, net_dispatch, NULL };
-  Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, -1, lock, NULL, { { 0 } } };
+  Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, -1, lock, NULL, NULL, { { 0 } } };
   gboolean ok;
   g_autoptr (GError) local = NULL;
 
@@ -462,10 +481,20 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
     return hutch_throw (error, HUTCH_ERROR_BUSY, "container %s is already running", c->name);
   /* the host may have changed since create: the limits are checked again */
   ok = hutch_container_limits_read (dir, &limits, error)
-       && hutch_container_limits_usable (&limits, error);
-  hutch_cgroup_limits_clear (&limits);
-  ok = ok && hutch_container_spec_read (dir, &spec, error) && prepare_network (&m, &net, error)
+       && hutch_container_limits_usable (&limits, error)
+       && hutch_container_spec_read (dir, &spec, error) && prepare_network (&m, &net, error)
        && make_etc_files (&spec, dir, &net, error) && live_take (&m, error);
+  if (ok && !limits.disabled)
+    {
+      HutchCgroupCaps caps;
+      g_autoptr (GError) cg_error = NULL;
+      hutch_cgroup_caps_probe (&caps);
+      m.cg = hutch_cgroup_prepare (&caps, id, &limits, &cg_error);
+      hutch_cgroup_caps_clear (&caps);
+      if (cg_error != NULL)
+        ok = (g_propagate_error (error, g_steal_pointer (&cg_error)), FALSE);
+    }
+  hutch_cgroup_limits_clear (&limits);
   spec.idmap = map;
   if (ok && net.mode == HUTCH_NET_SLIRP)
     {
@@ -477,6 +506,7 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
         g_array_append_vals (c->bound, net.ports->data, net.ports->len);
     }
   m.hooks.started = monitor_started;
+  m.hooks.created = monitor_created;
   m.hooks.poll = (HutchSandboxPoll) { monitor_prepare, monitor_dispatch, &m };
   m.hooks.data = &m;
   if (ok && c->auto_remove)
@@ -494,6 +524,7 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
     }
   if (!ok)
     live_release (&m);
+  g_clear_pointer (&m.cg, hutch_cgroup_free);
   g_clear_pointer (&slirp, hutch_net_free);
   hutch_fd_clear (&spec.cleanup_fd);
   spec.idmap = NULL;

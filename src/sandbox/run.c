@@ -353,7 +353,9 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       return hutch_throw_errno_val (error, errsv,
                                     "creating the container's namespaces (see \"hutch check\")");
     }
-  if (!hutch_sandbox_idmap_write (pid, spec->idmap, &map_error))
+  if (!hutch_sandbox_idmap_write (pid, spec->idmap, &map_error)
+      || (spec->hooks != NULL && spec->hooks->created != NULL
+          && !spec->hooks->created (spec->hooks->data, pid, &map_error)))
     {
       close (go[1]);
       (void) waitpid (pid, NULL, 0);
@@ -361,8 +363,11 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       hutch_fd_clear (&tty[0]);
       hutch_fd_clear (&ctl[0]);
       sigprocmask (SIG_SETMASK, &old, NULL);
-      g_propagate_prefixed_error (error, g_steal_pointer (&map_error),
-                                  "mapping ids into the container (see \"hutch check\"): ");
+      if (g_error_matches (map_error, HUTCH_ERROR, HUTCH_ERROR_HOST_UNSUPPORTED))
+        g_propagate_error (error, g_steal_pointer (&map_error));
+      else
+        g_propagate_prefixed_error (error, g_steal_pointer (&map_error),
+                                    "mapping ids into the container (see \"hutch check\"): ");
       return FALSE;
     }
   (void) !write (go[1], "g", 1);

@@ -191,6 +191,11 @@ extern const char *const hutch_sandbox_ns_names[HUTCH_SANDBOX_N_NS];
 typedef struct
 {
   HutchSandboxPoll poll; /* its own fds (logs, the control socket) */
+  /* The container's first process exists and waits: the moment to put it
+   * in a cgroup (all the container's processes will be its children).
+   * FALSE with @error (HUTCH_ERROR_HOST_UNSUPPORTED, given as it is)
+   * stops the start. */
+  gboolean (*created) (gpointer data, pid_t pid, GError **error);
   /* The command has been exec'd: @init is the container's pid 1 as we see
    * it, @ns its namespaces (borrowed: dup what is kept). */
   void (*started) (gpointer data, pid_t init, const int *ns);

@@ -1,40 +1,120 @@
 #!/bin/sh
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # In the VM, as the test user, in a delegated cgroup v2 subtree (limits.sh
-# made it): "ok - ..." or "not ok - ..." a line.
-# usage: limits-user.sh full|partial HUTCH FIXTURES STORE
-part=$1 hutch=$2 fix=$3 store=$4
-H() { "$hutch" --root "$store" "$@"; }
+# made it): "ok - ..." or "not ok - ..." a line. Each hutch starts alone in
+# a fresh cgroup under SCOPE, as `systemd-run --user --scope hutch ...`
+# would start it.
+# usage: limits-user.sh full|partial HUTCH FIXTURES STORE SCOPE
+part=$1 hutch=$2 fix=$3 store=$4 scope=$5
+BB=localhost/hutch-test/busybox:latest
+n=0
+H() { # hutch ARG..., alone in a cgroup of its own; sets out and rc
+  n=$((n + 1))
+  mkdir "$scope/run$n"
+  out=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$scope/run$n" \
+    "$hutch" --root "$store" "$@" 2>&1)
+  rc=$?
+}
 check() { # STATUS DESCRIPTION
   if [ "$1" = 0 ]; then echo "ok - $part: $2"; else echo "not ok - $part: $2"; fi
 }
 has() { # TEXT REGEX
   printf '%s\n' "$1" | grep -Eq -- "$2"
 }
+show() { printf '%s\n' "$out" | head -"${1:-5}" | sed 's/^/#   /'; }
+cg_of() { # PID: its cgroup directory
+  echo "/sys/fs/cgroup$(sed -n 's/^0:://p' "/proc/$1/cgroup")"
+}
+field() { # JSON-OF-INSPECT KEY
+  printf '%s' "$1" | tr -d ' \n' | sed -n "s/.*\"$2\":\([^,}]*\).*/\1/p" | head -1 | tr -d '"'
+}
 
-H load -q -i "$fix/busybox.docker.tar" 2>&1 | sed "s/^/#   load: /"
-out=$(H check 2>&1)
+H load -q -i "$fix/busybox.docker.tar"
+H check
 case $part in
   full)
     has "$out" "resource limits +cgroup v2 through the delegated subtree hutch runs in; controllers: cpuset cpu io memory pids"
     check $? "check: cgroup v2, the delegated subtree, every controller"
-    echo "$out" | grep "resource limits" | sed 's/^/#   /'
-    out=$(H run --rm localhost/hutch-test/busybox:latest sh -c 'echo ran-in-vm; cat /proc/self/cgroup' 2>&1)
-    has "$out" "^ran-in-vm$"
+    H run --rm "$BB" echo ran-in-vm
+    [ "$rc:$out" = "0:ran-in-vm" ]
     check $? "a container runs as the user inside the VM"
-    echo "$out" | sed 's/^/#   /'
+    show
+
+    # no limit asked: a cgroup of its own all the same, with podman's default pids limit
+    H run -d --name plain "$BB" sleep 1000
+    H inspect plain
+    pid=$(field "$out" Pid)
+    dir=$(cg_of "$pid")
+    case $dir in */hutch-*) r=0 ;; *) r=1 ;; esac
+    check $r "without a limit: a cgroup of its own ($dir)"
+    [ "$(cat "$dir/pids.max")" = 2048 ]
+    check $? "with the default pids limit, 2048"
+    H rm -f plain
+    [ ! -e "$dir" ]
+    check $? "rm: its cgroup is gone"
+
+    # a memory hog, killed at its limit
+    H run --rm --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1
+    [ "$rc" = 137 ]
+    check $? "a 256 MiB allocation under --memory 64m: killed, 137"
+    has "$out" "killed at its memory limit \(--memory\)"
+    check $? "and hutch says it was the memory limit"
+    show
+    H run -d --name hog --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1
+    H wait hog
+    [ "$out" = 137 ]
+    check $? "detached: wait says 137"
+    H inspect hog
+    has "$out" '"OOMKilled": true'
+    check $? "inspect: OOMKilled true"
+    has "$out" '"Error": "killed by the kernel at its memory limit'
+    check $? "inspect: and the reason"
+    H rm hog
+
+    # a fork bomb stopped by pids.max
+    # (counted with builtins alone: a fork to count would fail too)
+    H run --rm --pids-limit 12 "$BB" sh -c \
+      'i=0; ok=0; while [ $i -lt 40 ]; do last=$!; sleep 30 & [ "$!" != "$last" ] && ok=$((ok+1)); i=$((i+1)); done 2>/dev/null; echo running=$ok'
+    running=$(printf '%s\n' "$out" | sed -n 's/^running=//p')
+    [ -n "$running" ] && [ "$running" -lt 12 ] && [ "$running" -gt 0 ]
+    check $? "--pids-limit 12: of 40 forks, ${running:-none} ran"
+    show 3
+
+    # a CPU burner under --cpus 0.5
+    H run -d --name burn --cpus 0.5 "$BB" sh -c 'while :; do :; done'
+    H inspect burn
+    dir=$(cg_of "$(field "$out" Pid)")
+    [ "$(cat "$dir/cpu.max")" = "50000 100000" ]
+    check $? "--cpus 0.5: cpu.max 50000 100000"
+    u0=$(sed -n 's/^usage_usec //p' "$dir/cpu.stat"); t0=$(date +%s%N)
+    sleep 4 # the measuring window, not a wait for an event
+    u1=$(sed -n 's/^usage_usec //p' "$dir/cpu.stat"); t1=$(date +%s%N)
+    pct=$(( (u1 - u0) * 100000 / (t1 - t0) ))
+    [ "$pct" -ge 35 ] && [ "$pct" -le 65 ]
+    check $? "it got ${pct}% of a CPU (50 ± 15)"
+    echo "# cpu: ${pct}% of one CPU over $(( (t1 - t0) / 1000000 )) ms"
+    H rm -f burn
+
+    H run --rm --cpu-shares 512 --memory 128m --memory-swap 256m --memory-reservation 64m \
+      --cpuset-cpus 0 "$BB" sh -c 'echo ok'
+    [ "$rc:$out" = "0:ok" ]
+    check $? "the other limits apply and the container runs"
+    show
     ;;
   partial)
     has "$out" "controllers: cpu pids"
     check $? "check: only cpu and pids delegated"
-    out=$(H run --rm --memory 64m localhost/hutch-test/busybox:latest true 2>&1)
-    rc=$?
+    H run --rm --memory 64m "$BB" true
     [ "$rc" = 125 ]
     check $? "--memory without the memory controller: refused (125)"
     has "$out" "--memory cannot be applied: the memory controller is not delegated to you"
     check $? "the message names the controller"
     has "$out" "Delegate=cpu cpuset io memory pids"
     check $? "and the fix, the Delegate= drop-in"
-    echo "$out" | sed 's/^/#   /'
+    show 2
+    H run --rm --cpus 0.5 "$BB" echo ran
+    [ "$rc:$out" = "0:ran" ]
+    check $? "--cpus with cpu delegated: runs"
+    show
     ;;
 esac

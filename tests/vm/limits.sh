@@ -14,12 +14,17 @@ here=$(dirname "$0")
 
 echo "+cpu +cpuset +io +memory +pids" >$cg/cgroup.subtree_control
 # a subtree delegated to USER: the directory and the three files systemd chowns
+# (the user's shell goes in a leaf of it, shell/, so that each hutch can be
+# started alone in a cgroup of its own, as systemd-run --user --scope does)
 delegate() { # PARENT-CONTROLLERS NAME
+  local d="$cg/$2.slice/test.scope"
   mkdir -p "$cg/$2.slice"
   echo "$1" >"$cg/$2.slice/cgroup.subtree_control"
-  mkdir "$cg/$2.slice/test.scope"
-  chown "$user:" "$cg/$2.slice/test.scope" "$cg/$2.slice/test.scope/cgroup.procs" \
-    "$cg/$2.slice/test.scope/cgroup.subtree_control" "$cg/$2.slice/test.scope/cgroup.threads"
+  mkdir "$d"
+  chown "$user:" "$d" "$d/cgroup.procs" "$d/cgroup.subtree_control" "$d/cgroup.threads"
+  echo "$1" >"$d/cgroup.subtree_control"
+  mkdir "$d/shell"
+  chown "$user:" "$d/shell" "$d/shell/cgroup.procs"
 }
 delegate "+cpu +cpuset +io +memory +pids" full
 delegate "+cpu +pids" partial
@@ -31,19 +36,19 @@ chmod 0700 "$scratch/xdg"
 n=0
 failed=0
 for part in full partial; do
-  out=$(sh -c "echo \$\$ >$cg/$part.slice/test.scope/cgroup.procs && exec runuser -u $user -- \
+  out=$(sh -c "echo \$\$ >$cg/$part.slice/test.scope/shell/cgroup.procs && exec runuser -u $user -- \
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=$scratch/home USER=$user \
     XDG_RUNTIME_DIR=$scratch/xdg TMPDIR=$scratch LANG=C.UTF-8 \
-    sh $here/limits-user.sh $part $build/src/hutch $fix $scratch/store-$part" 2>&1)
-  echo "$out" | while IFS= read -r line; do
+    sh $here/limits-user.sh $part $build/src/hutch $fix $scratch/store-$part $cg/$part.slice/test.scope" 2>&1)
+  printf '%s\n' "$out" | while IFS= read -r line; do
     case $line in
       "ok "* | "not ok "*) ;;
-      *) echo "# $line" ;;
+      *) printf '# %s\n' "$line" ;;
     esac
   done
-  for line in $(echo "$out" | grep -nE '^(not )?ok ' | cut -d: -f1); do
+  for line in $(printf '%s\n' "$out" | grep -nE '^(not )?ok ' | cut -d: -f1); do
     n=$((n + 1))
-    l=$(echo "$out" | sed -n "${line}p")
+    l=$(printf '%s\n' "$out" | sed -n "${line}p")
     case $l in
       "not ok "*) failed=$((failed + 1)); echo "not ok $n - ${l#not ok - }" ;;
       *) echo "ok $n - ${l#ok - }" ;;
