@@ -151,6 +151,25 @@ setup (HutchCgroup *cg, const char *own, const char *self, const char *want,
                           "systemd-run --user --scope hutch run ...",
                           asked, own + strlen (CGROUP_ROOT));
     }
+  /* --cgroup-parent: the cgroups between, each giving the controllers on */
+  if (l->parent != NULL)
+    {
+      g_auto (GStrv) parts = g_strsplit (l->parent, "/", -1);
+      g_autofree char *at = g_strdup (own);
+      for (char **p = parts; *p != NULL; p++)
+        {
+          char *next;
+          if (**p == '\0')
+            continue;
+          next = g_build_filename (at, *p, NULL);
+          g_free (at);
+          at = next;
+          if (g_mkdir (at, 0755) < 0 && errno != EEXIST)
+            return hutch_throw_errno (error, "making %s (--cgroup-parent)", at);
+          if (*want != '\0' && !write_file (at, "cgroup.subtree_control", want, error))
+            return FALSE;
+        }
+    }
   if (g_mkdir (cg->dir, 0755) < 0 && errno != EEXIST)
     return hutch_throw_errno (error, "making %s", cg->dir);
   return write_limits (cg->dir, l, error);
@@ -178,7 +197,8 @@ hutch_cgroup_prepare (const HutchCgroupCaps *caps, const char *id, HutchCgroupLi
   own = own_dir (caps);
   sweep (own);
   cg = g_new0 (HutchCgroup, 1);
-  cg->dir = g_strdup_printf ("%s/hutch-%.12s", own, id);
+  cg->dir = l->parent != NULL ? g_strdup_printf ("%s/%s/hutch-%.12s", own, l->parent, id)
+                              : g_strdup_printf ("%s/hutch-%.12s", own, id);
   cg->monitor = g_strdup_printf ("%s/hutch-%.12s.monitor", own, id);
   self = g_strdup_printf ("%d", (int) getpid ());
   want = controllers_for (caps, l);

@@ -99,4 +99,22 @@ gboolean hutch_cgroup_oom_killed (const HutchCgroup *cg);
 /* Removes it (empty once the container has ended) and frees it. */
 void hutch_cgroup_free (HutchCgroup *cg);
 
+/* ---- reading a container's cgroup (stats.c) ---- */
+
+typedef struct
+{
+  gint64 cpu_usec;      /* cpu.stat usage_usec; -1 unknown */
+  gint64 memory;        /* memory.current; -1 unknown */
+  gint64 memory_limit;  /* memory.max; 0 none ("max") */
+  gint64 pids;          /* pids.current; -1 unknown */
+  gint64 pids_limit;    /* pids.max; 0 none */
+  gint64 io_read;       /* io.stat rbytes, summed; -1 unknown */
+  gint64 io_write;      /* io.stat wbytes, summed */
+} HutchCgroupStats;
+
+/* The cgroup v2 directory of @pid, or NULL (a v1 or hybrid host). */
+char *hutch_cgroup_dir_of_pid (pid_t pid);
+/* Reads what @dir's files say; FALSE with @error when @dir is gone. */
+gboolean hutch_cgroup_stats_read (const char *dir, HutchCgroupStats *out, GError **error);
+
 G_END_DECLS

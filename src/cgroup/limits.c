@@ -154,6 +154,17 @@ hutch_cgroup_limits_validate (const HutchCgroupLimits *l, GError **error)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "--cpu-shares: from 2 to 262144");
   if (l->pids_limit < -1)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "--pids-limit: a positive number, or -1 for none");
+  if (l->parent != NULL)
+    {
+      g_auto (GStrv) parts = g_strsplit (l->parent, "/", -1);
+      for (char **p = parts; *p != NULL; p++)
+        if (strcmp (*p, "..") == 0 || strcmp (*p, ".") == 0
+            || strspn (*p, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-@:") != strlen (*p))
+          return hutch_throw (error, HUTCH_ERROR_USAGE,
+                              "--cgroup-parent %s: a path of names (letters, digits, _ . - @ :) "
+                              "under the cgroup hutch runs in, without . or ..",
+                              l->parent);
+    }
   if (l->disabled && hutch_cgroup_limits_any (l))
     return hutch_throw (error, HUTCH_ERROR_USAGE,
                         "--cgroups=disabled with a limit: a limit needs a cgroup");

@@ -35,6 +35,7 @@ extern const HutchCliCommand hutch_cli_command_ps;
 extern const HutchCliCommand hutch_cli_command_restart;
 extern const HutchCliCommand hutch_cli_command_rm;
 extern const HutchCliCommand hutch_cli_command_start;
+extern const HutchCliCommand hutch_cli_command_stats;
 extern const HutchCliCommand hutch_cli_command_stop;
 extern const HutchCliCommand hutch_cli_command_wait;
 extern const HutchCliCommand hutch_cli_command_help;

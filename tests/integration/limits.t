@@ -36,6 +36,8 @@ H run --rm --cpu-shares 1 "$BB" true
 like "$err" "--cpu-shares: from 2 to 262144" "--cpu-shares 1"
 H run --rm --cgroups=disabled --memory 64m "$BB" true
 like "$err" "--cgroups=disabled with a limit" "--cgroups=disabled with a limit"
+H run --rm --cgroup-parent ../escape "$BB" true
+like "$err" "--cgroup-parent \.\./escape: a path of names" "--cgroup-parent with .. is refused"
 H run --rm --cgroups=sometimes "$BB" true
 like "$err" "--cgroups=sometimes: use enabled or disabled" "--cgroups takes enabled or disabled"
 
@@ -71,6 +73,9 @@ H inspect free
 pid1=$(json_get "$out" 'd[0]["State"]["Pid"]')
 mon=$(json_get "$out" 'd[0]["State"]["MonitorPid"]')
 is "$(cat "/proc/$pid1/cgroup")" "$(cat "/proc/$mon/cgroup")" "its pid 1 is in its monitor's cgroups: none of its own"
+H stats --no-stream
+like "$out" "free +-- +-- +-- +-- +--" "stats: no numbers of its own"
+like "$err" "without a cgroup of their own \(this host mounts cgroup v1" "and says why"
 H rm -f free
 H run --rm --cgroups=disabled "$BB" echo ran
 is "$rc:$out" "0:ran" "--cgroups=disabled runs"

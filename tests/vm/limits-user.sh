@@ -81,7 +81,7 @@ case $part in
     show 2
 
     # a CPU burner under --cpus 0.5
-    H run -d --name burn --cpus 0.5 "$BB" sh -c 'while :; do :; done'
+    H run -d --name burn --cpus 0.5 --memory 128m "$BB" sh -c 'while :; do :; done'
     H inspect burn
     dir=$(cg_of "$(field "$out" Pid)")
     [ "$(cat "$dir/cpu.max")" = "50000 100000" ]
@@ -93,7 +93,29 @@ case $part in
     [ "$pct" -ge 35 ] && [ "$pct" -le 65 ]
     check $? "it got ${pct}% of a CPU (50 ± 15)"
     echo "# cpu: ${pct}% of one CPU over $(( (t1 - t0) / 1000000 )) ms"
+    H stats --no-stream --format json burn
+    [ "$(field "$out" MemLimit)" = 134217728 ] && [ "$(field "$out" PIDs)" -ge 2 ] \
+      && [ "$(field "$out" MemUsage)" -gt 0 ] && [ "$(field "$out" Cgroup)" = true ]
+    check $? "stats: memory use under its 128 MiB limit, pids, from its own cgroup"
+    cpu=$(field "$out" CPUPerc | cut -d. -f1)
+    [ -n "$cpu" ] && [ "$cpu" -ge 30 ] && [ "$cpu" -le 70 ]
+    check $? "stats: CPU ${cpu}% (50 ± 20)"
+    show 12
+    H stats --no-stream
+    has "$out" "^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +BLOCK I/O +PIDS"
+    check $? "stats: docker's columns"
+    has "$out" "burn +[0-9.]+% +[0-9.]+ [kMG]?B / 134.2 MB"
+    check $? "stats: the burner's row, with its memory limit"
+    show 3
     H rm -f burn
+
+    H run -d --name nested --cgroup-parent team/ci --pids-limit 99 "$BB" sleep 1000
+    H inspect nested
+    dir=$(cg_of "$(field "$out" Pid)")
+    case $dir in "$scope"/run*/team/ci/hutch-*) r=0 ;; *) r=1 ;; esac
+    [ "$r" = 0 ] && [ "$(cat "$dir/pids.max")" = 99 ]
+    check $? "--cgroup-parent team/ci: the cgroup is made there, limits and all ($dir)"
+    H rm -f nested
 
     H run --rm --cpu-shares 512 --memory 128m --memory-swap 256m --memory-reservation 64m \
       --cpuset-cpus 0 "$BB" sh -c 'echo ok'
