@@ -205,6 +205,9 @@ hutch_cgroup_prepare (const HutchCgroupCaps *caps, const char *id, HutchCgroupLi
   (void) setup (cg, own, self, want, l, asked, &local);
   if (local == NULL)
     return cg;
+  /* back where we were, and no leaf left behind */
+  (void) write_file (own, "cgroup.procs", self, NULL);
+  (void) rmdir (cg->monitor);
   hutch_cgroup_free (cg);
   if (!required)
     return NULL; /* only the default pids limit is lost */

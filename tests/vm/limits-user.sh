@@ -117,6 +117,18 @@ case $part in
     check $? "--cgroup-parent team/ci: the cgroup is made there, limits and all ($dir)"
     H rm -f nested
 
+    # hutch in the same cgroup as the shell that started it
+    out=$("$hutch" --root "$store" run --rm "$BB" echo ran 2>&1)
+    [ "$?:$out" = "0:ran" ] && [ -z "$(ls "$scope/shell" | grep hutch-)" ] \
+      && [ "$(sed -n 's/^0:://p' /proc/self/cgroup)" = "${scope#/sys/fs/cgroup}/shell" ]
+    check $? "sharing the shell's cgroup, no limit asked: runs, no leaf left, the shell where it was"
+    out=$("$hutch" --root "$store" run --rm --memory 64m "$BB" true 2>&1)
+    rc=$?
+    [ "$rc" = 125 ] && has "$out" "holds processes besides hutch \(your shell\?\)" \
+      && has "$out" "systemd-run --user --scope hutch run"
+    check $? "sharing the shell's cgroup, --memory: refused with the way out"
+    show 2
+
     H run --rm --cpu-shares 512 --memory 128m --memory-swap 256m --memory-reservation 64m \
       --cpuset-cpus 0 "$BB" sh -c 'echo ok'
     [ "$rc:$out" = "0:ok" ]

@@ -24,7 +24,7 @@ delegate() { # PARENT-CONTROLLERS NAME
   chown "$user:" "$d" "$d/cgroup.procs" "$d/cgroup.subtree_control" "$d/cgroup.threads"
   echo "$1" >"$d/cgroup.subtree_control"
   mkdir "$d/shell"
-  chown "$user:" "$d/shell" "$d/shell/cgroup.procs"
+  chown "$user:" "$d/shell" "$d/shell/cgroup.procs" "$d/shell/cgroup.subtree_control" "$d/shell/cgroup.threads"
 }
 delegate "+cpu +cpuset +io +memory +pids" full
 delegate "+cpu +pids" partial
