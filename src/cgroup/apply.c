@@ -13,6 +13,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -250,4 +251,33 @@ hutch_cgroup_free (HutchCgroup *cg)
   g_free (cg->dir);
   g_free (cg->monitor);
   g_free (cg);
+}
+
+gboolean
+hutch_cgroup_remove_dir (const char *dir, int timeout_ms)
+{
+  g_autofree char *events = g_build_filename (dir, "cgroup.events", NULL);
+  hutch_autofd int fd = -1;
+  gint64 end = g_get_monotonic_time () + (gint64) timeout_ms * 1000;
+
+  if (rmdir (dir) == 0 || errno == ENOENT)
+    return TRUE;
+  if (errno != EBUSY || (fd = open (events, O_RDONLY | O_CLOEXEC)) < 0)
+    return FALSE;
+  /* the kernel says when it is empty: cgroup.events changes (POLLPRI) */
+  for (;;)
+    {
+      char buf[256];
+      struct pollfd p = { fd, POLLPRI, 0 };
+      ssize_t n = pread (fd, buf, sizeof buf - 1, 0);
+      gint64 left = (end - g_get_monotonic_time ()) / 1000;
+      if (n > 0)
+        {
+          buf[n] = '\0';
+          if (strstr (buf, "populated 0") != NULL)
+            return rmdir (dir) == 0 || errno == ENOENT;
+        }
+      if (left <= 0 || poll (&p, 1, (int) left) <= 0)
+        return FALSE;
+    }
 }

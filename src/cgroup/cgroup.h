@@ -96,6 +96,9 @@ gboolean hutch_cgroup_enter (HutchCgroup *cg, pid_t pid, GError **error);
 const char *hutch_cgroup_dir (const HutchCgroup *cg);
 /* Whether the kernel killed a process of it for its memory limit. */
 gboolean hutch_cgroup_oom_killed (const HutchCgroup *cg);
+/* Removes the cgroup @dir, waiting up to @timeout_ms for its last
+ * processes to be gone (cgroup.events says "populated 0"). */
+gboolean hutch_cgroup_remove_dir (const char *dir, int timeout_ms);
 /* Removes it (empty once the container has ended) and frees it. */
 void hutch_cgroup_free (HutchCgroup *cg);
 

@@ -138,6 +138,7 @@ typedef struct
   GArray *bound;        /* HutchNetPort, as bound by the last start */
   char *stop_signal;    /* the image's StopSignal, or NULL (SIGTERM) */
   gboolean tty;
+  char *cgroup;         /* its own cgroup of the last start, or NULL */
   pid_t monitor_pid;    /* while running */
   pid_t init_pid;       /* the container's pid 1, while running */
 } HutchContainer;

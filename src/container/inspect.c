@@ -99,6 +99,7 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_string (w, "NetworkMode", c->network != NULL ? c->network : "slirp");
   hutch_json_member_bool (w, "ReadonlyRootfs", spec.read_only);
   hutch_json_member_bool (w, "Init", spec.init);
+  hutch_json_member_string (w, "CgroupPath", c->cgroup);
   hutch_json_key (w, "PortBindings");
   ports (w, c->ports);
   hutch_json_end_object (w);

@@ -137,6 +137,11 @@ hutch_container_remove (const HutchContext *ctx, const char *id, gboolean force,
       }
     }
   hutch_container_name_release (ctx, c->name, id);
+  /* left behind when its monitor was killed (empty: its processes died) */
+  if (c->cgroup != NULL && g_str_has_prefix (c->cgroup, "/sys/fs/cgroup/")
+      && !hutch_cgroup_remove_dir (c->cgroup, 10000))
+    g_warning ("leaving the cgroup %s of container %s behind: %s", c->cgroup, c->name,
+               g_strerror (errno));
   (void) hutch_util_remove_tree_at (AT_FDCWD, run);
   dfd = open (containers, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (dfd < 0)

@@ -37,6 +37,7 @@ hutch_container_free (HutchContainer *c)
   if (c->bound != NULL)
     g_array_unref (c->bound);
   g_free (c->stop_signal);
+  g_free (c->cgroup);
   g_free (c);
 }
 
@@ -183,6 +184,7 @@ hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError *
   hutch_json_member_string (w, "StopSignal", c->stop_signal);
   hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
   hutch_json_member_bool (w, "Tty", c->tty);
+  hutch_json_member_string (w, "Cgroup", c->cgroup);
   hutch_json_key (w, "State");
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Status", hutch_container_status_name (c->status));
@@ -251,6 +253,7 @@ hutch_container_load (const HutchContext *ctx, const char *id, GError **error)
   c->image_id = g_strdup (string_of (root, "ImageId"));
   c->network = g_strdup (string_of (root, "Network"));
   c->stop_signal = g_strdup (string_of (root, "StopSignal"));
+  c->cgroup = g_strdup (string_of (root, "Cgroup"));
   c->created = time_parse (hutch_json_node_member (root, "Created"));
   cmd = hutch_json_node_member (root, "Command");
   c->command = g_new0 (char *, cmd != NULL && cmd->type == HUTCH_JSON_ARRAY ? cmd->n_members + 1 : 1);

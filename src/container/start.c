@@ -150,6 +150,8 @@ monitor_started (gpointer data, pid_t init, const int *ns)
       hutch_fd_clear (&m->ns[i]);
   (void) pwrite (m->live, pids, strlen (pids), 0);
   m->c->status = HUTCH_CONTAINER_RUNNING;
+  g_free (m->c->cgroup);
+  m->c->cgroup = m->cg != NULL ? g_strdup (hutch_cgroup_dir (m->cg)) : NULL;
   m->c->started_at = g_get_real_time ();
   m->c->finished_at = 0;
   m->c->exit_code = 0;

@@ -53,6 +53,15 @@ case $part in
     [ ! -e "$dir" ]
     check $? "rm: its cgroup is gone"
 
+    # the monitor killed: rm -f removes the cgroup left behind
+    H run -d --name orphan "$BB" sleep 1000
+    H inspect orphan
+    dir=$(cg_of "$(field "$out" Pid)")
+    kill -9 "$(field "$out" MonitorPid)"
+    H rm -f orphan
+    [ "$rc" = 0 ] && [ ! -e "$dir" ]
+    check $? "monitor killed, then rm -f: its cgroup is gone too"
+
     # a memory hog, killed at its limit
     H run --rm --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1
     [ "$rc" = 137 ]
