@@ -189,8 +189,12 @@ hutch_cgroup_prepare (const HutchCgroupCaps *caps, const char *id, HutchCgroupLi
   if (l->disabled || caps->version != HUTCH_CGROUP_V2
       || caps->delegation != HUTCH_CGROUP_DELEGATION_INHERITED)
     {
-      if (required)
-        (void) hutch_cgroup_limits_check (caps, l, error);
+      if (required && hutch_cgroup_limits_check (caps, l, error))
+        hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                     "%s cannot be applied: hutch's cgroup is not delegated, and only `run` asks "
+                     "the systemd user manager for one; start it in a scope: systemd-run --user "
+                     "--scope hutch ...",
+                     asked);
       return NULL;
     }
   if (l->pids_limit == 0 && g_strv_contains ((const char *const *) caps->controllers, "pids"))

@@ -78,6 +78,20 @@ guint64 hutch_cgroup_shares_to_weight (guint64 shares);
 gboolean hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l,
                                     GError **error);
 
+/* ---- a scope of the systemd user manager (scope.c) ---- */
+
+#define HUTCH_CGROUP_SCOPE_ENV "HUTCH_SYSTEMD_SCOPE"
+
+/* Whether @l needs what only the systemd user manager can give here: a
+ * limit asked for, no delegated cgroup of our own, a user manager on the
+ * session bus, and not already re-executed into a scope of it. */
+gboolean hutch_cgroup_need_scope (const HutchCgroupCaps *caps, const HutchCgroupLimits *l);
+/* Runs @argv (hutch's own command line) again in a transient scope of the
+ * user manager with Delegate=yes, through systemd-run --user --scope, as
+ * podman does: there it finds a delegated cgroup of its own. Returns only
+ * on failure. */
+gboolean hutch_cgroup_exec_in_scope (char **argv, GError **error);
+
 /* ---- a container's cgroup (apply.c) ---- */
 
 typedef struct HutchCgroup HutchCgroup;

@@ -219,6 +219,8 @@ hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits 
                         "user manager answers on the session bus. Let it run for you: sudo "
                         "loginctl enable-linger %s, then log in again (see \"hutch check\")",
                         asked, caps->own_path != NULL ? caps->own_path : "/", user);
+  if (caps->delegation == HUTCH_CGROUP_DELEGATION_SYSTEMD && g_getenv (HUTCH_CGROUP_SCOPE_ENV) == NULL)
+    return TRUE; /* `run` and `start` go into a scope of the user manager, and look again there */
   needed (l, want);
   for (guint i = 0; i < want->len; i++)
     if (!g_strv_contains ((const char *const *) caps->controllers, want->pdata[i]))
@@ -232,11 +234,14 @@ hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits 
                         "/etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl "
                         "daemon-reload, then log in again",
                         asked, missing->str, strchr (missing->str, ',') != NULL ? "s are" : " is");
-  if (caps->delegation == HUTCH_CGROUP_DELEGATION_SYSTEMD)
+  if (caps->delegation == HUTCH_CGROUP_DELEGATION_SYSTEMD && g_getenv (HUTCH_CGROUP_SCOPE_ENV) != NULL)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                        "%s cannot be applied: cgroup %s is not yours, and asking the systemd "
-                        "user manager for a scope is not there yet. Run hutch in a scope of its "
-                        "own: systemd-run --user --scope hutch run ...",
+                        "%s cannot be applied: the systemd user manager's scope (%s) is not "
+                        "delegated to you. Delegate the controllers to user sessions: sudo mkdir "
+                        "-p /etc/systemd/system/user@.service.d && printf '[Service]\\nDelegate=cpu "
+                        "cpuset io memory pids\\n' | sudo tee "
+                        "/etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl "
+                        "daemon-reload, then log in again",
                         asked, caps->own_path != NULL ? caps->own_path : "/");
   return TRUE;
 }

@@ -142,6 +142,20 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   o.limits.disabled = cgroups != NULL && strcmp (cgroups, "disabled") == 0;
   if (!hutch_cgroup_limits_validate (&o.limits, &error))
     return run_usage_error (cmd, &o, &error);
+  if (!create)
+    {
+      HutchCgroupCaps caps;
+      gboolean need;
+      hutch_cgroup_caps_probe (&caps);
+      need = hutch_cgroup_need_scope (&caps, &o.limits);
+      hutch_cgroup_caps_clear (&caps);
+      /* returns only when it failed */
+      if (need && !hutch_cgroup_exec_in_scope (ctx->argv, &error))
+        {
+          hutch_run_options_clear (&o);
+          return hutch_cli_fail (g_steal_pointer (&error));
+        }
+    }
   if (pull != NULL && strcmp (pull, "missing") != 0 && strcmp (pull, "always") != 0
       && strcmp (pull, "never") != 0)
     return hutch_cli_usage_error (cmd, "--pull=%s: use missing, always or never", pull);

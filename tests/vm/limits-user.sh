@@ -9,6 +9,11 @@ part=$1 hutch=$2 fix=$3 store=$4 scope=$5
 BB=localhost/hutch-test/busybox:latest
 n=0
 H() { # hutch ARG..., alone in a cgroup of its own; sets out and rc
+  if [ "$part" = systemd ]; then # where the session put it: hutch asks the manager
+    out=$("$hutch" --root "$store" "$@" 2>&1)
+    rc=$?
+    return
+  fi
   n=$((n + 1))
   mkdir "$scope/run$n"
   out=$(sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$scope/run$n" \
@@ -143,6 +148,28 @@ case $part in
     [ "$rc:$out" = "0:ok" ]
     check $? "the other limits apply and the container runs"
     show
+    ;;
+  systemd)
+    # our cgroup is not ours; the user manager is on the session bus
+    has "$out" "resource limits +cgroup v2 through a systemd user scope with Delegate=yes"
+    check $? "check: the systemd user manager's scope"
+    out=$("$hutch" --root "$store" run --rm --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1 2>&1)
+    rc=$?
+    [ "$rc" = 137 ] && has "$out" "killed at its memory limit"
+    check $? "run --memory 64m: in a scope of the user manager, the hog is killed at the limit (137)"
+    show 2
+    out=$("$hutch" --root "$store" run -d --name scoped --pids-limit 77 "$BB" sleep 1000 2>&1)
+    out=$("$hutch" --root "$store" inspect scoped 2>&1)
+    dir=$(field "$out" CgroupPath)
+    case $dir in */app.slice/hutch-*.scope/hutch-*) r=0 ;; *) r=1 ;; esac
+    [ "$r" = 0 ] && [ "$(cat "$dir/pids.max")" = 77 ]
+    check $? "run -d --pids-limit 77: the container's cgroup is in hutch's transient scope ($dir)"
+    "$hutch" --root "$store" rm -f scoped >/dev/null 2>&1
+    out=$("$hutch" --root "$store" run --rm --cpuset-cpus 0 "$BB" true 2>&1)
+    rc=$?
+    [ "$rc" = 125 ] && has "$out" "the cpuset controller is not delegated to you"
+    check $? "--cpuset-cpus, which the user manager does not delegate by default: the Delegate= fix"
+    show 2
     ;;
   partial)
     has "$out" "controllers: cpu pids"

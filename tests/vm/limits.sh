@@ -32,11 +32,29 @@ mkdir -p "$scratch/xdg" "$scratch/home"
 chown "$user:" "$scratch/xdg" "$scratch/home"
 chmod 0700 "$scratch/xdg"
 
+# a systemd user manager for USER, in user@UID.service as systemd would
+# put it (sd_booted() wants /run/systemd/system), and a session scope that
+# is not the user's, as logind makes it: hutch must ask the manager
+mkdir -p /run/systemd/system
+uid=$(id -u "$user")
+um=$cg/user.slice/user@$uid.service
+mkdir -p "$um"
+echo "+cpu +cpuset +io +memory +pids" >$cg/user.slice/cgroup.subtree_control
+chown -R "$user:" "$um"
+sh -c "echo \$\$ >$um/cgroup.procs && exec runuser -u $user -- env -i PATH=/usr/bin:/bin \
+  HOME=$scratch/home USER=$user XDG_RUNTIME_DIR=$scratch/xdg /lib/systemd/systemd --user" \
+  >$scratch/user-manager.log 2>&1 &
+i=0
+while [ ! -S "$scratch/xdg/bus" ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+mkdir "$um/session.scope"
+
 # each part runs in its scope, as USER; its "ok"/"not ok" lines are numbered here
 n=0
 failed=0
-for part in full partial; do
-  out=$(sh -c "echo \$\$ >$cg/$part.slice/test.scope/shell/cgroup.procs && exec runuser -u $user -- \
+for part in full partial systemd; do
+  leaf=$cg/$part.slice/test.scope/shell
+  [ "$part" = systemd ] && leaf=$um/session.scope
+  out=$(sh -c "echo \$\$ >$leaf/cgroup.procs && exec runuser -u $user -- \
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=$scratch/home USER=$user \
     XDG_RUNTIME_DIR=$scratch/xdg TMPDIR=$scratch LANG=C.UTF-8 \
     sh $here/limits-user.sh $part $build/src/hutch $fix $scratch/store-$part $cg/$part.slice/test.scope" 2>&1)
