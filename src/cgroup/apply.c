@@ -191,9 +191,9 @@ hutch_cgroup_prepare (const HutchCgroupCaps *caps, const char *id, HutchCgroupLi
     {
       if (required && hutch_cgroup_limits_check (caps, l, error))
         hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                     "%s cannot be applied: hutch's cgroup is not delegated, and only `run` asks "
-                     "the systemd user manager for one; start it in a scope: systemd-run --user "
-                     "--scope hutch ...",
+                     "%s cannot be applied: hutch's cgroup is not delegated, and this command "
+                     "does not ask the systemd user manager for one; run it in a scope: "
+                     "systemd-run --user --scope hutch ...",
                      asked);
       return NULL;
     }

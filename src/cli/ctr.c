@@ -13,6 +13,26 @@
 
 typedef gboolean (*EachFunc) (HutchContext *ctx, const char *id, gpointer data, GError **error);
 
+/* start and restart: limits that only the systemd user manager can give
+ * here mean running again in a scope of its (as run does). Returns only
+ * when that is not needed, or failed (with @error). */
+static gboolean
+scope_if_needed (HutchContext *ctx, int argc, char **argv, GError **error)
+{
+  g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+
+  for (int i = 1; i < argc; i++)
+    {
+      char *id = hutch_container_resolve (ctx, argv[i], NULL);
+      if (id != NULL)
+        g_ptr_array_add (ids, id);
+    }
+  g_ptr_array_add (ids, NULL);
+  if (!hutch_container_need_scope (ctx, (char **) ids->pdata))
+    return TRUE;
+  return hutch_cgroup_exec_in_scope (ctx->argv, error);
+}
+
 /* @func on each container named in @argv[1..]; the ref is echoed on
  * success when @echo. */
 static int
@@ -67,6 +87,11 @@ run_start (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 
   if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
     return status;
+  {
+    g_autoptr (GError) error = NULL;
+    if (!scope_if_needed (ctx, argc, argv, &error))
+      return hutch_cli_fail (g_steal_pointer (&error));
+  }
   if (attach || interactive)
     {
       g_autoptr (GError) error = NULL;
@@ -111,6 +136,12 @@ run_stop_or_restart (const HutchCliCommand *cmd, HutchContext *ctx, int argc, ch
 
   if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
     return status;
+  if (strstr (cmd->name, "restart") != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      if (!scope_if_needed (ctx, argc, argv, &error))
+        return hutch_cli_fail (g_steal_pointer (&error));
+    }
   return each (cmd, ctx, argc, argv, strstr (cmd->name, "restart") != NULL ? do_restart : do_stop,
                &timeout, TRUE);
 }

@@ -181,6 +181,13 @@ typedef enum
 gboolean hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
                                 HutchSandboxResult *result, GError **error);
 
+/* The limits recorded for container @id (its config.json). */
+gboolean hutch_container_limits (const HutchContext *ctx, const char *id, HutchCgroupLimits *out,
+                                 GError **error);
+/* Whether starting @ids (NULL-terminated) needs a scope of the systemd
+ * user manager first (see hutch_cgroup_need_scope()). */
+gboolean hutch_container_need_scope (const HutchContext *ctx, char **ids);
+
 /* ---- stop, kill, wait, rm (ops.c) ---- */
 
 gboolean hutch_container_kill (const HutchContext *ctx, const char *id, int sig, GError **error);

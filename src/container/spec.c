@@ -382,3 +382,30 @@ hutch_container_limits_usable (const HutchCgroupLimits *limits, GError **error)
   hutch_cgroup_caps_clear (&caps);
   return ok;
 }
+
+gboolean
+hutch_container_limits (const HutchContext *ctx, const char *id, HutchCgroupLimits *out,
+                        GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (ctx, id);
+
+  return hutch_container_limits_read (dir, out, error);
+}
+
+gboolean
+hutch_container_need_scope (const HutchContext *ctx, char **ids)
+{
+  HutchCgroupCaps caps;
+  gboolean need = FALSE;
+
+  hutch_cgroup_caps_probe (&caps);
+  for (char **id = ids; !need && id != NULL && *id != NULL; id++)
+    {
+      HutchCgroupLimits l = { 0 };
+      if (hutch_container_limits (ctx, *id, &l, NULL))
+        need = hutch_cgroup_need_scope (&caps, &l);
+      hutch_cgroup_limits_clear (&l);
+    }
+  hutch_cgroup_caps_clear (&caps);
+  return need;
+}

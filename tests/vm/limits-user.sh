@@ -165,6 +165,13 @@ case $part in
     [ "$r" = 0 ] && [ "$(cat "$dir/pids.max")" = 77 ]
     check $? "run -d --pids-limit 77: the container's cgroup is in hutch's transient scope ($dir)"
     "$hutch" --root "$store" rm -f scoped >/dev/null 2>&1
+    "$hutch" --root "$store" create --name later --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1 >/dev/null 2>&1
+    out=$("$hutch" --root "$store" start -a later 2>&1)
+    rc=$?
+    [ "$rc" = 137 ] && has "$out" "killed at its memory limit"
+    check $? "create --memory, then start -a: start too goes into a scope, and the limit holds (137)"
+    show 2
+    "$hutch" --root "$store" rm later >/dev/null 2>&1
     out=$("$hutch" --root "$store" run --rm --cpuset-cpus 0 "$BB" true 2>&1)
     rc=$?
     [ "$rc" = 125 ] && has "$out" "the cpuset controller is not delegated to you"
