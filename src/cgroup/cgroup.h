@@ -77,20 +77,30 @@ guint64 hutch_cgroup_shares_to_weight (guint64 shares);
  * user manager; the Delegate= drop-in for a controller not delegated). */
 gboolean hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l,
                                     GError **error);
+/* The controllers @l needs that @caps lacks, "memory, cpuset", or NULL. */
+char *hutch_cgroup_limits_missing (const HutchCgroupCaps *caps, const HutchCgroupLimits *l);
 
 /* ---- a scope of the systemd user manager (scope.c) ---- */
 
 #define HUTCH_CGROUP_SCOPE_ENV "HUTCH_SYSTEMD_SCOPE"
 
-/* Whether @l needs what only the systemd user manager can give here: a
- * limit asked for, no delegated cgroup of our own, a user manager on the
- * session bus, and not already re-executed into a scope of it. */
-gboolean hutch_cgroup_need_scope (const HutchCgroupCaps *caps, const HutchCgroupLimits *l);
-/* Runs @argv (hutch's own command line) again in a transient scope of the
- * user manager with Delegate=yes, through systemd-run --user --scope, as
- * podman does: there it finds a delegated cgroup of its own. Returns only
- * on failure. */
-gboolean hutch_cgroup_exec_in_scope (char **argv, GError **error);
+/* Why @l needs what only the systemd user manager can give here ("cgroup X
+ * is not yours"), or NULL when it does not: a limit asked for, a user
+ * manager on the session bus, not already in a scope of it
+ * (HUTCH_CGROUP_SCOPE_ENV), and our own cgroup not delegated, or
+ * delegated without a controller @l needs, or shared with other processes
+ * (a terminal's scope), where the kernel would give no controllers. */
+char *hutch_cgroup_need_scope (const HutchCgroupCaps *caps, const HutchCgroupLimits *l);
+/* Asks the user manager on @bus (HutchCgroupCaps.user_bus) over D-Bus for
+ * a transient scope with Delegate=yes holding this process, as crun and
+ * podman do, and waits until we are in it: there hutch finds a delegated
+ * cgroup of its own (probe the caps again). Sets HUTCH_CGROUP_SCOPE_ENV to
+ * the unit, for this process and its children. HUTCH_ERROR_HOST_UNSUPPORTED
+ * saying what the manager or the bus said. */
+gboolean hutch_cgroup_enter_scope (const char *bus, const char *why, GError **error);
+/* The cgroup of the user manager on @bus ("/user.slice/…/user@1000.service"),
+ * asked over D-Bus: its cgroup.controllers are what a scope of its gets. */
+char *hutch_cgroup_manager_cgroup (const char *bus, GError **error);
 
 /* ---- a container's cgroup (apply.c) ---- */
 

@@ -194,12 +194,27 @@ needed (const HutchCgroupLimits *l, GPtrArray *out)
     g_ptr_array_add (out, "pids");
 }
 
+char *
+hutch_cgroup_limits_missing (const HutchCgroupCaps *caps, const HutchCgroupLimits *l)
+{
+  g_autoptr (GPtrArray) want = g_ptr_array_new ();
+  GString *missing = g_string_new (NULL);
+
+  needed (l, want);
+  for (guint i = 0; i < want->len; i++)
+    if (!g_strv_contains ((const char *const *) caps->controllers, want->pdata[i]))
+      g_string_append_printf (missing, "%s%s", missing->len > 0 ? ", " : "", (char *) want->pdata[i]);
+  if (missing->len == 0)
+    return (g_string_free (missing, TRUE), NULL);
+  return g_string_free (missing, FALSE);
+}
+
 gboolean
 hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l, GError **error)
 {
   g_autofree char *asked = NULL;
-  g_autoptr (GPtrArray) want = g_ptr_array_new ();
-  g_autoptr (GString) missing = g_string_new (NULL);
+  g_autofree char *missing = NULL;
+  g_autofree char *why = NULL;
   const char *user = g_get_user_name ();
 
   if (!hutch_cgroup_limits_any (l))
@@ -219,13 +234,11 @@ hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits 
                         "user manager answers on the session bus. Let it run for you: sudo "
                         "loginctl enable-linger %s, then log in again (see \"hutch check\")",
                         asked, caps->own_path != NULL ? caps->own_path : "/", user);
-  if (caps->delegation == HUTCH_CGROUP_DELEGATION_SYSTEMD && g_getenv (HUTCH_CGROUP_SCOPE_ENV) == NULL)
+  why = hutch_cgroup_need_scope (caps, l);
+  if (why != NULL)
     return TRUE; /* `run` and `start` go into a scope of the user manager, and look again there */
-  needed (l, want);
-  for (guint i = 0; i < want->len; i++)
-    if (!g_strv_contains ((const char *const *) caps->controllers, want->pdata[i]))
-      g_string_append_printf (missing, "%s%s", missing->len > 0 ? ", " : "", (char *) want->pdata[i]);
-  if (missing->len > 0)
+  missing = hutch_cgroup_limits_missing (caps, l);
+  if (missing != NULL)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                         "%s cannot be applied: the %s controller%s not delegated to you. "
                         "Delegate them to user sessions: sudo mkdir -p "
@@ -233,7 +246,7 @@ hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits 
                         "cpuset io memory pids\\n' | sudo tee "
                         "/etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl "
                         "daemon-reload, then log in again",
-                        asked, missing->str, strchr (missing->str, ',') != NULL ? "s are" : " is");
+                        asked, missing, strchr (missing, ',') != NULL ? "s are" : " is");
   if (caps->delegation == HUTCH_CGROUP_DELEGATION_SYSTEMD && g_getenv (HUTCH_CGROUP_SCOPE_ENV) != NULL)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                         "%s cannot be applied: the systemd user manager's scope (%s) is not "

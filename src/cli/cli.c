@@ -333,7 +333,6 @@ hutch_cli_main (int argc, char **argv)
     { NULL },
   };
 
-  g_auto (GStrv) original = NULL;
 
   /* The fast path: `hutch --version` must cost little more than exec. */
   if (argc == 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-v") == 0))
@@ -342,7 +341,6 @@ hutch_cli_main (int argc, char **argv)
       return 0;
     }
 
-  original = g_strdupv (argv);
   setlocale (LC_ALL, "");
   g_set_prgname ("hutch");
   oc = g_option_context_new ("COMMAND [ARG...]");
@@ -379,6 +377,5 @@ hutch_cli_main (int argc, char **argv)
     }
 
   ctx = hutch_context_new (root, runroot, level);
-  ctx->argv = g_steal_pointer (&original);
   return cmd->run (cmd, ctx, argc - 1, argv + 1);
 }

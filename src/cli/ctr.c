@@ -14,12 +14,14 @@
 typedef gboolean (*EachFunc) (HutchContext *ctx, const char *id, gpointer data, GError **error);
 
 /* start and restart: limits that only the systemd user manager can give
- * here mean running again in a scope of its (as run does). Returns only
- * when that is not needed, or failed (with @error). */
+ * here mean going into a scope of its first (as run does). */
 static gboolean
 scope_if_needed (HutchContext *ctx, int argc, char **argv, GError **error)
 {
   g_autoptr (GPtrArray) ids = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *why = NULL;
+  HutchCgroupCaps caps;
+  gboolean ok;
 
   for (int i = 1; i < argc; i++)
     {
@@ -28,9 +30,13 @@ scope_if_needed (HutchContext *ctx, int argc, char **argv, GError **error)
         g_ptr_array_add (ids, id);
     }
   g_ptr_array_add (ids, NULL);
-  if (!hutch_container_need_scope (ctx, (char **) ids->pdata))
+  why = hutch_container_need_scope (ctx, (char **) ids->pdata);
+  if (why == NULL)
     return TRUE;
-  return hutch_cgroup_exec_in_scope (ctx->argv, error);
+  hutch_cgroup_caps_probe (&caps);
+  ok = hutch_cgroup_enter_scope (caps.user_bus, why, error);
+  hutch_cgroup_caps_clear (&caps);
+  return ok;
 }
 
 /* @func on each container named in @argv[1..]; the ref is echoed on

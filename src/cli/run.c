@@ -145,12 +145,14 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   if (!create)
     {
       HutchCgroupCaps caps;
-      gboolean need;
+      g_autofree char *why = NULL;
+      gboolean ok = TRUE;
       hutch_cgroup_caps_probe (&caps);
-      need = hutch_cgroup_need_scope (&caps, &o.limits);
+      why = hutch_cgroup_need_scope (&caps, &o.limits);
+      if (why != NULL)
+        ok = hutch_cgroup_enter_scope (caps.user_bus, why, &error);
       hutch_cgroup_caps_clear (&caps);
-      /* returns only when it failed */
-      if (need && !hutch_cgroup_exec_in_scope (ctx->argv, &error))
+      if (!ok)
         {
           hutch_run_options_clear (&o);
           return hutch_cli_fail (g_steal_pointer (&error));

@@ -184,9 +184,9 @@ gboolean hutch_container_start (HutchContext *ctx, const char *id, HutchStartMod
 /* The limits recorded for container @id (its config.json). */
 gboolean hutch_container_limits (const HutchContext *ctx, const char *id, HutchCgroupLimits *out,
                                  GError **error);
-/* Whether starting @ids (NULL-terminated) needs a scope of the systemd
- * user manager first (see hutch_cgroup_need_scope()). */
-gboolean hutch_container_need_scope (const HutchContext *ctx, char **ids);
+/* Why starting @ids (NULL-terminated) needs a scope of the systemd user
+ * manager first, or NULL (see hutch_cgroup_need_scope()). */
+char *hutch_container_need_scope (const HutchContext *ctx, char **ids);
 
 /* ---- stop, kill, wait, rm (ops.c) ---- */
 

@@ -341,6 +341,10 @@ report_cgroup (GPtrArray *rows, const HutchHostCaps *caps)
   const char *title = "resource limits";
   const char *user = caps->sandbox.user;
   g_autofree char *controllers = g_strjoinv (" ", c->controllers);
+  g_autofree char *why = NULL;
+  HutchCgroupLimits typical = { .memory = 1, .cpus = 1 };
+  gboolean have_cpu = g_strv_contains ((const char *const *) c->controllers, "cpu");
+  gboolean have_memory = g_strv_contains ((const char *const *) c->controllers, "memory");
 
   if (c->version != HUTCH_CGROUP_V2)
     {
@@ -363,17 +367,40 @@ report_cgroup (GPtrArray *rows, const HutchHostCaps *caps)
                g_strdup_printf ("sudo loginctl enable-linger %s   (then log in again)", user));
       return;
     }
-  add_row (rows, "cgroups", title,
-           g_strv_contains ((const char *const *) c->controllers, "cpu")
-                   && g_strv_contains ((const char *const *) c->controllers, "memory")
-               ? HUTCH_CHECK_OK
-               : HUTCH_CHECK_FALLBACK,
+  /* where --memory --cpus would go: a scope of the user manager, asked
+   * for its cgroup (which says it answers), or our own */
+  why = hutch_cgroup_need_scope (c, &typical);
+  if (why != NULL)
+    {
+      g_autoptr (GError) error = NULL;
+      g_autofree char *mgr = hutch_cgroup_manager_cgroup (c->user_bus, &error);
+      g_autofree char *path = mgr != NULL ? g_build_filename ("/sys/fs/cgroup", mgr,
+                                                              "cgroup.controllers", NULL)
+                                          : NULL;
+      g_autofree char *text = path != NULL ? hutch_util_read_host_file (path, 4096, NULL) : NULL;
+      if (mgr == NULL)
+        {
+          add_row (rows, "cgroups", title, HUTCH_CHECK_MISSING, FALSE,
+                   g_strdup_printf ("cgroup v2; %s, and %s", why, error->message),
+                   g_strdup_printf ("systemctl --user status, or sudo loginctl enable-linger %s "
+                                    "(then log in again)",
+                                    user));
+          return;
+        }
+      g_auto (GStrv) there = g_strsplit (text != NULL ? g_strstrip (text) : "", " ", -1);
+      g_free (controllers);
+      controllers = g_strjoinv (" ", there);
+      have_cpu = g_strv_contains ((const char *const *) there, "cpu");
+      have_memory = g_strv_contains ((const char *const *) there, "memory");
+    }
+  add_row (rows, "cgroups", title, have_cpu && have_memory ? HUTCH_CHECK_OK : HUTCH_CHECK_FALLBACK,
            FALSE,
-           g_strdup_printf ("cgroup v2 through %s; controllers: %s",
-                            c->delegation == HUTCH_CGROUP_DELEGATION_INHERITED
-                                ? "the delegated subtree hutch runs in"
-                                : "a systemd user scope with Delegate=yes",
-                            *controllers != '\0' ? controllers : "none"),
+           why != NULL ? g_strdup_printf ("cgroup v2 through a systemd user scope with "
+                                          "Delegate=yes (%s); controllers: %s",
+                                          why, *controllers != '\0' ? controllers : "none")
+                       : g_strdup_printf ("cgroup v2 through the delegated subtree hutch runs "
+                                          "in; controllers: %s",
+                                          *controllers != '\0' ? controllers : "none"),
            g_strdup ("to delegate all: sudo mkdir -p /etc/systemd/system/user@.service.d && "
                      "printf '[Service]\\nDelegate=cpu cpuset io memory pids\\n' | sudo tee "
                      "/etc/systemd/system/user@.service.d/delegate.conf && sudo systemctl "

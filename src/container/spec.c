@@ -392,14 +392,14 @@ hutch_container_limits (const HutchContext *ctx, const char *id, HutchCgroupLimi
   return hutch_container_limits_read (dir, out, error);
 }
 
-gboolean
+char *
 hutch_container_need_scope (const HutchContext *ctx, char **ids)
 {
   HutchCgroupCaps caps;
-  gboolean need = FALSE;
+  char *need = NULL;
 
   hutch_cgroup_caps_probe (&caps);
-  for (char **id = ids; !need && id != NULL && *id != NULL; id++)
+  for (char **id = ids; need == NULL && id != NULL && *id != NULL; id++)
     {
       HutchCgroupLimits l = { 0 };
       if (hutch_container_limits (ctx, *id, &l, NULL))

@@ -29,7 +29,6 @@ hutch_context_free (HutchContext *ctx)
   g_free (ctx->root);
   g_free (ctx->runroot);
   g_free (ctx->runroot_why);
-  g_strfreev (ctx->argv);
   g_free (ctx);
 }
 

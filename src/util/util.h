@@ -198,7 +198,6 @@ typedef struct
   char *runroot;      /* live state */
   char *runroot_why;  /* why the runroot is not under XDG_RUNTIME_DIR, or NULL */
   HutchLogLevel log_level;
-  char **argv;        /* hutch's own command line, for a re-exec (or NULL) */
 } HutchContext;
 
 HutchContext *hutch_context_new (const char *root, const char *runroot, HutchLogLevel level);

@@ -216,6 +216,50 @@ test_signals_and_since (void)
   g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_USAGE);
 }
 
+/* When limits need a scope of the systemd user manager, and why. */
+static void
+test_need_scope (void)
+{
+  char *cpu_pids[] = { "cpu", "pids", NULL };
+  char *none[] = { NULL };
+  HutchCgroupCaps caps = { HUTCH_CGROUP_V2, "/user.slice/user-1000.slice/session-2.scope",
+                           HUTCH_CGROUP_DELEGATION_SYSTEMD, none, "/run/user/1000/bus" };
+  HutchCgroupLimits memory = { .memory = 64 << 20 }, nothing = { 0 };
+  g_autofree char *why = NULL;
+
+  g_unsetenv (HUTCH_CGROUP_SCOPE_ENV);
+  why = hutch_cgroup_need_scope (&caps, &memory);
+  g_assert_cmpstr (why, ==, "cgroup /user.slice/user-1000.slice/session-2.scope is not yours");
+  g_clear_pointer (&why, g_free);
+  /* no limit asked, or --cgroups=disabled: no scope */
+  g_assert_null (hutch_cgroup_need_scope (&caps, &nothing));
+  memory.disabled = TRUE;
+  g_assert_null (hutch_cgroup_need_scope (&caps, &memory));
+  memory.disabled = FALSE;
+  /* a delegated cgroup of ours without the memory controller */
+  caps.delegation = HUTCH_CGROUP_DELEGATION_INHERITED;
+  caps.controllers = cpu_pids;
+  why = hutch_cgroup_need_scope (&caps, &memory);
+  g_assert_cmpstr (why, ==, "cgroup /user.slice/user-1000.slice/session-2.scope, yours, has no "
+                            "memory controller");
+  g_clear_pointer (&why, g_free);
+  /* no user manager on a bus, a hybrid host, or already in a scope: none */
+  caps.user_bus = NULL;
+  g_assert_null (hutch_cgroup_need_scope (&caps, &memory));
+  caps.user_bus = "/run/user/1000/bus";
+  caps.version = HUTCH_CGROUP_HYBRID;
+  g_assert_null (hutch_cgroup_need_scope (&caps, &memory));
+  caps.version = HUTCH_CGROUP_V2;
+  g_setenv (HUTCH_CGROUP_SCOPE_ENV, "hutch-1-00000000.scope", TRUE);
+  g_assert_null (hutch_cgroup_need_scope (&caps, &memory));
+  g_unsetenv (HUTCH_CGROUP_SCOPE_ENV);
+  /* the controllers a limit needs */
+  g_assert_cmpstr ((why = hutch_cgroup_limits_missing (&caps, &memory)), ==, "memory");
+  g_clear_pointer (&why, g_free);
+  memory.cpuset_cpus = "0";
+  g_assert_cmpstr ((why = hutch_cgroup_limits_missing (&caps, &memory)), ==, "memory, cpuset");
+}
+
 static void
 test_limits (void)
 {
@@ -314,5 +358,6 @@ main (int argc, char **argv)
   g_test_add_func ("/container/records", test_records);
   g_test_add_func ("/container/signals-and-since", test_signals_and_since);
   g_test_add_func ("/container/limits", test_limits);
+  g_test_add_func ("/container/limits/need-scope", test_need_scope);
   return g_test_run ();
 }

@@ -140,7 +140,7 @@ case $part in
     rc=$?
     [ "$rc" = 125 ] && has "$out" "holds processes besides hutch \(your shell\?\)" \
       && has "$out" "systemd-run --user --scope hutch run"
-    check $? "sharing the shell's cgroup, --memory: refused with the way out"
+    check $? "sharing the shell's cgroup, --memory, no user manager: refused with the way out"
     show 2
 
     H run --rm --cpu-shares 512 --memory 128m --memory-swap 256m --memory-reservation 64m \
@@ -151,12 +151,26 @@ case $part in
     ;;
   systemd)
     # our cgroup is not ours; the user manager is on the session bus
-    has "$out" "resource limits +cgroup v2 through a systemd user scope with Delegate=yes"
-    check $? "check: the systemd user manager's scope"
-    out=$("$hutch" --root "$store" run --rm --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1 2>&1)
+    has "$out" "resource limits +cgroup v2 through a systemd user scope with Delegate=yes \(cgroup /[^ ]*session.scope is not yours\); controllers: [a-z ]*memory"
+    check $? "check: the systemd user manager's scope, and the controllers its cgroup has (asked over D-Bus)"
+    show 3
+    # hutch asks over D-Bus itself: no systemd-run on its PATH
+    bin=$TMPDIR/bin-$part
+    mkdir -p "$bin"
+    ln -sf "$(command -v newuidmap)" "$(command -v newgidmap)" "$bin/"
+    out=$(PATH=$bin "$hutch" --root "$store" run --rm --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1 2>&1)
     rc=$?
     [ "$rc" = 137 ] && has "$out" "killed at its memory limit"
-    check $? "run --memory 64m: in a scope of the user manager, the hog is killed at the limit (137)"
+    check $? "run --memory 64m, no systemd-run on PATH: in a scope of the user manager, the hog is killed at the limit (137)"
+    show 2
+    # a bus socket nobody answers on (a dead session's): the error says so, nothing is made
+    python3 -c 'import socket, sys; socket.socket(socket.AF_UNIX).bind(sys.argv[1])' "$TMPDIR/dead-bus"
+    before=$("$hutch" --root "$store" ps -aq | wc -l)
+    out=$(DBUS_SESSION_BUS_ADDRESS=unix:path=$TMPDIR/dead-bus "$hutch" --root "$store" run --memory 64m "$BB" true 2>&1)
+    rc=$?
+    [ "$rc" = 125 ] && has "$out" "limits need a scope of the systemd user manager \(cgroup [^ ]* is not yours\): connecting to the session bus at $TMPDIR/dead-bus" \
+      && has "$out" "[Cc]onnection refused" && [ "$("$hutch" --root "$store" ps -aq | wc -l)" = "$before" ]
+    check $? "a session bus that does not answer: exit 125 naming the bus, no container made"
     show 2
     out=$("$hutch" --root "$store" run -d --name scoped --pids-limit 77 "$BB" sleep 1000 2>&1)
     out=$("$hutch" --root "$store" inspect scoped 2>&1)
@@ -172,6 +186,28 @@ case $part in
     check $? "create --memory, then start -a: start too goes into a scope, and the limit holds (137)"
     show 2
     "$hutch" --root "$store" rm later >/dev/null 2>&1
+    # a terminal's scope on a desktop: the user's cgroup, under the manager,
+    # holding the shell too, where the kernel gives no controllers
+    term=$(dirname "$(cg_of $$)")/app.slice/vte-spawn-test.scope
+    mkdir "$term"
+    sleep 1000 &
+    sleeper=$!
+    echo "$sleeper" >"$term/cgroup.procs"
+    T() { sh -c 'echo $$ >"$1/cgroup.procs" && shift && exec "$@"' sh "$term" "$hutch" --root "$store" "$@" 2>&1; }
+    out=$(T check)
+    has "$out" "Delegate=yes \(cgroup /[^ ]*vte-spawn-test.scope, yours, (also holds other processes \(your shell\?\)|has no [a-z, ]+ controller)\)"
+    check $? "check in a terminal's scope shared with the shell: the user manager's scope, and why"
+    printf '%s\n' "$out" | grep 'resource limits' | sed 's/^/#   /'
+    out=$(T run -d --name term --memory 64m "$BB" sleep 1000)
+    out=$("$hutch" --root "$store" inspect term 2>&1)
+    dir=$(field "$out" CgroupPath)
+    case $dir in */app.slice/hutch-*.scope/hutch-*) r=0 ;; *) r=1 ;; esac
+    [ "$r" = 0 ] && [ "$(cat "$dir/memory.max")" = 67108864 ] && [ -z "$(ls "$term" | grep hutch-)" ]
+    check $? "run -d --memory 64m from a terminal's scope: hutch asks for a scope of its own ($dir)"
+    "$hutch" --root "$store" rm -f term >/dev/null 2>&1
+    kill "$sleeper"
+    wait "$sleeper" 2>/dev/null
+    rmdir "$term"
     out=$("$hutch" --root "$store" run --rm --cpuset-cpus 0 "$BB" true 2>&1)
     rc=$?
     [ "$rc" = 125 ] && has "$out" "the cpuset controller is not delegated to you"

@@ -52,11 +52,16 @@ mkdir "$um/session.scope"
 n=0
 failed=0
 for part in full partial systemd; do
-  leaf=$cg/$part.slice/test.scope/shell
-  [ "$part" = systemd ] && leaf=$um/session.scope
+  # full and partial are hosts without a user manager (a CI job's cgroup):
+  # a runtime directory with no bus in it
+  leaf=$cg/$part.slice/test.scope/shell xdg=$scratch/xdg-$part
+  [ "$part" = systemd ] && leaf=$um/session.scope xdg=$scratch/xdg
+  mkdir -p "$xdg"
+  chown "$user:" "$xdg"
+  chmod 0700 "$xdg"
   out=$(sh -c "echo \$\$ >$leaf/cgroup.procs && exec runuser -u $user -- \
     env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=$scratch/home USER=$user \
-    XDG_RUNTIME_DIR=$scratch/xdg TMPDIR=$scratch LANG=C.UTF-8 \
+    XDG_RUNTIME_DIR=$xdg TMPDIR=$scratch LANG=C.UTF-8 \
     sh $here/limits-user.sh $part $build/src/hutch $fix $scratch/store-$part $cg/$part.slice/test.scope" 2>&1)
   printf '%s\n' "$out" | while IFS= read -r line; do
     case $line in
