@@ -41,9 +41,12 @@ void hutch_container_name_release (const HutchContext *ctx, const char *name, co
 typedef struct HutchLogWriter HutchLogWriter;
 HutchLogWriter *hutch_log_writer_new (int file_fd, int out_fd, int err_fd);
 void hutch_log_writer_free (HutchLogWriter *w);
+/* In the foreground: what is read goes on to @out_fd and @err_fd too
+ * (borrowed); a stream whose copy cannot be written is closed. */
+void hutch_log_writer_tee (HutchLogWriter *w, int out_fd, int err_fd);
 void hutch_log_writer_prepare (HutchLogWriter *w, GArray *fds, int *timeout_ms);
 void hutch_log_writer_dispatch (HutchLogWriter *w, GArray *fds);
-/* -t detached: the terminal's output, as stdout. */
+/* -t: the terminal's output, as stdout. */
 void hutch_log_writer_tty (HutchLogWriter *w, const char *buf, gsize len);
 /* What is left in the pipes once the container has gone. */
 void hutch_log_writer_drain (HutchLogWriter *w);

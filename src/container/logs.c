@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The log of a detached container, containers/<id>/ctr.log, in podman's
+/* The log of a container, containers/<id>/ctr.log, in podman's
  * k8s-file format: one line per line of output,
  *   2026-11-23T10:00:00.123456Z stdout F the text
  * with P instead of F for a piece without its newline (a long line, or
- * output that ended without one). The monitor writes it; `logs` reads it,
- * and with -f follows it (inotify) until the monitor has gone. */
+ * output that ended without one). The monitor writes it (in the
+ * foreground passing the output on to its own stdout and stderr too, as
+ * podman's conmon does); `logs` reads it, and with -f follows it (inotify)
+ * until the monitor has gone. */
 #include "config.h"
 
 #include <errno.h>
@@ -26,6 +28,7 @@ typedef struct
   int fd;
   const char *name;
   GString *pending;
+  int tee; /* where it goes on to (borrowed), or -1 */
 } Stream;
 
 struct HutchLogWriter
@@ -40,8 +43,8 @@ hutch_log_writer_new (int file_fd, int out_fd, int err_fd)
   HutchLogWriter *w = g_new0 (HutchLogWriter, 1);
 
   w->file = file_fd;
-  w->s[0] = (Stream) { out_fd, "stdout", g_string_new (NULL) };
-  w->s[1] = (Stream) { err_fd, "stderr", g_string_new (NULL) };
+  w->s[0] = (Stream) { out_fd, "stdout", g_string_new (NULL), -1 };
+  w->s[1] = (Stream) { err_fd, "stderr", g_string_new (NULL), -1 };
   for (int i = 0; i < 2; i++)
     if (w->s[i].fd >= 0)
       (void) fcntl (w->s[i].fd, F_SETFL, O_NONBLOCK);
@@ -97,6 +100,15 @@ take (HutchLogWriter *w, Stream *s)
         {
           g_string_append_len (s->pending, buf, n);
           flush (w, s, FALSE);
+          if (s->tee >= 0 && !hutch_util_write_all (s->tee, buf, (gsize) n, NULL))
+            {
+              /* our reader has gone (`hutch run ... | head -1`): so does
+               * the container's, and its next write fails as it would have
+               * without us between */
+              s->tee = -1;
+              hutch_fd_clear (&s->fd);
+              return;
+            }
           continue;
         }
       if (n < 0 && errno == EINTR)
@@ -105,6 +117,13 @@ take (HutchLogWriter *w, Stream *s)
         hutch_fd_clear (&s->fd);
       return;
     }
+}
+
+void
+hutch_log_writer_tee (HutchLogWriter *w, int out_fd, int err_fd)
+{
+  w->s[0].tee = out_fd;
+  w->s[1].tee = err_fd;
 }
 
 void

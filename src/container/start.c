@@ -3,9 +3,11 @@
  * device may have gone), the /etc files written, the live state taken in
  * the runroot (the "live" file, locked while the monitor runs, and the
  * "ctl" socket where `exec` gets the namespaces), then the sandbox. In the
- * foreground this process is the monitor; detached, a child of it is, in a
- * session of its own, with the output going to the log, and this process
- * returns once the command has been exec'd. The record says running from
+ * foreground this process is the monitor, and the output goes through it
+ * to the log and on to our stdout and stderr (as with podman, `logs` works
+ * on a container that was run in the foreground); detached, a child of it
+ * is, in a session of its own, with the output going to the log alone, and
+ * this process returns once the command has been exec'd. The record says running from
  * the exec to the end, then exited with the code. */
 #include "config.h"
 
@@ -410,19 +412,69 @@ hear_monitor (int fd, pid_t monitor, HutchSandboxResult *result, GError **error)
   return TRUE;
 }
 
-static gboolean
-start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
+static int
+open_log (Monitor *m, GError **error)
 {
   g_autofree char *dir = hutch_container_dir (m->ctx, m->c->id);
   g_autofree char *log = g_build_filename (dir, "ctr.log", NULL);
-  hutch_autofd int log_fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+  if (fd < 0)
+    hutch_throw_errno (error, "opening the log %s", log);
+  return fd;
+}
+
+/* In the foreground: the command's output through pipes of ours (or its
+ * terminal) to the log and on to our stdout and stderr. */
+static gboolean
+run_foreground (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
+{
+  int log_fd = open_log (m, error);
+  int out[2] = { -1, -1 }, err[2] = { -1, -1 };
+  gboolean ok;
+
+  if (log_fd < 0)
+    return FALSE;
+  if (!spec->tty && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0))
+    {
+      hutch_fd_clear (&out[0]), hutch_fd_clear (&out[1]);
+      close (log_fd);
+      return hutch_throw_errno (error, "making the pipes for the container's output");
+    }
+  if (!spec->tty)
+    {
+      spec->redirect = TRUE;
+      spec->stdio[0] = STDIN_FILENO;
+      spec->stdio[1] = out[1];
+      spec->stdio[2] = err[1];
+      spec->readers[0] = out[0];
+      spec->readers[1] = err[0];
+      spec->n_readers = 2;
+    }
+  m->log = hutch_log_writer_new (log_fd, out[0], err[0]);
+  hutch_log_writer_tee (m->log, STDOUT_FILENO, STDERR_FILENO);
+  m->hooks.tty_output = monitor_tty;
+  ok = hutch_sandbox_run (spec, result, error);
+  hutch_fd_clear (&out[1]);
+  hutch_fd_clear (&err[1]);
+  spec->redirect = FALSE;
+  spec->n_readers = 0;
+  hutch_log_writer_drain (m->log);
+  g_clear_pointer (&m->log, hutch_log_writer_free);
+  return ok;
+}
+
+static gboolean
+start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
+{
+  hutch_autofd int log_fd = open_log (m, error);
   int out[2] = { -1, -1 }, err[2] = { -1, -1 }, note[2] = { -1, -1 };
   hutch_autofd int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t pid;
   gboolean ok;
 
   if (log_fd < 0)
-    return hutch_throw_errno (error, "opening the log %s", log);
+    return FALSE;
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0 || pipe2 (note, O_CLOEXEC) < 0)
     {
       hutch_fd_clear (&out[0]), hutch_fd_clear (&out[1]);
@@ -433,6 +485,9 @@ start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
   spec->stdio[0] = null;
   spec->stdio[1] = out[1];
   spec->stdio[2] = err[1];
+  spec->readers[0] = out[0];
+  spec->readers[1] = err[0];
+  spec->n_readers = 2;
   m->notify = note[1];
   pid = fork ();
   if (pid == 0)
@@ -519,7 +574,7 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
   else if (ok)
     {
       hutch_fd_clear (&lock); /* live is ours: a second start sees it running */
-      ok = hutch_sandbox_run (&spec, result, &local);
+      ok = run_foreground (&m, &spec, result, &local);
       finish (&m, &spec, ok && result->exec_error == NULL, result, local);
       if (!ok)
         g_propagate_error (error, g_steal_pointer (&local));

@@ -19,15 +19,17 @@
 
 typedef struct
 {
-  void (*output) (gpointer, const char *, gsize); /* NULL: our stdout */
+  void (*output) (gpointer, const char *, gsize); /* a copy of it (the log), or NULL */
   gpointer output_data;
   int master;          /* -1 without -t, or once it has ended */
   gboolean input;      /* keys go in (-i) */
   GByteArray *pending; /* read from stdin, not yet taken by the master */
   gboolean stdin_done;
+  gboolean stdout_gone; /* writing to our stdout failed */
 } Relay;
 
-/* Everything the container's terminal has, to our stdout. FALSE at its end. */
+/* Everything the container's terminal has, to our stdout and the output
+ * hook. FALSE at its end. */
 static gboolean
 relay_out (Relay *r)
 {
@@ -36,12 +38,14 @@ relay_out (Relay *r)
   for (;;)
     {
       ssize_t n = read (r->master, buf, sizeof buf);
-      if (n > 0 && r->output != NULL)
-        r->output (r->output_data, buf, (gsize) n);
-      else if (n > 0)
+      if (n > 0)
         {
-          if (!hutch_util_write_all (STDOUT_FILENO, buf, (gsize) n, NULL))
-            return FALSE; /* nobody reads our output any more */
+          if (r->output != NULL)
+            r->output (r->output_data, buf, (gsize) n);
+          if (!r->stdout_gone && !hutch_util_write_all (STDOUT_FILENO, buf, (gsize) n, NULL))
+            r->stdout_gone = TRUE; /* nobody reads our output any more; the log still does */
+          if (r->stdout_gone && r->output == NULL)
+            return FALSE;
           continue;
         }
       if (n < 0 && errno == EINTR)
@@ -86,7 +90,7 @@ hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean inpu
 {
   g_autoptr (GArray) fds = g_array_new (FALSE, FALSE, sizeof (struct pollfd));
   hutch_autofd int sfd = signalfd (-1, set, SFD_CLOEXEC | SFD_NONBLOCK);
-  Relay r = { tty_output, tty_data, master, input && master >= 0, g_byte_array_new (), FALSE };
+  Relay r = { tty_output, tty_data, master, input && master >= 0, g_byte_array_new (), FALSE, FALSE };
   HutchTtyState *tty = NULL;
   int status = 0;
   gboolean done = FALSE;
@@ -94,7 +98,7 @@ hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean inpu
   if (master >= 0)
     {
       (void) fcntl (master, F_SETFL, O_NONBLOCK);
-      tty = hutch_sandbox_tty_state_new (r.input && tty_output == NULL);
+      tty = hutch_sandbox_tty_state_new (r.input);
       hutch_sandbox_tty_resize (tty, master);
     }
   /* A write to a peer that has gone (our stdout, a forwarded client, a

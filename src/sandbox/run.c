@@ -251,6 +251,8 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
   for (int i = 0; spec->redirect && i < 3; i++)
     if (spec->stdio[i] != i && dup2 (spec->stdio[i], i) < 0)
       _exit (125);
+  for (guint i = 0; spec->redirect && i < spec->n_readers && i < G_N_ELEMENTS (spec->readers); i++)
+    close (spec->readers[i]);
   if (!outer_setup (spec, err_fd, &fuse_pid, &error)
       || (spec->net != NULL && !outer_network (spec, ctl, &error)))
     {

@@ -199,8 +199,8 @@ typedef struct
   /* The command has been exec'd: @init is the container's pid 1 as we see
    * it, @ns its namespaces (borrowed: dup what is kept). */
   void (*started) (gpointer data, pid_t init, const int *ns);
-  /* -t without a terminal of ours (detached): what the container's
-   * terminal printed. NULL: to our stdout. */
+  /* -t: a copy of what the container's terminal printed (for the log),
+   * besides our stdout; or NULL. */
   void (*tty_output) (gpointer data, const char *buf, gsize len);
   gpointer data;
 } HutchSandboxHooks;
@@ -237,6 +237,11 @@ typedef struct
   gboolean input;   /* -i: our stdin goes to it (with -t, as keys) */
   gboolean redirect; /* stdio[] become the container's 0, 1 and 2 */
   int stdio[3];
+  /* with redirect: the monitor's ends of the pipes in stdio[], which the
+   * sandbox's processes (forks of the monitor) close, so that a pipe whose
+   * reader the monitor closes fails the command's writes */
+  int readers[2];
+  guint n_readers;
   const HutchSandboxHooks *hooks; /* NULL: nothing to hear */
 } HutchSandboxSpec;
 

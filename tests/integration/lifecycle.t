@@ -138,6 +138,32 @@ H logs --since 2099-01-01T00:00:00Z talk
 is "$out" "" "--since the future: nothing"
 H rm talk
 
+# ---- logs of a container run in the foreground, and of -d -t
+H run --name fg "$BB" sh -c 'echo out1; echo err1 >&2; seq 1 20000 | tail -1'
+is "$rc:$out:$err" "0:$(printf 'out1\n20000'):err1" "run in the foreground: the output on our stdout and stderr"
+H logs fg
+is "$out:$err" "$(printf 'out1\n20000'):err1" "and logs shows it afterwards, stdout and stderr apart (as docker)"
+H rm fg
+H run --name big "$BB" seq 1 100000
+is "$(printf '%s\n' "$out" | wc -l):$(printf '%s\n' "$out" | tail -1)" "100000:100000" "100000 lines in the foreground, none lost"
+H logs --tail 1 big
+is "$out" 100000 "and in the log"
+H rm big
+# a reader that goes away: the command's next write fails, as without hutch
+timeout 60 "$HUTCH" --root "$R" run --rm "$BB" yes | head -2 >"$T/yes.out"
+st=("${PIPESTATUS[@]}")
+is "${st[0]}:$(cat "$T/yes.out")" "141:$(printf 'y\ny')" "run ... yes | head -2: yes dies of SIGPIPE (141), nothing hangs"
+H run -d -t --name dt "$BB" sh -c 'echo one; sleep 0.2; echo two; sleep 0.2; seq 1 5000 | tail -1'
+H wait dt
+H logs dt
+is "$out" "$(printf 'one\ntwo\n5000')" "-d -t: the terminal's output in the log, all of it"
+H rm dt
+out=$(script -qec "'$HUTCH' --root '$R' run -t --name fgt '$BB' sh -c 'tty; echo there'" /dev/null </dev/null) && rc=0 || rc=$?
+H logs fgt
+like "$out" "^/dev/pts/[0-9]+
+there$" "run -t in the foreground: the terminal's output in the log too"
+H rm fgt
+
 # ---- stop: a process that ignores SIGTERM is killed after the timeout
 H run -d --name stubborn "$BB" sh -c 'trap "" TERM; echo ready; while :; do sleep 1; done'
 t0=$(date +%s%N)
