@@ -51,22 +51,25 @@ hutch_log_writer_new (int file_fd, int out_fd, int err_fd)
   return w;
 }
 
+/* One line of the log onto @out; @head is "TIME STREAM ". */
 static void
-emit (HutchLogWriter *w, const char *stream, const char *text, gsize len, gboolean full)
+emit (GString *out, const char *head, const char *text, gsize len, gboolean full)
 {
-  g_autofree char *now = hutch_container_time_text (g_get_real_time ());
-  g_autoptr (GString) line = g_string_new (now);
-
-  g_string_append_printf (line, " %s %c ", stream, full ? 'F' : 'P');
-  g_string_append_len (line, text, (gssize) len);
-  g_string_append_c (line, '\n');
-  (void) hutch_util_write_all (w->file, line->str, line->len, NULL);
+  g_string_append (out, head);
+  g_string_append_c (out, full ? 'F' : 'P');
+  g_string_append_c (out, ' ');
+  g_string_append_len (out, text, (gssize) len);
+  g_string_append_c (out, '\n');
 }
 
-/* Whole lines out of @s->pending; with @all, the rest as a piece too. */
+/* Whole lines out of @s->pending; with @all, the rest as a piece too.
+ * They share one time, and go to the file in one write. */
 static void
 flush (HutchLogWriter *w, Stream *s, gboolean all)
 {
+  g_autofree char *now = hutch_container_time_text (g_get_real_time ());
+  g_autofree char *head = g_strdup_printf ("%s %s ", now, s->name);
+  g_autoptr (GString) out = g_string_sized_new (s->pending->len + 64);
   gsize at = 0;
 
   for (;;)
@@ -76,16 +79,18 @@ flush (HutchLogWriter *w, Stream *s, gboolean all)
       if (nl == NULL)
         break;
       len = (gsize) (nl - (s->pending->str + at));
-      emit (w, s->name, s->pending->str + at, len, TRUE);
+      emit (out, head, s->pending->str + at, len, TRUE);
       at += len + 1;
     }
   while (s->pending->len - at >= PIECE_MAX || (all && s->pending->len > at))
     {
       gsize len = MIN (s->pending->len - at, PIECE_MAX);
-      emit (w, s->name, s->pending->str + at, len, FALSE);
+      emit (out, head, s->pending->str + at, len, FALSE);
       at += len;
     }
   g_string_erase (s->pending, 0, (gssize) at);
+  if (out->len > 0)
+    (void) hutch_util_write_all (w->file, out->str, out->len, NULL);
 }
 
 static void
