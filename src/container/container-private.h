@@ -16,14 +16,19 @@ char *hutch_container_run_dir (const HutchContext *ctx, const char *id);
  * -1 with @error when the container has gone. */
 int hutch_container_lock (const HutchContext *ctx, const char *id, GError **error);
 
-/* Writes @c's hutch.json atomically. */
+/* Writes @c's hutch.json atomically. A container kept after it ends is
+ * fsynced before the rename, so a crash leaves the old record or the new;
+ * one run with --rm is not (its record goes when it ends, and an fsync per
+ * change of state was a tenth of such a run's start-up). */
 gboolean hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError **error);
 
 /* config.json (spec.c): the sandbox spec as an OCI runtime-spec config,
  * and back. The container directory's own paths (upper, work, rootfs, the
- * /etc files) are not stored but derived from @dir. */
+ * /etc files) are not stored but derived from @dir. @lasting: fsynced, as
+ * hutch.json is for a container that outlives its run. */
 gboolean hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
-                                     const HutchCgroupLimits *limits, GError **error);
+                                     const HutchCgroupLimits *limits, gboolean lasting,
+                                     GError **error);
 gboolean hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **error);
 /* linux.resources and the io.hutch.cgroup* annotations of config.json. */
 gboolean hutch_container_limits_read (const char *dir, HutchCgroupLimits *limits, GError **error);

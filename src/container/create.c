@@ -496,7 +496,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
             && g_mkdir (spec.rootfs = g_build_filename (dir, "rootfs", NULL), 0755) == 0)
            || hutch_throw_errno (error, "making the container directory %s", dir);
     }
-  ok = ok && hutch_container_spec_write (dir, &spec, &o->limits, error)
+  ok = ok && hutch_container_spec_write (dir, &spec, &o->limits, !o->rm, error)
        && hutch_container_save (ctx, c, error);
   spec.idmap = NULL;
   hutch_container_spec_clear (&spec);

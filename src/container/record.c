@@ -196,7 +196,7 @@ hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError *
   hutch_json_end_object (w);
   hutch_json_end_object (w);
   text = hutch_json_writer_finish (w);
-  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
+  if (!hutch_util_replace_file (path, text, strlen (text), 0600, !c->auto_remove, error))
     return g_prefix_error (error, "recording container %.12s: ", c->id), FALSE;
   return TRUE;
 }

@@ -99,7 +99,7 @@ resources (HutchJsonWriter *w, const HutchCgroupLimits *l)
 
 gboolean
 hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
-                            const HutchCgroupLimits *limits, GError **error)
+                            const HutchCgroupLimits *limits, gboolean lasting, GError **error)
 {
   g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
   g_auto (GStrv) caps = hutch_sandbox_caps_names (spec->caps);
@@ -193,9 +193,7 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
   hutch_json_end_object (w);
   hutch_json_end_object (w);
   text = hutch_json_writer_finish (w);
-  if (!g_file_set_contents_full (path, text, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error))
-    return g_prefix_error (error, "writing %s: ", path), FALSE;
-  return TRUE;
+  return hutch_util_replace_file (path, text, strlen (text), 0600, lasting, error);
 }
 
 static char **

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -121,20 +122,55 @@ hutch_util_list_dir_at (int dfd, GError **error)
 }
 
 gboolean
+hutch_util_replace_file (const char *path, const char *data, gsize len, mode_t mode,
+                         gboolean sync, GError **error)
+{
+  g_autofree char *tmp = g_strconcat (path, ".XXXXXX", NULL);
+  hutch_autofd int fd = g_mkstemp_full (tmp, O_WRONLY | O_CLOEXEC, (int) mode);
+
+  if (fd < 0)
+    return hutch_throw_errno (error, "writing %s", path);
+  if ((!hutch_util_write_all (fd, data, len, NULL) || (sync && fsync (fd) < 0)
+       || rename (tmp, path) < 0))
+    {
+      int errsv = errno;
+      (void) unlink (tmp);
+      return hutch_throw_errno_val (error, errsv, "writing %s", path);
+    }
+  return TRUE;
+}
+
+/* A directory's entries, @fd taken; those readdir says are not directories
+ * are unlinked without opening them first. */
+static void
+remove_entries (int fd)
+{
+  DIR *dir = fdopendir (fd);
+  struct dirent *e;
+
+  if (dir == NULL)
+    {
+      close (fd);
+      return;
+    }
+  while ((e = readdir (dir)) != NULL)
+    {
+      if (strcmp (e->d_name, ".") == 0 || strcmp (e->d_name, "..") == 0)
+        continue;
+      if (e->d_type != DT_DIR && e->d_type != DT_UNKNOWN && unlinkat (dirfd (dir), e->d_name, 0) == 0)
+        continue;
+      (void) hutch_util_remove_tree_at (dirfd (dir), e->d_name);
+    }
+  closedir (dir);
+}
+
+gboolean
 hutch_util_remove_tree_at (int dfd, const char *name)
 {
-  hutch_autofd int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  DIR *dir;
-  struct dirent *e;
+  int fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 
   if (fd < 0)
     return unlinkat (dfd, name, 0) == 0 || errno == ENOENT;
-  dir = fdopendir (hutch_fd_steal (&fd));
-  if (dir == NULL)
-    return FALSE;
-  while ((e = readdir (dir)) != NULL)
-    if (strcmp (e->d_name, ".") != 0 && strcmp (e->d_name, "..") != 0)
-      (void) hutch_util_remove_tree_at (dirfd (dir), e->d_name);
-  closedir (dir);
+  remove_entries (fd);
   return unlinkat (dfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT;
 }

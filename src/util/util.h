@@ -72,6 +72,13 @@ int hutch_util_recv_fds (int sock, char *tag, int *fds, guint max);
 /* The names in directory @dfd, "." and ".." left out. */
 GPtrArray *hutch_util_list_dir_at (int dfd, GError **error);
 
+/* Replaces @path with @len bytes of @data (mode @mode) through a temporary
+ * file renamed over it, so a reader sees the old contents or the new,
+ * never a part. With @sync the data is on disk before the rename, so a
+ * crash leaves one or the other too. */
+gboolean hutch_util_replace_file (const char *path, const char *data, gsize len, mode_t mode,
+                                  gboolean sync, GError **error);
+
 /* Deletes @name under @dfd, never following a symlink: a directory with all
  * it holds. FALSE with errno set when something could not go. */
 gboolean hutch_util_remove_tree_at (int dfd, const char *name);

@@ -64,7 +64,7 @@ test_spec_round_trip (void)
   in.mounts = g_ptr_array_new ();
   g_ptr_array_add (in.mounts, &bind);
   g_ptr_array_add (in.mounts, &tmp);
-  g_assert_true (hutch_container_spec_write (dir, &in, NULL, &error));
+  g_assert_true (hutch_container_spec_write (dir, &in, NULL, TRUE, &error));
   g_assert_no_error (error);
   g_assert_true (hutch_container_spec_read (dir, &out, &error));
   g_assert_no_error (error);
@@ -310,7 +310,7 @@ test_limits (void)
   spec.argv = argv;
   spec.hostname = "h";
   spec.cwd = "/";
-  g_assert_true (hutch_container_spec_write (dir, &spec, &in, &error));
+  g_assert_true (hutch_container_spec_write (dir, &spec, &in, FALSE, &error));
   g_assert_no_error (error);
   g_assert_true (hutch_container_limits_read (dir, &out, &error));
   g_assert_cmpint (out.memory, ==, in.memory);
