@@ -513,16 +513,19 @@ start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
   return ok;
 }
 
-gboolean
-hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
-                       HutchSandboxResult *result, GError **error)
+/* @ahead: the user namespace `run` had made while it created the
+ * container, taken; NULL makes one here. */
+static gboolean
+start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUsernsAhead *ahead_in,
+                 HutchSandboxResult *result, GError **error)
 {
+  g_autoptr (HutchUsernsAhead) ahead = ahead_in;
   hutch_autofd int lock = hutch_container_lock (ctx, id, error);
   g_autoptr (HutchContainer) c = lock >= 0 ? hutch_container_load (ctx, id, error) : NULL;
   g_autoptr (HutchIdMap) map = NULL;
   g_autoptr (HutchNet) slirp = NULL;
   g_autofree char *dir = hutch_container_dir (ctx, id);
-  HutchSandboxSpec spec = { .cleanup_fd = -1 };
+  HutchSandboxSpec spec = { .cleanup_fd = -1, .userns_fd = -1 };
   HutchNetConfig net = { 0 };
   HutchCgroupLimits limits = { 0 };
   HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
@@ -541,6 +544,12 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
        && hutch_container_limits_usable (&limits, error)
        && hutch_container_spec_read (dir, &spec, error) && prepare_network (&m, &net, error)
        && make_etc_files (&spec, dir, &net, error) && live_take (&m, error);
+  /* before the cgroup: its holder is a process in ours until it is done */
+  if (ok && ahead != NULL)
+    {
+      spec.userns_fd = hutch_sandbox_userns_ahead_finish (g_steal_pointer (&ahead), error);
+      ok = spec.join_userns = spec.userns_fd >= 0;
+    }
   if (ok && !limits.disabled)
     {
       HutchCgroupCaps caps;
@@ -584,6 +593,7 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
   g_clear_pointer (&m.cg, hutch_cgroup_free);
   g_clear_pointer (&slirp, hutch_net_free);
   hutch_fd_clear (&spec.cleanup_fd);
+  hutch_fd_clear (&spec.userns_fd);
   spec.idmap = NULL;
   hutch_container_spec_clear (&spec);
   hutch_net_config_clear (&net);
@@ -591,15 +601,25 @@ hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
 }
 
 gboolean
+hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
+                       HutchSandboxResult *result, GError **error)
+{
+  return start_container (ctx, id, mode, NULL, result, error);
+}
+
+gboolean
 hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxResult *result,
                      char **out_id, GError **error)
 {
+  /* the id helpers run while the container is made */
+  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (NULL);
+  g_autoptr (HutchUsernsAhead) ahead = map != NULL ? hutch_sandbox_userns_ahead (map) : NULL;
   g_autoptr (HutchContainer) c = hutch_container_create (ctx, o, error);
 
   if (c == NULL)
     return FALSE;
-  if (!hutch_container_start (ctx, c->id, o->detach ? HUTCH_START_DETACHED : HUTCH_START_FOREGROUND,
-                              result, error))
+  if (!start_container (ctx, c->id, o->detach ? HUTCH_START_DETACHED : HUTCH_START_FOREGROUND,
+                        g_steal_pointer (&ahead), result, error))
     {
       /* never ran: nothing of it is worth keeping */
       g_autoptr (GError) local = NULL;

@@ -143,15 +143,25 @@ helper_argv (const char *helper, pid_t pid, guint32 own, GArray *ranges)
 
 typedef struct
 {
-  const char *helper;
+  GPtrArray *argv;
   GPid pid;
   int err_fd;
 } Helper;
 
+/* Both helpers at once, and the caller free to do other work while they
+ * run: each is a setuid program that costs 1-15 ms to start, and container
+ * start-up waits for them (tests/bench/run-latency.sh). */
+struct _HutchIdMapWriter
+{
+  Helper helpers[2];
+  guint started;
+  GError *error; /* what went wrong before or while starting them */
+};
+
 static gboolean
 helper_start (Helper *h, GPtrArray *argv, GError **error)
 {
-  h->helper = argv->pdata[0];
+  h->argv = argv;
   h->err_fd = -1;
   return g_spawn_async_with_pipes (NULL, (char **) argv->pdata, NULL,
                                    G_SPAWN_DO_NOT_REAP_CHILD | G_SPAWN_STDOUT_TO_DEV_NULL, NULL,
@@ -164,6 +174,7 @@ helper_finish (Helper *h, GError **error)
 {
   g_autofree char *said = NULL;
   g_autoptr (GError) local_error = NULL;
+  const char *name = h->argv->pdata[0];
   gsize len;
   int status;
 
@@ -171,38 +182,40 @@ helper_finish (Helper *h, GError **error)
   close (h->err_fd);
   while (waitpid (h->pid, &status, 0) < 0)
     if (errno != EINTR)
-      return hutch_throw_errno (error, "waiting for %s", h->helper);
+      return hutch_throw_errno (error, "waiting for %s", name);
   if (!g_spawn_check_wait_status (status, &local_error))
     {
       g_autofree char *text = g_strstrip (g_strdup (said != NULL ? said : ""));
-      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s failed: %s", h->helper,
+      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s failed: %s", name,
                           *text != '\0' ? text : local_error->message);
     }
   return TRUE;
 }
 
-/* Both helpers at once: each is a setuid program that costs 5-15 ms to
- * start, and container start-up waits for them (tests/bench/run-latency.sh). */
-static gboolean
-run_id_helpers (const char *uid_helper, const char *gid_helper, pid_t pid, const HutchIdMap *map,
-                GError **error)
+static void
+start_id_helpers (HutchIdMapWriter *w, pid_t pid, const HutchIdMap *map)
 {
-  g_autoptr (GPtrArray) uargv = helper_argv (uid_helper, pid, map->uid, map->uid_ranges);
-  g_autoptr (GPtrArray) gargv = helper_argv (gid_helper, pid, map->gid, map->gid_ranges);
-  Helper u, g;
-  gboolean ok;
+  HutchIdHelper uidh = { 0 }, gidh = { 0 };
 
-  if (!helper_start (&u, uargv, error))
-    return FALSE;
-  if (!helper_start (&g, gargv, error))
+  hutch_sandbox_id_helper_find ("newuidmap", &uidh);
+  hutch_sandbox_id_helper_find ("newgidmap", &gidh);
+  if (uidh.path == NULL || gidh.path == NULL)
+    hutch_throw (&w->error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                 "newuidmap or newgidmap is not installed (install the \"uidmap\" package)");
+  else if (helper_start (&w->helpers[0], helper_argv (uidh.path, pid, map->uid, map->uid_ranges),
+                         &w->error))
     {
-      (void) helper_finish (&u, NULL);
-      return FALSE;
+      w->started = 1;
+      if (helper_start (&w->helpers[1], helper_argv (gidh.path, pid, map->gid, map->gid_ranges),
+                        &w->error))
+        w->started = 2;
+      else
+        g_ptr_array_unref (w->helpers[1].argv);
     }
-  ok = helper_finish (&u, error);
-  if (!helper_finish (&g, ok ? error : NULL))
-    ok = FALSE;
-  return ok;
+  else
+    g_ptr_array_unref (w->helpers[0].argv);
+  g_free (uidh.path);
+  g_free (gidh.path);
 }
 
 static gboolean
@@ -221,35 +234,47 @@ write_proc_file (pid_t pid, const char *name, const char *text, GError **error)
   return TRUE;
 }
 
-gboolean
-hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error)
+HutchIdMapWriter *
+hutch_sandbox_idmap_write_start (pid_t pid, const HutchIdMap *map)
 {
+  HutchIdMapWriter *w = g_new0 (HutchIdMapWriter, 1);
   g_autofree char *uid_line = NULL;
   g_autofree char *gid_line = NULL;
 
   if (!map->single)
     {
-      HutchIdHelper uidh = { 0 }, gidh = { 0 };
-      gboolean ok;
-
-      hutch_sandbox_id_helper_find ("newuidmap", &uidh);
-      hutch_sandbox_id_helper_find ("newgidmap", &gidh);
-      if (uidh.path == NULL || gidh.path == NULL)
-        ok = hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                          "newuidmap or newgidmap is not installed (install the \"uidmap\" "
-                          "package)");
-      else
-        ok = run_id_helpers (uidh.path, gidh.path, pid, map, error);
-      g_free (uidh.path);
-      g_free (gidh.path);
-      return ok;
+      start_id_helpers (w, pid, map);
+      return w;
     }
-
   /* Without newgidmap an unprivileged process may map only its own gid, and
    * only after giving up setgroups (user_namespaces(7), since Linux 3.19). */
   uid_line = g_strdup_printf ("0 %u 1\n", (unsigned) map->uid);
   gid_line = g_strdup_printf ("0 %u 1\n", (unsigned) map->gid);
-  return write_proc_file (pid, "setgroups", "deny", error)
-         && write_proc_file (pid, "uid_map", uid_line, error)
-         && write_proc_file (pid, "gid_map", gid_line, error);
+  (void) (write_proc_file (pid, "setgroups", "deny", &w->error)
+          && write_proc_file (pid, "uid_map", uid_line, &w->error)
+          && write_proc_file (pid, "gid_map", gid_line, &w->error));
+  return w;
+}
+
+gboolean
+hutch_sandbox_idmap_write_finish (HutchIdMapWriter *w, GError **error)
+{
+  gboolean ok = w->error == NULL;
+
+  for (guint i = 0; i < w->started; i++)
+    {
+      if (!helper_finish (&w->helpers[i], ok ? error : NULL))
+        ok = FALSE;
+      g_ptr_array_unref (w->helpers[i].argv);
+    }
+  if (w->error != NULL)
+    g_propagate_error (error, w->error);
+  g_free (w);
+  return ok;
+}
+
+gboolean
+hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error)
+{
+  return hutch_sandbox_idmap_write_finish (hutch_sandbox_idmap_write_start (pid, map), error);
 }

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* `hutch run`, three processes deep:
  *   monitor (hutch, on the host): clones the outer child into a new user
- *     and mount namespace, maps its ids with newuidmap/newgidmap, lets it
- *     go, forwards signals, relays a terminal (monitor.c), and returns the
- *     exit status;
+ *     and mount namespace, maps its ids with newuidmap/newgidmap (or the
+ *     child joins a user namespace made and mapped ahead, while `run` made
+ *     the container), lets it go, forwards signals, relays a terminal
+ *     (monitor.c), and returns the exit status;
  *   outer child (root of the user namespace, host pid namespace): mounts
  *     the rootfs and serves fuse-overlayfs where the container cannot see
  *     it, clones pid 1 into the pid, mount, uts, ipc, net and cgroup
@@ -248,6 +249,15 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
   if (read (go_fd, &c, 1) != 1 || c != 'g')
     _exit (125); /* the monitor failed to map us and said why */
   close (go_fd);
+  if (spec->join_userns && (setns (spec->userns_fd, CLONE_NEWUSER) < 0 || unshare (CLONE_NEWNS) < 0))
+    {
+      g_autofree char *msg = g_strdup_printf ("joining the container's user namespace: %s",
+                                              g_strerror (errno));
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, msg);
+      _exit (125);
+    }
+  if (spec->join_userns)
+    close (spec->userns_fd);
   for (int i = 0; spec->redirect && i < 3; i++)
     if (spec->stdio[i] != i && dup2 (spec->stdio[i], i) < 0)
       _exit (125);
@@ -288,11 +298,99 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
 }
 
 static pid_t
-clone_child (void)
+clone_child (const HutchSandboxSpec *spec)
 {
   /* A fork-like clone: no new stack, the child returns here. The user
-   * namespace is made first and owns the others. */
-  return (pid_t) syscall (SYS_clone, CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD, NULL, NULL, NULL, 0);
+   * namespace is made first and owns the others; one made ahead is joined
+   * by the child itself (setns needs a single-threaded caller: it is). */
+  return (pid_t) syscall (SYS_clone, spec->join_userns ? SIGCHLD : CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD,
+                          NULL, NULL, NULL, 0);
+}
+
+struct _HutchUsernsAhead
+{
+  pid_t holder;
+  int hold;  /* the holder leaves when this closes */
+  int ns;
+  HutchIdMapWriter *writer;
+};
+
+HutchUsernsAhead *
+hutch_sandbox_userns_ahead (const HutchIdMap *map)
+{
+  g_autoptr (HutchUsernsAhead) a = g_new0 (HutchUsernsAhead, 1);
+  int ready[2], hold[2];
+  char c = 0;
+
+  a->hold = a->ns = -1;
+  if (pipe2 (ready, O_CLOEXEC) < 0)
+    return NULL;
+  if (pipe2 (hold, O_CLOEXEC) < 0)
+    {
+      close (ready[0]), close (ready[1]);
+      return NULL;
+    }
+  a->holder = fork ();
+  if (a->holder == 0)
+    {
+      (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
+      close (ready[0]);
+      close (hold[1]);
+      c = unshare (CLONE_NEWUSER) == 0 ? 'u' : 'x';
+      (void) !write (ready[1], &c, 1);
+      (void) !read (hold[0], &c, 1);
+      _exit (0);
+    }
+  close (ready[1]);
+  close (hold[0]);
+  a->hold = hold[1];
+  if (a->holder > 0 && read (ready[0], &c, 1) == 1 && c == 'u')
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/ns/user", (int) a->holder);
+      a->ns = open (path, O_RDONLY | O_CLOEXEC);
+    }
+  close (ready[0]);
+  if (a->ns < 0)
+    return NULL;
+  a->writer = hutch_sandbox_idmap_write_start (a->holder, map);
+  return g_steal_pointer (&a);
+}
+
+static void
+map_error_propagate (GError **error, GError *map_error)
+{
+  if (g_error_matches (map_error, HUTCH_ERROR, HUTCH_ERROR_HOST_UNSUPPORTED))
+    g_propagate_error (error, map_error);
+  else
+    g_propagate_prefixed_error (error, map_error,
+                                "mapping ids into the container (see \"hutch check\"): ");
+}
+
+int
+hutch_sandbox_userns_ahead_finish (HutchUsernsAhead *ahead, GError **error)
+{
+  GError *map_error = NULL;
+  int ns = -1;
+
+  if (hutch_sandbox_idmap_write_finish (g_steal_pointer (&ahead->writer), &map_error))
+    ns = hutch_fd_steal (&ahead->ns);
+  else
+    map_error_propagate (error, map_error);
+  hutch_sandbox_userns_ahead_free (ahead);
+  return ns;
+}
+
+void
+hutch_sandbox_userns_ahead_free (HutchUsernsAhead *ahead)
+{
+  if (ahead->writer != NULL)
+    (void) hutch_sandbox_idmap_write_finish (ahead->writer, NULL);
+  hutch_fd_clear (&ahead->ns);
+  hutch_fd_clear (&ahead->hold);
+  if (ahead->holder > 0)
+    while (waitpid (ahead->holder, NULL, 0) < 0 && errno == EINTR)
+      ;
+  g_free (ahead);
 }
 
 gboolean
@@ -332,7 +430,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
   for (gsize i = 0; i < G_N_ELEMENTS (forwarded); i++)
     signal (forwarded[i], SIG_DFL);
   sigprocmask (SIG_BLOCK, &set, &old);
-  pid = clone_child ();
+  pid = clone_child (spec);
   if (pid == 0)
     {
       close (go[1]);
@@ -355,7 +453,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       return hutch_throw_errno_val (error, errsv,
                                     "creating the container's namespaces (see \"hutch check\")");
     }
-  if (!hutch_sandbox_idmap_write (pid, spec->idmap, &map_error)
+  if ((!spec->join_userns && !hutch_sandbox_idmap_write (pid, spec->idmap, &map_error))
       || (spec->hooks != NULL && spec->hooks->created != NULL
           && !spec->hooks->created (spec->hooks->data, pid, &map_error)))
     {
@@ -365,11 +463,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       hutch_fd_clear (&tty[0]);
       hutch_fd_clear (&ctl[0]);
       sigprocmask (SIG_SETMASK, &old, NULL);
-      if (g_error_matches (map_error, HUTCH_ERROR, HUTCH_ERROR_HOST_UNSUPPORTED))
-        g_propagate_error (error, g_steal_pointer (&map_error));
-      else
-        g_propagate_prefixed_error (error, g_steal_pointer (&map_error),
-                                    "mapping ids into the container (see \"hutch check\"): ");
+      map_error_propagate (error, g_steal_pointer (&map_error));
       return FALSE;
     }
   (void) !write (go[1], "g", 1);

@@ -47,6 +47,11 @@ guint64 hutch_sandbox_id_ranges_total (GArray *ranges);
  * single, else by writing uid_map/gid_map ourselves. Errors name the helper
  * and carry what it printed. */
 gboolean hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error);
+/* The same in two steps: the helpers started, then waited for; what went
+ * wrong is told by _finish, which frees @w. */
+typedef struct _HutchIdMapWriter HutchIdMapWriter;
+HutchIdMapWriter *hutch_sandbox_idmap_write_start (pid_t pid, const HutchIdMap *map);
+gboolean hutch_sandbox_idmap_write_finish (HutchIdMapWriter *w, GError **error);
 
 /* The map this user gets: container 0 is the user, 1.. the ranges of
  * /etc/subuid and /etc/subgid; single (the user alone) without them. */
@@ -209,6 +214,10 @@ typedef struct
 typedef struct
 {
   const HutchIdMap *idmap;
+  /* a user namespace made and mapped ahead (hutch_sandbox_userns_ahead),
+   * which the container joins instead of making and mapping its own */
+  gboolean join_userns;
+  int userns_fd;
   char **lowerdirs; /* the layers, top first */
   char *upperdir;
   char *workdir;
@@ -251,6 +260,21 @@ typedef struct
   HutchRootfsDriver driver; /* the rootfs driver used */
   char *exec_error;        /* why the command could not be run (126, 127) */
 } HutchSandboxResult;
+
+/* A user namespace made and mapped with @map ahead of the container, by a
+ * child that only holds it: newuidmap and newgidmap (a setuid exec each,
+ * a fifth of a container's start-up) run while the caller does other work.
+ * NULL when it could not be made: the container then makes its own, and
+ * tells why that fails. */
+typedef struct _HutchUsernsAhead HutchUsernsAhead;
+HutchUsernsAhead *hutch_sandbox_userns_ahead (const HutchIdMap *map);
+/* Waits for the mapping: an fd of the namespace, for HutchSandboxSpec's
+ * userns_fd (the caller closes it), or -1 with @error as
+ * hutch_sandbox_run would tell it. Frees @ahead. */
+int hutch_sandbox_userns_ahead_finish (HutchUsernsAhead *ahead, GError **error);
+/* Gives it up unused. */
+void hutch_sandbox_userns_ahead_free (HutchUsernsAhead *ahead);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchUsernsAhead, hutch_sandbox_userns_ahead_free)
 
 /* Runs the container @spec describes in the foreground: the child is pid 1
  * of new user, mount, pid, uts, ipc, (net) and cgroup namespaces, mapped
