@@ -2,13 +2,15 @@
 /* kill, stop, wait and rm. Signals go to the container's pid 1 (our init
  * passes them to the command; with --init=false the command is pid 1 and,
  * as in docker, ignores those it has no handler for). The end is awaited
- * on a pidfd of the monitor: it has recorded the exit code when it goes. */
+ * on a pidfd of the monitor: it has recorded the exit code when it goes
+ * (with --rm, whose record goes too, in the live file `wait` holds open). */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -82,6 +84,22 @@ hutch_container_stop (const HutchContext *ctx, const char *id, int timeout, GErr
   return TRUE;
 }
 
+/* The "exit N" line the monitor of a --rm container adds to live (start.c)
+ * before the container goes. */
+static gboolean
+live_exit_code (int live, int *out_code)
+{
+  char buf[128];
+  ssize_t n = live >= 0 ? pread (live, buf, sizeof buf - 1, 0) : -1;
+  const char *line;
+
+  if (n <= 0)
+    return FALSE;
+  buf[n] = '\0';
+  line = strstr (buf, "\nexit ");
+  return line != NULL && sscanf (line, "\nexit %d", out_code) == 1;
+}
+
 gboolean
 hutch_container_wait (const HutchContext *ctx, const char *id, int *out_code, GError **error)
 {
@@ -91,14 +109,20 @@ hutch_container_wait (const HutchContext *ctx, const char *id, int *out_code, GE
     return FALSE;
   if (c->status == HUTCH_CONTAINER_RUNNING)
     {
+      g_autofree char *run = hutch_container_run_dir (ctx, id);
+      g_autofree char *path = g_build_filename (run, "live", NULL);
+      g_autofree char *name = g_strdup (c->name);
+      hutch_autofd int live = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
       (void) monitor_wait (ctx, c, -1);
       hutch_container_free (c);
       c = hutch_container_load (ctx, id, NULL);
       if (c == NULL) /* it had --rm */
-        {
-          *out_code = 0;
-          return TRUE;
-        }
+        return live_exit_code (live, out_code)
+               || hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                               "container %s was removed (--rm) without leaving its exit code: "
+                               "its monitor was killed",
+                               name);
     }
   *out_code = c->exit_code;
   return TRUE;

@@ -331,6 +331,15 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
     }
   if (!m->c->auto_remove && !hutch_container_save (m->ctx, m->c, &error))
     g_warning ("%s", error->message);
+  /* the record goes with --rm: the exit code is left for a `wait` that
+   * holds live open */
+  if (m->c->auto_remove && m->live >= 0 && m->c->status == HUTCH_CONTAINER_EXITED)
+    {
+      g_autofree char *line = g_strdup_printf ("\nexit %d\n", m->c->exit_code);
+      struct stat st;
+      if (fstat (m->live, &st) == 0)
+        (void) pwrite (m->live, line, strlen (line), st.st_size);
+    }
   live_release (m);
   g_clear_pointer (&m->cg, hutch_cgroup_free);
   if (m->c->auto_remove && !hutch_container_remove (m->ctx, m->c->id, FALSE, &error))

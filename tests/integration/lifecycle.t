@@ -210,6 +210,20 @@ RMID=$out
 H wait "$RMID"
 H ps -aq
 is "$out" "" "run -d --rm: gone once ended"
+# wait on a --rm container gets its exit code, though the record goes with it
+mkdir "$T/rmw" && mkfifo "$T/rmw/go"
+H run -d --rm --name rmw -v "$T/rmw:/s" "$BB" sh -c 'read x </s/go; exit 3'
+"$HUTCH" --root "$R" wait rmw >"$T/rmw/out" 2>&1 &
+wpid=$!
+for i in $(seq 200); do # until wait holds the live file
+  ls -l "/proc/$wpid/fd" 2>/dev/null | grep -q '/live$' && break
+  tick
+done
+echo go >"$T/rmw/go"
+wait "$wpid" && rc=0 || rc=$?
+is "$rc:$(cat "$T/rmw/out")" "0:3" "wait on a run -d --rm container: its exit code, 3"
+H ps -aq
+is "$out" "" "and it is gone"
 H run -d "$BB" no-such-command
 is "$rc" 127 "run -d of a missing command: 127, at once"
 like "$err" "no-such-command: No such file" "with the reason"
