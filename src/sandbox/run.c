@@ -319,37 +319,28 @@ HutchUsernsAhead *
 hutch_sandbox_userns_ahead (const HutchIdMap *map)
 {
   g_autoptr (HutchUsernsAhead) a = g_new0 (HutchUsernsAhead, 1);
-  int ready[2], hold[2];
-  char c = 0;
+  g_autofree char *path = NULL;
+  int hold[2];
+  char c;
 
   a->hold = a->ns = -1;
-  if (pipe2 (ready, O_CLOEXEC) < 0)
-    return NULL;
   if (pipe2 (hold, O_CLOEXEC) < 0)
-    {
-      close (ready[0]), close (ready[1]);
-      return NULL;
-    }
-  a->holder = fork ();
+    return NULL;
+  /* born in its namespace: nothing to wait for before mapping it */
+  a->holder = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
   if (a->holder == 0)
     {
       (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
-      close (ready[0]);
       close (hold[1]);
-      c = unshare (CLONE_NEWUSER) == 0 ? 'u' : 'x';
-      (void) !write (ready[1], &c, 1);
       (void) !read (hold[0], &c, 1);
       _exit (0);
     }
-  close (ready[1]);
   close (hold[0]);
   a->hold = hold[1];
-  if (a->holder > 0 && read (ready[0], &c, 1) == 1 && c == 'u')
-    {
-      g_autofree char *path = g_strdup_printf ("/proc/%d/ns/user", (int) a->holder);
-      a->ns = open (path, O_RDONLY | O_CLOEXEC);
-    }
-  close (ready[0]);
+  if (a->holder < 0)
+    return NULL;
+  path = g_strdup_printf ("/proc/%d/ns/user", (int) a->holder);
+  a->ns = open (path, O_RDONLY | O_CLOEXEC);
   if (a->ns < 0)
     return NULL;
   a->writer = hutch_sandbox_idmap_write_start (a->holder, map);
