@@ -40,7 +40,12 @@ tm send-keys -t t 'tty; stty size' Enter
 wait_for '^30 100$'
 ok $? "the command's terminal has the window's size"
 like "$(tm capture-pane -p -t t)" "/dev/pts/0" "it is a terminal of the container's own devpts"
-tm send-keys -t t 'sleep 1000' Enter
+tm send-keys -t t 'sleep 4242' Enter
+# the ^C once sleep runs: before, the shell would take it and then start sleep
+for i in $(seq 200); do
+  pgrep -u "$(id -u)" -fx 'sleep 4242' >/dev/null && break
+  read -r -t 0.05 _ <>"$T/tick" || true
+done
 tm send-keys -t t C-c
 tm send-keys -t t 'echo sleep-status=$?' Enter
 wait_for '^sleep-status=130'
