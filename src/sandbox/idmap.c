@@ -161,7 +161,7 @@ struct _HutchIdMapWriter
 
 /* posix_spawn: the vfork kind, which returns as soon as the helper is
  * exec'd (GLib's spawn forks and took a millisecond of run's start-up for
- * the two). Its stdout goes to /dev/null, its stderr to us. */
+ * the two). Its stdin and stdout are /dev/null, its stderr comes to us. */
 static gboolean
 helper_start (Helper *h, GPtrArray *argv, GError **error)
 {
@@ -174,6 +174,7 @@ helper_start (Helper *h, GPtrArray *argv, GError **error)
   if (pipe2 (err, O_CLOEXEC) < 0)
     return hutch_throw_errno (error, "starting %s", (char *) argv->pdata[0]);
   posix_spawn_file_actions_init (&fa);
+  posix_spawn_file_actions_addopen (&fa, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
   posix_spawn_file_actions_addopen (&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2 (&fa, err[1], STDERR_FILENO);
   posix_spawn_file_actions_addclosefrom_np (&fa, STDERR_FILENO + 1);
