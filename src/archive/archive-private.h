@@ -21,6 +21,10 @@ struct Member
   char digest[HUTCH_DIGEST_BUFSIZE];
   gint64 size;
   HutchBlobWriter *pending; /* written and verified, not yet linked */
+  /* A plain tar stored gzipped (stage.c): its diff id and length; "" and
+   * 0 for a member stored as it came. */
+  char diff_id[HUTCH_DIGEST_BUFSIZE];
+  gint64 plain_size;
 };
 
 struct Load
@@ -41,6 +45,17 @@ struct Load
   /* what to record */
   GArray *adds; /* images found, to record when all check out (load.c) */
 };
+
+/* load.c: sets up @load for a load of @what (which it borrows) into
+ * @store, and frees what it holds again. Split out of hutch_archive_load()
+ * so that tests/fuzz drives the same steps on a scratch store. */
+void hutch_archive_load_init (Load *load, HutchStore *store, const char *what,
+                              const HutchPlatform *platform, guint64 unpack_limit);
+void hutch_archive_load_clear (Load *load);
+/* load.c: reads @path as @format and finds its images (load->adds), their
+ * blobs linked into the store (load->created); unpacks and records nothing. */
+gboolean hutch_archive_read_and_import (Load *load, const char *path, HutchArchiveFormat format,
+                                        GError **error);
 
 /* tar.c: reads the whole tarball at @path into load->members, linking blobs
  * named blobs/sha256/<hex> as they stream past. */
@@ -69,5 +84,48 @@ gboolean hutch_archive_docker_import (Load *load, GError **error);
 gboolean hutch_archive_oci_import (Load *load, GError **error);
 /* oci.c: reads oci-layout and index.json from a layout directory. */
 gboolean hutch_archive_oci_dir_open (Load *load, const char *path, GError **error);
+
+/* stage.c: a member without a digest in its name on its way into the
+ * store; plain tars are gzipped as they pass (see there). */
+typedef struct Stager Stager;
+Stager *hutch_archive_stager_new (Load *load, GError **error);
+/* A HutchLayerWriteFunc over a Stager. */
+gboolean hutch_archive_stager_write (gpointer stager, const void *buf, gsize len, GError **error);
+/* Ends the member: @m gets the finished blob (pending, to be linked when
+ * a manifest names it), its size, and the diff id when it was gzipped. */
+gboolean hutch_archive_stager_finish (Stager *s, Member *m, GError **error);
+void hutch_archive_stager_free (Stager *s);
+/* stage.c: a docker-dir (an unpacked docker-archive): reads its
+ * manifest.json, and stages the files it names, opened beneath it. */
+gboolean hutch_archive_docker_dir_open (Load *load, const char *path, GError **error);
+Member *hutch_archive_dir_member (Load *load, const char *who, const char *name, GError **error);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Stager, hutch_archive_stager_free)
+
+/* save-layer.c: the compressed layer blob @digest into @tar as @name,
+ * decompressed, checked against @diff_id; its length comes from layer
+ * @chain's info in the layer cache, or from a first pass. */
+gboolean hutch_archive_save_layer (HutchTarWriter *tar, HutchStore *store, const char *name,
+                                   const char *digest, HutchLayerCompression c,
+                                   const char *diff_id, const char *chain, GError **error);
+
+/* save-output.c: where a save writes. A file or directory gets its name
+ * only at commit; cleared before that, it leaves nothing behind. */
+typedef struct
+{
+  char *path;     /* the target; NULL for stdout */
+  char *parent;   /* its directory */
+  char *tmp_name; /* a hidden name in @parent, while not committed */
+  gboolean is_dir;   /* an OCI layout directory: @fd is the temporary directory */
+  gboolean tmpfile;  /* @fd is an unnamed file (O_TMPFILE) */
+  int fd;
+  guint64 written, kicked; /* bytes written; of those, sent to the disk */
+} SaveOutput;
+
+gboolean hutch_archive_output_open (SaveOutput *o, const char *path, gboolean is_dir,
+                                    GError **error);
+/* A HutchLayerWriteFunc over a SaveOutput. */
+gboolean hutch_archive_output_write (gpointer data, const void *buf, gsize len, GError **error);
+gboolean hutch_archive_output_commit (SaveOutput *o, GError **error);
+void hutch_archive_output_clear (SaveOutput *o);
 
 G_END_DECLS

@@ -22,6 +22,22 @@ typedef enum
 gboolean hutch_archive_format_parse (const char *text, HutchArchiveFormat *out_format,
                                      GError **error);
 
+/* hutch import (import.c): the rootfs tarball @path ("-": stdin), plain,
+ * gzip or zstd, as a new one-layer image (untagged without @name, a full
+ * reference), with @changes (-c, as commit takes them) and @message. The
+ * layer is kept compressed as @compression and unpacked in the same pass;
+ * *@out_id is the image's ID. On failure the store is as it was. */
+typedef struct
+{
+  const char *const *changes;
+  const char *message;
+  const char *name;
+  HutchLayerCompression compression;
+} HutchArchiveImport;
+
+gboolean hutch_archive_import (HutchStore *store, const char *path, const HutchArchiveImport *opts,
+                               char out_id[HUTCH_DIGEST_BUFSIZE], GError **error);
+
 /* Loads every image in @path ("-" for stdin) into @store, which must be
  * open for writing. Multi-platform indexes give the manifest for @platform.
  * Everything is verified, and every layer unpacked (at most @unpack_limit
@@ -31,5 +47,15 @@ gboolean hutch_archive_format_parse (const char *text, HutchArchiveFormat *out_f
 gboolean hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat format,
                              const HutchPlatform *platform, guint64 unpack_limit,
                              GPtrArray *out_loaded, GError **error);
+
+/* Writes the images @texts names (names, IDs, digests; several names of
+ * one image give one image with each name) to @path as @format
+ * (HUTCH_ARCHIVE_DOCKER, _OCI or _OCI_DIR), or to stdout when @path is
+ * NULL. A docker-archive holds each layer uncompressed, once, as
+ * <diff id hex>/layer.tar; an oci-archive or oci-dir holds the blobs as
+ * stored, with an index.json entry per name. The file or directory appears
+ * only once whole; on failure nothing is left. */
+gboolean hutch_archive_save (HutchStore *store, const char *const *texts, HutchArchiveFormat format,
+                             const char *path, GError **error);
 
 G_END_DECLS

@@ -47,10 +47,14 @@ string_list (const HutchJsonNode *n, gboolean nullable, const char *what, GError
   return TRUE;
 }
 
+/* @out_diff_id: the diff id of a member that came as a plain tar and was
+ * stored gzipped, or "" (may be NULL). */
 static HutchDescriptor *
-member_descriptor (Load *load, const char *who, const char *name, GError **error)
+member_descriptor (Load *load, const char *who, const char *name, const char **out_diff_id,
+                   GError **error)
 {
-  Member *m = hutch_archive_tar_resolve (load, who, name, error);
+  Member *m = load->dir_fd >= 0 ? hutch_archive_dir_member (load, who, name, error)
+                                : hutch_archive_tar_resolve (load, who, name, error);
   HutchDescriptor *d;
 
   if (m == NULL)
@@ -58,6 +62,8 @@ member_descriptor (Load *load, const char *who, const char *name, GError **error
   d = g_new0 (HutchDescriptor, 1);
   d->digest = g_strdup (m->digest);
   d->size = m->size;
+  if (out_diff_id != NULL)
+    *out_diff_id = m->diff_id;
   return d;
 }
 
@@ -84,7 +90,7 @@ import_entry (Load *load, const HutchJsonNode *entry, guint number, GError **err
   if (layers->n_members > HUTCH_IMAGE_MAX_LAYERS)
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "entry %u has more than %d layers",
                         number, HUTCH_IMAGE_MAX_LAYERS);
-  m->config = member_descriptor (load, "manifest.json", config->string, error);
+  m->config = member_descriptor (load, "manifest.json", config->string, NULL, error);
   if (m->config == NULL)
     return FALSE;
   m->config->kind = HUTCH_MEDIA_OCI_CONFIG;
@@ -94,12 +100,21 @@ import_entry (Load *load, const HutchJsonNode *entry, guint number, GError **err
     return g_prefix_error (error, "config \"%s\": ", config->string), FALSE;
   for (guint i = 0; i < layers->n_members; i++)
     {
-      HutchDescriptor *d = member_descriptor (load, "manifest.json", layers->members[i]->string, error);
+      const char *diff_id = NULL;
+      HutchDescriptor *d = member_descriptor (load, "manifest.json", layers->members[i]->string,
+                                              &diff_id, error);
       if (d == NULL)
         return FALSE;
       g_ptr_array_add (m->layers, d);
       if (!sniff_layer (load, d->digest, &d->kind, error))
         return FALSE;
+      /* gzipped here: the diff id came out of the same pass */
+      if (*diff_id != '\0' && i < cfg->diff_ids->len
+          && strcmp (diff_id, cfg->diff_ids->pdata[i]) != 0)
+        return hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
+                            "%s: layer %u (\"%s\") is %s, but the image config says its content "
+                            "is %s", load->what, i + 1, layers->members[i]->string, diff_id,
+                            (char *) cfg->diff_ids->pdata[i]);
     }
   if (!hutch_archive_check_layers (load, m, cfg, error))
     return FALSE;

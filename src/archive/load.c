@@ -5,7 +5,10 @@
  * uses, such as other platforms' manifests), so the store ends as it was. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive-private.h"
@@ -40,7 +43,7 @@ hutch_archive_format_parse (const char *text, HutchArchiveFormat *out_format, GE
     *out_format = HUTCH_ARCHIVE_OCI_DIR;
   else
     return hutch_throw (error, HUTCH_ERROR_USAGE,
-                        "unknown input format \"%s\": use docker-archive, oci-archive or oci-dir",
+                        "unknown format \"%s\": use docker-archive, oci-archive or oci-dir",
                         text);
   return TRUE;
 }
@@ -131,8 +134,59 @@ finish_images (Load *load, GHashTable *used, GPtrArray *created, GError **error)
 }
 
 static gboolean
-read_and_import (Load *load, const char *path, HutchArchiveFormat format, GError **error)
+dir_has (const char *path, const char *name)
 {
+  g_autofree char *p = g_build_filename (path, name, NULL);
+
+  return access (p, F_OK) == 0;
+}
+
+/* A directory given as the archive: a docker-dir (an unpacked
+ * docker-archive) when it has manifest.json, an OCI layout when it has
+ * oci-layout; Docker 25's layout has both, and manifest.json has the
+ * names. Else an error that says what it is. */
+static gboolean
+directory_format (const char *path, HutchArchiveFormat *format, gboolean *out_docker_dir,
+                  GError **error)
+{
+  struct stat st;
+  gboolean manifest, layout;
+
+  *out_docker_dir = FALSE;
+  if (*format == HUTCH_ARCHIVE_OCI_DIR || strcmp (path, "-") == 0 || stat (path, &st) < 0
+      || !S_ISDIR (st.st_mode))
+    return TRUE; /* opening it says what is wrong */
+  manifest = dir_has (path, "manifest.json");
+  layout = dir_has (path, "oci-layout");
+  if (*format == HUTCH_ARCHIVE_DOCKER && manifest)
+    return *out_docker_dir = TRUE;
+  if (*format != HUTCH_ARCHIVE_AUTO)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "%s is a directory, not a %s tarball (an OCI layout directory loads "
+                        "with --input-format oci-dir, an unpacked docker-archive needs its "
+                        "manifest.json)", path,
+                        *format == HUTCH_ARCHIVE_DOCKER ? "docker-archive" : "oci-archive");
+  if (manifest)
+    return *out_docker_dir = TRUE;
+  if (!layout)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "%s is a directory without an OCI image layout in it (no oci-layout "
+                        "file) nor a docker-archive's manifest.json: give an archive file, a "
+                        "layout directory or an unpacked docker-archive", path);
+  *format = HUTCH_ARCHIVE_OCI_DIR;
+  return TRUE;
+}
+
+gboolean
+hutch_archive_read_and_import (Load *load, const char *path, HutchArchiveFormat format,
+                               GError **error)
+{
+  gboolean docker_dir;
+
+  if (!directory_format (path, &format, &docker_dir, error))
+    return FALSE;
+  if (docker_dir)
+    return hutch_archive_docker_dir_open (load, path, error) && hutch_archive_docker_import (load, error);
   if (format == HUTCH_ARCHIVE_OCI_DIR)
     return hutch_archive_oci_dir_open (load, path, error) && hutch_archive_oci_import (load, error);
   if (!hutch_archive_tar_read (load, path, error))
@@ -207,6 +261,30 @@ undo_blobs (Load *load, GHashTable *used, GPtrArray *layers)
                load->what, local->message);
 }
 
+void
+hutch_archive_load_init (Load *load, HutchStore *store, const char *what,
+                         const HutchPlatform *platform, guint64 unpack_limit)
+{
+  *load = (Load){ .store = store, .what = what, .platform = platform, .dir_fd = -1,
+                  .unpack_limit = unpack_limit };
+  load->created = g_ptr_array_new_with_free_func (g_free);
+  load->adds = g_array_new (FALSE, TRUE, sizeof (Pending));
+  g_array_set_clear_func (load->adds, pending_free);
+}
+
+void
+hutch_archive_load_clear (Load *load)
+{
+  if (load->members != NULL)
+    g_hash_table_unref (load->members);
+  g_clear_pointer (&load->manifest_json, g_bytes_unref);
+  g_clear_pointer (&load->index_json, g_bytes_unref);
+  g_clear_pointer (&load->oci_layout, g_bytes_unref);
+  hutch_fd_clear (&load->dir_fd);
+  g_ptr_array_unref (load->created);
+  g_array_unref (load->adds);
+}
+
 gboolean
 hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat format,
                     const HutchPlatform *platform, guint64 unpack_limit, GPtrArray *out_loaded,
@@ -216,23 +294,13 @@ hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat form
   g_autofree char *what = strcmp (path, "-") == 0 ? g_strdup ("the archive on stdin")
                                                    : g_strdup_printf ("archive %s", path);
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  Load load = { .store = store, .what = what, .platform = platform, .dir_fd = -1,
-                .unpack_limit = unpack_limit };
+  Load load;
   gboolean ok;
 
-  load.created = g_ptr_array_new_with_free_func (g_free);
-  load.adds = g_array_new (FALSE, TRUE, sizeof (Pending));
-  g_array_set_clear_func (load.adds, pending_free);
-  ok = read_and_import (&load, path, format, error) && finish_images (&load, used, layers, error)
-       && record (&load, out_loaded, error);
+  hutch_archive_load_init (&load, store, what, platform, unpack_limit);
+  ok = hutch_archive_read_and_import (&load, path, format, error)
+       && finish_images (&load, used, layers, error) && record (&load, out_loaded, error);
   undo_blobs (&load, ok ? used : NULL, layers);
-  if (load.members != NULL)
-    g_hash_table_unref (load.members);
-  g_clear_pointer (&load.manifest_json, g_bytes_unref);
-  g_clear_pointer (&load.index_json, g_bytes_unref);
-  g_clear_pointer (&load.oci_layout, g_bytes_unref);
-  hutch_fd_clear (&load.dir_fd);
-  g_ptr_array_unref (load.created);
-  g_array_unref (load.adds);
+  hutch_archive_load_clear (&load);
   return ok;
 }

@@ -187,12 +187,13 @@ copy_from_dir (Load *load, const HutchDescriptor *d, GError **error)
 gboolean
 hutch_archive_ensure_blob (Load *load, const HutchDescriptor *d, GError **error)
 {
-  gint64 size = hutch_store_blob_size (load->store, d->digest);
+  gint64 size;
 
-  if (size < 0 && load->dir_fd >= 0 && !copy_from_dir (load, d, error))
+  /* From a directory, also when the store has the blob: the writer checks
+   * the store's copy, and replaces it when it is damaged. */
+  if (load->dir_fd >= 0 && !copy_from_dir (load, d, error))
     return FALSE;
-  if (size < 0)
-    size = hutch_store_blob_size (load->store, d->digest);
+  size = hutch_store_blob_size (load->store, d->digest);
   if (size < 0)
     return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
                         "blob %s is named but missing from the archive", d->digest);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive-private.h"
@@ -18,7 +19,11 @@
 typedef struct archive HutchArchiveReader;
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchArchiveReader, archive_read_free)
 
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define READ_BLOCK (4 << 10) /* as layer/pipe.c: fuzz inputs are small */
+#else
 #define READ_BLOCK (1 << 20)
+#endif
 #define MAX_MEMBERS 100000
 #define MAX_PENDING 512 /* members without a digest in their name: one open fd each */
 #define MAX_LINK_HOPS 8
@@ -59,6 +64,7 @@ archive_fail (struct archive *a, const char *what, const char *member, GError **
 {
   const char *msg = archive_error_string (a);
 
+
   if (member != NULL)
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
                         "%s is truncated or corrupt, at member \"%s\": %s", what, member,
@@ -68,14 +74,14 @@ archive_fail (struct archive *a, const char *what, const char *member, GError **
 }
 
 static gboolean
-write_zeros (HutchBlobWriter *w, gint64 count, GError **error)
+write_zeros (HutchLayerWriteFunc write, gpointer w, gint64 count, GError **error)
 {
   static const char zeros[65536];
 
   while (count > 0)
     {
       gsize n = (gsize) MIN (count, (gint64) sizeof zeros);
-      if (!hutch_store_blob_writer_write (w, zeros, n, error))
+      if (!write (w, zeros, n, error))
         return FALSE;
       count -= (gint64) n;
     }
@@ -85,8 +91,8 @@ write_zeros (HutchBlobWriter *w, gint64 count, GError **error)
 /* Copies the current member's data to @w; holes of sparse members become
  * zeros, so the blob is the member's logical content. */
 static gboolean
-copy_data (Load *load, struct archive *a, const char *name, gint64 size, HutchBlobWriter *w,
-           GError **error)
+copy_data (Load *load, struct archive *a, const char *name, gint64 size, HutchLayerWriteFunc write,
+           gpointer w, GError **error)
 {
   const void *buf;
   size_t len;
@@ -103,11 +109,11 @@ copy_data (Load *load, struct archive *a, const char *name, gint64 size, HutchBl
       if (offset < at)
         return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
                             "%s: member \"%s\" has overlapping data blocks", load->what, name);
-      if (!write_zeros (w, offset - at, error) || !hutch_store_blob_writer_write (w, buf, len, error))
+      if (!write_zeros (write, w, offset - at, error) || !write (w, buf, len, error))
         return FALSE;
       at = offset + (gint64) len;
     }
-  return write_zeros (w, size - at, error);
+  return write_zeros (write, w, size - at, error);
 }
 
 static GBytes *
@@ -140,13 +146,40 @@ name_is_blob (const char *name, char out_digest[HUTCH_DIGEST_BUFSIZE])
 }
 
 static gboolean
+blob_write (gpointer data, const void *buf, gsize len, GError **error)
+{
+  return hutch_store_blob_writer_write (data, buf, len, error);
+}
+
+/* A member that does not say its digest: staged (plain tars gzipped on the
+ * way), linked only when a manifest names it. */
+static gboolean
+stage_unnamed (Load *load, struct archive *a, Member *m, gint64 size, guint *pending,
+               GError **error)
+{
+  g_autoptr (Stager) st = NULL;
+
+  if (++*pending > MAX_PENDING)
+    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
+                        "%s has more than %d files not named by their digest", load->what,
+                        MAX_PENDING);
+  st = hutch_archive_stager_new (load, error);
+  if (st == NULL || !copy_data (load, a, m->name, size, hutch_archive_stager_write, st, error))
+    return FALSE;
+  if (!hutch_archive_stager_finish (st, m, error))
+    return g_prefix_error (error, "%s, member \"%s\": ", load->what, m->name), FALSE;
+  return TRUE;
+}
+
+static gboolean
 stage_blob (Load *load, struct archive *a, Member *m, gint64 size, guint *pending, GError **error)
 {
   g_autoptr (HutchBlobWriter) w = NULL;
-  gboolean known = name_is_blob (m->name, m->digest);
   gboolean present = FALSE, created = FALSE;
 
-  w = hutch_store_blob_writer_new (load->store, known ? m->digest : NULL, &present, error);
+  if (!name_is_blob (m->name, m->digest))
+    return stage_unnamed (load, a, m, size, pending, error);
+  w = hutch_store_blob_writer_new (load->store, m->digest, &present, error);
   if (w == NULL && !present)
     return FALSE;
   m->size = size;
@@ -155,19 +188,10 @@ stage_blob (Load *load, struct archive *a, Member *m, gint64 size, guint *pendin
       m->in_store = TRUE;
       return archive_read_data_skip (a) == ARCHIVE_OK || archive_fail (a, load->what, m->name, error);
     }
-  if (!copy_data (load, a, m->name, size, w, error))
+  if (!copy_data (load, a, m->name, size, blob_write, w, error))
     return FALSE;
   if (!hutch_store_blob_writer_finish (w, size, error))
     return g_prefix_error (error, "%s, member \"%s\": ", load->what, m->name), FALSE;
-  if (!known)
-    {
-      if (++*pending > MAX_PENDING)
-        return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
-                            "%s has more than %d files not named by their digest", load->what,
-                            MAX_PENDING);
-      m->pending = g_steal_pointer (&w);
-      return TRUE;
-    }
   if (!hutch_store_blob_writer_commit (w, &created, error))
     return FALSE;
   if (created)
@@ -233,12 +257,60 @@ read_entry (Load *load, struct archive *a, struct archive_entry *entry, guint *p
   return stage_blob (load, a, m, archive_entry_size (entry), pending, error);
 }
 
+/* The archive's bytes, for libarchive: read here, so that an error says
+ * what happened (libarchive's own fd reader says "Error reading fd 5") and
+ * an input with no byte at all is told from one that is no tar. */
+typedef struct
+{
+  int fd;
+  gboolean seekable;
+  guint64 total;
+  int read_errno; /* of a read that failed, or 0 */
+  char *buf;
+} Source;
+
+static la_ssize_t
+source_read (struct archive *a, void *data, const void **out)
+{
+  Source *src = data;
+  ssize_t n;
+
+  do
+    n = read (src->fd, src->buf, READ_BLOCK);
+  while (n < 0 && errno == EINTR);
+  if (n < 0)
+    {
+      src->read_errno = errno;
+      archive_set_error (a, errno, "%s", g_strerror (errno));
+      return -1;
+    }
+  src->total += (guint64) n;
+  *out = src->buf;
+  return n;
+}
+
+/* Skipping a member the store already has: a seek, in a file. */
+static la_int64_t
+source_skip (struct archive *a, void *data, la_int64_t request)
+{
+  Source *src = data;
+  off_t here, there;
+
+  if (!src->seekable || request <= 0 || (here = lseek (src->fd, 0, SEEK_CUR)) < 0
+      || (there = lseek (src->fd, request, SEEK_CUR)) < 0)
+    return 0; /* libarchive reads instead */
+  return there - here;
+}
+
 gboolean
 hutch_archive_tar_read (Load *load, const char *path, GError **error)
 {
+  g_autofree char *buf = g_malloc (READ_BLOCK);
+  Source src = { -1, FALSE, 0, 0, buf };
   g_autoptr (HutchArchiveReader) a = archive_read_new ();
   hutch_autofd int fd = -1;
   struct archive_entry *entry;
+  struct stat st;
   guint pending = 0;
   int r;
 
@@ -254,8 +326,19 @@ hutch_archive_tar_read (Load *load, const char *path, GError **error)
   archive_read_support_format_tar (a);
   archive_read_support_filter_gzip (a);
   archive_read_support_filter_zstd (a);
-  if (archive_read_open_fd (a, fd, READ_BLOCK) != ARCHIVE_OK)
-    return archive_fail (a, load->what, NULL, error);
+  src.fd = fd;
+  src.seekable = fstat (fd, &st) == 0 && S_ISREG (st.st_mode);
+  archive_read_set_read_callback (a, source_read);
+  archive_read_set_skip_callback (a, source_skip);
+  archive_read_set_callback_data (a, &src);
+  if (archive_read_open1 (a) != ARCHIVE_OK)
+    {
+      /* nothing at all came: an empty file, or a pipe closed at once */
+      if (src.total == 0 && src.read_errno == 0)
+        return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s is empty: not a byte to read",
+                            load->what);
+      return archive_fail (a, load->what, NULL, error);
+    }
   while ((r = archive_read_next_header (a, &entry)) == ARCHIVE_OK)
     if (!read_entry (load, a, entry, &pending, error))
       return FALSE;

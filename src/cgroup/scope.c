@@ -275,6 +275,7 @@ ask_manager (const char *bus, Question question, gconstpointer data, GError **er
             NULL);
   if (pipe2 (fds, O_CLOEXEC) < 0)
     return (hutch_throw_errno (error, "making a pipe to ask the systemd user manager"), NULL);
+  hutch_util_assert_single_thread ();
   child = fork ();
   if (child < 0)
     {

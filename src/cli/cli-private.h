@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <glib.h>
 
+#include "layer/layer.h"
 #include "registry/registry.h"
 #include "util/util.h"
 
@@ -24,9 +25,13 @@ struct HutchCliCommand
 };
 
 extern const HutchCliCommand hutch_cli_command_check;
+extern const HutchCliCommand hutch_cli_command_commit;
 extern const HutchCliCommand hutch_cli_command_container;
 extern const HutchCliCommand hutch_cli_command_create;
+extern const HutchCliCommand hutch_cli_command_diff;
 extern const HutchCliCommand hutch_cli_command_exec;
+extern const HutchCliCommand hutch_cli_command_cp;
+extern const HutchCliCommand hutch_cli_command_export;
 extern const HutchCliCommand hutch_cli_command_inspect;
 extern const HutchCliCommand hutch_cli_command_kill;
 extern const HutchCliCommand hutch_cli_command_logs;
@@ -41,11 +46,14 @@ extern const HutchCliCommand hutch_cli_command_wait;
 extern const HutchCliCommand hutch_cli_command_help;
 extern const HutchCliCommand hutch_cli_command_image;
 extern const HutchCliCommand hutch_cli_command_images;
+extern const HutchCliCommand hutch_cli_command_import;
 extern const HutchCliCommand hutch_cli_command_info;
 extern const HutchCliCommand hutch_cli_command_load;
+extern const HutchCliCommand hutch_cli_command_save;
 extern const HutchCliCommand hutch_cli_command_login;
 extern const HutchCliCommand hutch_cli_command_logout;
 extern const HutchCliCommand hutch_cli_command_pull;
+extern const HutchCliCommand hutch_cli_command_push;
 extern const HutchCliCommand hutch_cli_command_rmi;
 extern const HutchCliCommand hutch_cli_command_run;
 extern const HutchCliCommand hutch_cli_command_system;
@@ -81,6 +89,11 @@ int hutch_cli_usage_error (const HutchCliCommand *cmd, const char *fmt, ...) G_G
  * 125 for hutch's own failures. Takes @error. */
 int hutch_cli_fail (GError *error);
 
+/* When @error says a disk is full (ENOSPC, EDQUOT), adds to its message
+ * @needed (what the operation needed, or NULL) and what the store at
+ * ctx->root holds, what of it frees space and how, and what is free. */
+void hutch_cli_explain_full_disk (const HutchContext *ctx, GError *error, const char *needed);
+
 /* --format: "table"/"text" or "json". */
 typedef enum
 {
@@ -89,6 +102,28 @@ typedef enum
 } HutchFormat;
 
 gboolean hutch_cli_format_parse (const char *text, HutchFormat *out_format, GError **error);
+
+/* --format TEMPLATE (format.c): Go templates as docker takes them, on rows
+ * that are JSON objects with docker's field names. */
+typedef struct
+{
+  const char *field;  /* "ID" */
+  const char *header; /* "CONTAINER ID": what "table {{.ID}}" heads it with */
+} HutchCliColumn;
+
+typedef struct HutchCliTemplate HutchCliTemplate;
+
+/* NULL without @error when @text is no template (has no "{{"): then it is
+ * one of the command's own formats. A template that does not parse, or
+ * names a field no column has, is an error naming the fields there are. */
+HutchCliTemplate *hutch_cli_template_new (const char *text, const HutchCliColumn *columns,
+                                          gsize n_columns, GError **error);
+/* Prints @row (at once, or with "table", at the end, in columns). */
+gboolean hutch_cli_template_row (HutchCliTemplate *t, const HutchJsonNode *row, GError **error);
+gboolean hutch_cli_template_row_text (HutchCliTemplate *t, const char *row_json, GError **error);
+void hutch_cli_template_finish (HutchCliTemplate *t);
+void hutch_cli_template_free (HutchCliTemplate *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchCliTemplate, hutch_cli_template_free)
 
 /* Runs the subcommand of @group named by argv[1] among @subs (whose names
  * are "GROUP SUB"), or lists them. */
@@ -119,5 +154,8 @@ gboolean hutch_cli_pull (HutchContext *ctx, const char *ref, const HutchPullOpti
 /* run's --pull=@policy (missing, the default; always; never) for @image. */
 gboolean hutch_cli_pull_for_run (HutchContext *ctx, const char *image, const char *policy,
                                  const HutchPullOptions *opts, GError **error);
+
+/* --compression-format @text (NULL: gzip): gzip or zstd. HUTCH_ERROR_USAGE. */
+gboolean hutch_cli_compression_parse (const char *text, HutchLayerCompression *out, GError **error);
 
 G_END_DECLS

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <locale.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 
 #include "cli.h"
 #include "cli-private.h"
+#include "store/store.h"
 
 static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_run,
@@ -19,17 +21,24 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_ps,
   &hutch_cli_command_logs,
   &hutch_cli_command_exec,
+  &hutch_cli_command_cp,
+  &hutch_cli_command_export,
   &hutch_cli_command_stop,
   &hutch_cli_command_kill,
   &hutch_cli_command_restart,
   &hutch_cli_command_wait,
+  &hutch_cli_command_diff,
+  &hutch_cli_command_commit,
   &hutch_cli_command_rm,
   &hutch_cli_command_inspect,
   &hutch_cli_command_port,
   &hutch_cli_command_stats,
   &hutch_cli_command_container,
   &hutch_cli_command_pull,
+  &hutch_cli_command_push,
   &hutch_cli_command_load,
+  &hutch_cli_command_import,
+  &hutch_cli_command_save,
   &hutch_cli_command_images,
   &hutch_cli_command_image,
   &hutch_cli_command_tag,
@@ -135,17 +144,9 @@ hutch_cli_format_ago (gint64 unix_time)
 char *
 hutch_cli_format_size (gint64 bytes)
 {
-  char *text = g_format_size ((guint64) MAX (bytes, 0));
-  char *nbsp;
-
-  /* GLib puts a no-break space before the unit; scripts and column
-   * alignment want a plain one, as podman prints. */
-  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
-    {
-      *nbsp = ' ';
-      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
-    }
-  return text;
+  /* a plain space before the unit: scripts and column alignment want it,
+   * as podman prints */
+  return hutch_util_format_size ((guint64) MAX (bytes, 0));
 }
 
 gboolean
@@ -164,6 +165,8 @@ hutch_cli_format_parse (const char *text, HutchFormat *out_format, GError **erro
 static gboolean
 parse_options (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc, char ***argv,
                int *out_status, gboolean posix);
+static const char *closest_option (const GOptionEntry *entries, const char *arg);
+static const char *unknown_long_option (const GOptionEntry *entries, char **argv, int argc);
 
 gboolean
 hutch_cli_parse (const HutchCliCommand *cmd, const GOptionEntry *entries, int *argc,
@@ -220,7 +223,16 @@ parse_options (const HutchCliCommand *cmd, const GOptionEntry *entries, int *arg
 
   if (!g_option_context_parse (oc, argc, argv, &error))
     {
-      *out_status = hutch_cli_usage_error (cmd, "%s", error->message);
+      const char *bad = NULL, *near = NULL;
+      if (g_error_matches (error, G_OPTION_ERROR, G_OPTION_ERROR_UNKNOWN_OPTION))
+        bad = unknown_long_option (entries, *argv, *argc);
+      if (bad != NULL)
+        near = closest_option (entries, bad);
+      if (near != NULL)
+        *out_status = hutch_cli_usage_error (cmd, "%s (did you mean \"--%s\"?)", error->message,
+                                             near);
+      else
+        *out_status = hutch_cli_usage_error (cmd, "%s", error->message);
       return FALSE;
     }
   if (help)
@@ -264,6 +276,32 @@ log_writer (GLogLevelFlags level, const GLogField *fields, gsize n_fields, gpoin
   return G_LOG_WRITER_HANDLED;
 }
 
+/* Edits from @a to @b: insertions, deletions, substitutions and swaps of
+ * two neighbours (the typo "nmae" is one edit from "name"). */
+static gsize
+edit_distance (const char *a, const char *b)
+{
+  gsize la = strlen (a), lb = strlen (b), w = lb + 1;
+  g_autofree gsize *d = g_new (gsize, (la + 1) * w);
+
+  for (gsize i = 0; i <= la; i++)
+    for (gsize j = 0; j <= lb; j++)
+      {
+        gsize best;
+        if (i == 0 || j == 0)
+          {
+            d[i * w + j] = i + j;
+            continue;
+          }
+        best = MIN (d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1);
+        best = MIN (best, d[(i - 1) * w + j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1));
+        if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+          best = MIN (best, d[(i - 2) * w + j - 2] + 1);
+        d[i * w + j] = best;
+      }
+  return d[la * w + lb];
+}
+
 static const char *
 closest_command (const char *name)
 {
@@ -272,29 +310,52 @@ closest_command (const char *name)
 
   for (const HutchCliCommand *const *c = commands; *c != NULL; c++)
     {
-      const char *a = name, *b = (*c)->name;
-      gsize la = strlen (a), lb = strlen (b);
-      g_autofree gsize *row = g_new (gsize, lb + 1);
-
-      /* Levenshtein distance, one row at a time. */
-      for (gsize j = 0; j <= lb; j++)
-        row[j] = j;
-      for (gsize i = 1; i <= la; i++)
-        {
-          gsize diag = row[0];
-          row[0] = i;
-          for (gsize j = 1; j <= lb; j++)
-            {
-              gsize up = row[j];
-              gsize cost = a[i - 1] == b[j - 1] ? 0 : 1;
-              row[j] = MIN (MIN (row[j] + 1, row[j - 1] + 1), diag + cost);
-              diag = up;
-            }
-        }
-      if (row[lb] < best_score)
-        best_score = row[lb], best = b;
+      gsize d = edit_distance (name, (*c)->name);
+      if (d < best_score)
+        best_score = d, best = (*c)->name;
     }
   return best;
+}
+
+/* The long option of @entries nearest to @arg ("--nmae" or "--nmae=x"),
+ * at most two edits away (one for names of up to four letters, where two
+ * edits make anything of anything); NULL when none is. */
+static const char *
+closest_option (const GOptionEntry *entries, const char *arg)
+{
+  g_autofree char *name = g_strndup (arg + 2, strcspn (arg + 2, "="));
+  const char *best = NULL;
+  gsize best_score = strlen (name) <= 4 ? 2 : 3;
+
+  for (const GOptionEntry *e = entries; e != NULL && e->long_name != NULL; e++)
+    {
+      gsize d = edit_distance (name, e->long_name);
+      if (d < best_score)
+        best_score = d, best = e->long_name;
+    }
+  return best;
+}
+
+/* The first "--name" in @argv that no entry has: what GOption refused. */
+static const char *
+unknown_long_option (const GOptionEntry *entries, char **argv, int argc)
+{
+  for (int i = 1; i < argc && argv[i] != NULL; i++)
+    {
+      const char *a = argv[i];
+      gsize len;
+      gboolean known = strcmp (a, "--help") == 0;
+      if (strcmp (a, "--") == 0)
+        return NULL;
+      if (!g_str_has_prefix (a, "--"))
+        continue;
+      len = strcspn (a + 2, "=");
+      for (const GOptionEntry *e = entries; !known && e != NULL && e->long_name != NULL; e++)
+        known = strlen (e->long_name) == len && strncmp (e->long_name, a + 2, len) == 0;
+      if (!known)
+        return a;
+    }
+  return NULL;
 }
 
 static char *
@@ -309,6 +370,88 @@ global_help (GOptionContext *oc)
   return g_option_context_get_help (oc, TRUE, NULL);
 }
 
+/* A password given as an argument (--creds USER:PASSWORD, login's
+ * --password) is in /proc/PID/cmdline for every user of the host for as
+ * long as hutch runs, the monitor of a detached container included: the
+ * command parses a copy of @argv, and the original's password is starred
+ * out (the user name stays, so that ps still says who). Strings of the
+ * same length: the kernel shows the area the arguments had. */
+static char **
+argv_without_passwords (int argc, char **argv)
+{
+  char **copy = g_new0 (char *, argc + 1);
+  gboolean login = FALSE;
+
+  for (int i = 0; i < argc; i++)
+    copy[i] = g_strdup (argv[i]);
+  for (int i = 1; i < argc; i++)
+    {
+      char *value = NULL;
+      gboolean creds = FALSE;
+      if (strcmp (argv[i], "--") == 0)
+        break;
+      if (!login && strcmp (argv[i], "login") == 0)
+        login = TRUE;
+      if ((creds = strcmp (argv[i], "--creds") == 0) || strcmp (argv[i], "--password") == 0
+          || (login && strcmp (argv[i], "-p") == 0))
+        value = i + 1 < argc ? argv[++i] : NULL;
+      else if ((creds = g_str_has_prefix (argv[i], "--creds=")) || g_str_has_prefix (argv[i], "--password="))
+        value = strchr (argv[i], '=') + 1;
+      if (value != NULL && creds && strchr (value, ':') != NULL)
+        value = strchr (value, ':') + 1;
+      if (value != NULL)
+        memset (value, '*', strlen (value));
+    }
+  return copy;
+}
+
+void
+hutch_cli_explain_full_disk (const HutchContext *ctx, GError *error, const char *needed)
+{
+  g_autoptr (HutchStore) store = NULL;
+  g_autofree char *held = NULL;
+  char *message;
+
+  if (error == NULL
+      || (!g_error_matches (error, G_FILE_ERROR, G_FILE_ERROR_NOSPC)
+          && strstr (error->message, g_strerror (ENOSPC)) == NULL
+          && strstr (error->message, g_strerror (EDQUOT)) == NULL))
+    return;
+  store = hutch_store_open (ctx->root, FALSE, NULL);
+  held = store != NULL ? hutch_store_space_describe (store) : NULL;
+  message = g_strdup_printf ("%s.%s%s%s%s", error->message, needed != NULL ? " " : "",
+                             needed != NULL ? needed : "", held != NULL ? " Now " : "",
+                             held != NULL ? held : "");
+  g_free (error->message);
+  error->message = message;
+}
+
+/* Started with stdin, stdout or stderr closed, the first files we open
+ * would get their numbers: a store file read as an archive on "stdin", or
+ * messages written into one. Each closed one gets /dev/null; whether stdin
+ * was closed is returned, for the commands that read it to say so. */
+static gboolean
+standard_fds_fill (void)
+{
+  gboolean stdin_closed = FALSE;
+
+  for (int fd = 0; fd <= 2; fd++)
+    {
+      int got;
+      if (fcntl (fd, F_GETFD) >= 0 || errno != EBADF)
+        continue;
+      stdin_closed |= fd == 0;
+      /* not CLOEXEC: it stands in for a standard stream */
+      got = open ("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (got >= 0 && got != fd)
+        {
+          (void) dup2 (got, fd);
+          close (got);
+        }
+    }
+  return stdin_closed;
+}
+
 int
 hutch_cli_main (int argc, char **argv)
 {
@@ -321,6 +464,9 @@ hutch_cli_main (int argc, char **argv)
   g_autoptr (HutchContext) ctx = NULL;
   HutchLogLevel level = HUTCH_LOG_WARN;
   const HutchCliCommand *cmd;
+  g_auto (GStrv) owned_argv = NULL; /* the strings; argv, their order as parsed */
+  g_autofree char **parsed_argv = NULL;
+  gboolean stdin_closed = standard_fds_fill ();
   const GOptionEntry entries[] = {
     { "root", 0, 0, G_OPTION_ARG_FILENAME, &root,
       "Store directory (default: ${XDG_DATA_HOME:-~/.local/share}/hutch)", "DIR" },
@@ -340,6 +486,8 @@ hutch_cli_main (int argc, char **argv)
       fputs ("hutch version " HUTCH_VERSION "\n", stdout);
       return 0;
     }
+  owned_argv = argv_without_passwords (argc, argv);
+  argv = parsed_argv = g_memdup2 (owned_argv, sizeof (char *) * ((gsize) argc + 1));
 
   setlocale (LC_ALL, "");
   g_set_prgname ("hutch");
@@ -377,5 +525,6 @@ hutch_cli_main (int argc, char **argv)
     }
 
   ctx = hutch_context_new (root, runroot, level);
+  ctx->stdin_closed = stdin_closed;
   return cmd->run (cmd, ctx, argc - 1, argv + 1);
 }

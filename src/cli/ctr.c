@@ -270,7 +270,8 @@ run_container (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
 {
   static const HutchCliCommand ls = { "container ls", "[OPTIONS]", "List containers", NULL };
   static const HutchCliCommand *const subs[] = {
-    &hutch_cli_command_create, &hutch_cli_command_exec, &hutch_cli_command_inspect,
+    &hutch_cli_command_cp,     &hutch_cli_command_create, &hutch_cli_command_exec,
+    &hutch_cli_command_export, &hutch_cli_command_inspect,
     &hutch_cli_command_kill,   &hutch_cli_command_logs, &ls,
     &hutch_cli_command_port,   &container_prune,        &hutch_cli_command_restart,
     &hutch_cli_command_rm,     &hutch_cli_command_run,  &hutch_cli_command_start,
@@ -297,7 +298,7 @@ run_container (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
 
 const HutchCliCommand hutch_cli_command_container = {
   "container", "COMMAND",
-  "Manage containers: create, exec, inspect, kill, logs, ls, port, prune, restart, rm, run, start, "
-  "stop, wait",
+  "Manage containers: cp, create, exec, export, inspect, kill, logs, ls, port, prune, restart, "
+  "rm, run, start, stop, wait",
   run_container,
 };

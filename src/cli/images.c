@@ -25,14 +25,51 @@ static void
 print_table_row (const HutchStoreImage *image, const char *name, gboolean no_trunc)
 {
   g_autofree char *repo = NULL, *tag = NULL;
-  g_autofree char *ago = hutch_cli_format_ago (image->config->created_unix);
-  g_autofree char *size = hutch_cli_format_size (image->size);
+  g_autofree char *ago = image->config != NULL ? hutch_cli_format_ago (image->config->created_unix)
+                                               : g_strdup ("-");
+  g_autofree char *size = image->damage == NULL ? hutch_cli_format_size (image->size)
+                                                : g_strdup ("DAMAGED");
 
   if (name != NULL)
     split_name (name, &repo, &tag);
   printf ("%-40s %-12s %-*.*s %-20s %s\n", repo != NULL ? repo : "<none>",
           tag != NULL ? tag : "<none>", no_trunc ? 64 : 12, no_trunc ? 64 : 12,
           hutch_store_image_id (image), ago, size);
+}
+
+/* What images --format TEMPLATE sees: docker's fields. */
+static const HutchCliColumn image_columns[] = {
+  { "Repository", "REPOSITORY" }, { "Tag", "TAG" },        { "ID", "IMAGE ID" },
+  { "Digest", "DIGEST" },         { "CreatedSince", "CREATED" }, { "CreatedAt", "CREATED AT" },
+  { "Size", "SIZE" },             { "Containers", "CONTAINERS" },
+};
+
+static gboolean
+template_row (HutchCliTemplate *t, const HutchStoreImage *image, const char *name,
+              gboolean no_trunc, GError **error)
+{
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (FALSE);
+  g_autofree char *repo = NULL, *tag = NULL, *text = NULL;
+  g_autofree char *id = g_strndup (hutch_store_image_id (image), no_trunc ? 64 : 12);
+  g_autofree char *ago = image->config != NULL ? hutch_cli_format_ago (image->config->created_unix)
+                                               : g_strdup ("");
+  g_autofree char *size = image->damage == NULL ? hutch_cli_format_size (image->size)
+                                                : g_strdup ("DAMAGED");
+
+  if (name != NULL)
+    split_name (name, &repo, &tag);
+  hutch_json_begin_object (w);
+  hutch_json_member_string (w, "Repository", repo != NULL ? repo : "<none>");
+  hutch_json_member_string (w, "Tag", tag != NULL ? tag : "<none>");
+  hutch_json_member_string (w, "ID", id);
+  hutch_json_member_string (w, "Digest", image->digest);
+  hutch_json_member_string (w, "CreatedSince", ago);
+  hutch_json_member_string (w, "CreatedAt", image->config != NULL ? image->config->created : "");
+  hutch_json_member_string (w, "Size", size);
+  hutch_json_member_string (w, "Containers", "N/A");
+  hutch_json_end_object (w);
+  text = hutch_json_writer_finish (w);
+  return hutch_cli_template_row_text (t, text, error);
 }
 
 static void
@@ -87,7 +124,24 @@ write_or_empty (HutchJsonWriter *w, const HutchJsonNode *node, HutchJsonType typ
 static void
 write_labels (HutchJsonWriter *w, const HutchStoreImage *image)
 {
-  write_or_empty (w, hutch_json_node_member (image->config->config, "Labels"), HUTCH_JSON_OBJECT);
+  write_or_empty (w, image->config != NULL ? hutch_json_node_member (image->config->config, "Labels")
+                                           : NULL,
+                  HUTCH_JSON_OBJECT);
+}
+
+/* A damaged image is listed, marked, and said once on stderr with what
+ * fixes it: the others are listed as ever. */
+static void
+warn_damaged (GPtrArray *images)
+{
+  for (guint i = 0; i < images->len; i++)
+    {
+      const HutchStoreImage *image = images->pdata[i];
+      const char *what = image->names->len > 0 ? image->names->pdata[0] : hutch_store_image_id (image);
+      if (image->damage != NULL)
+        g_warning ("image %s is damaged: %s; load or pull it again, which replaces what is "
+                   "damaged, or remove it with \"hutch rmi -f %s\"", what, image->damage, what);
+    }
 }
 
 static int
@@ -99,21 +153,27 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
   g_autoptr (GPtrArray) images = NULL;
   gboolean quiet = FALSE, no_trunc = FALSE;
   HutchFormat format = HUTCH_FORMAT_TEXT;
+  g_autoptr (HutchCliTemplate) tmpl = NULL;
   int status;
   const GOptionEntry entries[] = {
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print image IDs only", NULL },
     { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Print full image IDs", NULL },
-    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text, "Output format: table or json", "FORMAT" },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
+      "table, json, or a Go template ('{{.Repository}}:{{.Tag}}')", "FORMAT" },
     { NULL },
   };
 
   if (!hutch_cli_parse_no_args (cmd, entries, argc, argv, &status))
     return status;
-  if (!hutch_cli_format_parse (format_text, &format, &error))
+  tmpl = hutch_cli_template_new (format_text, image_columns, G_N_ELEMENTS (image_columns), &error);
+  if (tmpl == NULL && error == NULL && !hutch_cli_format_parse (format_text, &format, &error))
+    return hutch_cli_usage_error (cmd, "%s", error->message);
+  if (error != NULL)
     return hutch_cli_usage_error (cmd, "%s", error->message);
   store = hutch_store_open (ctx->root, FALSE, &error);
   if (store == NULL || (images = hutch_store_images_list (store, &error)) == NULL)
     return hutch_cli_fail (g_steal_pointer (&error));
+  warn_damaged (images);
   if (format == HUTCH_FORMAT_JSON)
     {
       g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
@@ -134,18 +194,37 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
           hutch_json_key (w, "Digest");
           hutch_json_string (w, image->digest);
           hutch_json_key (w, "Created");
-          hutch_json_int (w, image->config->created_unix);
+          hutch_json_int (w, image->config != NULL ? image->config->created_unix : 0);
           hutch_json_key (w, "CreatedAt");
-          hutch_json_string (w, image->config->created);
+          hutch_json_string (w, image->config != NULL ? image->config->created : "");
           hutch_json_key (w, "Size");
           hutch_json_int (w, image->size);
           hutch_json_key (w, "Labels");
           write_labels (w, image);
+          if (image->damage != NULL)
+            {
+              hutch_json_key (w, "Damaged");
+              hutch_json_string (w, image->damage);
+            }
           hutch_json_end_object (w);
         }
       hutch_json_end_array (w);
       text = hutch_json_writer_finish (w);
       puts (text);
+      return 0;
+    }
+  if (tmpl != NULL)
+    {
+      for (guint i = 0; i < images->len; i++)
+        {
+          const HutchStoreImage *image = images->pdata[i];
+          if (image->names->len == 0 && !template_row (tmpl, image, NULL, no_trunc, &error))
+            return hutch_cli_fail (g_steal_pointer (&error));
+          for (guint j = 0; j < image->names->len; j++)
+            if (!template_row (tmpl, image, image->names->pdata[j], no_trunc, &error))
+              return hutch_cli_fail (g_steal_pointer (&error));
+        }
+      hutch_cli_template_finish (tmpl);
       return 0;
     }
   if (!quiet)
@@ -295,16 +374,19 @@ static const HutchCliCommand image_tag = { "image tag", "IMAGE NAME...", "Give a
                                            run_tag };
 
 /* As docker: an image a container was made from keeps its last name
- * (its layers are the container's root) until the container is removed. */
+ * (its layers are the container's root) until the container is removed;
+ * with -f, until it stops. The caller holds the store lock exclusive
+ * (hutch_container_images_protect()), so a container being made has its
+ * record by now, or will not find the image. */
 static gboolean
-check_unused (HutchContext *ctx, HutchStore *store, const char *ref, GError **error)
+check_unused (HutchContext *ctx, HutchStore *store, const char *ref, gboolean force, GError **error)
 {
   g_autoptr (HutchStoreImage) image = hutch_store_image_lookup (store, ref, NULL, NULL);
   g_autoptr (GPtrArray) containers = NULL;
   gboolean by_name = FALSE;
 
-  if (image == NULL)
-    return TRUE; /* the removal says what is wrong */
+  if (image == NULL || image->manifest == NULL)
+    return TRUE; /* the removal says what is wrong, or removes the damaged image */
   for (guint i = 0; i < image->names->len; i++)
     by_name |= strstr (image->names->pdata[i], ref) != NULL;
   if (by_name && image->names->len > 1)
@@ -314,8 +396,16 @@ check_unused (HutchContext *ctx, HutchStore *store, const char *ref, GError **er
   for (guint i = 0; i < containers->len; i++)
     {
       const HutchContainer *c = containers->pdata[i];
-      if (g_strcmp0 (c->image_id, image->manifest->config->digest) == 0)
+      if (g_strcmp0 (c->image_id, image->manifest->config->digest) != 0
+          || (force && c->status != HUTCH_CONTAINER_RUNNING))
+        continue;
+      if (force)
         return hutch_throw (error, HUTCH_ERROR_BUSY,
+                            "image %s is used by running container %s, which runs on its "
+                            "layers: stop it first (hutch stop %s); -f does not remove the "
+                            "image of a running container",
+                            ref, c->name, c->name);
+      return hutch_throw (error, HUTCH_ERROR_BUSY,
                             "image %s is used by container %s (%s): remove the container first "
                             "(hutch rm %s), or use rmi -f",
                             ref, c->name, hutch_container_status_name (c->status), c->name);
@@ -341,12 +431,12 @@ run_rmi (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if (argc < 2)
     return hutch_cli_usage_error (cmd, "name at least one image");
   store = hutch_store_open (ctx->root, FALSE, &error);
-  if (store == NULL)
+  if (store == NULL || !hutch_container_images_protect (ctx, store, &error))
     return hutch_cli_fail (g_steal_pointer (&error));
   for (int i = 1; i < argc; i++)
     {
       g_autoptr (GPtrArray) report = g_ptr_array_new_with_free_func (g_free);
-      gboolean ok = (force || check_unused (ctx, store, argv[i], &error))
+      gboolean ok = check_unused (ctx, store, argv[i], force, &error)
                     && hutch_store_image_remove (store, argv[i], force, report, &error);
       for (guint j = 0; j < report->len; j++)
         puts (report->pdata[j]);

@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "archive/archive.h"
@@ -68,6 +69,9 @@ run_load (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return hutch_cli_usage_error (cmd, "%s", error->message);
   if (format == HUTCH_ARCHIVE_OCI_DIR && input == NULL)
     return hutch_cli_usage_error (cmd, "--input-format oci-dir needs the directory as -i DIR");
+  if (input == NULL && ctx->stdin_closed)
+    return hutch_cli_usage_error (cmd, "no input: stdin is closed; give -i FILE, or pipe an "
+                                       "archive in");
   if (input == NULL && isatty (STDIN_FILENO))
     return hutch_cli_usage_error (cmd, "no input: give -i FILE, or pipe an archive in");
   if (limit_text != NULL && !parse_size (limit_text, &limit))
@@ -81,7 +85,20 @@ run_load (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if (store == NULL
       || !hutch_archive_load (store, input != NULL ? input : "-", format, platform, limit, loaded,
                               &error))
-    return hutch_cli_fail (g_steal_pointer (&error));
+    {
+      struct stat st;
+      g_autofree char *needed = NULL;
+      if (input != NULL && stat (input, &st) == 0 && S_ISREG (st.st_mode))
+        {
+          g_autofree char *size = hutch_util_format_size ((guint64) st.st_size);
+          needed = g_strdup_printf ("The archive is %s: its blobs need up to as much (its "
+                                    "plain tar layers are kept gzipped), and its layers room "
+                                    "to be unpacked.", size);
+        }
+      g_clear_pointer (&store, hutch_store_free); /* its lock, for the look at what it holds */
+      hutch_cli_explain_full_disk (ctx, error, needed);
+      return hutch_cli_fail (g_steal_pointer (&error));
+    }
   for (guint i = 0; !quiet && i < loaded->len; i++)
     {
       const char *what = loaded->pdata[i];

@@ -14,6 +14,7 @@ run_logs (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
   g_autoptr (GError) error = NULL;
   g_autofree char *tail = NULL, *since = NULL, *id = NULL;
+  g_autoptr (HutchContainer) c = NULL;
   HutchLogsOptions o = { .tail = -1 };
   int status;
   const GOptionEntry entries[] = {
@@ -40,6 +41,10 @@ run_logs (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if ((id = hutch_container_resolve (ctx, argv[1], &error)) == NULL
       || !hutch_container_logs (ctx, id, &o, &error))
     return hutch_cli_fail (g_steal_pointer (&error));
+  /* read after the log: with -f, a failure while it was followed too */
+  c = hutch_container_load (ctx, id, NULL);
+  if (c != NULL && c->log_error != NULL)
+    g_warning ("the log of container %s is incomplete: %s", c->name, c->log_error);
   return 0;
 }
 

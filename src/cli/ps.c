@@ -92,6 +92,50 @@ json_row (HutchJsonWriter *w, const HutchContainer *c)
   hutch_json_end_object (w);
 }
 
+/* What ps --format TEMPLATE sees: docker's fields, and podman's few more. */
+static const HutchCliColumn ps_columns[] = {
+  { "ID", "CONTAINER ID" },    { "Image", "IMAGE" },         { "ImageID", "IMAGE ID" },
+  { "Command", "COMMAND" },    { "CreatedAt", "CREATED AT" }, { "RunningFor", "CREATED" },
+  { "Ports", "PORTS" },        { "State", "STATE" },         { "Status", "STATUS" },
+  { "Names", "NAMES" },        { "Networks", "NETWORKS" },   { "Pid", "PID" },
+  { "ExitCode", "EXIT CODE" }, { "Size", "SIZE" },           { "Labels", "LABELS" },
+  { "Mounts", "MOUNTS" },
+};
+
+static char *
+template_row (const HutchContainer *c, gboolean no_trunc)
+{
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (FALSE);
+  g_autofree char *id = g_strndup (c->id, no_trunc ? 64 : 12);
+  g_autofree char *command = command_text (c, !no_trunc);
+  g_autoptr (GDateTime) created = g_date_time_new_from_unix_utc (c->created / G_USEC_PER_SEC);
+  g_autofree char *created_at = created != NULL ? g_date_time_format (created, "%Y-%m-%d %H:%M:%S +0000 UTC")
+                                                : g_strdup ("");
+  g_autofree char *ago = hutch_cli_format_ago (c->created / G_USEC_PER_SEC);
+  g_autofree char *ports = hutch_container_ports_text (c);
+  g_autofree char *status = status_text (c);
+
+  hutch_json_begin_object (w);
+  hutch_json_member_string (w, "ID", id);
+  hutch_json_member_string (w, "Image", c->image);
+  hutch_json_member_string (w, "ImageID", c->image_id);
+  hutch_json_member_string (w, "Command", command);
+  hutch_json_member_string (w, "CreatedAt", created_at);
+  hutch_json_member_string (w, "RunningFor", ago);
+  hutch_json_member_string (w, "Ports", ports);
+  hutch_json_member_string (w, "State", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "Status", status);
+  hutch_json_member_string (w, "Names", c->name);
+  hutch_json_member_string (w, "Networks", c->network);
+  hutch_json_member_int (w, "Pid", c->status == HUTCH_CONTAINER_RUNNING ? c->init_pid : 0);
+  hutch_json_member_int (w, "ExitCode", c->exit_code);
+  hutch_json_member_string (w, "Size", "");
+  hutch_json_member_string (w, "Labels", "");
+  hutch_json_member_string (w, "Mounts", "");
+  hutch_json_end_object (w);
+  return hutch_json_writer_finish (w);
+}
+
 static int
 run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
@@ -103,6 +147,7 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
   g_autoptr (HutchJsonWriter) w = NULL;
+  g_autoptr (HutchCliTemplate) tmpl = NULL;
   const char *head[] = { "CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES" };
   gsize width[G_N_ELEMENTS (head)];
   int status;
@@ -110,14 +155,19 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Show every container (default: running ones)", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Only the ids", NULL },
     { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filters, "status=, name= or id=", "KEY=VALUE" },
-    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text, "table (default) or json", "FORMAT" },
+    { "format", 0, 0, G_OPTION_ARG_STRING, &format_text,
+      "table (default), json, or a Go template ('{{.ID}} {{.Names}}', 'table {{.ID}}\\t{{.Status}}')",
+      "FORMAT" },
     { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Full ids and commands", NULL },
     { NULL },
   };
 
   if (!hutch_cli_parse_no_args (cmd, entries, argc, argv, &status))
     return status;
-  if (!hutch_cli_format_parse (format_text, &format, &error))
+  tmpl = hutch_cli_template_new (format_text, ps_columns, G_N_ELEMENTS (ps_columns), &error);
+  if (tmpl == NULL && error == NULL && !hutch_cli_format_parse (format_text, &format, &error))
+    return hutch_cli_usage_error (cmd, "%s", error->message);
+  if (error != NULL)
     return hutch_cli_usage_error (cmd, "%s", error->message);
   for (char **f = filters; f != NULL && *f != NULL; f++)
     {
@@ -152,6 +202,13 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
           json_row (w, c);
           continue;
         }
+      if (tmpl != NULL)
+        {
+          g_autofree char *text = template_row (c, no_trunc);
+          if (!hutch_cli_template_row_text (tmpl, text, &error))
+            return hutch_cli_fail (g_steal_pointer (&error));
+          continue;
+        }
       row = g_new0 (char *, G_N_ELEMENTS (head) + 1);
       row[0] = g_strndup (c->id, no_trunc ? 64 : 12);
       row[1] = g_strdup (c->image);
@@ -172,7 +229,9 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
       printf ("%s\n", text);
       return 0;
     }
-  if (quiet)
+  if (tmpl != NULL)
+    hutch_cli_template_finish (tmpl);
+  if (quiet || tmpl != NULL)
     return 0;
   for (guint r = 0; r <= rows->len; r++)
     {
@@ -187,17 +246,60 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   return 0;
 }
 
+/* inspect --format TEMPLATE: each container's object, as its JSON says. */
+static int
+inspect_template (HutchContext *ctx, const char *format, int argc, char **argv)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchTemplate) t = NULL;
+  g_autofree char *body = g_strstrip (g_strdup (format));
+  int failed = 0;
+
+  if ((t = hutch_template_parse (body, &error)) == NULL)
+    return hutch_cli_fail (g_error_new (HUTCH_ERROR, HUTCH_ERROR_USAGE, "--format %s: %s", format,
+                                        error->message));
+  for (int i = 1; i < argc; i++)
+    {
+      g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (FALSE);
+      g_autoptr (GString) out = g_string_new (NULL);
+      g_autofree char *id = hutch_container_resolve (ctx, argv[i], &error);
+      g_autoptr (HutchContainer) c = id != NULL ? hutch_container_load (ctx, id, &error) : NULL;
+      g_autofree char *text = NULL;
+      g_autoptr (HutchJsonNode) root = NULL;
+      if (c != NULL && hutch_container_inspect_write (ctx, c, w, &error))
+        {
+          text = hutch_json_writer_finish (w);
+          root = hutch_json_parse (text, strlen (text), &error);
+        }
+      if (root == NULL || !hutch_template_execute (t, root, out, &error))
+        {
+          failed = hutch_cli_fail (g_steal_pointer (&error));
+          continue;
+        }
+      printf ("%s\n", out->str);
+    }
+  return failed;
+}
+
 static int
 run_inspect (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
   g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
   g_autofree char *text = NULL;
+  g_autofree char *format = NULL;
   int status, failed = 0;
+  const GOptionEntry entries[] = {
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format,
+      "json (default), or a Go template run on each container ('{{.State.Status}}')", "FORMAT" },
+    { NULL },
+  };
 
-  if (!hutch_cli_parse (cmd, NULL, &argc, &argv, &status))
+  if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
     return status;
   if (argc < 2)
     return hutch_cli_usage_error (cmd, "name at least one container");
+  if (format != NULL && strcmp (format, "json") != 0)
+    return inspect_template (ctx, format, argc, argv);
   hutch_json_begin_array (w);
   for (int i = 1; i < argc; i++)
     {
@@ -257,7 +359,8 @@ const HutchCliCommand hutch_cli_command_ps = {
   "ps", "[OPTIONS]", "List containers (-a: those that have exited too)", run_ps,
 };
 const HutchCliCommand hutch_cli_command_inspect = {
-  "inspect", "CONTAINER...", "Show containers in detail, as JSON", run_inspect,
+  "inspect", "[-f FORMAT] CONTAINER...", "Show containers in detail, as JSON or through a template",
+  run_inspect,
 };
 const HutchCliCommand hutch_cli_command_port = {
   "port", "CONTAINER [PORT[/PROTO]]", "Show a container's published ports", run_port,

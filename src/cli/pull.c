@@ -58,7 +58,10 @@ hutch_cli_pull (HutchContext *ctx, const char *ref, const HutchPullOptions *opts
   if (opts->progress != HUTCH_PULL_PROGRESS_NONE)
     fprintf (stderr, "Trying to pull %s...\n", ref);
   if (!hutch_registry_pull (store, ref, opts, &name, &id, &fresh, error))
-    return FALSE;
+    {
+      hutch_cli_explain_full_disk (ctx, error != NULL ? *error : NULL, NULL);
+      return FALSE;
+    }
   if (opts->progress != HUTCH_PULL_PROGRESS_NONE)
     fprintf (stderr, "%s: %s\n", fresh ? "Downloaded newer image" : "Image is up to date",
              name);

@@ -28,6 +28,8 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   g_autofree char *pull = NULL, *tls_text = NULL, *creds = NULL, *authfile = NULL;
   g_autofree char *memory = NULL, *memory_swap = NULL, *memory_res = NULL, *cpus = NULL;
   g_autofree char *cgroups = NULL;
+  g_autofree char *log_driver = NULL;
+  g_auto (GStrv) log_opts = NULL;
   gint64 cpu_shares = 0, pids_limit = 0;
   HutchPullOptions pull_opts = { 0 };
   gboolean quiet = FALSE;
@@ -81,6 +83,10 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     { "pids-limit", 0, 0, G_OPTION_ARG_INT64, &pids_limit, "Most processes at once; -1: no limit", "N" },
     { "cgroups", 0, 0, G_OPTION_ARG_STRING, &cgroups, "enabled (default) or disabled", "MODE" },
     { "cgroup-parent", 0, 0, G_OPTION_ARG_STRING, &o.limits.parent, "The cgroup to make the container's in", "PATH" },
+    { "log-driver", 0, 0, G_OPTION_ARG_STRING, &log_driver,
+      "k8s-file (default; json-file is taken as it) or none", "DRIVER" },
+    { "log-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &log_opts,
+      "max-size=SIZE (default 20m; -1: no cap), max-file=N (default 5)", "OPT" },
     { NULL },
   };
 
@@ -92,6 +98,12 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     }
   if (argc < 2)
     return hutch_cli_usage_error (cmd, "name the image to run");
+  /* before anything is pulled or made */
+  if (!hutch_container_state_dirs_check (ctx, &error))
+    {
+      hutch_run_options_clear (&o);
+      return hutch_cli_fail (g_steal_pointer (&error));
+    }
   if (network != NULL && !hutch_net_config_parse_mode (&o.net, network, &error))
     return run_usage_error (cmd, &o, &error);
   o.network = g_strdup (network);
@@ -141,6 +153,8 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     return hutch_cli_usage_error (cmd, "--cgroups=%s: use enabled or disabled", cgroups);
   o.limits.disabled = cgroups != NULL && strcmp (cgroups, "disabled") == 0;
   if (!hutch_cgroup_limits_validate (&o.limits, &error))
+    return run_usage_error (cmd, &o, &error);
+  if (!hutch_log_config_parse (&o.log, log_driver, log_opts, &error))
     return run_usage_error (cmd, &o, &error);
   if (!create)
     {

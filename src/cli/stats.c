@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* hutch stats [--no-stream] [--format json] [CONTAINER...]: what each
  * running container's cgroup says: CPU % (over the time between two
- * readings), memory use and limit, block I/O, pids. A container without a
- * cgroup of its own (a cgroup v1 or hybrid host, --cgroups=disabled) has
+ * readings), memory use and limit, block I/O, pids; and the network
+ * traffic of its namespace (from its pid 1's /proc/PID/net/dev). A
+ * container without a cgroup of its own (a cgroup v1 or hybrid host, --cgroups=disabled) has
  * no numbers of its own, and hutch says so instead of showing its
  * monitor's. */
 #include "config.h"
@@ -20,6 +21,7 @@ typedef struct
   char *dir;            /* its own cgroup, or NULL */
   HutchCgroupStats s0, s1;
   gint64 t0, t1;        /* monotonic, usec */
+  gint64 net_rx, net_tx; /* bytes, its interfaces but lo; -1: unknown */
 } Row;
 
 static void
@@ -40,6 +42,37 @@ mem_total (void)
   return at != NULL ? g_ascii_strtoll (at + 9, NULL, 10) * 1024 : 0;
 }
 
+/* What the interfaces of @r's network namespace but lo have received and
+ * sent; with the host's network, unknown (they are the host's). */
+static void
+net_read (Row *r)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/net/dev", (int) r->c->init_pid);
+  g_autofree char *text = NULL;
+  g_auto (GStrv) lines = NULL;
+
+  r->net_rx = r->net_tx = -1;
+  if (g_strcmp0 (r->c->network, "host") == 0 || r->c->init_pid <= 0
+      || (text = hutch_util_read_host_file (path, 1 << 20, NULL)) == NULL)
+    return;
+  r->net_rx = r->net_tx = 0;
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      char *colon = strchr (*l, ':');
+      g_autofree char *name = colon != NULL ? g_strstrip (g_strndup (*l, (gsize) (colon - *l))) : NULL;
+      guint64 v[9];
+      if (name == NULL || strcmp (name, "lo") == 0
+          || sscanf (colon + 1, "%" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+                                " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT
+                                " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT,
+                     &v[0], &v[1], &v[2], &v[3], &v[4], &v[5], &v[6], &v[7], &v[8]) != 9)
+        continue;
+      r->net_rx += (gint64) v[0]; /* receive: bytes first */
+      r->net_tx += (gint64) v[8]; /* transmit: bytes after the eight receive columns */
+    }
+}
+
 static void
 sample (GArray *rows, gboolean second)
 {
@@ -50,6 +83,8 @@ sample (GArray *rows, gboolean second)
       if (r->dir == NULL || !hutch_cgroup_stats_read (r->dir, s, NULL))
         memset (s, 0xff, sizeof *s); /* -1: gone or none */
       *(second ? &r->t1 : &r->t0) = g_get_monotonic_time ();
+      if (second)
+        net_read (r);
     }
 }
 
@@ -69,8 +104,8 @@ print_rows (GArray *rows, HutchFormat format, gint64 total)
   if (w != NULL)
     hutch_json_begin_array (w);
   else
-    printf ("%-14s %-24s %-8s %-24s %-8s %-22s %s\n", "CONTAINER ID", "NAME", "CPU %",
-            "MEM USAGE / LIMIT", "MEM %", "BLOCK I/O", "PIDS");
+    printf ("%-14s %-24s %-8s %-24s %-8s %-22s %-22s %s\n", "CONTAINER ID", "NAME", "CPU %",
+            "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS");
   for (guint i = 0; i < rows->len; i++)
     {
       const Row *r = &g_array_index (rows, Row, i);
@@ -78,6 +113,10 @@ print_rows (GArray *rows, HutchFormat format, gint64 total)
       gint64 limit = s->memory_limit > 0 ? s->memory_limit : total;
       double cpu = cpu_percent (r);
       double mem = s->memory >= 0 && limit > 0 ? 100.0 * (double) s->memory / (double) limit : -1;
+      g_autofree char *net_rx = hutch_cli_format_size (MAX (r->net_rx, 0));
+      g_autofree char *net_tx = hutch_cli_format_size (MAX (r->net_tx, 0));
+      g_autofree char *net_pair = r->net_rx >= 0 ? g_strdup_printf ("%s / %s", net_rx, net_tx)
+                                                 : g_strdup ("--");
       if (w != NULL)
         {
           hutch_json_begin_object (w);
@@ -88,6 +127,8 @@ print_rows (GArray *rows, HutchFormat format, gint64 total)
           cpu >= 0 ? hutch_json_double (w, cpu) : hutch_json_string (w, NULL);
           hutch_json_member_int (w, "MemUsage", s->memory);
           hutch_json_member_int (w, "MemLimit", limit);
+          hutch_json_member_int (w, "NetInput", r->net_rx);
+          hutch_json_member_int (w, "NetOutput", r->net_tx);
           hutch_json_member_int (w, "BlockRead", s->io_read);
           hutch_json_member_int (w, "BlockWrite", s->io_write);
           hutch_json_member_int (w, "PIDs", s->pids);
@@ -97,8 +138,8 @@ print_rows (GArray *rows, HutchFormat format, gint64 total)
         }
       if (r->dir == NULL)
         {
-          printf ("%-14.12s %-24s %-8s %-24s %-8s %-22s %s\n", r->c->id, r->c->name, "--", "--", "--",
-                  "--", "--");
+          printf ("%-14.12s %-24s %-8s %-24s %-8s %-22s %-22s %s\n", r->c->id, r->c->name, "--", "--",
+                  "--", net_pair, "--", "--");
           continue;
         }
       {
@@ -110,8 +151,8 @@ print_rows (GArray *rows, HutchFormat format, gint64 total)
         g_autofree char *mem_text = g_strdup_printf ("%.2f%%", MAX (mem, 0));
         g_autofree char *mem_pair = g_strdup_printf ("%s / %s", use, lim);
         g_autofree char *io_pair = g_strdup_printf ("%s / %s", rd, wr);
-        printf ("%-14.12s %-24s %-8s %-24s %-8s %-22s %" G_GINT64_FORMAT "\n", r->c->id, r->c->name,
-                cpu_text, mem_pair, mem_text, io_pair, MAX (s->pids, 0));
+        printf ("%-14.12s %-24s %-8s %-24s %-8s %-22s %-22s %" G_GINT64_FORMAT "\n", r->c->id,
+                r->c->name, cpu_text, mem_pair, mem_text, net_pair, io_pair, MAX (s->pids, 0));
       }
     }
   if (w != NULL)

@@ -1,9 +1,13 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* hutch system df and system prune: what the store holds and takes, and
- * collecting what no image uses. */
+/* hutch system df, prune and check: what the store holds and takes,
+ * collecting what no image uses, and checking (and repairing) it all. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "cli-private.h"
 #include "container/container.h"
@@ -74,9 +78,9 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autoptr (HutchStore) store = NULL;
   g_autofree char *size = NULL;
+  g_auto (HutchStorePruned) p = { 0 };
   gboolean force = FALSE;
-  guint images, blobs, layers, containers;
-  gint64 bytes;
+  guint containers;
   int status;
   const GOptionEntry entries[] = {
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Accepted for podman compatibility; hutch never asks",
@@ -92,12 +96,15 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if (containers > 0)
     printf ("Removed %u exited container%s\n", containers, containers == 1 ? "" : "s");
   store = hutch_store_open (ctx->root, FALSE, &error);
-  if (store == NULL || !hutch_store_prune (store, &images, &blobs, &bytes, &layers, &error))
+  if (store == NULL || !hutch_container_images_protect (ctx, store, &error)
+      || !hutch_store_prune (store, &p, &error))
     return hutch_cli_fail (g_steal_pointer (&error));
-  size = hutch_cli_format_size (bytes);
+  size = hutch_cli_format_size (p.bytes);
   printf ("Removed %u untagged image%s, %u unused blob%s and %u unused layer%s; reclaimed %s "
-          "of blobs\n", images, images == 1 ? "" : "s", blobs, blobs == 1 ? "" : "s", layers,
-          layers == 1 ? "" : "s", size);
+          "of blobs\n", p.images, p.images == 1 ? "" : "s", p.blobs, p.blobs == 1 ? "" : "s",
+          p.layers, p.layers == 1 ? "" : "s", size);
+  if (p.kept != NULL)
+    g_warning ("%s", p.kept);
   return 0;
 }
 
@@ -107,15 +114,148 @@ static const HutchCliCommand system_prune = {
   run_prune,
 };
 
+/* Container records are the container module's: check only reads them,
+ * and says which cannot be read. */
+static void
+check_containers (HutchContext *ctx, GPtrArray *findings)
+{
+  g_autofree char *dir = g_build_filename (ctx->root, "containers", NULL);
+  hutch_autofd int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  g_autoptr (GPtrArray) ids = fd >= 0 ? hutch_util_list_dir_at (fd, NULL) : NULL;
+
+  for (guint i = 0; ids != NULL && i < ids->len; i++)
+    {
+      const char *id = ids->pdata[i];
+      g_autoptr (GError) local = NULL;
+      g_autoptr (HutchContainer) c = NULL;
+      HutchStoreFinding *f;
+      if (strlen (id) != 64 || strspn (id, "0123456789abcdef") != 64)
+        continue;
+      c = hutch_container_load (ctx, id, &local);
+      if (c != NULL || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        continue; /* fine, or removed meanwhile */
+      f = g_new0 (HutchStoreFinding, 1);
+      f->problem = TRUE;
+      f->object = g_strdup_printf ("container %.12s", id);
+      f->text = g_strdup_printf ("its record cannot be read: %s", local->message);
+      f->fix = g_strdup ("\"hutch rm -f ID\" removes it (system check leaves container records alone)");
+      g_ptr_array_add (findings, f);
+    }
+}
+
+static void
+print_findings_json (const HutchStoreCheck *r, guint problems, guint remaining)
+{
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
+  g_autofree char *text = NULL;
+
+  hutch_json_begin_object (w);
+  hutch_json_member_int (w, "Blobs", r->blobs);
+  hutch_json_member_int (w, "Images", r->images);
+  hutch_json_member_int (w, "Layers", r->layers);
+  hutch_json_member_int (w, "Problems", problems);
+  hutch_json_member_int (w, "Remaining", remaining);
+  hutch_json_member_int (w, "Held", r->held_bytes);
+  hutch_json_key (w, "Findings");
+  hutch_json_begin_array (w);
+  for (guint i = 0; i < r->findings->len; i++)
+    {
+      const HutchStoreFinding *f = r->findings->pdata[i];
+      hutch_json_begin_object (w);
+      hutch_json_member_string (w, "Kind", f->problem ? "problem" : "note");
+      hutch_json_member_string (w, "Object", f->object);
+      hutch_json_member_string (w, "Text", f->text);
+      hutch_json_member_string (w, "Fix", f->fix != NULL ? f->fix : "");
+      hutch_json_key (w, "Repaired");
+      hutch_json_bool (w, f->repaired);
+      hutch_json_end_object (w);
+    }
+  hutch_json_end_array (w);
+  hutch_json_end_object (w);
+  text = hutch_json_writer_finish (w);
+  puts (text);
+}
+
+static void
+print_findings (const HutchStoreCheck *r, guint problems, guint remaining, const char *root)
+{
+  for (guint i = 0; i < r->findings->len; i++)
+    {
+      const HutchStoreFinding *f = r->findings->pdata[i];
+      printf ("%s %s: %s\n", f->problem ? "problem:" : "note:   ", f->object, f->text);
+      if (f->repaired)
+        printf ("         repaired: %s\n", f->fix != NULL ? f->fix : "done");
+      else if (f->fix != NULL)
+        printf ("         fix: %s\n", f->fix);
+    }
+  printf ("%s: %u blob%s, %u image%s and %u layer%s checked: ", root, r->blobs,
+          r->blobs == 1 ? "" : "s", r->images, r->images == 1 ? "" : "s", r->layers,
+          r->layers == 1 ? "" : "s");
+  if (problems == 0)
+    printf ("no problems\n");
+  else if (remaining == 0)
+    printf ("%u problem%s, all repaired\n", problems, problems == 1 ? "" : "s");
+  else
+    printf ("%u problem%s, %u not repaired\n", problems, problems == 1 ? "" : "s", remaining);
+}
+
+static int
+run_check (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
+{
+  g_autofree char *format_text = NULL;
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchStore) store = NULL;
+  g_auto (HutchStoreCheck) r = { 0 };
+  HutchFormat format = HUTCH_FORMAT_TEXT;
+  gboolean repair = FALSE;
+  guint problems, remaining;
+  int status;
+  const GOptionEntry entries[] = {
+    { "repair", 0, 0, G_OPTION_ARG_NONE, &repair,
+      "Repair what can be: rebuild index.json, delete damaged blobs and incomplete layers, "
+      "remove leftovers", NULL },
+    { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text, "Output format: table or json", "FORMAT" },
+    { NULL },
+  };
+
+  if (!hutch_cli_parse_no_args (cmd, entries, argc, argv, &status))
+    return status;
+  if (!hutch_cli_format_parse (format_text, &format, &error))
+    return hutch_cli_usage_error (cmd, "%s", error->message);
+  store = hutch_store_open (ctx->root, FALSE, &error);
+  if (store == NULL || !hutch_store_check (store, repair, &r, &error))
+    return hutch_cli_fail (g_steal_pointer (&error));
+  check_containers (ctx, r.findings);
+  problems = remaining = 0;
+  for (guint i = 0; i < r.findings->len; i++)
+    {
+      const HutchStoreFinding *f = r.findings->pdata[i];
+      problems += f->problem;
+      remaining += f->problem && !f->repaired;
+    }
+  if (format == HUTCH_FORMAT_JSON)
+    print_findings_json (&r, problems, remaining);
+  else
+    print_findings (&r, problems, remaining, ctx->root);
+  /* 0: nothing wrong (or all of it repaired); 1: something is */
+  return remaining > 0 ? 1 : 0;
+}
+
+static const HutchCliCommand system_check = {
+  "system check", "[OPTIONS]",
+  "Check every blob, image and layer of the store, and repair what can be",
+  run_check,
+};
+
 static int
 run_system (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
-  static const HutchCliCommand *const subs[] = { &system_df, &system_prune, NULL };
+  static const HutchCliCommand *const subs[] = { &system_check, &system_df, &system_prune, NULL };
   return hutch_cli_run_group (cmd, subs, ctx, argc, argv);
 }
 
 const HutchCliCommand hutch_cli_command_system = {
   "system", "COMMAND",
-  "Manage the store: df, prune",
+  "Manage the store: check, df, prune",
   run_system,
 };

@@ -9,8 +9,15 @@ G_BEGIN_DECLS
 
 /* containers/<id> in the store. */
 char *hutch_container_dir (const HutchContext *ctx, const char *id);
-/* <runroot>/containers/<id>: the live state, gone after a reboot. */
-char *hutch_container_run_dir (const HutchContext *ctx, const char *id);
+/* <runroot>/containers/<id>: the live state, gone after a reboot. The
+ * runroot is checked first (hutch_util_ensure_private_dir()): NULL with
+ * HUTCH_ERROR_UNSAFE_PATH when another user could have made or changed it. */
+char *hutch_container_run_dir (const HutchContext *ctx, const char *id, GError **error);
+
+/* A pidfd of @c's pid 1 (or with @monitor, of its monitor), checked to be
+ * the process the monitor recorded (util/proc.c); HUTCH_ERROR_NOT_FOUND
+ * once it has ended. */
+int hutch_container_pidfd (const HutchContainer *c, gboolean monitor, GError **error);
 
 /* Takes containers/<id>/lock (flock, exclusive) for a change of state;
  * -1 with @error when the container has gone. */
@@ -37,15 +44,75 @@ gboolean hutch_container_limits_read (const char *dir, HutchCgroupLimits *limits
 gboolean hutch_container_limits_usable (const HutchCgroupLimits *limits, GError **error);
 void hutch_container_spec_clear (HutchSandboxSpec *spec);
 
-/* The names a container is known by. */
+/* hutch.json of the container directory @dir (its tombstone, say). */
+HutchContainer *hutch_container_load_dir (const HutchContext *ctx, const char *id, const char *dir,
+                                          GError **error);
+
+/* Before a container runs: room on the store's disk for the record of
+ * its end, so that the exit status is recorded even when the container
+ * has filled the disk. An error that says how to free space when there is
+ * none. */
+gboolean hutch_container_record_reserve (const HutchContext *ctx, const HutchContainer *c,
+                                         GError **error);
+/* At its end: @c's record written into that room and renamed into place
+ * (as hutch_container_save() without it). */
+gboolean hutch_container_save_end (const HutchContext *ctx, const HutchContainer *c,
+                                   GError **error);
+
+/* When @error is the store's disk being full (ENOSPC), adds how much is
+ * left and what frees space. */
+void hutch_container_nospace_explain (const HutchContext *ctx, GError **error);
+
+/* 64 lower-case hex digits. */
+gboolean hutch_container_id_valid (const char *text);
+
+/* The names a container is known by (names.c): names/<name> -> id. A
+ * name whose container has gone is free: reserve takes it over. */
 gboolean hutch_container_name_reserve (const HutchContext *ctx, const char *name, const char *id,
                                        GError **error);
 void hutch_container_name_release (const HutchContext *ctx, const char *name, const char *id);
+/* The id @name names, if that container exists; else NULL. */
+char *hutch_container_name_lookup (const HutchContext *ctx, const char *name);
+/* Unlinks the names of containers that have gone. */
+void hutch_container_names_sweep (const HutchContext *ctx);
 
-/* The log (logs.c): "TIME STREAM F|P TEXT" lines, as podman's k8s-file. */
+/* Removal (remove.c). The directory of a container being made or removed
+ * is held (a flock of containers/<id> itself), and containers/.lock is
+ * held shared by a create until it holds its new directory: a directory
+ * without hutch.json, or a tombstone (.trash-<id>), that no one holds was
+ * left by a killed process. */
+int hutch_container_making_lock (int containers_fd, gboolean exclusive, GError **error);
+/* Holds containers/@name (waiting for it with @wait, else -1 when someone
+ * holds it): the fd to close. */
+int hutch_container_dir_hold (int containers_fd, const char *name, gboolean wait, GError **error);
+/* Removes @c (the failure of a create, whose directory it holds). */
+gboolean hutch_container_discard (const HutchContext *ctx, const HutchContainer *c, GError **error);
+/* A --rm container whose monitor has gone is removed, unless another
+ * process holds it; TRUE when it went. */
+gboolean hutch_container_remove_abandoned (const HutchContext *ctx, const char *id);
+/* Finishes what killed commands left: tombstones, directories of creates
+ * that never wrote a record, the live state and names of containers that
+ * have gone. Called by whatever lists or creates containers. */
+void hutch_container_sweep (const HutchContext *ctx);
+
+/* The log (log-file.c): "TIME STREAM F|P TEXT" lines, as podman's
+ * k8s-file, in <dir>/ctr.log, rotated to ctr.log.1 (the newest of the
+ * old), ctr.log.2, ... up to ctr.log.<max-file - 1>. */
+#define HUTCH_LOG_FILE "ctr.log"
+/* ctr.log for @k 0, else ctr.log.<k>. */
+char *hutch_log_file_name (int k);
+
 typedef struct HutchLogWriter HutchLogWriter;
-HutchLogWriter *hutch_log_writer_new (int file_fd, int out_fd, int err_fd);
+/* Opens the log of the container directory @dir for @config (resolved):
+ * ctr.log appended to, made when missing; with --log-driver none no file
+ * at all, and what is written goes nowhere (a tee still gets it). NULL
+ * with @error when ctr.log cannot be opened. */
+HutchLogWriter *hutch_log_writer_open (const char *dir, const HutchLogConfig *config,
+                                       GError **error);
 void hutch_log_writer_free (HutchLogWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchLogWriter, hutch_log_writer_free)
+/* The container's stdout and stderr (read ends, taken; -1 for none). */
+void hutch_log_writer_attach (HutchLogWriter *w, int out_fd, int err_fd);
 /* In the foreground: what is read goes on to @out_fd and @err_fd too
  * (borrowed); a stream whose copy cannot be written is closed. */
 void hutch_log_writer_tee (HutchLogWriter *w, int out_fd, int err_fd);
@@ -55,7 +122,56 @@ void hutch_log_writer_dispatch (HutchLogWriter *w, GArray *fds);
 void hutch_log_writer_tty (HutchLogWriter *w, const char *buf, gsize len);
 /* What is left in the pipes once the container has gone. */
 void hutch_log_writer_drain (HutchLogWriter *w);
+/* The first failure to write the log (or to rotate it) since it was
+ * opened, once: what failed and why; NULL when none, or when already
+ * taken. The writer goes on after one, dropping what it cannot write. */
+char *hutch_log_writer_take_failure (HutchLogWriter *w);
+
+/* validate.c: HUTCH_ERROR_USAGE naming the flag. A hostname by RFC 1123;
+ * a user "uid[:gid]" or "name[:group]" whose numbers are ids the
+ * container has in @map (never (uid_t) -1); an absolute working dir. */
+gboolean hutch_container_hostname_validate (const char *name, GError **error);
+gboolean hutch_container_user_validate (const char *flag, const char *user, const HutchIdMap *map,
+                                        GError **error);
+gboolean hutch_container_workdir_validate (const char *flag, const char *dir, GError **error);
 
 gboolean hutch_container_env_add (char ***env, const char *item, const char *where, GError **error);
+
+/* The rootfs of a container as diff and commit see it (diff.c). */
+typedef struct
+{
+  HutchSandboxSpec spec;    /* its config.json */
+  HutchRootfsDriver driver; /* the copy driver when rootfs/ holds a copy, else overlay's upper */
+  char **exclude;           /* relative paths left out: /etc/hostname, hosts, resolv.conf, mounts */
+} HutchContainerRootfs;
+
+gboolean hutch_container_rootfs_open (const HutchContext *ctx, const HutchContainer *c,
+                                      HutchContainerRootfs *out, GError **error);
+void hutch_container_rootfs_clear (HutchContainerRootfs *r);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchContainerRootfs, hutch_container_rootfs_clear)
+/* Whether @path (relative) is one of r->exclude or beneath one. */
+gboolean hutch_container_path_excluded (const HutchContainerRootfs *r, const char *path);
+
+/* A change: @kind 'A', 'C' or 'D', @path relative to the root. */
+typedef gboolean (*HutchContainerChangeFunc) (gpointer data, char kind, const char *path,
+                                              GError **error);
+/* As root of the user namespace: calls @func for each change of @r
+ * against its image, parents before what they hold. */
+/* An entry of the merged tree: @name in the directory @dir_fd of the
+ * layer that shows it, at @path. */
+typedef gboolean (*HutchContainerEntryFunc) (gpointer data, int dir_fd, const char *name,
+                                             const char *path, GError **error);
+/* As root of the user namespace: calls @func for each entry of @r's whole
+ * tree as the container sees it (image and changes merged), parents first,
+ * without what r->exclude names (commit --squash). */
+gboolean hutch_container_merged_walk (const HutchContainerRootfs *r, HutchContainerEntryFunc func,
+                                      gpointer data, GError **error);
+gboolean hutch_container_changes_walk (const HutchContainerRootfs *r, HutchContainerChangeFunc func,
+                                       gpointer data, GError **error);
+/* The namespaces of running container @c (HUTCH_SANDBOX_N_NS fds into
+ * @ns, in hutch_sandbox_ns_names order), from its monitor over the ctl
+ * socket, which must be held by a process of the same user (exec.c). */
+gboolean hutch_container_namespaces_get (const HutchContext *ctx, const HutchContainer *c,
+                                         int *ns, GError **error);
 
 G_END_DECLS

@@ -9,6 +9,7 @@
 #include "sandbox/sandbox.h"
 #include "net/net.h"
 #include "cgroup/cgroup.h"
+#include "store/store.h"
 
 G_BEGIN_DECLS
 
@@ -63,6 +64,45 @@ const char *hutch_check_status_name (HutchCheckStatus status);
 /* The first link of the rootfs fallback chain (DESIGN.md) this host can use. */
 HutchRootfsDriver hutch_container_host_rootfs_driver (const HutchHostCaps *caps);
 
+/* ---- the log's options (log-file.c) ---- */
+
+typedef enum
+{
+  HUTCH_LOG_DRIVER_K8S_FILE, /* podman's k8s-file, in containers/<id>/ctr.log */
+  HUTCH_LOG_DRIVER_NONE,     /* no log at all */
+} HutchLogDriver;
+
+/* The cap of a log when none is asked for: 5 files of 20 MB, as docker's
+ * "local" driver keeps (docker's json-file and podman keep everything
+ * unless told). Without a cap a chatty -d container wrote 3.8 GB in 8 s
+ * into a store that shares its disk with the user's home; 100 MB still
+ * holds about 2 million short lines (a line of the log is its text plus
+ * about 40 bytes). 20m as --log-opt reads it: 20,000,000 bytes. */
+#define HUTCH_LOG_DEFAULT_MAX_SIZE ((gint64) 20 * 1000 * 1000)
+#define HUTCH_LOG_DEFAULT_MAX_FILE 5
+/* `logs` looks for each file of a log by name: a bound on how many. */
+#define HUTCH_LOG_MAX_FILE_LIMIT 1000
+
+/* As recorded (hutch.json LogConfig); all zero means the defaults. */
+typedef struct
+{
+  HutchLogDriver driver;
+  gint64 max_size; /* bytes a file of the log may reach; -1: no cap; 0: the default */
+  int max_file;    /* files kept, the current one among them; 0: the default */
+} HutchLogConfig;
+
+/* --log-driver @driver (NULL: k8s-file) and --log-opt @opts (NULL or a
+ * NULL-terminated list; each KEY=VALUE[,KEY=VALUE...]) into @out, with
+ * the defaults for what they leave out. HUTCH_ERROR_USAGE naming the flag
+ * on a driver or option hutch lacks. */
+gboolean hutch_log_config_parse (HutchLogConfig *out, const char *driver, char **opts,
+                                 GError **error);
+/* Zero fields to the defaults. */
+void hutch_log_config_resolve (HutchLogConfig *config);
+const char *hutch_log_driver_name (HutchLogDriver driver);
+/* 20000000 as "20m", 1500 as "1500"; -1 as "-1". */
+char *hutch_log_size_text (gint64 size);
+
 /* ---- hutch run (run.c) ---- */
 
 typedef struct
@@ -94,6 +134,7 @@ typedef struct
   char *network;        /* --network as given (parsed into net), for the record */
   HutchCgroupLimits limits; /* --memory, --cpus, --pids-limit, --cgroups, ... */
   gboolean detach;      /* -d */
+  HutchLogConfig log;   /* --log-driver, --log-opt */
 } HutchRunOptions;
 
 void hutch_run_options_clear (HutchRunOptions *o);
@@ -131,6 +172,8 @@ typedef struct
   HutchContainerStatus status;
   int exit_code;
   gboolean oom_killed;  /* the kernel killed it at its memory limit */
+  gboolean monitor_gone; /* recorded as running, but its monitor ended without
+                          * recording the end: read as exited, 137 */
   char *error;          /* what hutch knows beyond the code, or NULL */
   gboolean auto_remove; /* --rm */
   char *network;        /* --network as given; NULL: the default */
@@ -139,12 +182,22 @@ typedef struct
   char *stop_signal;    /* the image's StopSignal, or NULL (SIGTERM) */
   gboolean tty;
   char *cgroup;         /* its own cgroup of the last start, or NULL */
+  HutchLogConfig log;   /* resolved: no zero field */
+  char *log_error;      /* the first failure to write the log in its last run, or NULL */
   pid_t monitor_pid;    /* while running */
   pid_t init_pid;       /* the container's pid 1, while running */
+  guint64 monitor_start; /* their start times (/proc/PID/stat), which a pid */
+  guint64 init_start;    /* is checked against before it is acted on */
 } HutchContainer;
 
 void hutch_container_free (HutchContainer *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchContainer, hutch_container_free)
+
+/* Checks (and makes) the store and the runroot of @ctx before containers
+ * are made or read: each must be a directory of the user's own, not a
+ * symlink, that no one else can write (hutch_util_ensure_private_dir());
+ * HUTCH_ERROR_UNSAFE_PATH with the fix otherwise. */
+gboolean hutch_container_state_dirs_check (const HutchContext *ctx, GError **error);
 
 /* The id of the container @ref names: a name, a full id or an unambiguous
  * prefix of one. HUTCH_ERROR_NOT_FOUND, or HUTCH_ERROR_USAGE when
@@ -195,11 +248,20 @@ gboolean hutch_container_kill (const HutchContext *ctx, const char *id, int sig,
 gboolean hutch_container_stop (const HutchContext *ctx, const char *id, int timeout, GError **error);
 /* Waits for a running container to end; its exit code. */
 gboolean hutch_container_wait (const HutchContext *ctx, const char *id, int *out_code, GError **error);
-/* Removes the container; a running one only with @force (killed first). */
+/* Removes the container; a running one only with @force (killed first).
+ * It is first renamed out of sight in one step (remove.c), so that a kill
+ * at any moment leaves it whole or gone, never half. */
 gboolean hutch_container_remove (const HutchContext *ctx, const char *id, gboolean force,
                                  GError **error);
 /* Removes every container that has exited, with its name (prune.c). */
 gboolean hutch_container_prune (HutchContext *ctx, guint *out_removed, GError **error);
+/* Before `rmi` or `system prune` of @store: takes the store lock
+ * exclusive, which `create` holds shared from the image's lookup until
+ * the container's record is written, so that from here on every container
+ * of an image has its record; then tells @store which images containers
+ * use (hutch_store_images_keep()). */
+gboolean hutch_container_images_protect (const HutchContext *ctx, HutchStore *store,
+                                         GError **error);
 
 /* A signal by name ("TERM", "SIGTERM") or number; -1 when unknown. */
 int hutch_container_signal_parse (const char *text);
@@ -237,5 +299,76 @@ gboolean hutch_container_logs (const HutchContext *ctx, const char *id, const Hu
                                GError **error);
 /* "2026-11-23T10:00:00Z", a unix time, or a duration back from now ("10m"). */
 gboolean hutch_container_parse_since (const char *text, gint64 *out_usec, GError **error);
+
+/* ---- diff and commit (diff.c, commit.c) ---- */
+
+/* The changes of container @id's rootfs against its image, sorted by path:
+ * each "A/path", "C/path" or "D/path" (the kind, then the absolute path).
+ * Its generated files (/etc/hostname, /etc/hosts, /etc/resolv.conf) and
+ * the mount points of -v and --tmpfs are left out. */
+GPtrArray *hutch_container_diff (const HutchContext *ctx, const char *id, GError **error);
+
+typedef struct
+{
+  char *message;  /* -m: the history entry's comment, or NULL */
+  char *author;   /* -a, or NULL */
+  char **changes; /* -c, NULL-terminated, or NULL */
+  gboolean pause; /* stop the container's processes while its changes are read */
+  gboolean squash; /* one layer of the whole tree instead of one more layer */
+  gboolean docker; /* --format docker: a Docker schema 2 manifest and config */
+  HutchLayerCompression compression;
+  char *name;     /* a full reference, or NULL: untagged */
+} HutchCommitOptions;
+
+void hutch_commit_options_clear (HutchCommitOptions *o);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchCommitOptions, hutch_commit_options_clear)
+
+/* A new image of container @id's image and its changes as one more
+ * layer (see hutch-commit(1)); *@out_id its ID. On failure the store is
+ * as it was. HUTCH_ERROR_USAGE for a bad -c change. */
+gboolean hutch_container_commit (HutchContext *ctx, const char *id, const HutchCommitOptions *o,
+                                 char out_id[HUTCH_DIGEST_BUFSIZE], GError **error);
+/* ---- a container's files from outside it (rootfs.c, copy.c, export.c) ---- */
+
+/* Starts @func in a child that sees container @id's files (see
+ * hutch_sandbox_root_job_join() and _mount()): joined to its namespaces
+ * when it runs, else with its rootfs mounted privately as start mounts it,
+ * @view then always the rootfs, and the container's lock held until the
+ * child ends (a start or rm waits for it; HUTCH_ERROR_BUSY when one holds
+ * it now). For cp, export and commit. Finish it with
+ * hutch_sandbox_root_job_finish(). */
+HutchSandboxRootJob *hutch_container_root_job_start (const HutchContext *ctx, const char *id,
+                                                     HutchSandboxView view,
+                                                     HutchSandboxRootFunc func, gpointer data,
+                                                     GError **error);
+
+/* hutch cp, with docker cp's rules for the destination (a missing one is
+ * the copy's new name, an existing directory gets it inside, "SRC/."
+ * copies what SRC holds, a trailing "/" must be a directory). @ref names
+ * the container in messages. Every container path is resolved beneath its
+ * root (a symlink in it never leads out of it). */
+typedef struct
+{
+  const char *ref;     /* as the user named the container */
+  const char *path;    /* in the container */
+  const char *host;    /* on the host; NULL: a tar stream on stdout or stdin */
+  gboolean archive;    /* -a: copying in, keep the tar's or files' owners */
+} HutchCopyOptions;
+
+/* Out of the container: to @o->host owned by the caller (as docker cp), or
+ * as a tar on stdout with the owners the container sees. */
+gboolean hutch_container_copy_out (const HutchContext *ctx, const char *id,
+                                   const HutchCopyOptions *o, GError **error);
+/* Into it: owned by the container's root, or with @o->archive the owners
+ * of the files or of the tar. From stdin the destination must be a
+ * directory. HUTCH_ERROR_NOT_FOUND for a source or destination that is
+ * not there. */
+gboolean hutch_container_copy_in (const HutchContext *ctx, const char *id,
+                                  const HutchCopyOptions *o, GError **error);
+
+/* hutch export: the container's merged rootfs as one flat tar on @fd,
+ * owners as the container sees them, no whiteouts, nothing mounted on it
+ * (/proc, volumes). */
+gboolean hutch_container_export (const HutchContext *ctx, const char *id, int fd, GError **error);
 
 G_END_DECLS

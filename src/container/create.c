@@ -291,47 +291,6 @@ parse_mounts (HutchSandboxSpec *spec, const HutchRunOptions *o, GError **error)
   return TRUE;
 }
 
-/* docker's rule for names: [a-zA-Z0-9][a-zA-Z0-9_.-]+ */
-static gboolean
-name_valid (const char *name)
-{
-  gsize len = strlen (name);
-
-  if (len < 2 || len > 128 || !g_ascii_isalnum (name[0]))
-    return FALSE;
-  for (gsize i = 1; i < len; i++)
-    if (!g_ascii_isalnum (name[i]) && strchr ("_.-", name[i]) == NULL)
-      return FALSE;
-  return TRUE;
-}
-
-/* A name is a symlink names/<name> -> <id>: made with symlinkat, which
- * fails when it exists, so two runs cannot both take one name. */
-gboolean
-hutch_container_name_reserve (const HutchContext *ctx, const char *name, const char *id,
-                              GError **error)
-{
-  g_autofree char *dir = g_build_filename (ctx->root, "names", NULL);
-  g_autofree char *path = g_build_filename (dir, name, NULL);
-
-  if (!name_valid (name))
-    return hutch_throw (error, HUTCH_ERROR_USAGE,
-                        "--name \"%s\": a name is 2 to 128 of a-z, A-Z, 0-9, _, . and -, "
-                        "starting with a letter or digit", name);
-  if (g_mkdir_with_parents (dir, 0700) < 0)
-    return hutch_throw_errno (error, "making %s", dir);
-  if (symlink (id, path) < 0)
-    {
-      g_autofree char *other = g_file_read_link (path, NULL);
-      if (errno != EEXIST)
-        return hutch_throw_errno (error, "reserving the name %s", name);
-      return hutch_throw (error, HUTCH_ERROR_BUSY,
-                          "the name \"%s\" is in use by container %.12s: choose another name",
-                          name, other != NULL ? other : "?");
-    }
-  return TRUE;
-}
-
 /* -P: each "PORT/PROTO" of the image's ExposedPorts on a free host port. */
 static gboolean
 add_exposed_ports (HutchNetConfig *net, const HutchImageConfig *config, GError **error)
@@ -347,17 +306,6 @@ add_exposed_ports (HutchNetConfig *net, const HutchImageConfig *config, GError *
     }
   return TRUE;
 }
-
-void
-hutch_container_name_release (const HutchContext *ctx, const char *name, const char *id)
-{
-  g_autofree char *path = g_build_filename (ctx->root, "names", name, NULL);
-  g_autofree char *target = g_file_read_link (path, NULL);
-
-  if (target != NULL && strcmp (target, id) == 0)
-    (void) unlink (path);
-}
-
 
 /* docker's way: an adjective and a scientist, made unique by the name lock. */
 static char *
@@ -412,6 +360,7 @@ make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, 
 
   if (chains->len == 0)
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "image %s has no layers", o->image);
+
   spec->lowerdirs = g_new0 (char *, chains->len + 1);
   for (guint i = 0; i < chains->len; i++)
     spec->lowerdirs[chains->len - 1 - i] = g_build_filename (ctx->root, "layers",
@@ -436,6 +385,30 @@ make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, 
          && (spec->env = make_env (o, image->config, spec->hostname, error)) != NULL;
 }
 
+/* containers/@id, held (hutch_container_dir_hold()) until its record is
+ * written: a directory without hutch.json that no one holds is a killed
+ * create's, which the next sweep removes. Its making is under the making
+ * lock (shared), so that a sweep never sees it before it is held. */
+static int
+make_dir (const HutchContext *ctx, const char *id, GError **error)
+{
+  g_autofree char *containers = g_build_filename (ctx->root, "containers", NULL);
+  hutch_autofd int dfd = -1;
+  hutch_autofd int making = -1;
+
+  if (g_mkdir_with_parents (containers, 0700) < 0
+      || (dfd = open (containers, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+    return hutch_throw_errno (error, "making %s", containers), -1;
+  if ((making = hutch_container_making_lock (dfd, FALSE, error)) < 0)
+    return -1;
+  if (mkdirat (dfd, id, 0700) < 0)
+    return hutch_throw_errno (error, "making the container directory %s/%s", containers, id), -1;
+  return hutch_container_dir_hold (dfd, id, TRUE, error);
+}
+
+/* The image is looked up and the record written under the store lock
+ * (shared): `rmi` and `system prune`, which take it exclusive, see either
+ * no such container and an image that is still there, or its record. */
 HutchContainer *
 hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **error)
 {
@@ -443,15 +416,19 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   g_autoptr (HutchStore) store = NULL;
   g_autoptr (HutchStoreImage) image = NULL;
   g_autoptr (HutchContainer) c = g_new0 (HutchContainer, 1);
-  g_autofree char *containers = g_build_filename (ctx->root, "containers", NULL);
   g_autofree char *dir = NULL;
+  hutch_autofd int held = -1;
   HutchSandboxSpec spec = { .cleanup_fd = -1 };
   HutchNetConfig net;
   const char *stop;
   gboolean ok;
 
-  if (map == NULL || !hutch_container_limits_usable (&o->limits, error)
-      || (store = hutch_store_open (ctx->root, FALSE, error)) == NULL
+  if (map == NULL
+      || (o->hostname != NULL && !hutch_container_hostname_validate (o->hostname, error))
+      || !hutch_container_user_validate ("-u", o->user, map, error)
+      || !hutch_container_workdir_validate ("-w", o->workdir, error)
+      || !hutch_container_limits_usable (&o->limits, error)
+      || (store = hutch_store_open (ctx->root, TRUE, error)) == NULL
       || (image = hutch_store_image_lookup (store, o->image, NULL, error)) == NULL
       || !hutch_store_layers_ensure (store, image->manifest, image->config, map, o->image,
                                      G_GUINT64_CONSTANT (64) << 30, NULL, error))
@@ -471,13 +448,18 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   c->auto_remove = o->rm;
   c->network = g_strdup (o->network);
   c->tty = o->tty;
+  c->log = o->log;
+  hutch_log_config_resolve (&c->log);
   stop = hutch_image_config_get_string (image->config, "StopSignal");
   c->stop_signal = stop != NULL && *stop != '\0' ? g_strdup (stop) : NULL;
-  dir = g_build_filename (containers, c->id, NULL);
-  if (g_mkdir_with_parents (containers, 0700) < 0 || g_mkdir (dir, 0700) < 0)
+  dir = hutch_container_dir (ctx, c->id);
+  /* what killed commands left, before a name is taken */
+  hutch_container_sweep (ctx);
+  if ((held = make_dir (ctx, c->id, error)) < 0)
     {
       hutch_net_config_clear (&net);
-      return hutch_throw_errno (error, "making the container directory %s", dir), NULL;
+      hutch_container_nospace_explain (ctx, error);
+      return NULL;
     }
   ok = take_name (ctx, c, o->name, error);
   if (ok && o->publish_all)
@@ -503,9 +485,10 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   hutch_net_config_clear (&net);
   if (!ok)
     {
-      if (c->name != NULL)
-        hutch_container_name_release (ctx, c->name, c->id);
-      (void) hutch_util_remove_tree_at (AT_FDCWD, dir);
+      g_autoptr (GError) local = NULL;
+      hutch_container_nospace_explain (ctx, error);
+      if (!hutch_container_discard (ctx, c, &local))
+        g_warning ("%s", local->message);
       return NULL;
     }
   return g_steal_pointer (&c);

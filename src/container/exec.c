@@ -12,19 +12,30 @@
 
 #include "container-private.h"
 
-static gboolean
-get_namespaces (const HutchContext *ctx, const HutchContainer *c, int *ns, GError **error)
+gboolean
+hutch_container_namespaces_get (const HutchContext *ctx, const HutchContainer *c, int *ns,
+                                GError **error)
 {
-  g_autofree char *dir = hutch_container_run_dir (ctx, c->id);
-  hutch_autofd int dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  g_autofree char *dir = hutch_container_run_dir (ctx, c->id, error);
+  hutch_autofd int dfd = dir != NULL ? open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC) : -1;
   hutch_autofd int sock = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  struct ucred cred;
+  socklen_t len = sizeof cred;
   char tag = 0;
   int n;
 
+  if (dir == NULL)
+    return FALSE;
   g_snprintf (addr.sun_path, sizeof addr.sun_path, "/proc/self/fd/%d/ctl", dfd);
   if (dfd < 0 || sock < 0 || connect (sock, (struct sockaddr *) &addr, sizeof addr) < 0)
     return hutch_throw_errno (error, "reaching the monitor of container %s (%s/ctl)", c->name, dir);
+  /* the namespaces are taken only from a monitor of ours */
+  if (getsockopt (sock, SOL_SOCKET, SO_PEERCRED, &cred, &len) < 0 || cred.uid != getuid ())
+    return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
+                        "the control socket of container %s (%s/ctl) is not held by a process of "
+                        "yours: refusing it",
+                        c->name, dir);
   n = hutch_util_recv_fds (sock, &tag, ns, HUTCH_SANDBOX_N_NS);
   if (n != HUTCH_SANDBOX_N_NS || tag != 'N')
     {
@@ -53,6 +64,8 @@ hutch_container_exec (const HutchContext *ctx, const char *id, const HutchExecOp
     return hutch_throw (error, HUTCH_ERROR_USAGE, "container %s is not running (%s): start it first",
                         c->name, hutch_container_status_name (c->status));
   if ((map = hutch_sandbox_idmap_new_for_user (error)) == NULL
+      || !hutch_container_user_validate ("-u", o->user, map, error)
+      || !hutch_container_workdir_validate ("-w", o->workdir, error)
       || !hutch_container_spec_read (dir, &spec, error))
     return FALSE;
   g_strfreev (spec.argv);
@@ -73,7 +86,7 @@ hutch_container_exec (const HutchContext *ctx, const char *id, const HutchExecOp
     ok = TRUE;
   for (char **e = o->env; ok && e != NULL && *e != NULL; e++)
     ok = hutch_container_env_add (&spec.env, *e, "-e", error);
-  ok = ok && get_namespaces (ctx, c, ns, error)
+  ok = ok && hutch_container_namespaces_get (ctx, c, ns, error)
        && hutch_sandbox_exec (&spec, ns, o->detach, result, error);
   for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
     hutch_fd_clear (&ns[i]);

@@ -167,29 +167,12 @@ report_userns (GPtrArray *rows, const HutchHostCaps *caps)
                NULL);
       return;
     }
-  if (s->unprivileged_userns_clone == 0)
-    add_row (rows, "userns", "user namespaces", HUTCH_CHECK_MISSING, TRUE,
-             g_strdup ("unprivileged user namespaces are off: kernel.unprivileged_userns_clone=0"),
-             g_strdup ("echo kernel.unprivileged_userns_clone=1 | sudo tee "
-                       "/etc/sysctl.d/90-hutch-userns.conf && sudo sysctl --system"));
-  else if (s->max_user_namespaces == 0)
-    add_row (rows, "userns", "user namespaces", HUTCH_CHECK_MISSING, TRUE,
-             g_strdup ("user namespaces are off: user.max_user_namespaces=0"),
-             g_strdup ("echo user.max_user_namespaces=28633 | sudo tee "
-                       "/etc/sysctl.d/90-hutch-userns.conf && sudo sysctl --system"));
-  else if (s->userns_errno == ENOSPC)
-    add_row (rows, "userns", "user namespaces", HUTCH_CHECK_MISSING, TRUE,
-             g_strdup_printf ("the limit of user namespaces is reached "
-                              "(user.max_user_namespaces=%" G_GINT64_FORMAT ")",
-                              s->max_user_namespaces),
-             g_strdup ("echo user.max_user_namespaces=28633 | sudo tee "
-                       "/etc/sysctl.d/90-hutch-userns.conf && sudo sysctl --system"));
-  else
-    add_row (rows, "userns", "user namespaces", HUTCH_CHECK_MISSING, TRUE,
-             g_strdup_printf ("unshare(CLONE_NEWUSER) failed: %s (inside a container or "
-                              "sandbox that forbids nesting, or a seccomp filter?)",
-                              g_strerror (s->userns_errno)),
-             NULL);
+  /* the words run and unshare use when the kernel refuses them one */
+  {
+    char *fix = NULL;
+    char *why = hutch_sandbox_userns_why (s->userns_errno, &fix);
+    add_row (rows, "userns", "user namespaces", HUTCH_CHECK_MISSING, TRUE, why, fix);
+  }
 }
 
 static void

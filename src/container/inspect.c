@@ -73,6 +73,8 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_int (w, "MonitorPid", running ? c->monitor_pid : 0);
   hutch_json_member_int (w, "ExitCode", c->exit_code);
   hutch_json_member_string (w, "Error", c->error != NULL ? c->error : "");
+  /* hutch's own: what the log could not keep (docker has no such field) */
+  hutch_json_member_string (w, "LogError", c->log_error != NULL ? c->log_error : "");
   hutch_json_member_string (w, "StartedAt", c->started_at != 0 ? started : "0001-01-01T00:00:00Z");
   hutch_json_member_string (w, "FinishedAt", c->finished_at != 0 ? finished : "0001-01-01T00:00:00Z");
   hutch_json_end_object (w);
@@ -100,6 +102,21 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_bool (w, "ReadonlyRootfs", spec.read_only);
   hutch_json_member_bool (w, "Init", spec.init);
   hutch_json_member_string (w, "CgroupPath", c->cgroup);
+  hutch_json_key (w, "LogConfig");
+  hutch_json_begin_object (w);
+  hutch_json_member_string (w, "Type", hutch_log_driver_name (c->log.driver));
+  hutch_json_key (w, "Config");
+  hutch_json_begin_object (w);
+  if (c->log.driver != HUTCH_LOG_DRIVER_NONE)
+    {
+      /* docker's strings, with hutch's defaults filled in */
+      g_autofree char *size = hutch_log_size_text (c->log.max_size);
+      g_autofree char *files = g_strdup_printf ("%d", c->log.max_file);
+      hutch_json_member_string (w, "max-size", size);
+      hutch_json_member_string (w, "max-file", files);
+    }
+  hutch_json_end_object (w);
+  hutch_json_end_object (w);
   hutch_json_key (w, "PortBindings");
   ports (w, c->ports);
   hutch_json_end_object (w);

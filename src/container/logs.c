@@ -1,12 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The log of a container, containers/<id>/ctr.log, in podman's
- * k8s-file format: one line per line of output,
- *   2026-11-23T10:00:00.123456Z stdout F the text
- * with P instead of F for a piece without its newline (a long line, or
- * output that ended without one). The monitor writes it (in the
- * foreground passing the output on to its own stdout and stderr too, as
- * podman's conmon does); `logs` reads it, and with -f follows it (inotify)
- * until the monitor has gone. */
+/* `hutch logs`: the log of a container (log-file.c writes it) read back,
+ * its rotated files oldest first, then ctr.log; with -f followed (inotify
+ * on the container's directory) across rotations until the monitor has
+ * gone. */
 #include "config.h"
 
 #include <errno.h>
@@ -16,179 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "container-private.h"
-
-#define PIECE_MAX 16384
-
-typedef struct
-{
-  int fd;
-  const char *name;
-  GString *pending;
-  int tee; /* where it goes on to (borrowed), or -1 */
-} Stream;
-
-struct HutchLogWriter
-{
-  int file;
-  Stream s[2];
-};
-
-HutchLogWriter *
-hutch_log_writer_new (int file_fd, int out_fd, int err_fd)
-{
-  HutchLogWriter *w = g_new0 (HutchLogWriter, 1);
-
-  w->file = file_fd;
-  w->s[0] = (Stream) { out_fd, "stdout", g_string_new (NULL), -1 };
-  w->s[1] = (Stream) { err_fd, "stderr", g_string_new (NULL), -1 };
-  for (int i = 0; i < 2; i++)
-    if (w->s[i].fd >= 0)
-      (void) fcntl (w->s[i].fd, F_SETFL, O_NONBLOCK);
-  return w;
-}
-
-/* One line of the log onto @out; @head is "TIME STREAM ". */
-static void
-emit (GString *out, const char *head, const char *text, gsize len, gboolean full)
-{
-  g_string_append (out, head);
-  g_string_append_c (out, full ? 'F' : 'P');
-  g_string_append_c (out, ' ');
-  g_string_append_len (out, text, (gssize) len);
-  g_string_append_c (out, '\n');
-}
-
-/* Whole lines out of @s->pending; with @all, the rest as a piece too.
- * They share one time, and go to the file in one write. */
-static void
-flush (HutchLogWriter *w, Stream *s, gboolean all)
-{
-  g_autofree char *now = hutch_container_time_text (g_get_real_time ());
-  g_autofree char *head = g_strdup_printf ("%s %s ", now, s->name);
-  g_autoptr (GString) out = g_string_sized_new (s->pending->len + 64);
-  gsize at = 0;
-
-  for (;;)
-    {
-      const char *nl = memchr (s->pending->str + at, '\n', s->pending->len - at);
-      gsize len;
-      if (nl == NULL)
-        break;
-      len = (gsize) (nl - (s->pending->str + at));
-      emit (out, head, s->pending->str + at, len, TRUE);
-      at += len + 1;
-    }
-  while (s->pending->len - at >= PIECE_MAX || (all && s->pending->len > at))
-    {
-      gsize len = MIN (s->pending->len - at, PIECE_MAX);
-      emit (out, head, s->pending->str + at, len, FALSE);
-      at += len;
-    }
-  g_string_erase (s->pending, 0, (gssize) at);
-  if (out->len > 0)
-    (void) hutch_util_write_all (w->file, out->str, out->len, NULL);
-}
-
-static void
-take (HutchLogWriter *w, Stream *s)
-{
-  char buf[65536];
-
-  for (;;)
-    {
-      ssize_t n = read (s->fd, buf, sizeof buf);
-      if (n > 0)
-        {
-          g_string_append_len (s->pending, buf, n);
-          flush (w, s, FALSE);
-          if (s->tee >= 0 && !hutch_util_write_all (s->tee, buf, (gsize) n, NULL))
-            {
-              /* our reader has gone (`hutch run ... | head -1`): so does
-               * the container's, and its next write fails as it would have
-               * without us between */
-              s->tee = -1;
-              hutch_fd_clear (&s->fd);
-              return;
-            }
-          continue;
-        }
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n == 0 || errno != EAGAIN)
-        hutch_fd_clear (&s->fd);
-      return;
-    }
-}
-
-void
-hutch_log_writer_tee (HutchLogWriter *w, int out_fd, int err_fd)
-{
-  w->s[0].tee = out_fd;
-  w->s[1].tee = err_fd;
-}
-
-void
-hutch_log_writer_prepare (HutchLogWriter *w, GArray *fds, int *timeout_ms)
-{
-  (void) timeout_ms;
-  for (int i = 0; i < 2; i++)
-    if (w->s[i].fd >= 0)
-      {
-        struct pollfd p = { w->s[i].fd, POLLIN, 0 };
-        g_array_append_val (fds, p);
-      }
-}
-
-void
-hutch_log_writer_dispatch (HutchLogWriter *w, GArray *fds)
-{
-  for (guint i = 0; i < fds->len; i++)
-    {
-      struct pollfd *p = &g_array_index (fds, struct pollfd, i);
-      for (int k = 0; k < 2; k++)
-        if (p->revents != 0 && p->fd == w->s[k].fd && w->s[k].fd >= 0)
-          take (w, &w->s[k]);
-    }
-}
-
-void
-hutch_log_writer_tty (HutchLogWriter *w, const char *buf, gsize len)
-{
-  /* a terminal ends its lines with \r\n: the \r goes */
-  for (gsize i = 0; i < len; i++)
-    if (buf[i] != '\r')
-      g_string_append_c (w->s[0].pending, buf[i]);
-  flush (w, &w->s[0], FALSE);
-}
-
-void
-hutch_log_writer_drain (HutchLogWriter *w)
-{
-  for (int i = 0; i < 2; i++)
-    {
-      if (w->s[i].fd >= 0)
-        take (w, &w->s[i]);
-      flush (w, &w->s[i], TRUE);
-    }
-}
-
-void
-hutch_log_writer_free (HutchLogWriter *w)
-{
-  if (w == NULL)
-    return;
-  for (int i = 0; i < 2; i++)
-    {
-      hutch_fd_clear (&w->s[i].fd);
-      g_string_free (w->s[i].pending, TRUE);
-    }
-  hutch_fd_clear (&w->file);
-  g_free (w);
-}
 
 /* ---- reading ---- */
 
@@ -197,6 +25,8 @@ typedef struct
   const HutchLogsOptions *o;
   GString *partial;   /* of the line being read from the file */
   gboolean mid[2];    /* a P piece was printed: the next is the same line */
+  int dir;            /* the container's directory */
+  int max_file;       /* its log's files: ctr.log.<max_file - 1> is the oldest */
 } Reader;
 
 static gint64
@@ -258,6 +88,21 @@ is_full (const char *line)
   return sp2 != NULL && sp2[1] == 'F';
 }
 
+/* How many whole lines (F) @text has. */
+static gint64
+count_full (const char *text, gsize len)
+{
+  gint64 n = 0;
+
+  for (gsize i = 0; i < len;)
+    {
+      const char *nl = memchr (text + i, '\n', len - i);
+      n += is_full (text + i);
+      i = nl != NULL ? (gsize) (nl - text) + 1 : len;
+    }
+  return n;
+}
+
 /* Where the last @n whole lines of the log begin (P pieces go with the F
  * that ends their line). */
 static gsize
@@ -284,10 +129,179 @@ tail_start (const char *text, gsize len, gint64 n)
   return 0;
 }
 
-static int
-pidfd_of (pid_t pid)
+/* ---- the files of a log, in the order they were written ----
+ *
+ * The writer (rotate() in log-file.c) moves a file only up, one place at
+ * a time, oldest first, and gives ctr.log its second name before the new
+ * one replaces it. So wherever a file is, the place below holds the file
+ * written next, and a reader that holds a file open can always find what
+ * follows it, however late, unless it has been dropped (more than
+ * max-file - 1 rotations since). An open file is read to its end even
+ * once dropped. */
+
+static gboolean
+same_file (const struct stat *a, const struct stat *b)
 {
-  return pid > 0 ? (int) syscall (SYS_pidfd_open, pid, 0) : -1;
+  return a->st_dev == b->st_dev && a->st_ino == b->st_ino;
+}
+
+/* Whether file @k of the log is @st. */
+static gboolean
+file_is (const Reader *r, int k, const struct stat *st)
+{
+  g_autofree char *name = hutch_log_file_name (k);
+  struct stat now;
+
+  return fstatat (r->dir, name, &now, AT_SYMLINK_NOFOLLOW) == 0 && same_file (&now, st);
+}
+
+static int
+file_open (const Reader *r, int k)
+{
+  g_autofree char *name = hutch_log_file_name (k);
+
+  return openat (r->dir, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+}
+
+/* The oldest file of the log, opened; -1 when there is none (yet). */
+static int
+open_oldest (const Reader *r)
+{
+  for (int tries = 0; tries < 16; tries++)
+    for (int k = r->max_file; k >= 0; k--)
+      {
+        g_autofree char *above = hutch_log_file_name (k + 1);
+        hutch_autofd int fd = file_open (r, k);
+        if (fd < 0)
+          continue;
+        /* nothing moved up past it since we looked there */
+        if (faccessat (r->dir, above, F_OK, AT_SYMLINK_NOFOLLOW) < 0)
+          return hutch_fd_steal (&fd);
+        break;
+      }
+  return -1;
+}
+
+/* The file written after @cur, opened; -1 while @cur is ctr.log (or for
+ * a moment in a rotation). The oldest there is when @cur was dropped. */
+static int
+open_next (const Reader *r, int cur)
+{
+  struct stat st;
+
+  if (fstat (cur, &st) < 0)
+    return -1;
+  for (int tries = 0; tries < 16; tries++)
+    {
+      hutch_autofd int next = -1;
+      int k = 1;
+      if (file_is (r, 0, &st))
+        return -1;
+      /* upwards, as files move: one moving is not missed */
+      while (k <= r->max_file && !file_is (r, k, &st))
+        k++;
+      if (k > r->max_file)
+        {
+          if (tries < 2)
+            continue; /* looked again, and gone: dropped */
+          return open_oldest (r);
+        }
+      next = file_open (r, k - 1);
+      /* still at k: nothing has moved since, so k - 1 held the next */
+      if (next >= 0 && file_is (r, k, &st))
+        return hutch_fd_steal (&next);
+    }
+  return -1;
+}
+
+/* Prints @fd from where it is to its end. */
+static void
+print_rest (Reader *r, int fd)
+{
+  char buf[65536];
+  ssize_t n;
+
+  while ((n = read (fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
+    if (n > 0)
+      print_text (r, buf, (gsize) n);
+}
+
+/* Prints what @cur has left and moves on to the next file as long as
+ * there is one; *@cur is then the last, read to its end (or -1 when the
+ * log has no file yet). */
+static void
+print_on (Reader *r, int *cur)
+{
+  if (*cur < 0 && (*cur = open_oldest (r)) < 0)
+    return;
+  for (;;)
+    {
+      int next;
+      print_rest (r, *cur);
+      if ((next = open_next (r, *cur)) < 0)
+        return;
+      /* @cur is done with now: what was written to it before it moved */
+      print_rest (r, *cur);
+      hutch_fd_clear (cur);
+      *cur = next;
+      g_string_truncate (r->partial, 0); /* a file ends with a line's end */
+    }
+}
+
+/* -n: the last @n lines, from as many files back as they take. Leaves
+ * *@cur the newest file, read to its end. */
+static gboolean
+print_tail (Reader *r, gint64 n, int *cur, GError **error)
+{
+  g_autoptr (GArray) files = g_array_new (FALSE, FALSE, sizeof (int));
+  g_autoptr (GString) text = g_string_new (NULL);
+  gboolean ok = TRUE;
+  gint64 seen = 0;
+
+  if ((*cur = open_oldest (r)) < 0)
+    return TRUE;
+  /* each kept open, as a file dropped meanwhile must be */
+  for (int next; (next = open_next (r, *cur)) >= 0; *cur = next)
+    g_array_append_val (files, *cur);
+  g_array_append_val (files, *cur);
+  /* newest first, until one more whole line than asked for: the pieces
+   * of the first line printed may be in the file before */
+  for (guint i = files->len; ok && i > 0 && seen <= n; i--)
+    {
+      gsize len = 0;
+      g_autofree char *one = hutch_util_read_all (g_array_index (files, int, i - 1), G_MAXSSIZE,
+                                                  &len, error);
+      ok = one != NULL;
+      seen += ok ? count_full (one, len) : 0;
+      g_string_prepend_len (text, ok ? one : "", (gssize) len);
+    }
+  for (guint i = 0; i + 1 < files->len; i++)
+    close (g_array_index (files, int, i));
+  if (ok)
+    {
+      gsize from = tail_start (text->str, text->len, n);
+      print_text (r, text->str + from, text->len - from);
+    }
+  return ok;
+}
+
+/* -f: on until the monitor has gone, after its last write. */
+static void
+follow (Reader *r, int ino, int monitor, int *cur)
+{
+  gboolean gone = FALSE;
+
+  while (!gone)
+    {
+      struct pollfd p[2] = { { ino, POLLIN, 0 }, { monitor, POLLIN, 0 } };
+      char buf[4096];
+      if (poll (p, 2, -1) < 0 && errno != EINTR)
+        return;
+      while (read (ino, buf, sizeof buf) > 0)
+        ;
+      gone = p[1].revents != 0;
+      print_on (r, cur);
+    }
 }
 
 gboolean
@@ -296,50 +310,35 @@ hutch_container_logs (const HutchContext *ctx, const char *id, const HutchLogsOp
 {
   g_autoptr (HutchContainer) c = hutch_container_load (ctx, id, error);
   g_autofree char *dir = hutch_container_dir (ctx, id);
-  g_autofree char *path = g_build_filename (dir, "ctr.log", NULL);
-  hutch_autofd int fd = -1, ino = -1, monitor = -1;
-  g_autofree char *text = NULL;
-  gsize len = 0;
-  Reader r = { o, g_string_new (NULL), { FALSE, FALSE } };
+  hutch_autofd int dfd = -1, ino = -1, monitor = -1, cur = -1;
+  g_autoptr (GString) partial = g_string_new (NULL);
+  Reader r = { o, partial, { FALSE, FALSE }, -1, 0 };
 
   if (c == NULL)
     return FALSE;
-  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno != ENOENT)
-    return g_string_free (r.partial, TRUE), hutch_throw_errno (error, "reading the log %s", path);
+  if (c->log.driver == HUTCH_LOG_DRIVER_NONE)
+    return hutch_throw (error, HUTCH_ERROR_FAILED,
+                        "container %s keeps no log: it was made with --log-driver none", c->name);
+  dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (dfd < 0)
+    return hutch_throw_errno (error, "reading the log of container %s: %s", c->name, dir);
+  r.dir = dfd;
+  r.max_file = c->log.max_file;
   if (o->follow && c->status == HUTCH_CONTAINER_RUNNING)
     {
-      /* watched before the read, so nothing written between is missed */
+      /* watched before the read, so nothing written between is missed;
+       * the directory, for the new files of a rotation too */
       ino = inotify_init1 (IN_CLOEXEC | IN_NONBLOCK);
-      if (ino >= 0)
-        (void) inotify_add_watch (ino, path, IN_MODIFY);
-      monitor = pidfd_of (c->monitor_pid);
+      if (ino >= 0 && inotify_add_watch (ino, dir, IN_MODIFY | IN_CREATE | IN_MOVED_TO) < 0)
+        hutch_fd_clear (&ino);
+      /* the monitor that wrote live, not a later process with its pid */
+      monitor = hutch_container_pidfd (c, TRUE, NULL);
     }
-  if (fd >= 0)
-    {
-      text = hutch_util_read_all (fd, G_MAXSSIZE, &len, error);
-      if (text == NULL)
-        return g_string_free (r.partial, TRUE), FALSE;
-      {
-        gsize from = tail_start (text, len, o->tail);
-        print_text (&r, text + from, len - from);
-      }
-    }
-  while (monitor >= 0 && ino >= 0 && fd >= 0)
-    {
-      struct pollfd p[2] = { { ino, POLLIN, 0 }, { monitor, POLLIN, 0 } };
-      char buf[65536];
-      ssize_t n;
-      if (poll (p, 2, -1) < 0 && errno != EINTR)
-        break;
-      while (read (ino, buf, sizeof buf) > 0)
-        ;
-      while ((n = read (fd, buf, sizeof buf)) > 0)
-        print_text (&r, buf, (gsize) n);
-      if (p[1].revents != 0)
-        break; /* the monitor has gone, after its last write */
-    }
-  g_string_free (r.partial, TRUE);
+  if (o->tail >= 0 && !print_tail (&r, o->tail, &cur, error))
+    return FALSE;
+  print_on (&r, &cur);
+  if (ino >= 0 && monitor >= 0)
+    follow (&r, ino, monitor, &cur);
   return TRUE;
 }
 

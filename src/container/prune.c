@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Removing the containers that have exited (`container prune`, and what
- * `system prune` does first, as docker's does). */
+ * `system prune` does first, as docker's does), and keeping the images of
+ * those that are left from the store's prune. */
 #include "config.h"
 
 #include "container-private.h"
@@ -28,5 +29,24 @@ hutch_container_prune (HutchContext *ctx, guint *out_removed, GError **error)
         }
       (*out_removed)++;
     }
+  return TRUE;
+}
+
+gboolean
+hutch_container_images_protect (const HutchContext *ctx, HutchStore *store, GError **error)
+{
+  g_autoptr (GPtrArray) all = NULL;
+  GHashTable *ids;
+
+  if (!hutch_store_lock_exclusive (store, error) || (all = hutch_container_list (ctx, error)) == NULL)
+    return FALSE;
+  ids = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < all->len; i++)
+    {
+      const HutchContainer *c = all->pdata[i];
+      if (c->image_id != NULL)
+        g_hash_table_add (ids, g_strdup (c->image_id));
+    }
+  hutch_store_images_keep (store, ids);
   return TRUE;
 }

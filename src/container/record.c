@@ -11,14 +11,25 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "container-private.h"
 
 #define RECORD "hutch.json"
+/* Room for the record of a container's end, taken before it runs: its
+ * upper directory is on the store's disk, and a container that filled it
+ * left none for the monitor to write the exit status, which then read as
+ * 137. The record as it is (a few KiB; a published port adds 90 bytes),
+ * and room for what its end adds (the error, the log's failure: a few
+ * hundred bytes each). */
+#define RESERVE "hutch.json.end"
+#define RESERVE_SLACK (16 * 1024)
 
 void
 hutch_container_free (HutchContainer *c)
@@ -38,6 +49,7 @@ hutch_container_free (HutchContainer *c)
     g_array_unref (c->bound);
   g_free (c->stop_signal);
   g_free (c->cgroup);
+  g_free (c->log_error);
   g_free (c);
 }
 
@@ -48,9 +60,36 @@ hutch_container_dir (const HutchContext *ctx, const char *id)
 }
 
 char *
-hutch_container_run_dir (const HutchContext *ctx, const char *id)
+hutch_container_run_dir (const HutchContext *ctx, const char *id, GError **error)
 {
+  /* Without XDG_RUNTIME_DIR the runroot is /tmp/hutch-run-UID, which
+   * another user can make first, or plant a symlink at: the pids and
+   * sockets in it are only trusted once it is checked to be ours, not a
+   * symlink, and writable by no one else. Then nothing below it can be
+   * changed by another user (and /tmp's sticky bit keeps it in place). */
+  if (!hutch_util_ensure_private_dir (ctx->runroot, 0700, error))
+    return g_prefix_error (error, "the live state of containers: "), NULL;
   return g_build_filename (ctx->runroot, "containers", id, NULL);
+}
+
+gboolean
+hutch_container_state_dirs_check (const HutchContext *ctx, GError **error)
+{
+  if (!hutch_util_ensure_private_dir (ctx->root, 0700, error))
+    return g_prefix_error (error, "the store: "), FALSE;
+  if (!hutch_util_ensure_private_dir (ctx->runroot, 0700, error))
+    return g_prefix_error (error, "the live state of containers: "), FALSE;
+  return TRUE;
+}
+
+int
+hutch_container_pidfd (const HutchContainer *c, gboolean monitor, GError **error)
+{
+  g_autofree char *what = g_strdup_printf (monitor ? "the monitor of container %s" : "container %s's pid 1",
+                                           c->name);
+
+  return hutch_util_pidfd_open_checked (monitor ? c->monitor_pid : c->init_pid,
+                                        monitor ? c->monitor_start : c->init_start, what, error);
 }
 
 int
@@ -156,16 +195,33 @@ read_ports (const HutchJsonNode *n)
   return ports;
 }
 
-gboolean
-hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError **error)
+/* A record without LogConfig (of a hutch before it) gets the default
+ * cap from its next start. */
+static void
+read_log_config (const HutchJsonNode *n, HutchLogConfig *out)
+{
+  const HutchJsonNode *type = hutch_json_node_member (n, "Type");
+  const HutchJsonNode *size = hutch_json_node_member (n, "MaxSize");
+  const HutchJsonNode *files = hutch_json_node_member (n, "MaxFile");
+
+  *out = (HutchLogConfig) { 0 };
+  out->driver = type != NULL && type->type == HUTCH_JSON_STRING && g_str_equal (type->string, "none")
+                  ? HUTCH_LOG_DRIVER_NONE : HUTCH_LOG_DRIVER_K8S_FILE;
+  if (size != NULL && size->is_int && (size->integer > 0 || size->integer == -1))
+    out->max_size = size->integer;
+  if (files != NULL && files->is_int && files->integer >= 1
+      && files->integer <= HUTCH_LOG_MAX_FILE_LIMIT)
+    out->max_file = (int) files->integer;
+  hutch_log_config_resolve (out);
+}
+
+static char *
+record_text (const HutchContainer *c)
 {
   g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
-  g_autofree char *dir = hutch_container_dir (ctx, c->id);
-  g_autofree char *path = g_build_filename (dir, RECORD, NULL);
   g_autofree char *created = hutch_container_time_text (c->created);
   g_autofree char *started = hutch_container_time_text (c->started_at);
   g_autofree char *finished = hutch_container_time_text (c->finished_at);
-  g_autofree char *text = NULL;
 
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Id", c->id);
@@ -185,6 +241,12 @@ hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError *
   hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
   hutch_json_member_bool (w, "Tty", c->tty);
   hutch_json_member_string (w, "Cgroup", c->cgroup);
+  hutch_json_key (w, "LogConfig");
+  hutch_json_begin_object (w);
+  hutch_json_member_string (w, "Type", hutch_log_driver_name (c->log.driver));
+  hutch_json_member_int (w, "MaxSize", c->log.max_size);
+  hutch_json_member_int (w, "MaxFile", c->log.max_file);
+  hutch_json_end_object (w);
   hutch_json_key (w, "State");
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Status", hutch_container_status_name (c->status));
@@ -193,11 +255,100 @@ hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError *
   hutch_json_member_string (w, "StartedAt", c->started_at != 0 ? started : NULL);
   hutch_json_member_string (w, "FinishedAt", c->finished_at != 0 ? finished : NULL);
   hutch_json_member_string (w, "Error", c->error);
+  hutch_json_member_string (w, "LogError", c->log_error);
   hutch_json_end_object (w);
   hutch_json_end_object (w);
-  text = hutch_json_writer_finish (w);
+  return hutch_json_writer_finish (w);
+}
+
+gboolean
+hutch_container_save (const HutchContext *ctx, const HutchContainer *c, GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (ctx, c->id);
+  g_autofree char *path = g_build_filename (dir, RECORD, NULL);
+  g_autofree char *text = record_text (c);
+
   if (!hutch_util_replace_file (path, text, strlen (text), 0600, !c->auto_remove, error))
     return g_prefix_error (error, "recording container %.12s: ", c->id), FALSE;
+  return TRUE;
+}
+
+gboolean
+hutch_container_record_reserve (const HutchContext *ctx, const HutchContainer *c, GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (ctx, c->id);
+  g_autofree char *path = g_build_filename (dir, RESERVE, NULL);
+  g_autofree char *text = record_text (c);
+  off_t size = (off_t) ((strlen (text) + RESERVE_SLACK + 4095) & ~(gsize) 4095);
+  hutch_autofd int fd = -1;
+  struct rlimit rl;
+  int r;
+
+  /* Under a file size limit (RLIMIT_FSIZE) smaller than the room, taking
+   * it would fail with SIGXFSZ, whose default action ends us: the record
+   * is written as any other then. */
+  if (getrlimit (RLIMIT_FSIZE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY
+      && rl.rlim_cur < (rlim_t) size)
+    return (void) unlink (path), TRUE;
+  fd = open (path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return hutch_throw_errno (error, "reserving room for the record of container %s: %s",
+                              c->name, path);
+  /* blocks of its own, not a sparse file: writing those needs no more */
+  r = posix_fallocate (fd, 0, size);
+  if (r == ENOSPC || r == EDQUOT)
+    return hutch_throw_errno_val (error, r,
+                                  "container %s: its store's disk is full: there is no room for "
+                                  "the record of its end (%d KiB in %s); free some space there "
+                                  "(hutch system prune removes what no image or container uses)",
+                                  c->name, (int) (size / 1024), dir);
+  if (r != 0)
+    return hutch_throw_errno_val (error, r, "reserving room for the record of container %s: %s",
+                                  c->name, path);
+  return TRUE;
+}
+
+void
+hutch_container_nospace_explain (const HutchContext *ctx, GError **error)
+{
+  struct statvfs st;
+  g_autofree char *left = NULL;
+  char *text;
+
+  if (error == NULL || *error == NULL || !g_error_matches (*error, G_FILE_ERROR, G_FILE_ERROR_NOSPC)
+      || strstr ((*error)->message, "disk is full") != NULL)
+    return;
+  left = statvfs (ctx->root, &st) == 0 ? g_format_size ((guint64) st.f_bavail * st.f_frsize)
+                                        : g_strdup ("?");
+  text = g_strdup_printf ("%s: the store's disk is full (%s left in %s): free some space there "
+                          "(hutch rm removes containers and what they wrote, hutch system prune "
+                          "what no image or container uses)",
+                          (*error)->message, left, ctx->root);
+  g_free ((*error)->message);
+  (*error)->message = text;
+}
+
+gboolean
+hutch_container_save_end (const HutchContext *ctx, const HutchContainer *c, GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (ctx, c->id);
+  g_autofree char *path = g_build_filename (dir, RECORD, NULL);
+  g_autofree char *reserve = g_build_filename (dir, RESERVE, NULL);
+  g_autofree char *text = record_text (c);
+  gsize len = strlen (text);
+  hutch_autofd int fd = open (reserve, O_WRONLY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (fd < 0 && errno == ENOENT)
+    return hutch_container_save (ctx, c, error); /* started by a hutch without it */
+  if (fd < 0 || !hutch_util_write_all (fd, text, len, error) || ftruncate (fd, (off_t) len) < 0
+      || (!c->auto_remove && fsync (fd) < 0) || rename (reserve, path) < 0)
+    {
+      if (error != NULL && *error != NULL)
+        return g_prefix_error (error, "recording the end of container %.12s in %s: ", c->id,
+                               reserve), FALSE;
+      return hutch_throw_errno (error, "recording the end of container %.12s in %s", c->id,
+                                reserve);
+    }
   return TRUE;
 }
 
@@ -209,25 +360,30 @@ string_of (const HutchJsonNode *root, const char *key)
   return n != NULL && n->type == HUTCH_JSON_STRING ? n->string : NULL;
 }
 
-/* Whether the monitor holds live: then its pids are read. */
+/* Whether the monitor holds live: then its pids and their start times
+ * are read ("MONITOR INIT MONITOR-START INIT-START"). */
 static gboolean
-live_read (const HutchContext *ctx, HutchContainer *c)
+live_read (const HutchContext *ctx, HutchContainer *c, gboolean *out_live, GError **error)
 {
-  g_autofree char *dir = hutch_container_run_dir (ctx, c->id);
-  g_autofree char *path = g_build_filename (dir, "live", NULL);
-  hutch_autofd int fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  char buf[64] = "";
+  g_autofree char *dir = hutch_container_run_dir (ctx, c->id, error);
+  g_autofree char *path = dir != NULL ? g_build_filename (dir, "live", NULL) : NULL;
+  hutch_autofd int fd = -1;
+  char buf[128] = "";
+  int mon = 0, init = 0;
   ssize_t n;
 
-  if (fd < 0 || flock (fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+  *out_live = FALSE;
+  if (dir == NULL)
     return FALSE;
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || flock (fd, LOCK_SH | LOCK_NB) == 0 || errno != EWOULDBLOCK)
+    return TRUE;
+  *out_live = TRUE;
   n = pread (fd, buf, sizeof buf - 1, 0);
-  if (n > 0)
-    {
-      char *end = NULL;
-      c->monitor_pid = (pid_t) strtol (buf, &end, 10);
-      c->init_pid = (pid_t) strtol (end, NULL, 10);
-    }
+  if (n > 0
+      && sscanf (buf, "%d %d %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT, &mon, &init,
+                 &c->monitor_start, &c->init_start) >= 2)
+    c->monitor_pid = mon, c->init_pid = init;
   return TRUE;
 }
 
@@ -235,6 +391,17 @@ HutchContainer *
 hutch_container_load (const HutchContext *ctx, const char *id, GError **error)
 {
   g_autofree char *dir = hutch_container_dir (ctx, id);
+
+  return hutch_container_load_dir (ctx, id, dir, error);
+}
+
+/* The record in @dir as it is now; with @first, a record that says
+ * running whose monitor holds no live lock is returned as NULL with no
+ * error (see hutch_container_load_dir). */
+static HutchContainer *
+load_once (const HutchContext *ctx, const char *id, const char *dir, gboolean first,
+           GError **error)
+{
   g_autofree char *path = g_build_filename (dir, RECORD, NULL);
   g_autofree char *text = NULL;
   g_autoptr (HutchJsonNode) root = NULL;
@@ -242,6 +409,7 @@ hutch_container_load (const HutchContext *ctx, const char *id, GError **error)
   const HutchJsonNode *state, *cmd, *n;
   gsize len;
   const char *status;
+  gboolean live = FALSE;
 
   if (!g_file_get_contents (path, &text, &len, error))
     return g_prefix_error (error, "container %.12s: ", id), NULL;
@@ -265,6 +433,7 @@ hutch_container_load (const HutchContext *ctx, const char *id, GError **error)
   c->auto_remove = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
   n = hutch_json_node_member (root, "Tty");
   c->tty = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
+  read_log_config (hutch_json_node_member (root, "LogConfig"), &c->log);
   state = hutch_json_node_member (root, "State");
   status = string_of (state, "Status");
   n = hutch_json_node_member (state, "ExitCode");
@@ -274,23 +443,47 @@ hutch_container_load (const HutchContext *ctx, const char *id, GError **error)
   c->started_at = time_parse (hutch_json_node_member (state, "StartedAt"));
   c->finished_at = time_parse (hutch_json_node_member (state, "FinishedAt"));
   c->error = g_strdup (string_of (state, "Error"));
+  c->log_error = g_strdup (string_of (state, "LogError"));
   if (c->name == NULL || c->image == NULL || status == NULL)
     return hutch_throw (error, HUTCH_ERROR_FAILED, "container %.12s: %s lacks Name, Image or State",
                         id, path), NULL;
   c->status = strcmp (status, "created") == 0   ? HUTCH_CONTAINER_CREATED
               : strcmp (status, "running") == 0 ? HUTCH_CONTAINER_RUNNING
                                                 : HUTCH_CONTAINER_EXITED;
-  if (c->status == HUTCH_CONTAINER_RUNNING && !live_read (ctx, c))
+  if (c->status == HUTCH_CONTAINER_RUNNING && !live_read (ctx, c, &live, error))
+    return NULL;
+  if (c->status == HUTCH_CONTAINER_RUNNING && !live && first)
+    return NULL;
+  if (c->status == HUTCH_CONTAINER_RUNNING && !live)
     {
       /* Its monitor went without recording the end: killed (and the
        * container with it, through PDEATHSIG), or the machine restarted. */
       c->status = HUTCH_CONTAINER_EXITED;
+      c->monitor_gone = TRUE;
       c->exit_code = 128 + SIGKILL;
       g_free (c->error);
       c->error = g_strdup ("its monitor ended without recording the exit (killed, or the "
                            "machine restarted): the container was killed with it");
     }
   return g_steal_pointer (&c);
+}
+
+HutchContainer *
+hutch_container_load_dir (const HutchContext *ctx, const char *id, const char *dir,
+                          GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  HutchContainer *c = load_once (ctx, id, dir, TRUE, &local);
+
+  if (c != NULL)
+    return c;
+  if (local != NULL)
+    return g_propagate_error (error, g_steal_pointer (&local)), NULL;
+  /* Running, but no monitor holds live: the monitor may have recorded the
+   * end and let go of live between our reading the record and looking at
+   * live (it renames the record first, then lets go). Read after the look,
+   * the record is the last word: still running, the monitor was killed. */
+  return load_once (ctx, id, dir, FALSE, error);
 }
 
 static gint
@@ -311,6 +504,11 @@ hutch_container_list (const HutchContext *ctx, GError **error)
 
   if (fd < 0 && errno == ENOENT)
     return out;
+  /* once, rather than a refusal for each container */
+  if (!hutch_container_state_dirs_check (ctx, error))
+    return g_ptr_array_unref (out), NULL;
+  /* what killed commands left is finished off before anything is shown */
+  hutch_container_sweep (ctx);
   if (fd < 0 || (ids = hutch_util_list_dir_at (fd, error)) == NULL)
     {
       g_ptr_array_unref (out);
@@ -320,10 +518,13 @@ hutch_container_list (const HutchContext *ctx, GError **error)
     {
       g_autoptr (GError) local = NULL;
       HutchContainer *c;
-      if (strlen (ids->pdata[i]) != 64)
+      if (!hutch_container_id_valid (ids->pdata[i]))
         continue;
       c = hutch_container_load (ctx, ids->pdata[i], &local);
-      if (c != NULL)
+      if (c != NULL && c->auto_remove && c->monitor_gone
+          && hutch_container_remove_abandoned (ctx, c->id))
+        g_clear_pointer (&c, hutch_container_free); /* --rm: it was to go at its end */
+      else if (c != NULL)
         g_ptr_array_add (out, c);
       else if (!g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
         g_warning ("%s", local->message); /* half created or half removed: skip */
@@ -335,8 +536,7 @@ hutch_container_list (const HutchContext *ctx, GError **error)
 char *
 hutch_container_resolve (const HutchContext *ctx, const char *ref, GError **error)
 {
-  g_autofree char *link = g_build_filename (ctx->root, "names", ref, NULL);
-  g_autofree char *target = strchr (ref, '/') == NULL ? g_file_read_link (link, NULL) : NULL;
+  g_autofree char *target = hutch_container_name_lookup (ctx, ref);
   g_autofree char *dir = g_build_filename (ctx->root, "containers", NULL);
   hutch_autofd int fd = -1;
   g_autoptr (GPtrArray) ids = NULL;
@@ -351,7 +551,7 @@ hutch_container_resolve (const HutchContext *ctx, const char *ref, GError **erro
     return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
                         "no container is named or has the id \"%s\" (see \"hutch ps -a\")", ref), NULL;
   for (guint i = 0; i < ids->len; i++)
-    if (strlen (ids->pdata[i]) == 64 && strncmp (ids->pdata[i], ref, len) == 0)
+    if (hutch_container_id_valid (ids->pdata[i]) && strncmp (ids->pdata[i], ref, len) == 0)
       {
         if (found != NULL)
           return hutch_throw (error, HUTCH_ERROR_USAGE,

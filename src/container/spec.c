@@ -103,7 +103,8 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
 {
   g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
   g_auto (GStrv) caps = hutch_sandbox_caps_names (spec->caps);
-  g_autofree char *lower = g_strjoinv (":", spec->lowerdirs);
+  /* in overlayfs's own syntax: a ':' of a path is escaped, not a separator */
+  g_autofree char *lower = hutch_util_list_join (spec->lowerdirs, ':');
   g_autofree char *path = g_build_filename (dir, "config.json", NULL);
   g_autofree char *text = NULL;
   static const char *const ns[] = { "pid", "network", "ipc", "uts", "mount", "cgroup", "user" };
@@ -291,7 +292,8 @@ hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **err
   spec->env = strv_of (hutch_json_node_member (process, "env"));
   spec->cwd = g_strdup (str_of (process, "cwd"));
   spec->hostname = g_strdup (str_of (root, "hostname"));
-  spec->lowerdirs = g_strsplit (str_of (notes, A_LOWER) != NULL ? str_of (notes, A_LOWER) : "", ":", -1);
+  spec->lowerdirs
+      = hutch_util_list_split (str_of (notes, A_LOWER) != NULL ? str_of (notes, A_LOWER) : "", ':');
   if (spec->argv[0] == NULL || spec->cwd == NULL || spec->hostname == NULL || spec->lowerdirs[0] == NULL)
     return hutch_throw (error, HUTCH_ERROR_FAILED,
                         "%s lacks process.args, process.cwd, hostname or the layers", path);

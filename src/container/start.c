@@ -133,14 +133,39 @@ typedef struct
   HutchCgroup *cg; /* the container's cgroup, or NULL */
   HutchLogWriter *log;
   HutchSandboxHooks hooks;
+  gboolean foreground; /* this process is `run` or `start -a`, the user's */
 } Monitor;
+
+/* From the moment the container's command runs, the monitor (and the
+ * libslirp in it) sees only what it still writes: the containers' records
+ * and names (--rm removes its own), the live state, its cgroup's parent. */
+static void
+monitor_confine (Monitor *m)
+{
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GPtrArray) keep = g_ptr_array_new_with_free_func (g_free);
+
+  g_ptr_array_add (keep, g_build_filename (m->ctx->root, "containers", NULL));
+  g_ptr_array_add (keep, g_build_filename (m->ctx->root, "names", NULL));
+  g_ptr_array_add (keep, g_build_filename (m->ctx->runroot, "containers", NULL));
+  if (m->cg != NULL)
+    g_ptr_array_add (keep, g_path_get_dirname (hutch_cgroup_dir (m->cg)));
+  for (guint i = keep->len; i-- > 0;)
+    if (!g_file_test (keep->pdata[i], G_FILE_TEST_IS_DIR))
+      g_ptr_array_remove_index (keep, i);
+  g_ptr_array_add (keep, NULL);
+  if (!hutch_sandbox_monitor_confine ((const char *const *) keep->pdata, &error))
+    g_warning ("the monitor of container %s keeps the view of your files: %s", m->c->name,
+               error->message);
+}
 
 static void
 monitor_started (gpointer data, pid_t init, const int *ns)
 {
   Monitor *m = data;
   g_autoptr (GError) error = NULL;
-  g_autofree char *pids = g_strdup_printf ("%d %d\n", (int) getpid (), (int) init);
+  guint64 mon_start = 0, init_start = 0;
+  g_autofree char *pids = NULL;
 
   for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
     m->ns[i] = fcntl (ns[i], F_DUPFD_CLOEXEC, 3);
@@ -150,6 +175,11 @@ monitor_started (gpointer data, pid_t init, const int *ns)
   if (m->init < 0)
     for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)
       hutch_fd_clear (&m->ns[i]);
+  /* with their start times, so that no one acts on a reused pid */
+  (void) hutch_util_pid_start_time (getpid (), &mon_start);
+  (void) hutch_util_pid_start_time (init, &init_start);
+  pids = g_strdup_printf ("%d %d %" G_GUINT64_FORMAT " %" G_GUINT64_FORMAT "\n", (int) getpid (),
+                          (int) init, mon_start, init_start);
   (void) pwrite (m->live, pids, strlen (pids), 0);
   m->c->status = HUTCH_CONTAINER_RUNNING;
   g_free (m->c->cgroup);
@@ -158,6 +188,7 @@ monitor_started (gpointer data, pid_t init, const int *ns)
   m->c->finished_at = 0;
   m->c->exit_code = 0;
   g_clear_pointer (&m->c->error, g_free);
+  g_clear_pointer (&m->c->log_error, g_free);
   if (!hutch_container_save (m->ctx, m->c, &error))
     g_warning ("%s", error->message);
   if (m->notify >= 0)
@@ -165,6 +196,7 @@ monitor_started (gpointer data, pid_t init, const int *ns)
       (void) !write (m->notify, "R", 1);
       hutch_fd_clear (&m->notify);
     }
+  monitor_confine (m);
 }
 
 static gboolean
@@ -221,6 +253,30 @@ ctl_dispatch (gpointer data, GArray *fds)
     }
 }
 
+/* A failure to write the log, recorded once (inspect's State.LogError,
+ * and `logs` warns of it); in the foreground the user hears it at once.
+ * The container goes on: its output is only missing from the log. */
+static void
+log_check (Monitor *m)
+{
+  g_autofree char *failure = m->log != NULL ? hutch_log_writer_take_failure (m->log) : NULL;
+  g_autofree char *now = NULL;
+  g_autoptr (GError) error = NULL;
+
+  if (failure == NULL)
+    return;
+  now = hutch_container_time_text (g_get_real_time ());
+  g_free (m->c->log_error);
+  m->c->log_error = g_strdup_printf ("%s (at %s): what the container printed then is missing "
+                                     "from the log",
+                                     failure, now);
+  if (m->foreground)
+    g_warning ("container %s: %s; its output still comes here, but the log misses it", m->c->name,
+               failure);
+  if (!hutch_container_save (m->ctx, m->c, &error))
+    g_warning ("%s", error->message);
+}
+
 static void
 monitor_prepare (gpointer data, GArray *fds, int *timeout_ms)
 {
@@ -239,6 +295,7 @@ monitor_dispatch (gpointer data, GArray *fds)
   ctl_dispatch (m, fds);
   if (m->log != NULL)
     hutch_log_writer_dispatch (m->log, fds);
+  log_check (m);
 }
 
 static void
@@ -247,18 +304,22 @@ monitor_tty (gpointer data, const char *buf, gsize len)
   Monitor *m = data;
 
   hutch_log_writer_tty (m->log, buf, len);
+  log_check (m);
 }
 
 /* The live state: <runroot>/containers/<id>/live locked, and ctl bound. */
 static gboolean
 live_take (Monitor *m, GError **error)
 {
-  g_autofree char *dir = hutch_container_run_dir (m->ctx, m->c->id);
-  g_autofree char *live = g_build_filename (dir, "live", NULL);
+  g_autofree char *dir = hutch_container_run_dir (m->ctx, m->c->id, error);
+  g_autofree char *live = NULL;
   g_autofree char *ctl = NULL;
   hutch_autofd int dfd = -1;
   struct sockaddr_un addr = { .sun_family = AF_UNIX };
 
+  if (dir == NULL)
+    return FALSE;
+  live = g_build_filename (dir, "live", NULL);
   if (g_mkdir_with_parents (dir, 0700) < 0)
     return hutch_throw_errno (error, "making %s", dir);
   m->live = open (live, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
@@ -284,9 +345,9 @@ live_take (Monitor *m, GError **error)
 static void
 live_release (Monitor *m)
 {
-  g_autofree char *dir = hutch_container_run_dir (m->ctx, m->c->id);
-  g_autofree char *ctl = g_build_filename (dir, "ctl", NULL);
-  g_autofree char *live = g_build_filename (dir, "live", NULL);
+  g_autofree char *dir = NULL;
+  g_autofree char *ctl = NULL;
+  g_autofree char *live = NULL;
 
   hutch_fd_clear (&m->listen);
   hutch_fd_clear (&m->init);
@@ -294,6 +355,10 @@ live_release (Monitor *m)
     hutch_fd_clear (&m->ns[i]);
   if (m->live < 0)
     return; /* not ours: another monitor's, or already released */
+  /* checked by live_take(), and no one else can have changed it since */
+  dir = g_build_filename (m->ctx->runroot, "containers", m->c->id, NULL);
+  ctl = g_build_filename (dir, "ctl", NULL);
+  live = g_build_filename (dir, "live", NULL);
   (void) unlink (ctl);
   (void) unlink (live);
   (void) rmdir (dir);
@@ -329,7 +394,9 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
       g_free (m->c->error);
       m->c->error = g_strdup (setup_error->message);
     }
-  if (!m->c->auto_remove && !hutch_container_save (m->ctx, m->c, &error))
+  /* into the room taken before it ran: a container that filled the disk
+   * still has its end recorded */
+  if (!m->c->auto_remove && !hutch_container_save_end (m->ctx, m->c, &error))
     g_warning ("%s", error->message);
   /* the record goes with --rm: the exit code is left for a `wait` that
    * holds live open */
@@ -342,7 +409,9 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
     }
   live_release (m);
   g_clear_pointer (&m->cg, hutch_cgroup_free);
-  if (m->c->auto_remove && !hutch_container_remove (m->ctx, m->c->id, FALSE, &error))
+  /* (not found: whoever listed containers first found it abandoned) */
+  if (m->c->auto_remove && !hutch_container_remove (m->ctx, m->c->id, FALSE, &error)
+      && !g_error_matches (error, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))
     g_warning ("%s", error->message);
   (void) spec;
 }
@@ -357,9 +426,10 @@ prepare_network (Monitor *m, HutchNetConfig *net, GError **error)
   return choose_network (net, error);
 }
 
-/* Detached: this child becomes the monitor, in a session of its own. */
+/* Detached: this child becomes the monitor, in a session of its own,
+ * writing @log (taken). */
 static void G_GNUC_NORETURN
-monitor_main (Monitor *m, HutchSandboxSpec *spec, int out_r, int err_r, int log_fd)
+monitor_main (Monitor *m, HutchSandboxSpec *spec, int out_r, int err_r, HutchLogWriter *log)
 {
   HutchSandboxResult result = { 0 };
   g_autoptr (GError) error = NULL;
@@ -369,10 +439,12 @@ monitor_main (Monitor *m, HutchSandboxSpec *spec, int out_r, int err_r, int log_
   (void) setsid ();
   for (int fd = 0; fd <= 2 && null >= 0; fd++)
     (void) dup2 (null, fd);
-  m->log = hutch_log_writer_new (log_fd, out_r, err_r);
+  m->log = log;
+  hutch_log_writer_attach (m->log, out_r, err_r);
   m->hooks.tty_output = monitor_tty;
   ran = hutch_sandbox_run (spec, &result, &error);
   hutch_log_writer_drain (m->log);
+  log_check (m);
   if (!ran && m->notify >= 0)
     {
       g_autofree char *msg = g_strdup_printf ("F125 %s", error->message);
@@ -421,16 +493,12 @@ hear_monitor (int fd, pid_t monitor, HutchSandboxResult *result, GError **error)
   return TRUE;
 }
 
-static int
+static HutchLogWriter *
 open_log (Monitor *m, GError **error)
 {
   g_autofree char *dir = hutch_container_dir (m->ctx, m->c->id);
-  g_autofree char *log = g_build_filename (dir, "ctr.log", NULL);
-  int fd = open (log, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 
-  if (fd < 0)
-    hutch_throw_errno (error, "opening the log %s", log);
-  return fd;
+  return hutch_log_writer_open (dir, &m->c->log, error);
 }
 
 /* In the foreground: the command's output through pipes of ours (or its
@@ -438,16 +506,15 @@ open_log (Monitor *m, GError **error)
 static gboolean
 run_foreground (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
 {
-  int log_fd = open_log (m, error);
+  g_autoptr (HutchLogWriter) log = open_log (m, error);
   int out[2] = { -1, -1 }, err[2] = { -1, -1 };
   gboolean ok;
 
-  if (log_fd < 0)
+  if (log == NULL)
     return FALSE;
   if (!spec->tty && (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0))
     {
       hutch_fd_clear (&out[0]), hutch_fd_clear (&out[1]);
-      close (log_fd);
       return hutch_throw_errno (error, "making the pipes for the container's output");
     }
   if (!spec->tty)
@@ -460,7 +527,9 @@ run_foreground (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
       spec->readers[1] = err[0];
       spec->n_readers = 2;
     }
-  m->log = hutch_log_writer_new (log_fd, out[0], err[0]);
+  m->log = g_steal_pointer (&log);
+  m->foreground = TRUE;
+  hutch_log_writer_attach (m->log, out[0], err[0]);
   hutch_log_writer_tee (m->log, STDOUT_FILENO, STDERR_FILENO);
   m->hooks.tty_output = monitor_tty;
   ok = hutch_sandbox_run (spec, result, error);
@@ -469,6 +538,7 @@ run_foreground (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
   spec->redirect = FALSE;
   spec->n_readers = 0;
   hutch_log_writer_drain (m->log);
+  log_check (m);
   g_clear_pointer (&m->log, hutch_log_writer_free);
   return ok;
 }
@@ -476,13 +546,13 @@ run_foreground (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
 static gboolean
 start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, GError **error)
 {
-  hutch_autofd int log_fd = open_log (m, error);
+  g_autoptr (HutchLogWriter) log = open_log (m, error);
   int out[2] = { -1, -1 }, err[2] = { -1, -1 }, note[2] = { -1, -1 };
   hutch_autofd int null = open ("/dev/null", O_RDONLY | O_CLOEXEC);
   pid_t pid;
   gboolean ok;
 
-  if (log_fd < 0)
+  if (log == NULL)
     return FALSE;
   if (pipe2 (out, O_CLOEXEC) < 0 || pipe2 (err, O_CLOEXEC) < 0 || pipe2 (note, O_CLOEXEC) < 0)
     {
@@ -498,13 +568,14 @@ start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
   spec->readers[1] = err[0];
   spec->n_readers = 2;
   m->notify = note[1];
+  hutch_util_assert_single_thread ();
   pid = fork ();
   if (pid == 0)
     {
       close (note[0]);
       /* the lock is start's: ours would last as long as the container */
       hutch_fd_clear (&m->lock);
-      monitor_main (m, spec, out[0], err[0], log_fd);
+      monitor_main (m, spec, out[0], err[0], g_steal_pointer (&log));
     }
   close (note[1]);
   m->notify = -1;
@@ -520,6 +591,29 @@ start_detached (Monitor *m, HutchSandboxSpec *spec, HutchSandboxResult *result, 
   ok = hear_monitor (note[0], pid, result, error);
   close (note[0]);
   return ok;
+}
+
+static const char *
+image_hex (const char *image_id)
+{
+  return image_id == NULL ? "?" : g_str_has_prefix (image_id, "sha256:") ? image_id + 7 : image_id;
+}
+
+/* The image's layers are still in the store: `rmi -f` may have removed
+ * them since the container was made, and overlayfs would only say that a
+ * lower directory is missing. */
+static gboolean
+layers_present (const HutchContainer *c, const HutchSandboxSpec *spec, GError **error)
+{
+  for (char **l = spec->lowerdirs; l != NULL && *l != NULL; l++)
+    if (access (*l, F_OK) < 0)
+      return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                          "container %s cannot start: its image %s (ID %.12s) is no longer in "
+                          "the store, and its layer %s has gone with it (rmi -f removes an "
+                          "image that containers use); load or pull the image again, or remove "
+                          "the container (hutch rm %s)",
+                          c->name, c->image, image_hex (c->image_id), *l, c->name);
+  return TRUE;
 }
 
 /* @ahead: the user namespace `run` had made while it created the
@@ -551,7 +645,9 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
   /* the host may have changed since create: the limits are checked again */
   ok = hutch_container_limits_read (dir, &limits, error)
        && hutch_container_limits_usable (&limits, error)
-       && hutch_container_spec_read (dir, &spec, error) && prepare_network (&m, &net, error)
+       && hutch_container_spec_read (dir, &spec, error) && layers_present (c, &spec, error)
+       && (c->auto_remove || hutch_container_record_reserve (ctx, c, error))
+       && prepare_network (&m, &net, error)
        && make_etc_files (&spec, dir, &net, error) && live_take (&m, error);
   /* before the cgroup: its holder is a process in ours until it is done */
   if (ok && ahead != NULL)
@@ -598,7 +694,10 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
         g_propagate_error (error, g_steal_pointer (&local));
     }
   if (!ok)
-    live_release (&m);
+    {
+      live_release (&m);
+      hutch_container_nospace_explain (ctx, error);
+    }
   g_clear_pointer (&m.cg, hutch_cgroup_free);
   g_clear_pointer (&slirp, hutch_net_free);
   hutch_fd_clear (&spec.cleanup_fd);

@@ -168,4 +168,30 @@ const char *hutch_image_config_get_string (const HutchImageConfig *c, const char
 gboolean hutch_image_check_consistent (const HutchManifest *m, const HutchImageConfig *config,
                                        GError **error);
 
+/* ---- a new config from an old one (changes.c) ---- */
+
+typedef struct
+{
+  const char *const *changes; /* -c: "CMD [...]", "ENV K=V", ...; may be NULL */
+  const char *const *diff_ids; /* the new layers', appended; may be NULL */
+  const char *author;         /* -a, or NULL (the old one kept) */
+  const char *comment;        /* -m, for the history entry, or NULL */
+  const char *created_by;     /* for the history entry, or NULL */
+  gint64 created;             /* unix time; 0: now */
+  gboolean squash;            /* @diff_ids replace the old layers, the history starts anew */
+} HutchImageConfigEdit;
+
+/* The config document @base (NULL: a new one for this host's platform)
+ * with @edit applied: -c changes to its "config", the diff_ids appended
+ * to rootfs, one history entry per new layer, "created" now. Members it
+ * does not know are kept. HUTCH_ERROR_USAGE naming a change that is not
+ * one of CMD, ENTRYPOINT, ENV, EXPOSE, LABEL, STOPSIGNAL, USER, VOLUME,
+ * WORKDIR or whose argument does not parse. */
+char *hutch_image_config_derive (const HutchJsonNode *base, const HutchImageConfigEdit *edit,
+                                 GError **error);
+/* Whether @instruction ("CMD", any case) is a change commit can make. */
+gboolean hutch_image_change_known (const char *instruction);
+/* Checks @changes before any work is done: as hutch_image_config_derive(). */
+gboolean hutch_image_changes_check (const char *const *changes, GError **error);
+
 G_END_DECLS

@@ -154,6 +154,11 @@ parse_name (HutchImageRef *ref, const char *text, char *name, GError **error)
           remote = slash + 1;
         }
     }
+  /* "docker.io/" leaves no repository at all, and the loop below only
+   * checks the parts it finds: it took "docker.io/library/" (found by
+   * tests/fuzz, regressions/reference). */
+  if (*remote == '\0')
+    return fail (error, text, "the name ends with '/'");
   if (ref->domain == NULL || strcmp (ref->domain, "index.docker.io") == 0)
     {
       g_free (ref->domain);

@@ -106,4 +106,100 @@ gboolean hutch_layer_pipe_finish (HutchLayerPipe *p, guint64 consumed,
                                   char out_diff_id[HUTCH_DIGEST_BUFSIZE], guint64 *out_bytes,
                                   GError **error);
 
+/* ---- the write side: compression (compress.c) ---- */
+
+/* Where written bytes go: a blob writer, a pipe, stdout. FALSE with @error
+ * set stops the writer. */
+typedef gboolean (*HutchLayerWriteFunc) (gpointer data, const void *buf, gsize len,
+                                         GError **error);
+
+/* Compresses a layer's tar as it is written, in up to four threads (gzip as
+ * independent 1 MiB members, which every gzip reader takes as one stream;
+ * zstd with libzstd's workers), and hashes the uncompressed bytes: the
+ * diff_id comes out of the same pass. HUTCH_LAYER_PLAIN passes bytes
+ * through (still hashed). */
+typedef struct HutchLayerCompressor HutchLayerCompressor;
+
+#define HUTCH_LAYER_LEVEL_DEFAULT (-1)
+
+/* @level: HUTCH_LAYER_LEVEL_DEFAULT, or 1..9 (gzip), 1..19 (zstd).
+ * @threads: 0 for one per core, at most 4; 1 compresses in the caller. */
+HutchLayerCompressor *hutch_layer_compressor_new (HutchLayerCompression compression, int level,
+                                                  guint threads, HutchLayerWriteFunc write,
+                                                  gpointer write_data);
+gboolean hutch_layer_compressor_write (HutchLayerCompressor *c, const void *buf, gsize len,
+                                       GError **error);
+/* Ends the stream: everything compressed and written. Gives the sha256 of
+ * the uncompressed bytes (the diff_id) and their length. */
+gboolean hutch_layer_compressor_finish (HutchLayerCompressor *c,
+                                        char out_diff_id[HUTCH_DIGEST_BUFSIZE],
+                                        guint64 *out_bytes, GError **error);
+void hutch_layer_compressor_free (HutchLayerCompressor *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchLayerCompressor, hutch_layer_compressor_free)
+/* A HutchLayerWriteFunc that feeds @data, a HutchLayerCompressor. */
+gboolean hutch_layer_compressor_write_func (gpointer data, const void *buf, gsize len,
+                                            GError **error);
+
+/* ---- the write side: tar (tar-write.c) ---- */
+
+/* One tar writer for every tar hutch writes (commit's layer, export, cp,
+ * save's archive): PAX headers (long names, large sizes, xattrs as
+ * SCHILY.xattr.*), hard links kept as links, owners as stat() shows them.
+ * Run it as root of the container's user namespace (sandbox/) and the
+ * owners are the container's ids, not the user's subordinate ones. */
+typedef struct HutchTarWriter HutchTarWriter;
+
+typedef enum
+{
+  /* Every entry as it is (export, cp). */
+  HUTCH_TAR_TREE_FLAT = 0,
+  /* An overlay upper dir (commit): a char device 0:0 becomes .wh.NAME, a
+   * directory with overlay.opaque "y" (trusted., user., or
+   * fuse-overlayfs's user.fuseoverlayfs.) gets .wh..wh..opq, and the
+   * overlay xattrs themselves are left out. */
+  HUTCH_TAR_TREE_OVERLAY_UPPER = 1 << 0,
+  /* Leave xattrs out (security.capability included). */
+  HUTCH_TAR_TREE_NO_XATTRS = 1 << 1,
+} HutchTarTreeFlags;
+
+typedef struct
+{
+  guint64 entries;
+  guint64 whiteouts;
+  guint64 skipped; /* sockets, and what @exclude named */
+} HutchTarWriteStats;
+
+HutchTarWriter *hutch_tar_writer_new (HutchLayerWriteFunc write, gpointer write_data,
+                                      const char *what);
+/* @path, relative to @dir_fd ("." for itself), as @name in the tar: a
+ * directory alone (not what it holds), a file with its content, a symlink,
+ * a device or fifo; a second name of a file already written becomes a hard
+ * link to the first. A socket is skipped. */
+gboolean hutch_tar_writer_add_path (HutchTarWriter *w, int dir_fd, const char *path,
+                                    const char *name, HutchTarTreeFlags flags, GError **error);
+/* @path and everything beneath it, named @name/... in the tar, in a stable
+ * order (sorted by name), not following symlinks nor crossing mount points.
+ * @exclude: NULL-terminated paths relative to @path, left out with what is
+ * beneath them (/etc/hostname, volumes' mount points). */
+gboolean hutch_tar_writer_add_tree (HutchTarWriter *w, int dir_fd, const char *path,
+                                    const char *name, HutchTarTreeFlags flags,
+                                    const char *const *exclude, GError **error);
+/* A whiteout entry (empty file, mode 0) for @name: "dir/.wh.file". */
+gboolean hutch_tar_writer_add_whiteout (HutchTarWriter *w, const char *name, GError **error);
+/* A regular file @name of @len bytes from memory, mode 0644, owner 0,
+ * mtime @mtime (save's manifest.json, index.json). */
+gboolean hutch_tar_writer_add_bytes (HutchTarWriter *w, const char *name, const void *data,
+                                     gsize len, gint64 mtime, GError **error);
+/* A regular file @name of @size bytes read from @fd (a blob), mode 0644. */
+gboolean hutch_tar_writer_add_fd (HutchTarWriter *w, const char *name, int fd, guint64 size,
+                                  gint64 mtime, GError **error);
+/* A directory entry @name, mode 0755 (save's blobs/, blobs/sha256/). */
+gboolean hutch_tar_writer_add_dir (HutchTarWriter *w, const char *name, gint64 mtime,
+                                   GError **error);
+/* Writes the end-of-archive blocks. */
+gboolean hutch_tar_writer_finish (HutchTarWriter *w, HutchTarWriteStats *out_stats,
+                                  GError **error);
+void hutch_tar_writer_free (HutchTarWriter *w);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchTarWriter, hutch_tar_writer_free)
+
 G_END_DECLS

@@ -13,7 +13,11 @@
 
 #include "layer.h"
 
+#ifdef FUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION
+#define IN_SIZE (4 << 10) /* as pipe.c's chunks: fuzz inputs are small */
+#else
 #define IN_SIZE (256 << 10)
+#endif
 
 struct HutchLayerStream
 {

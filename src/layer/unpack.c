@@ -385,6 +385,11 @@ make_entry (Unpack *u, struct archive *a, struct archive_entry *entry, GPtrArray
     case AE_IFREG:
       return make_file (u, a, entry, parent, base, error);
     case AE_IFLNK:
+      /* A symlink header with an empty link name: libarchive gives NULL,
+       * which symlinkat(2) must not get (found by tests/fuzz,
+       * regressions/layer-unpack); an empty target no kernel makes. */
+      if (archive_entry_symlink (entry) == NULL || archive_entry_symlink (entry)[0] == '\0')
+        return refuse (u, error, HUTCH_ERROR_INVALID_IMAGE, "a symlink without a target");
       if (symlinkat (archive_entry_symlink (entry), parent, base) < 0)
         return refuse_errno (u, error, "making the symlink");
       return set_owner (u, parent, base, entry, error)

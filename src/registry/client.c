@@ -8,13 +8,16 @@
  * another host, and retries with backoff on broken connections, 5xx and 429. */
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "registry-private.h"
 
-#define MAX_TRIES 7          /* first try and six retries: 0.25 s .. 8 s, ~16 s in all */
+/* first try and six retries: 0.25 s .. 8 s, ~16 s in all */
+#define MAX_TRIES HUTCH_REGISTRY_MAX_TRIES
 #define MAX_REDIRECTS 10
-#define ERROR_BODY_MAX 65536
+#define ERROR_BODY_MAX HUTCH_REGISTRY_ERROR_BODY_MAX
 #define TOKEN_MAX (1 << 20)
 
 typedef struct
@@ -47,27 +50,7 @@ struct HutchRegistry
   GMutex share_locks[CURL_LOCK_DATA_LAST];
 };
 
-typedef struct
-{
-  HutchRegistry *r;
-  const char *what;   /* for messages: "manifest docker.io/library/busybox:latest" */
-  char *url;
-  const char *accept; /* or NULL */
-  const char *scope;  /* the token scope, or NULL for none */
-  gsize max_body;
-  /* streaming a blob */
-  HutchRegistrySinkFunc sink;
-  gpointer sink_data;
-  guint64 skip; /* bytes of a 200 to drop: the registry ignored our Range */
-  guint64 *offset;
-  GError *sink_error;
-  gboolean body_checked;
-  /* the response */
-  long status;
-  GString *body;
-  char *content_type, *docker_digest, *location, *www_auth, *retry_after, *content_range;
-  char curl_error[CURL_ERROR_SIZE];
-} Request;
+typedef HutchRegistryRequest Request;
 
 static void
 response_clear (Request *q)
@@ -81,6 +64,7 @@ response_clear (Request *q)
   g_clear_pointer (&q->www_auth, g_free);
   g_clear_pointer (&q->retry_after, g_free);
   g_clear_pointer (&q->content_range, g_free);
+  g_clear_pointer (&q->range, g_free);
   q->body_checked = FALSE;
   q->curl_error[0] = '\0';
 }
@@ -232,6 +216,8 @@ on_header (char *buffer, size_t size, size_t n, void *userdata)
     slot = &q->retry_after;
   else if (g_ascii_strcasecmp (line, "content-range") == 0)
     slot = &q->content_range;
+  else if (g_ascii_strcasecmp (line, "range") == 0)
+    slot = &q->range;
   if (slot != NULL && *slot == NULL)
     *slot = g_strdup (value);
   return len;
@@ -306,24 +292,125 @@ on_body (char *buffer, size_t size, size_t n, void *userdata)
   return len;
 }
 
-static void
+/* An upload's next bytes. */
+static size_t
+on_read (char *buffer, size_t size, size_t n, void *userdata)
+{
+  HutchRegistryUpload *u = userdata;
+  gsize len = (gsize) MIN ((guint64) size * n, u->length - u->sent);
+  ssize_t got;
+
+  if (len == 0)
+    return 0;
+  if (u->fd < 0)
+    memcpy (buffer, (const guint8 *) u->data + u->sent, len);
+  else
+    {
+      do
+        got = pread (u->fd, buffer, len, (off_t) (u->start + u->sent));
+      while (got < 0 && errno == EINTR);
+      if (got <= 0) /* the blob is the store's: it does not shrink */
+        return CURL_READFUNC_ABORT;
+      len = (gsize) got;
+    }
+  u->sent += len;
+  if (u->on_sent != NULL)
+    u->on_sent (u->on_sent_data, u->start + u->sent);
+  return len;
+}
+
+/* A method other than GET: HEAD asks for no body; the others send
+ * q->upload (an empty body when there is none) with their own verb. */
+static CURLcode
+setup_method (Request *q, CURL *h)
+{
+  const HutchCurl *c = q->r->curl;
+  CURLcode res;
+
+  if (q->method == NULL)
+    return CURLE_OK;
+  if (strcmp (q->method, "HEAD") == 0)
+    return c->easy_setopt (h, CURLOPT_NOBODY, 1L);
+  if ((res = c->easy_setopt (h, CURLOPT_UPLOAD, 1L)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_CUSTOMREQUEST, q->method)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_INFILESIZE_LARGE,
+                                (curl_off_t) (q->upload != NULL ? q->upload->length : 0)))
+             != CURLE_OK)
+    return res;
+  if (q->upload == NULL)
+    return CURLE_OK;
+  /* No seek function: libcurl must not send a body again by itself (over
+   * a new connection, when the pooled one died), as part of it may have
+   * reached the registry; the caller asks where the upload stands. */
+  q->upload->sent = 0;
+  if ((res = c->easy_setopt (h, CURLOPT_READFUNCTION, on_read)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_READDATA, q->upload)) != CURLE_OK
+
+      || (res = c->easy_setopt (h, CURLOPT_UPLOAD_BUFFERSIZE, 512L << 10)) != CURLE_OK)
+    return res;
+  return CURLE_OK;
+}
+
+/* What trusts the registry's certificate, as asked: a failure here must
+ * not leave libcurl's defaults in place of the CA the user named. */
+static CURLcode
 set_tls (HutchRegistry *r, CURL *h)
 {
   const HutchCurl *c = r->curl;
   const char *file = g_getenv ("SSL_CERT_FILE");
   const char *dir = g_getenv ("SSL_CERT_DIR");
+  CURLcode res = CURLE_OK;
 
   /* libcurl itself reads neither variable (the curl tool does): OpenSSL's
    * users expect them, and they are how a test CA is trusted. */
   if (file != NULL && file[0] != '\0')
-    c->easy_setopt (h, CURLOPT_CAINFO, file);
-  if (dir != NULL && dir[0] != '\0')
-    c->easy_setopt (h, CURLOPT_CAPATH, dir);
-  if (r->tls == HUTCH_TLS_NO_VERIFY)
+    res = c->easy_setopt (h, CURLOPT_CAINFO, file);
+  if (res == CURLE_OK && dir != NULL && dir[0] != '\0')
+    res = c->easy_setopt (h, CURLOPT_CAPATH, dir);
+  if (res == CURLE_OK && r->tls == HUTCH_TLS_NO_VERIFY)
     {
-      c->easy_setopt (h, CURLOPT_SSL_VERIFYPEER, 0L);
-      c->easy_setopt (h, CURLOPT_SSL_VERIFYHOST, 0L);
+      res = c->easy_setopt (h, CURLOPT_SSL_VERIFYPEER, 0L);
+      if (res == CURLE_OK)
+        res = c->easy_setopt (h, CURLOPT_SSL_VERIFYHOST, 0L);
     }
+  return res;
+}
+
+/* The options of one GET. Each result is checked: one libcurl does not
+ * take would quietly leave its default in place (protocols beyond http,
+ * redirects followed with our Authorization, the body to our stdout). */
+static CURLcode
+setup (Request *q, CURL *h, const char *url, struct curl_slist *headers, gpointer body_data)
+{
+  HutchRegistry *r = q->r;
+  const HutchCurl *c = r->curl;
+  CURLcode res;
+
+  if ((res = c->easy_setopt (h, CURLOPT_ERRORBUFFER, q->curl_error)) != CURLE_OK
+      || (res = hutch_curl_restrict_protocols (c, h)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_FOLLOWLOCATION, 0L)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_URL, url)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_HTTPHEADER, headers)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_USERAGENT, "hutch/" HUTCH_VERSION)) != CURLE_OK
+      /* no SIGALRM for name lookups: the pull's threads share the process */
+      || (res = c->easy_setopt (h, CURLOPT_NOSIGNAL, 1L)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_CONNECTTIMEOUT, 30L)) != CURLE_OK
+      /* a stalled transfer: less than a byte a second for a minute */
+      || (res = c->easy_setopt (h, CURLOPT_LOW_SPEED_LIMIT, 1L)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_LOW_SPEED_TIME, 60L)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_HEADERFUNCTION, on_header)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_HEADERDATA, q)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_WRITEFUNCTION, on_body)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_WRITEDATA, body_data)) != CURLE_OK
+      || (res = c->easy_setopt (h, CURLOPT_BUFFERSIZE, 256L << 10)) != CURLE_OK
+      || (r->share != NULL && (res = c->easy_setopt (h, CURLOPT_SHARE, r->share)) != CURLE_OK)
+      || (res = set_tls (r, h)) != CURLE_OK
+      || (res = setup_method (q, h)) != CURLE_OK)
+    g_snprintf (q->curl_error, sizeof q->curl_error,
+                "libcurl refused an option hutch needs (%s): hutch needs libcurl 7.74 or later, "
+                "built with http and https",
+                c->easy_strerror (res));
+  return res;
 }
 
 /* One GET of @url, with @auth as the Authorization header (or none). */
@@ -332,43 +419,42 @@ perform (Request *q, const char *url, const char *auth, const char *range)
 {
   HutchRegistry *r = q->r;
   const HutchCurl *c = r->curl;
-  CURL *h = c->easy_init ();
+  CURL *h = NULL;
   struct curl_slist *headers = NULL;
   g_autofree char *accept = q->accept != NULL ? g_strconcat ("Accept: ", q->accept, NULL) : NULL;
   g_autofree char *authz = auth != NULL ? g_strconcat ("Authorization: ", auth, NULL) : NULL;
   g_autofree char *range_h = range != NULL ? g_strconcat ("Range: ", range, NULL) : NULL;
-  gpointer body_data[2] = { q, h };
+  gpointer body_data[2] = { q, NULL };
   CURLcode res;
 
+  response_clear (q);
+  /* A redirect or a token realm names the next URL: the registry's word,
+   * never a file or another protocol of libcurl's (file://, ftp://,
+   * gopher://), whichever version of libcurl is loaded. */
+  if (g_ascii_strncasecmp (url, "http://", 7) != 0 && g_ascii_strncasecmp (url, "https://", 8) != 0)
+    {
+      g_snprintf (q->curl_error, sizeof q->curl_error,
+                  "refusing %.200s: only http and https URLs are followed", url);
+      return CURLE_UNSUPPORTED_PROTOCOL;
+    }
+  h = c->easy_init ();
   if (h == NULL)
     return CURLE_OUT_OF_MEMORY;
-  response_clear (q);
+  body_data[1] = h;
   if (accept != NULL)
     headers = c->slist_append (headers, accept);
   if (authz != NULL)
     headers = c->slist_append (headers, authz);
   if (range_h != NULL)
     headers = c->slist_append (headers, range_h);
-  c->easy_setopt (h, CURLOPT_URL, url);
-  c->easy_setopt (h, CURLOPT_HTTPHEADER, headers);
-  c->easy_setopt (h, CURLOPT_USERAGENT, "hutch/" HUTCH_VERSION);
-  c->easy_setopt (h, CURLOPT_PROTOCOLS_STR, "http,https");
-  c->easy_setopt (h, CURLOPT_FOLLOWLOCATION, 0L);
-  c->easy_setopt (h, CURLOPT_NOSIGNAL, 1L);
-  c->easy_setopt (h, CURLOPT_CONNECTTIMEOUT, 30L);
-  /* a stalled transfer: less than a byte a second for a minute */
-  c->easy_setopt (h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-  c->easy_setopt (h, CURLOPT_LOW_SPEED_TIME, 60L);
-  c->easy_setopt (h, CURLOPT_HEADERFUNCTION, on_header);
-  c->easy_setopt (h, CURLOPT_HEADERDATA, q);
-  c->easy_setopt (h, CURLOPT_WRITEFUNCTION, on_body);
-  c->easy_setopt (h, CURLOPT_WRITEDATA, body_data);
-  c->easy_setopt (h, CURLOPT_ERRORBUFFER, q->curl_error);
-  c->easy_setopt (h, CURLOPT_BUFFERSIZE, 256L << 10);
-  if (r->share != NULL)
-    c->easy_setopt (h, CURLOPT_SHARE, r->share);
-  set_tls (r, h);
-  res = c->easy_perform (h);
+  for (guint i = 0; q->headers != NULL && q->headers[i] != NULL; i++)
+    headers = c->slist_append (headers, q->headers[i]);
+  /* an upload starts at once, without waiting for 100 Continue */
+  if (q->method != NULL && strcmp (q->method, "HEAD") != 0)
+    headers = c->slist_append (headers, "Expect:");
+  res = setup (q, h, url, headers, body_data);
+  if (res == CURLE_OK)
+    res = c->easy_perform (h);
   if (!q->body_checked)
     c->easy_getinfo (h, CURLINFO_RESPONSE_CODE, &q->status);
   c->easy_cleanup (h);
@@ -528,14 +614,44 @@ answer_challenge (HutchRegistry *r, Request *q, GError **error)
   return !bearer || fetch_token (r, r->challenge, q->scope, error);
 }
 
-static gboolean request_run (Request *q, GError **error);
+
+/* A day: no pull lasts that long, and a larger "expires_in" overflowed
+ * the expiry time (UBSan, tests/fuzz token-response). */
+#define TOKEN_MAX_LIFETIME (24 * 3600)
+
+gboolean
+hutch_registry_token_parse (const char *body, gsize len, char **out_token, gint64 *out_lifetime_us,
+                            GError **error)
+{
+  g_autoptr (HutchJsonNode) root = hutch_json_parse (body, len, error);
+  const HutchJsonNode *tok, *expires;
+  gint64 secs = 60;
+
+  *out_token = NULL;
+  *out_lifetime_us = 0;
+  if (root == NULL)
+    return FALSE;
+  tok = hutch_json_node_member (root, "token");
+  if (tok == NULL || tok->type != HUTCH_JSON_STRING || tok->string[0] == '\0')
+    tok = hutch_json_node_member (root, "access_token");
+  if (tok == NULL || tok->type != HUTCH_JSON_STRING || tok->string[0] == '\0')
+    return TRUE;
+  expires = hutch_json_node_member (root, "expires_in");
+  if (expires != NULL && expires->type == HUTCH_JSON_NUMBER && expires->is_int
+      && expires->integer > 0)
+    secs = MIN (expires->integer, TOKEN_MAX_LIFETIME);
+  *out_token = g_strdup (tok->string);
+  /* renewed 10 s early, so that it does not expire on the way */
+  *out_lifetime_us = MAX (secs - 10, 1) * G_USEC_PER_SEC;
+  return TRUE;
+}
 
 static gboolean
 fetch_token (HutchRegistry *r, const HutchAuthChallenge *c, const char *scope, GError **error)
 {
   g_autoptr (GString) url = g_string_new (c->realm);
-  g_autoptr (HutchJsonNode) root = NULL;
-  const HutchJsonNode *tok, *expires;
+  g_autofree char *value = NULL;
+  gint64 lifetime = 0;
   Request q = { r, "the registry's token service", NULL, NULL, NULL, TOKEN_MAX };
   Token *t;
   gboolean ok;
@@ -547,10 +663,16 @@ fetch_token (HutchRegistry *r, const HutchAuthChallenge *c, const char *scope, G
       g_string_append_printf (url, "%cservice=%s", sep, e);
       sep = '&';
     }
+  /* one scope= for each: a mount's token covers two repositories */
   if (scope != NULL)
     {
-      g_autofree char *e = g_uri_escape_string (scope, NULL, FALSE);
-      g_string_append_printf (url, "%cscope=%s", sep, e);
+      g_auto (GStrv) scopes = g_strsplit (scope, " ", -1);
+      for (guint i = 0; scopes[i] != NULL; i++)
+        {
+          g_autofree char *e = g_uri_escape_string (scopes[i], NULL, FALSE);
+          g_string_append_printf (url, "%cscope=%s", sep, e);
+          sep = '&';
+        }
     }
   q.url = g_strdup (url->str);
   q.body = g_string_new (NULL);
@@ -584,31 +706,19 @@ fetch_token (HutchRegistry *r, const HutchAuthChallenge *c, const char *scope, G
     else
       ok = TRUE;
   }
-  if (ok && (root = hutch_json_parse (q.body->str, q.body->len, error)) == NULL)
+  if (ok && !hutch_registry_token_parse (q.body->str, q.body->len, &value, &lifetime, error))
     {
       g_prefix_error (error, "the token from %s: ", c->realm);
       ok = FALSE;
     }
+  if (ok && value == NULL)
+    ok = hutch_throw (error, HUTCH_ERROR_AUTH, "the token service %s answered without a token",
+                      c->realm);
   if (ok)
     {
-      tok = hutch_json_node_member (root, "token");
-      if (tok == NULL || tok->type != HUTCH_JSON_STRING || tok->string[0] == '\0')
-        tok = hutch_json_node_member (root, "access_token");
-      if (tok == NULL || tok->type != HUTCH_JSON_STRING || tok->string[0] == '\0')
-        ok = hutch_throw (error, HUTCH_ERROR_AUTH, "the token service %s answered without a token",
-                          c->realm);
-    }
-  if (ok)
-    {
-      gint64 secs = 60;
-      expires = hutch_json_node_member (root, "expires_in");
-      if (expires != NULL && expires->type == HUTCH_JSON_NUMBER && expires->is_int
-          && expires->integer > 0)
-        secs = expires->integer;
       t = g_new0 (Token, 1);
-      t->value = g_strdup (tok->string);
-      /* renewed 10 s early, so that it does not expire on the way */
-      t->expires = g_get_monotonic_time () + MAX (secs - 10, 1) * G_USEC_PER_SEC;
+      t->value = g_steal_pointer (&value);
+      t->expires = g_get_monotonic_time () + lifetime;
       g_mutex_lock (&r->lock);
       g_hash_table_replace (r->tokens, g_strdup (scope != NULL ? scope : ""), t);
       g_mutex_unlock (&r->lock);
@@ -653,9 +763,13 @@ ping (HutchRegistry *r, GError **error)
       if (res == CURLE_OK)
         {
           g_mutex_lock (&r->lock);
-          r->scheme = g_strdup (schemes[i]);
-          if (q.status == 401 && q.www_auth != NULL)
-            r->challenge = hutch_auth_challenge_parse (q.www_auth);
+          /* threads that pinged at once: the first answer stands */
+          if (!r->pinged)
+            {
+              r->scheme = g_strdup (schemes[i]);
+              if (q.status == 401 && q.www_auth != NULL)
+                r->challenge = hutch_auth_challenge_parse (q.www_auth);
+            }
           r->pinged = TRUE;
           g_mutex_unlock (&r->lock);
           ok = TRUE;
@@ -685,8 +799,8 @@ ping (HutchRegistry *r, GError **error)
 /* Runs @q to a final answer (q->status set), following redirects and
  * answering one 401; errors are connection failures that outlasted the
  * retries and what a sink returned. */
-static gboolean
-request_run (Request *q, GError **error)
+gboolean
+hutch_registry_request_run (Request *q, GError **error)
 {
   HutchRegistry *r = q->r;
   g_autofree char *url = g_strdup (q->url);
@@ -696,6 +810,8 @@ request_run (Request *q, GError **error)
 
   if (!ping (r, error))
     return FALSE;
+  if (q->body == NULL)
+    q->body = g_string_new (NULL);
   registry_host = g_ascii_strdown (r->host, -1);
   /* a Bearer challenge from the ping: get the token before the request */
   if (q->scope != NULL && r->challenge != NULL && strcmp (r->challenge->scheme, "bearer") == 0)
@@ -725,7 +841,7 @@ request_run (Request *q, GError **error)
         tries = 0; /* progress: the retries start again */
       if (res != CURLE_OK)
         {
-          if (retryable_curl (res) && ++tries < MAX_TRIES)
+          if (!q->once && retryable_curl (res) && ++tries < MAX_TRIES)
             {
               backoff (tries - 1, NULL, q->what, curl_text (q, res));
               continue;
@@ -758,7 +874,8 @@ request_run (Request *q, GError **error)
           url = next;
           continue;
         }
-      if ((q->status == 429 || q->status == 500 || q->status == 502 || q->status == 503
+      if (!q->once
+          && (q->status == 429 || q->status == 500 || q->status == 502 || q->status == 503
            || q->status == 504)
           && ++tries < MAX_TRIES)
         {
@@ -770,22 +887,63 @@ request_run (Request *q, GError **error)
     }
 }
 
-static char *
-v2_url (HutchRegistry *r, const char *repo, const char *kind, const char *reference)
+char *
+hutch_registry_url (HutchRegistry *r, const char *path)
 {
-  return g_strdup_printf ("%s://%s/v2/%s/%s/%s", r->scheme != NULL ? r->scheme : "https", r->host,
-                          repo, kind, reference);
+  return g_strdup_printf ("%s://%s/v2/%s", r->scheme != NULL ? r->scheme : "https", r->host, path);
+}
+
+char *
+hutch_registry_request_says (Request *q)
+{
+  return registry_says (q);
+}
+
+char *
+hutch_registry_resolve_location (const char *base, const char *location)
+{
+  return resolve_location (base, location);
+}
+
+gboolean
+hutch_registry_ping (HutchRegistry *r, GError **error)
+{
+  return ping (r, error);
+}
+
+const char *
+hutch_registry_domain (const HutchRegistry *r)
+{
+  return r->domain;
+}
+
+void
+hutch_registry_backoff (guint tries, const char *retry_after, const char *what, const char *why)
+{
+  backoff (tries, retry_after, what, why);
+}
+
+void
+hutch_registry_request_clear (Request *q)
+{
+  request_clear (q);
 }
 
 /* The error for a final answer that is not 2xx. */
-static gboolean
-status_error (Request *q, const char *subject, GError **error)
+gboolean
+hutch_registry_request_status_error (Request *q, const char *subject, GError **error)
 {
   g_autofree char *says = registry_says (q);
 
   if (q->status == 404)
     return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "%s: not found in the registry (%s)",
                         subject, says);
+  if ((q->status == 401 || q->status == 403) && q->r->username == NULL && q->method != NULL
+      && strcmp (q->method, "HEAD") != 0)
+    return hutch_throw (error, HUTCH_ERROR_AUTH,
+                        "%s: the registry refuses an anonymous push (%s): log in with \"hutch "
+                        "login %s\" or give --creds USER:PASSWORD", subject, says,
+                        q->r->domain);
   if ((q->status == 401 || q->status == 403) && q->r->username == NULL)
     return hutch_throw (error, HUTCH_ERROR_AUTH,
                         "%s: access denied (%s): the repository may be private; log in with "
@@ -796,116 +954,6 @@ status_error (Request *q, const char *subject, GError **error)
                         "with \"hutch login %s\"", subject, q->r->username, q->r->cred_source, says,
                         q->r->domain);
   return hutch_throw (error, HUTCH_ERROR_NETWORK, "%s: the registry answered %s", subject, says);
-}
-
-static char *
-scope_for (const char *repo)
-{
-  return g_strdup_printf ("repository:%s:pull", repo);
-}
-
-/* GET /v2/@repo/@kind/@reference whole into q->body: TRUE for a 200. */
-static gboolean
-get_whole (Request *q, const char *repo, const char *kind, const char *reference, GError **error)
-{
-  if (!ping (q->r, error))
-    return FALSE;
-  q->url = v2_url (q->r, repo, kind, reference);
-  q->body = g_string_new (NULL);
-  if (!request_run (q, error))
-    return FALSE;
-  return q->status == 200 || status_error (q, q->what, error);
-}
-
-GBytes *
-hutch_registry_get_manifest (HutchRegistry *r, const char *repo, const char *reference,
-                             char **out_media_type, char out_digest[HUTCH_DIGEST_BUFSIZE],
-                             GError **error)
-{
-  g_autofree char *scope = scope_for (repo);
-  g_autofree char *subject = g_strdup_printf ("%s/%s%s%s", r->domain, repo,
-                                              g_str_has_prefix (reference, "sha256:") ? "@" : ":",
-                                              reference);
-  Request q = { r, subject, NULL,
-                HUTCH_MEDIA_TYPE_OCI_MANIFEST ", " HUTCH_MEDIA_TYPE_OCI_INDEX ", "
-                "application/vnd.docker.distribution.manifest.v2+json, "
-                "application/vnd.docker.distribution.manifest.list.v2+json",
-                scope, HUTCH_JSON_MAX_SIZE };
-  GBytes *out = NULL;
-
-  if (!get_whole (&q, repo, "manifests", reference, error))
-    goto out;
-  hutch_sha256_digest_of (q.body->str, q.body->len, out_digest);
-  if (g_str_has_prefix (reference, "sha256:") && strcmp (reference, out_digest) != 0)
-    {
-      hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
-                   "%s: the manifest the registry sent hashes to %s", subject, out_digest);
-      goto out;
-    }
-  if (q.docker_digest != NULL && g_str_has_prefix (q.docker_digest, "sha256:")
-      && strcmp (q.docker_digest, out_digest) != 0)
-    {
-      hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
-                   "%s: the registry says the manifest is %s, but it hashes to %s", subject,
-                   q.docker_digest, out_digest);
-      goto out;
-    }
-  *out_media_type = q.content_type != NULL ? g_strdup (q.content_type) : NULL;
-  if (*out_media_type != NULL)
-    (*out_media_type)[strcspn (*out_media_type, "; ")] = '\0';
-  out = g_bytes_new (q.body->str, q.body->len);
-out:
-  request_clear (&q);
-  return out;
-}
-
-GBytes *
-hutch_registry_get_small_blob (HutchRegistry *r, const char *repo, const char *digest, gsize max,
-                               GError **error)
-{
-  g_autofree char *scope = scope_for (repo);
-  g_autofree char *subject = g_strdup_printf ("blob %s of %s/%s", digest, r->domain, repo);
-  Request q = { r, subject, NULL, NULL, scope, max };
-  char actual[HUTCH_DIGEST_BUFSIZE];
-  GBytes *out = NULL;
-
-  if (!get_whole (&q, repo, "blobs", digest, error))
-    goto out;
-  hutch_sha256_digest_of (q.body->str, q.body->len, actual);
-  if (strcmp (actual, digest) != 0)
-    {
-      hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
-                   "%s: what the registry sent hashes to %s (corrupt on the registry, or "
-                   "tampered with on the way)", subject, actual);
-      goto out;
-    }
-  out = g_bytes_new (q.body->str, q.body->len);
-out:
-  request_clear (&q);
-  return out;
-}
-
-gboolean
-hutch_registry_get_blob (HutchRegistry *r, const char *repo, const char *digest, gint64 size,
-                         guint64 *offset, HutchRegistrySinkFunc sink, gpointer data,
-                         GError **error)
-{
-  g_autofree char *scope = scope_for (repo);
-  g_autofree char *subject = g_strdup_printf ("blob %s of %s/%s", digest, r->domain, repo);
-  Request q = { r, subject, NULL, NULL, scope, ERROR_BODY_MAX, sink, data, 0, offset };
-  gboolean ok;
-
-  if (size >= 0 && *offset == (guint64) size)
-    return TRUE; /* a partial download that had everything */
-  if (!ping (r, error))
-    return FALSE;
-  q.url = v2_url (r, repo, "blobs", digest);
-  q.body = g_string_new (NULL);
-  ok = request_run (&q, error);
-  if (ok && q.status != 200 && q.status != 206)
-    ok = status_error (&q, subject, error);
-  request_clear (&q);
-  return ok;
 }
 
 gboolean
@@ -923,7 +971,7 @@ hutch_registry_check_login (HutchRegistry *r, GError **error)
     return fetch_token (r, r->challenge, NULL, error);
   q.url = g_strdup_printf ("%s://%s/v2/", r->scheme, r->host);
   q.body = g_string_new (NULL);
-  ok = request_run (&q, error);
+  ok = hutch_registry_request_run (&q, error);
   if (ok && q.status != 200)
     {
       g_autofree char *says = registry_says (&q);

@@ -62,3 +62,22 @@ hutch_curl_get (GError **error)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s", l->error), NULL;
   return &l->api;
 }
+
+/* CURLOPT_PROTOCOLS_STR came with libcurl 7.85; CURLOPT_PROTOCOLS, the
+ * bitmask before it, is deprecated since (its name warns, and warnings
+ * are errors here). By number, as the libcurl loaded may be older or newer
+ * than the headers we were built with. */
+#define OPT_PROTOCOLS_STR ((CURLoption) (CURLOPTTYPE_STRINGPOINT + 318))
+#define OPT_PROTOCOLS ((CURLoption) (CURLOPTTYPE_LONG + 181))
+
+CURLcode
+hutch_curl_restrict_protocols (const HutchCurl *c, CURL *h)
+{
+  CURLcode res = c->easy_setopt (h, OPT_PROTOCOLS_STR, "http,https");
+
+  /* 7.74 to 7.84: not known there, which was taken for success and left
+   * file://, ftp:// and the rest open to a redirect or a token realm */
+  if (res == CURLE_UNKNOWN_OPTION)
+    res = c->easy_setopt (h, OPT_PROTOCOLS, (long) (CURLPROTO_HTTP | CURLPROTO_HTTPS));
+  return res;
+}

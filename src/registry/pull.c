@@ -276,11 +276,11 @@ layer_line (const Layer *l, gint64 now)
     case LAYER_DOWNLOADING:
       {
         double secs = (double) (now - l->started) / G_USEC_PER_SEC;
-        got = g_format_size (l->avail);
-        total = g_format_size ((guint64) l->desc->size);
+        got = hutch_util_format_size (l->avail);
+        total = hutch_util_format_size ((guint64) l->desc->size);
         if (secs > 0.2)
           {
-            g_autofree char *rate = g_format_size ((guint64) ((double) l->avail / secs));
+            g_autofree char *rate = hutch_util_format_size ((guint64) ((double) l->avail / secs));
             return g_strdup_printf ("%s: Downloading  %s / %s  %s/s", id, got, total, rate);
           }
         return g_strdup_printf ("%s: Downloading  %s / %s", id, got, total);
@@ -584,7 +584,8 @@ hutch_registry_pull (HutchStore *store, const char *ref_text, const HutchPullOpt
       l->index = i;
       l->desc = res.manifest->layers->pdata[i];
       l->fd = -1;
-      l->need_blob = !hutch_store_blob_exists (store, l->desc->digest);
+      /* A damaged copy is fetched again, and replaced when committed. */
+      l->need_blob = !hutch_store_blob_verify (store, l->desc->digest, NULL);
       l->need_unpack = g_ptr_array_find (missing, GUINT_TO_POINTER (i), NULL);
       l->state = l->need_blob || l->need_unpack ? LAYER_WAITING : LAYER_EXISTS;
       if (l->need_blob)
@@ -597,6 +598,16 @@ hutch_registry_pull (HutchStore *store, const char *ref_text, const HutchPullOpt
     ok = hutch_sandbox_userns_run (map, pull_layers, &p, error);
   else
     ok = pull_layers (&p, error);
+  if (!ok && error != NULL && g_error_matches (*error, G_FILE_ERROR, G_FILE_ERROR_NOSPC))
+    {
+      guint64 needed = 0;
+      g_autofree char *size = NULL;
+      for (guint i = 0; i < p.n_layers; i++)
+        needed += p.layers[i].need_blob ? (guint64) p.layers[i].desc->size : 0;
+      size = hutch_util_format_size (needed);
+      g_prefix_error (error, "this pull needs %s for the layers it downloads, and room to "
+                             "unpack them: ", size);
+    }
   ok = ok && record (store, &res, name, error);
   if (ok)
     {

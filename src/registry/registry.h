@@ -143,4 +143,30 @@ typedef struct HutchStore HutchStore;
 gboolean hutch_registry_pull (HutchStore *store, const char *ref_text, const HutchPullOptions *opts,
                               char **out_name, char **out_id, gboolean *out_new, GError **error);
 
+/* ---- push (push.c) ---- */
+
+typedef enum
+{
+  HUTCH_PUSH_COMPRESSION_DEFAULT, /* compressed layers as stored; plain ones in gzip */
+  HUTCH_PUSH_COMPRESSION_GZIP,
+  HUTCH_PUSH_COMPRESSION_ZSTD,
+} HutchPushCompression;
+
+typedef struct
+{
+  HutchRegistryOptions registry;
+  HutchPushCompression compression;
+  guint jobs;         /* layers at once; 0 for 4 */
+  guint64 chunk_size; /* blobs larger go in PATCHes of this size; 0 for 64 MiB */
+  HutchPullProgress progress;
+} HutchPushOptions;
+
+/* Pushes @image (a name or ID in @store) to @destination (a registry
+ * reference; NULL for the image's first name): every blob the repository
+ * lacks, then the manifest. *@out_name is the full reference pushed,
+ * @out_digest the manifest's digest there. */
+gboolean hutch_registry_push (HutchStore *store, const char *image, const char *destination,
+                              const HutchPushOptions *opts, char **out_name,
+                              char out_digest[HUTCH_DIGEST_BUFSIZE], GError **error);
+
 G_END_DECLS

@@ -178,6 +178,7 @@ helper_start (Helper *h, GPtrArray *argv, GError **error)
   posix_spawn_file_actions_addopen (&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
   posix_spawn_file_actions_adddup2 (&fa, err[1], STDERR_FILENO);
   posix_spawn_file_actions_addclosefrom_np (&fa, STDERR_FILENO + 1);
+  hutch_util_assert_single_thread ();
   r = posix_spawn (&h->pid, argv->pdata[0], &fa, NULL, (char **) argv->pdata, environ);
   posix_spawn_file_actions_destroy (&fa);
   close (err[1]);

@@ -10,7 +10,6 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <linux/capability.h>
-#include <linux/close_range.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -47,7 +46,8 @@ parse_id (const char *text, guint32 *out)
   if (text == NULL || *text == '\0' || !g_ascii_isdigit (*text))
     return FALSE;
   v = g_ascii_strtoull (text, &end, 10);
-  if (*end != '\0' || v > G_MAXUINT32)
+  /* (uid_t) -1 is "unchanged" to setresuid(2), never an id */
+  if (*end != '\0' || v >= G_MAXUINT32)
     return FALSE;
   *out = (guint32) v;
   return TRUE;
@@ -203,8 +203,56 @@ exec_fail (int err_fd, int errsv, const char *what)
   _exit (status);
 }
 
+/* The command's credentials, for the calling process: the image's user and
+ * groups, the container's capabilities, no_new_privs and its seccomp
+ * filter. Failures go to @err_fd (126). */
+static void
+take_credentials (const HutchSandboxSpec *spec, const User *user, int err_fd)
+{
+  g_autoptr (GError) error = NULL;
+
+  if (!drop_bounding_set (spec->caps, &error))
+    {
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
+      _exit (126);
+    }
+  /* With the single-id mapping setgroups is denied (user_namespaces(7)):
+   * there are no other groups to set anyway. */
+  if ((!spec->idmap->single && setgroups (user->groups->len, (gid_t *) user->groups->data) < 0)
+      || setresgid (user->gid, user->gid, user->gid) < 0
+      || setresuid (user->uid, user->uid, user->uid) < 0)
+    {
+      int errsv = errno;
+      g_autofree char *what = g_strdup_printf ("becoming uid %u gid %u", user->uid, user->gid);
+      if (errsv == EINVAL) /* the image's user, beyond the ids hutch maps */
+        {
+          g_autofree char *msg = g_strdup_printf ("%s: the id is not mapped in the container's "
+                                                  "user namespace (see \"hutch check\" for "
+                                                  "your subordinate ids)",
+                                                  what);
+          hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, msg);
+          _exit (126);
+        }
+      exec_fail (err_fd, errsv, what);
+    }
+  if (!set_capabilities (spec->caps, user->uid == 0, &error) || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    {
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC,
+                          error != NULL ? error->message : "setting no_new_privs failed");
+      _exit (126);
+    }
+  if (spec->seccomp && !hutch_sandbox_seccomp_load (&error))
+    {
+      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
+      _exit (126);
+    }
+}
+
+/* @creds_taken: by exec's waiter, whose child this is; else they are
+ * taken here, after the working directory (which may need root to make). */
 static void G_GNUC_NORETURN
-exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd, int tty)
+exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd, int tty,
+              gboolean creds_taken)
 {
   g_autoptr (GError) error = NULL;
   g_auto (GStrv) env = g_strdupv (spec->env);
@@ -240,37 +288,14 @@ exec_command (const HutchSandboxSpec *spec, const User *user, int err_fd, int tt
     }
   if (fchdir (cwd) < 0)
     exec_fail (err_fd, errno, spec->cwd);
-  if (!drop_bounding_set (spec->caps, &error))
-    {
-      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
-      _exit (126);
-    }
-  /* With the single-id mapping setgroups is denied (user_namespaces(7)):
-   * there are no other groups to set anyway. */
-  if ((!spec->idmap->single && setgroups (user->groups->len, (gid_t *) user->groups->data) < 0)
-      || setresgid (user->gid, user->gid, user->gid) < 0
-      || setresuid (user->uid, user->uid, user->uid) < 0)
-    {
-      g_autofree char *what = g_strdup_printf ("becoming uid %u gid %u", user->uid, user->gid);
-      exec_fail (err_fd, errno, what);
-    }
-  if (!set_capabilities (spec->caps, user->uid == 0, &error) || prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
-    {
-      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC,
-                          error != NULL ? error->message : "setting no_new_privs failed");
-      _exit (126);
-    }
+  if (!creds_taken)
+    take_credentials (spec, user, err_fd);
   path = find_command (spec->argv[0], env);
   if (path == NULL)
     exec_fail (err_fd, ENOENT, spec->argv[0]);
-  if (spec->seccomp && !hutch_sandbox_seccomp_load (&error))
-    {
-      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
-      _exit (126);
-    }
   /* Every fd above stderr (the error pipe included) closes at exec: none
    * of ours, nor one opened on the host, reaches the command. */
-  if (syscall (SYS_close_range, 3, ~0U, CLOSE_RANGE_CLOEXEC) < 0)
+  if (!hutch_util_cloexec_from (3))
     exec_fail (err_fd, errno, "closing the file descriptors");
   execve (path, spec->argv, env);
   exec_fail (err_fd, errno, path);
@@ -289,18 +314,34 @@ init_loop (pid_t cmd)
   _exit (hutch_sandbox_exit_code (hutch_sandbox_forward_until_exit (cmd, &set, TRUE)));
 }
 
-void
-hutch_sandbox_become_command (const HutchSandboxSpec *spec, int err_fd, int tty)
+pid_t
+hutch_sandbox_fork_command (const HutchSandboxSpec *spec, int err_fd, int tty)
 {
   g_autoptr (GError) error = NULL;
   User user = { 0 };
+  pid_t cmd;
 
   if (!resolve_user (spec->user, &user, &error))
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
       _exit (126);
     }
-  exec_command (spec, &user, err_fd, tty);
+  /* The caller is the one process of ours the container can see while the
+   * command runs: it becomes what the command will be (its user, its
+   * capabilities, no_new_privs and seccomp filter) before the command
+   * exists. A change of uid resets the parent-death signal and may reset
+   * dumpability (commit_creds()): both are set again. */
+  take_credentials (spec, &user, err_fd);
+  (void) prctl (PR_SET_DUMPABLE, 0, 0, 0, 0);
+  (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
+  hutch_util_assert_single_thread ();
+  cmd = fork ();
+  if (cmd < 0)
+    exec_fail (err_fd, errno, "starting the command");
+  if (cmd == 0)
+    exec_command (spec, &user, err_fd, tty, TRUE);
+  user_clear (&user);
+  return cmd;
 }
 
 void
@@ -316,6 +357,10 @@ hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
       _exit (125);
     }
+  /* Every process in the container can read pid 1's command line and
+   * ours is hutch's: its host path, -v paths, --creds. It shows a neutral
+   * name instead, and the caller's environment is wiped. */
+  (void) hutch_util_proc_title_set ("hutch-init");
   /* A session of its own: with no controlling terminal, a program in the
    * container cannot push keystrokes (TIOCSTI) into the user's. */
   (void) setsid ();
@@ -337,7 +382,8 @@ hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
       close (tty_sock);
     }
   if (!spec->init)
-    exec_command (spec, &user, err_fd, tty);
+    exec_command (spec, &user, err_fd, tty, FALSE);
+  hutch_util_assert_single_thread ();
   cmd = fork ();
   if (cmd < 0)
     {
@@ -345,7 +391,7 @@ hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
       _exit (125);
     }
   if (cmd == 0)
-    exec_command (spec, &user, err_fd, tty);
+    exec_command (spec, &user, err_fd, tty, FALSE);
   close (err_fd);
   user_clear (&user);
   init_loop (cmd);

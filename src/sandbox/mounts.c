@@ -122,6 +122,63 @@ remount_readonly (const char *target, GError **error)
   return TRUE;
 }
 
+/* The mount points at @top and below it, from mountinfo (its fifth field,
+ * with the kernel's octal escapes for space, tab, newline and '\\'). */
+static GPtrArray *
+mounts_below (const char *top, GError **error)
+{
+  g_autofree char *text = hutch_util_read_host_file ("/proc/self/mountinfo", 16 << 20, error);
+  g_auto (GStrv) lines = NULL;
+  GPtrArray *out = NULL;
+  gsize top_len = strlen (top);
+
+  if (text == NULL)
+    return NULL;
+  out = g_ptr_array_new_with_free_func (g_free);
+  lines = g_strsplit (text, "\n", -1);
+  for (char **l = lines; *l != NULL; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, " ", 6);
+      g_autofree char *mp = NULL;
+      if (g_strv_length (f) < 6)
+        continue;
+      mp = g_strcompress (f[4]); /* \040 and the like */
+      if (strncmp (mp, top, top_len) == 0 && (mp[top_len] == '\0' || mp[top_len] == '/' || top_len == 1))
+        g_ptr_array_add (out, g_steal_pointer (&mp));
+    }
+  return out;
+}
+
+/* @target and every mount below it read-only: -v HOST:CTR:ro where HOST
+ * has mounts of its own (one bind of it with MS_REC brings them all, and
+ * a remount changes the top one only), the host's /sys with its cgroup
+ * and other file systems. mount_setattr(2) with AT_RECURSIVE does it at
+ * once (Linux 5.12); before it, each mount is remounted. */
+static gboolean
+readonly_recursive (const char *target, GError **error)
+{
+  struct mount_attr attr = { .attr_set = MOUNT_ATTR_RDONLY };
+  g_autofree char *real = NULL;
+  g_autoptr (GPtrArray) below = NULL;
+
+  if (syscall (SYS_mount_setattr, AT_FDCWD, target, AT_RECURSIVE, &attr, sizeof attr) == 0)
+    return TRUE;
+  if (errno != ENOSYS && errno != EINVAL && errno != EPERM)
+    return hutch_throw_errno (error, "making %s and the mounts below it read-only", target);
+  /* ENOSYS: older kernels; EPERM: a seccomp profile that does not know it */
+  real = g_file_read_link (target, NULL); /* a /proc/self/fd path: the mount point */
+  below = mounts_below (real != NULL ? real : target, error);
+  if (below == NULL)
+    return FALSE;
+  if (!remount_readonly (target, error))
+    return FALSE;
+  for (guint i = 0; i < below->len; i++)
+    if (strcmp (below->pdata[i], real != NULL ? real : target) != 0
+        && !remount_readonly (below->pdata[i], error))
+      return FALSE;
+  return TRUE;
+}
+
 /* A bind just made is a new mount on top: reach it through a fresh fd. */
 static gboolean
 remount_readonly_in_root (int root_fd, const char *path, GError **error)
@@ -132,7 +189,7 @@ remount_readonly_in_root (int root_fd, const char *path, GError **error)
   if (fd < 0)
     return FALSE;
   target = fd_path (fd);
-  if (!remount_readonly (target, error))
+  if (!readonly_recursive (target, error))
     return g_prefix_error (error, "%s: ", path), FALSE;
   return TRUE;
 }
@@ -277,6 +334,8 @@ mount_overlay_fsconfig (const HutchSandboxSpec *spec, GError **error)
 {
   hutch_autofd int fs = fsopen ("overlay", FSOPEN_CLOEXEC);
   hutch_autofd int mnt = -1;
+  g_autofree char *upper = hutch_util_option_escape (spec->upperdir);
+  g_autofree char *work = hutch_util_option_escape (spec->workdir);
 
   if (fs < 0)
     return hutch_throw_errno (error, "fsopen overlay");
@@ -290,8 +349,10 @@ mount_overlay_fsconfig (const HutchSandboxSpec *spec, GError **error)
         return hutch_throw_errno (error, "overlay: adding lower layer %u (lowerdir+ needs Linux 6.8)",
                                   i + 1);
       }
-  if (fsconfig (fs, FSCONFIG_SET_STRING, "upperdir", spec->upperdir, 0) < 0
-      || fsconfig (fs, FSCONFIG_SET_STRING, "workdir", spec->workdir, 0) < 0
+  /* lowerdir+ takes its path as is; upperdir and workdir are unescaped
+   * (fs/overlayfs/params.c, ovl_mount_dir) even here */
+  if (fsconfig (fs, FSCONFIG_SET_STRING, "upperdir", upper, 0) < 0
+      || fsconfig (fs, FSCONFIG_SET_STRING, "workdir", work, 0) < 0
       || fsconfig (fs, FSCONFIG_SET_FLAG, "userxattr", NULL, 0) < 0
       || (spec->cleanup_fd >= 0 && fsconfig (fs, FSCONFIG_SET_FLAG, "volatile", NULL, 0) < 0)
       || fsconfig (fs, FSCONFIG_CMD_CREATE, NULL, NULL, 0) < 0)
@@ -306,10 +367,12 @@ static gboolean
 mount_rootfs_overlay (const HutchSandboxSpec *spec, GError **error)
 {
   g_autoptr (GString) opts = g_string_new ("lowerdir=");
+  g_autofree char *lower = hutch_util_list_join (spec->lowerdirs, ':');
+  g_autofree char *upper = hutch_util_option_escape (spec->upperdir);
+  g_autofree char *work = hutch_util_option_escape (spec->workdir);
 
-  for (guint i = 0; spec->lowerdirs[i] != NULL; i++)
-    g_string_append_printf (opts, "%s%s", i > 0 ? ":" : "", spec->lowerdirs[i]);
-  g_string_append_printf (opts, ",upperdir=%s,workdir=%s,userxattr", spec->upperdir, spec->workdir);
+  /* escaped: a ',' or ':' of the store's path is not a separator */
+  g_string_append_printf (opts, "%s,upperdir=%s,workdir=%s,userxattr", lower, upper, work);
   /* --rm: what the container writes is thrown away, so unmounting it need
    * not sync the upper file system first */
   if (spec->cleanup_fd >= 0)
@@ -329,7 +392,7 @@ mount_rootfs_overlay (const HutchSandboxSpec *spec, GError **error)
 static gboolean
 mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
 {
-  g_autoptr (GString) opts = g_string_new ("lowerdir=");
+  g_auto (HutchFusePaths) paths = { NULL, NULL };
   g_autofree char *data = NULL, *devfd = NULL;
   hutch_autofd int fuse = open ("/dev/fuse", O_RDWR | O_CLOEXEC);
   hutch_autofd int log = memfd_create ("fuse-overlayfs", MFD_CLOEXEC);
@@ -338,14 +401,14 @@ mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
 
   if (fuse < 0)
     return hutch_throw_errno (error, "fuse-overlayfs: opening /dev/fuse (see \"hutch check\")");
+  if (!hutch_sandbox_fuse_paths_prepare (spec, &paths, error))
+    return FALSE;
   data = g_strdup_printf ("fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other",
                           fuse);
   if (mount ("fuse-overlayfs", spec->rootfs, "fuse.fuse-overlayfs", MS_NODEV, data) < 0)
     return hutch_throw_errno (error, "fuse-overlayfs: mounting on %s", spec->rootfs);
-  for (guint i = 0; spec->lowerdirs[i] != NULL; i++)
-    g_string_append_printf (opts, "%s%s", i > 0 ? ":" : "", spec->lowerdirs[i]);
-  g_string_append_printf (opts, ",upperdir=%s,workdir=%s", spec->upperdir, spec->workdir);
   devfd = g_strdup_printf ("/dev/fd/%d", fuse);
+  hutch_util_assert_single_thread ();
   pid = fork ();
   if (pid < 0)
     {
@@ -360,7 +423,13 @@ mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
       if (fcntl (fuse, F_SETFD, 0) < 0 || (log >= 0 && dup2 (log, STDERR_FILENO) < 0)
           || (log >= 0 && dup2 (log, STDOUT_FILENO) < 0))
         _exit (127);
-      execlp ("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", opts->str, devfd, (char *) NULL);
+      if (!hutch_sandbox_fuse_paths_enter (&paths, spec->rootfs))
+        {
+          dprintf (STDERR_FILENO, "showing it the store's directories: %s", g_strerror (errno));
+          _exit (126);
+        }
+      execlp ("fuse-overlayfs", "fuse-overlayfs", "-f", "-o", paths.opts->str, devfd,
+              (char *) NULL);
       dprintf (STDERR_FILENO, "%s", g_strerror (errno));
       _exit (127);
     }

@@ -93,13 +93,6 @@ probe_cleanup (const ProbePaths *p)
   (void) rmdir (p->dir);
 }
 
-static gint64
-read_sysctl (const char *path)
-{
-  g_autofree char *text = hutch_util_read_host_file (path, 64, NULL);
-  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : -1;
-}
-
 static void
 map_child (HutchSandboxCaps *caps, pid_t pid)
 {
@@ -146,8 +139,12 @@ probe_namespaces (HutchSandboxCaps *caps, const char *probe_dir, GError **error)
       p.merged = g_build_filename (p.dir, "m", NULL);
       p.whiteout = g_build_filename (p.upper, "wh", NULL);
       p.workwork = g_build_filename (p.work, "work", NULL);
-      p.options = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", p.lower,
-                                   p.upper, p.work);
+      g_autofree char *lower = hutch_util_option_escape (p.lower);
+      g_autofree char *upper = hutch_util_option_escape (p.upper);
+      g_autofree char *work = hutch_util_option_escape (p.work);
+      /* escaped as run's are: the store's path may have ',' or ':' */
+      p.options = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower, upper,
+                                   work);
     }
 
   if (pipe2 (to_parent, O_CLOEXEC) < 0)
@@ -158,6 +155,7 @@ probe_namespaces (HutchSandboxCaps *caps, const char *probe_dir, GError **error)
       close (to_parent[1]);
       return hutch_throw_errno (error, "probing user namespaces: pipe");
     }
+  hutch_util_assert_single_thread ();
   pid = fork ();
   if (pid < 0)
     {
@@ -226,10 +224,11 @@ hutch_sandbox_caps_probe (HutchSandboxCaps *caps, const char *probe_dir, GError 
 
   memset (caps, 0, sizeof *caps);
   caps->user = current_user_name (uid);
-  caps->max_user_namespaces = read_sysctl ("/proc/sys/user/max_user_namespaces");
-  caps->unprivileged_userns_clone = read_sysctl ("/proc/sys/kernel/unprivileged_userns_clone");
+  caps->max_user_namespaces = hutch_sandbox_sysctl_read ("/proc/sys/user/max_user_namespaces");
+  caps->unprivileged_userns_clone
+      = hutch_sandbox_sysctl_read ("/proc/sys/kernel/unprivileged_userns_clone");
   caps->apparmor_restrict_userns
-      = read_sysctl ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
+      = hutch_sandbox_sysctl_read ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns");
 
   hutch_sandbox_id_helper_find ("newuidmap", &caps->newuidmap);
   hutch_sandbox_id_helper_find ("newgidmap", &caps->newgidmap);

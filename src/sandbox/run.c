@@ -106,6 +106,25 @@ hutch_sandbox_exit_code (int wait_status)
   return WIFEXITED (wait_status) ? WEXITSTATUS (wait_status) : 128 + WTERMSIG (wait_status);
 }
 
+/* No signal can be passed on any more: @pid is ended rather than left
+ * beyond anyone's reach, and waited for (with @reap_all, reaping the
+ * others on the way). */
+static int
+kill_and_wait (pid_t pid, gboolean reap_all, const char *what)
+{
+  int errsv = errno;
+  pid_t gone;
+  int status;
+
+  g_warning ("%s: %s; the container is ended, as no signal could reach it", what,
+             g_strerror (errsv));
+  (void) kill (pid, SIGKILL);
+  while ((gone = waitpid (reap_all ? -1 : pid, &status, 0)) != pid)
+    if (gone < 0 && errno != EINTR)
+      return W_EXITCODE (0, SIGKILL);
+  return status;
+}
+
 int
 hutch_sandbox_forward_until_exit (pid_t pid, const sigset_t *set, gboolean reap_all)
 {
@@ -115,8 +134,10 @@ hutch_sandbox_forward_until_exit (pid_t pid, const sigset_t *set, gboolean reap_
       pid_t gone;
       int status;
       int sig = sigwaitinfo (set, &info);
-      if (sig < 0)
+      if (sig < 0 && errno == EINTR)
         continue;
+      if (sig < 0)
+        return kill_and_wait (pid, reap_all, "waiting for signals: sigwaitinfo");
       if (sig != SIGCHLD)
         {
           (void) kill (pid, sig);
@@ -143,7 +164,11 @@ outer_wait (const HutchSandboxSpec *spec, pid_t pid, const sigset_t *set, int ct
       struct signalfd_siginfo si;
       int status;
       if (poll (p, ctl >= 0 ? 2 : 1, -1) < 0)
-        continue;
+        {
+          if (errno == EINTR)
+            continue;
+          return kill_and_wait (pid, FALSE, "waiting for the container: poll");
+        }
       if (p[1].revents != 0 && !spec->net->child_serve (ctl))
         ctl = -1; /* the monitor has gone; PDEATHSIG follows */
       while (read (sfd, &si, sizeof si) == sizeof si)
@@ -272,6 +297,7 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
     }
   if (!spec->network_host && spec->net == NULL)
     flags |= CLONE_NEWNET;
+  hutch_util_assert_single_thread ();
   init = (pid_t) syscall (SYS_clone, flags, NULL, NULL, NULL, 0);
   if (init == 0)
     inner_main (spec, err_fd, tty_sock, ctl);
@@ -303,6 +329,7 @@ clone_child (const HutchSandboxSpec *spec)
   /* A fork-like clone: no new stack, the child returns here. The user
    * namespace is made first and owns the others; one made ahead is joined
    * by the child itself (setns needs a single-threaded caller: it is). */
+  hutch_util_assert_single_thread ();
   return (pid_t) syscall (SYS_clone, spec->join_userns ? SIGCHLD : CLONE_NEWUSER | CLONE_NEWNS | SIGCHLD,
                           NULL, NULL, NULL, 0);
 }
@@ -327,6 +354,7 @@ hutch_sandbox_userns_ahead (const HutchIdMap *map)
   if (pipe2 (hold, O_CLOEXEC) < 0)
     return NULL;
   /* born in its namespace: nothing to wait for before mapping it */
+  hutch_util_assert_single_thread ();
   a->holder = (pid_t) syscall (SYS_clone, CLONE_NEWUSER | SIGCHLD, NULL, NULL, NULL, 0);
   if (a->holder == 0)
     {
@@ -391,7 +419,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
   hutch_autofd int master = -1;
   sigset_t set, old;
   pid_t pid;
-  int status;
+  int status, clone_errno;
   g_autoptr (GError) map_error = NULL;
 
   memset (result, 0, sizeof *result);
@@ -422,6 +450,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
     signal (forwarded[i], SIG_DFL);
   sigprocmask (SIG_BLOCK, &set, &old);
   pid = clone_child (spec);
+  clone_errno = errno; /* before the closes below */
   if (pid == 0)
     {
       close (go[1]);
@@ -436,13 +465,15 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
   hutch_fd_clear (&ctl[1]);
   if (pid < 0)
     {
-      int errsv = errno;
       close (go[1]), close (err[0]);
       hutch_fd_clear (&tty[0]);
       hutch_fd_clear (&ctl[0]);
       sigprocmask (SIG_SETMASK, &old, NULL);
-      return hutch_throw_errno_val (error, errsv,
-                                    "creating the container's namespaces (see \"hutch check\")");
+      /* the user namespace is the one a normal user may be refused */
+      if (!spec->join_userns)
+        return hutch_sandbox_userns_throw (error, clone_errno,
+                                           "creating the container's namespaces");
+      return hutch_throw_errno_val (error, clone_errno, "starting the container: clone");
     }
   if ((!spec->join_userns && !hutch_sandbox_idmap_write (pid, spec->idmap, &map_error))
       || (spec->hooks != NULL && spec->hooks->created != NULL
@@ -459,6 +490,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
     }
   (void) !write (go[1], "g", 1);
   close (go[1]);
+
   if (tty[0] >= 0)
     {
       master = hutch_sandbox_tty_receive (tty[0]);
@@ -472,6 +504,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
     HutchSandboxPoll net_poll = { NULL, NULL, NULL };
     const HutchSandboxPoll *polls[4] = { &msg_poll, NULL, NULL, NULL };
     guint n = 1;
+    g_autoptr (GError) watch_error = NULL;
 
     hutch_sandbox_messages_init (&m, err[0], result, spec->hooks);
     if (spec->net != NULL)
@@ -483,7 +516,7 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       polls[n++] = &spec->hooks->poll;
     status = hutch_sandbox_monitor (pid, &set, master, spec->input, polls,
                                     spec->hooks != NULL ? spec->hooks->tty_output : NULL,
-                                    spec->hooks != NULL ? spec->hooks->data : NULL);
+                                    spec->hooks != NULL ? spec->hooks->data : NULL, &watch_error);
     hutch_fd_clear (&ctl[0]);
     sigprocmask (SIG_SETMASK, &old, NULL);
     /* pid 1 has gone, and the children with it: what is left to hear */
@@ -493,6 +526,11 @@ hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result, GEr
       {
         hutch_throw (error, HUTCH_ERROR_FAILED, "setting up the container: %s", m.setup_error);
         g_free (m.setup_error);
+        return FALSE;
+      }
+    if (status < 0)
+      {
+        g_propagate_error (error, g_steal_pointer (&watch_error));
         return FALSE;
       }
   }

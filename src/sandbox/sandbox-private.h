@@ -14,6 +14,20 @@ G_BEGIN_DECLS
  * with us). Then, in pid 1: the rest, and pivot_root. */
 gboolean hutch_sandbox_mount_rootfs (const HutchSandboxSpec *spec, HutchRootfsDriver *out_used,
                                      pid_t *out_fuse_pid, char **out_why, GError **error);
+/* fuse-overlayfs's -o (fuse-paths.c): @opts names spec's directories; where
+ * a path has ',', ':' or '\', as seen through a bind of @dir (the
+ * directory that holds them all) over /tmp, which _enter() makes in the
+ * forked server before its exec. */
+typedef struct
+{
+  GString *opts;
+  char *dir; /* the store, or NULL when the paths are plain */
+} HutchFusePaths;
+gboolean hutch_sandbox_fuse_paths_prepare (const HutchSandboxSpec *spec, HutchFusePaths *p,
+                                           GError **error);
+gboolean hutch_sandbox_fuse_paths_enter (const HutchFusePaths *p, const char *rootfs);
+void hutch_sandbox_fuse_paths_clear (HutchFusePaths *p);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchFusePaths, hutch_sandbox_fuse_paths_clear)
 /* The copy driver (copy.c): the layers merged into spec->rootfs. */
 gboolean hutch_sandbox_copy_rootfs (const HutchSandboxSpec *spec, GError **error);
 gboolean hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **error);
@@ -25,6 +39,9 @@ void hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd, int tty_s
 
 /* The default filter (seccomp.c), loaded just before exec. */
 gboolean hutch_sandbox_seccomp_load (GError **error);
+/* The monitor's, once the container runs: the container's rules, no
+ * execve, and no_new_privs for the calling process. */
+gboolean hutch_sandbox_seccomp_load_monitor (GError **error);
 
 /* The message protocol from the child to the monitor on the error pipe:
  * one byte kind, then a NUL-terminated message. */
@@ -92,13 +109,26 @@ void hutch_sandbox_tty_resize (HutchTtyState *t, int master);
 /* The monitor's loop (monitor.c): forwards @set's signals to @pid, polls
  * @polls (NULL-terminated) and, with a terminal @master (else -1), relays
  * it: to @tty_output, or our stdout when that is NULL. Returns @pid's wait
- * status. */
+ * status, or -1 with @error set when it could not watch @pid (signalfd or
+ * poll failed): @pid is then killed and reaped. */
 int hutch_sandbox_monitor (pid_t pid, const sigset_t *set, int master, gboolean input,
                            const HutchSandboxPoll *const *polls,
-                           void (*tty_output) (gpointer, const char *, gsize), gpointer tty_data);
+                           void (*tty_output) (gpointer, const char *, gsize), gpointer tty_data,
+                           GError **error);
 
-/* In pid 1 or an exec'd command's parent: the command itself (init.c).
- * Never returns; exec failures go to @err_fd. @tty: the slave, or -1. */
-void hutch_sandbox_become_command (const HutchSandboxSpec *spec, int err_fd, int tty) G_GNUC_NORETURN;
+/* In exec's waiter (init.c): takes the command's credentials (its user,
+ * capabilities, no_new_privs, seccomp filter) and forks it; returns its
+ * pid. Failures go to @err_fd and end the caller (126). @tty: the slave,
+ * or -1. */
+pid_t hutch_sandbox_fork_command (const HutchSandboxSpec *spec, int err_fd, int tty);
+
+/* userns.c's child protocol, for rootfs-job.c: a function's result (and
+ * its GError) over a pipe, and a child that is root of a new user namespace
+ * mapped with @map, calling @func; its pid, and *@out_result the read end
+ * of its result, or -1. */
+void hutch_sandbox_result_send (int fd, gboolean ok, const GError *error);
+gboolean hutch_sandbox_result_receive (int fd, GError **error);
+pid_t hutch_sandbox_userns_spawn (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data,
+                                  int *out_result, GError **error);
 
 G_END_DECLS

@@ -82,6 +82,18 @@ gboolean hutch_sandbox_userns_remove_at (const HutchIdMap *map, int dfd, const c
  * it could not be started. */
 int hutch_sandbox_userns_exec (const HutchIdMap *map, char **argv, GError **error);
 
+/* Why the kernel refused a new user namespace (clone or unshare with
+ * CLONE_NEWUSER failed with @errsv), judged from the host's sysctls as they
+ * are now, in the words of `hutch check`: the limit reached (ENOSPC), the
+ * switches that turn them off, a policy around us (EPERM). *@out_fix is
+ * the command that fixes it, or NULL; the caller frees both. */
+char *hutch_sandbox_userns_why (int errsv, char **out_fix);
+/* The same as @error (HUTCH_ERROR_HOST_UNSUPPORTED): "@what: why. To fix
+ * it: command". Returns FALSE. */
+gboolean hutch_sandbox_userns_throw (GError **error, int errsv, const char *what);
+/* A number from a sysctl file under /proc/sys; -1 when it is not there. */
+gint64 hutch_sandbox_sysctl_read (const char *path);
+
 /* The newuidmap/newgidmap helper and whether it can do its job: setuid root
  * or with file capabilities. */
 typedef struct
@@ -284,6 +296,16 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchUsernsAhead, hutch_sandbox_userns_ahead_free
 gboolean hutch_sandbox_run (const HutchSandboxSpec *spec, HutchSandboxResult *result,
                             GError **error);
 
+/* For the monitor once its container's command runs (confine.c): a user
+ * namespace of its own (its ids mapped to themselves) whose file system is
+ * an empty tmpfs with @keep (absolute paths of directories,
+ * NULL-terminated) bound at their own paths, its own /proc/PID as
+ * /proc/self, and /dev/null; then no_new_privs and a seccomp filter with
+ * the container's rules and no execve. Every fd stays. FALSE with @error
+ * when the kernel refused a step: the caller goes on with what was done
+ * (without the view, it still has all of the host's files). */
+gboolean hutch_sandbox_monitor_confine (const char *const *keep, GError **error);
+
 /* Starts @spec->argv in a running container whose namespaces are @ns
  * (HUTCH_SANDBOX_N_NS fds, in hutch_sandbox_ns_names order), as the
  * container's command is started: its user, capabilities, no_new_privs,
@@ -299,5 +321,40 @@ gboolean hutch_sandbox_exec (const HutchSandboxSpec *spec, int *ns, gboolean det
  * (HUTCH_ERROR_INVALID_IMAGE for a name not known). */
 char **hutch_sandbox_caps_names (guint64 mask);
 gboolean hutch_sandbox_caps_from_names (const char *const *names, guint64 *out_mask, GError **error);
+
+/* ---- working in a container's files from outside it (rootfs-job.c) ---- */
+
+/* Called in a child as root of the container's user namespace, with
+ * @root_fd (O_PATH) its root: every container path is to be resolved
+ * beneath it (hutch_util_open_in_root). */
+typedef gboolean (*HutchSandboxRootFunc) (int root_fd, gpointer data, GError **error);
+
+typedef enum
+{
+  /* The container's view: its rootfs with the mounts on it (-v, /proc). */
+  HUTCH_SANDBOX_VIEW_MOUNTS,
+  /* The rootfs alone, no mount on it (export). */
+  HUTCH_SANDBOX_VIEW_ROOTFS,
+} HutchSandboxView;
+
+typedef struct _HutchSandboxRootJob HutchSandboxRootJob;
+
+/* Starts @func in a child that joins a running container's user and mount
+ * namespaces (@ns, as hutch_sandbox_exec() takes them, closed and set to
+ * -1 here): not dumpable, so nothing in the container can ptrace it or
+ * open its fds. Fds the caller made before are the child's too (pipes). */
+HutchSandboxRootJob *hutch_sandbox_root_job_join (int *ns, HutchSandboxView view,
+                                                  HutchSandboxRootFunc func, gpointer data,
+                                                  GError **error);
+/* The same for a container that is not running: the child is root of a
+ * new user namespace mapped with @spec->idmap and mounts the rootfs as
+ * start would (@spec's layers, upper dir and driver) in a mount namespace
+ * of its own, unmounted when @func returns. The view is the rootfs. */
+HutchSandboxRootJob *hutch_sandbox_root_job_mount (const HutchSandboxSpec *spec,
+                                                   HutchSandboxRootFunc func, gpointer data,
+                                                   GError **error);
+/* Waits for the child: TRUE when @func returned TRUE, else its GError.
+ * Frees @job. */
+gboolean hutch_sandbox_root_job_finish (HutchSandboxRootJob *job, GError **error);
 
 G_END_DECLS

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/prctl.h>
 
 #include "sandbox-private.h"
 
@@ -35,8 +36,9 @@ static const unsigned long namespace_flags[] = {
   CLONE_NEWCGROUP,
 };
 
-gboolean
-hutch_sandbox_seccomp_load (GError **error)
+/* The container's rules, and @extra (NULL-terminated) denied as well. */
+static gboolean
+load (const char *const *extra, const char *allowed, GError **error)
 {
   g_auto (HutchSeccomp) ctx = seccomp_init (SCMP_ACT_ALLOW);
   int nr, r;
@@ -46,11 +48,15 @@ hutch_sandbox_seccomp_load (GError **error)
   for (gsize i = 0; i < G_N_ELEMENTS (denied); i++)
     {
       nr = seccomp_syscall_resolve_name (denied[i]);
-      if (nr == __NR_SCMP_ERROR)
-        continue; /* not on this architecture */
+      if (nr == __NR_SCMP_ERROR || g_strcmp0 (denied[i], allowed) == 0)
+        continue; /* not on this architecture, or wanted */
       if ((r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), nr, 0)) < 0)
         return hutch_throw_errno_val (error, -r, "seccomp: denying %s", denied[i]);
     }
+  for (const char *const *x = extra; x != NULL && *x != NULL; x++)
+    if ((nr = seccomp_syscall_resolve_name (*x)) != __NR_SCMP_ERROR
+        && (r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), nr, 0)) < 0)
+      return hutch_throw_errno_val (error, -r, "seccomp: denying %s", *x);
   nr = seccomp_syscall_resolve_name ("clone3");
   if (nr != __NR_SCMP_ERROR && (r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (ENOSYS), nr, 0)) < 0)
     return hutch_throw_errno_val (error, -r, "seccomp: clone3");
@@ -61,4 +67,33 @@ hutch_sandbox_seccomp_load (GError **error)
   if ((r = seccomp_load (ctx)) < 0)
     return hutch_throw_errno_val (error, -r, "loading the seccomp filter");
   return TRUE;
+}
+
+gboolean
+hutch_sandbox_seccomp_load (GError **error)
+{
+  return load (NULL, NULL, error);
+}
+
+gboolean
+hutch_sandbox_seccomp_load_monitor (GError **error)
+{
+  /* The monitor runs libslirp, a TCP/IP stack that parses what the
+   * container sends, as slirp4netns --enable-seccomp confines it. Once the
+   * container runs, the monitor starts no program (the setuid id helpers
+   * ran before) and makes no namespace or mount: it gets the container's
+   * rules, no exec, and no_new_privs, which a filter needs without
+   * CAP_SYS_ADMIN. What it may still do is what the user may: write the
+   * container's log and records, and talk to the network. */
+  static const char *const no_exec[] = { "execve", "execveat", NULL };
+#ifdef __SANITIZE_ADDRESS__
+  /* LeakSanitizer stops the process at its end with ptrace(2) */
+  const char *allowed = "ptrace";
+#else
+  const char *allowed = NULL;
+#endif
+
+  if (prctl (PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+    return hutch_throw_errno (error, "setting no_new_privs in the monitor");
+  return load (no_exec, allowed, error);
 }

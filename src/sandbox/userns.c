@@ -76,18 +76,25 @@ hutch_sandbox_idmap_size (const HutchIdMap *map)
   return map->single ? 1 : 1 + hutch_sandbox_id_ranges_total (map->uid_ranges);
 }
 
-/* The child's half: enter the namespace, wait to be mapped, become its root. */
+/* The child's half: enter the namespace and say how it went (0, or
+ * unshare's errno: a message of its own, which a result cannot be taken
+ * for), wait to be mapped, become its root. Returns 0, an errno for the
+ * result, or -1 when all there was to say is said. */
 static int
 child_enter (int to_parent, int from_parent)
 {
-  char c = 'u';
+  int unshare_errno;
+  char c;
 
   /* Die with the parent rather than unpack for no one. */
   (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (unshare (CLONE_NEWUSER) < 0)
-    return errno;
-  if (write (to_parent, &c, 1) != 1 || !hutch_util_read_exact (from_parent, &c, 1) || c != 'g')
-    return EPIPE;
+  unshare_errno = unshare (CLONE_NEWUSER) == 0 ? 0 : errno;
+  if (write (to_parent, &unshare_errno, sizeof unshare_errno) != sizeof unshare_errno
+      || unshare_errno != 0)
+    return -1;
+  /* no 'g': the parent could not map us, and says why itself */
+  if (!hutch_util_read_exact (from_parent, &c, 1) || c != 'g')
+    return -1;
   if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
     return errno;
   return 0;
@@ -159,8 +166,8 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
 {
   int to_parent[2], from_parent[2];
   g_autoptr (GError) map_error = NULL;
+  int unshare_errno = 0;
   pid_t pid;
-  char c;
 
   if (pipe2 (to_parent, O_CLOEXEC) < 0)
     return hutch_throw_errno (error, "entering a user namespace: pipe"), -1;
@@ -169,6 +176,7 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
       close (to_parent[0]), close (to_parent[1]);
       return hutch_throw_errno (error, "entering a user namespace: pipe"), -1;
     }
+  hutch_util_assert_single_thread ();
   pid = fork ();
   if (pid < 0)
     {
@@ -185,6 +193,8 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
       close (to_parent[0]);
       close (from_parent[1]);
       err = child_enter (to_parent[1], from_parent[0]);
+      if (err < 0)
+        _exit (1);
       if (err != 0)
         {
           hutch_throw_errno_val (&child_error, err, "entering a user namespace");
@@ -206,12 +216,19 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
     }
   close (to_parent[1]);
   close (from_parent[0]);
-  if (!hutch_util_read_exact (to_parent[0], &c, 1))
+  if (!hutch_util_read_exact (to_parent[0], &unshare_errno, sizeof unshare_errno)
+      || unshare_errno != 0)
     {
-      /* The child could not unshare; its error is in the pipe. */
+      gboolean said = unshare_errno != 0;
       close (from_parent[1]);
-      *out_result = to_parent[0];
-      return pid;
+      close (to_parent[0]);
+      while (waitpid (pid, NULL, 0) < 0 && errno == EINTR)
+        ;
+      if (said)
+        return hutch_sandbox_userns_throw (error, unshare_errno, "entering a user namespace"), -1;
+      hutch_throw (error, HUTCH_ERROR_FAILED,
+                   "entering a user namespace: the process making it died first");
+      return -1;
     }
   if (!hutch_sandbox_idmap_write (pid, map, &map_error))
     {
@@ -302,4 +319,122 @@ hutch_sandbox_userns_exec (const HutchIdMap *map, char **argv, GError **error)
       return -1;
     }
   return wait_child (pid);
+}
+
+gint64
+hutch_sandbox_sysctl_read (const char *path)
+{
+  g_autofree char *text = hutch_util_read_host_file (path, 64, NULL);
+  return text != NULL ? g_ascii_strtoll (text, NULL, 10) : -1;
+}
+
+#define SYSCTL_CONF "/etc/sysctl.d/90-hutch-userns.conf"
+#define USERNS_DEFAULT_MAX 28633 /* what Debian's kernels allow by default */
+
+/* ENOSPC: the count of user namespaces, for this user or in all, reached
+ * user.max_user_namespaces (of this namespace or an ancestor's). */
+static char *
+why_nospace (char **out_fix)
+{
+  gint64 max = hutch_sandbox_sysctl_read ("/proc/sys/user/max_user_namespaces");
+
+  if (max == 0)
+    {
+      *out_fix = g_strdup_printf ("echo user.max_user_namespaces=%d | sudo tee " SYSCTL_CONF
+                                  " && sudo sysctl --system", USERNS_DEFAULT_MAX);
+      return g_strdup ("user namespaces are off: user.max_user_namespaces=0");
+    }
+  *out_fix = g_strdup_printf ("echo user.max_user_namespaces=%" G_GINT64_FORMAT
+                              " | sudo tee " SYSCTL_CONF " && sudo sysctl --system",
+                              MAX ((gint64) USERNS_DEFAULT_MAX, max * 2));
+  return g_strdup_printf ("the limit of user namespaces is reached (user.max_user_namespaces=%"
+                          G_GINT64_FORMAT " in /proc/sys/user/max_user_namespaces): too many "
+                          "are in use, or the limit is too low",
+                          max);
+}
+
+/* EPERM or EACCES: a switch that keeps them from unprivileged users, or a
+ * policy around us (a container, a sandbox, a seccomp filter). */
+static char *
+why_refused (int errsv, char **out_fix)
+{
+  if (hutch_sandbox_sysctl_read ("/proc/sys/kernel/unprivileged_userns_clone") == 0)
+    {
+      *out_fix = g_strdup ("echo kernel.unprivileged_userns_clone=1 | sudo tee " SYSCTL_CONF
+                           " && sudo sysctl --system");
+      return g_strdup ("unprivileged user namespaces are off: kernel.unprivileged_userns_clone=0");
+    }
+  if (hutch_sandbox_sysctl_read ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns") == 1)
+    {
+      g_autofree char *exe = g_file_read_link ("/proc/self/exe", NULL);
+      *out_fix = g_strdup_printf ("printf 'abi <abi/4.0>,\\ninclude <tunables/global>\\nprofile "
+                                  "hutch %s flags=(unconfined) {\\n  userns,\\n}\\n' | sudo tee "
+                                  "/etc/apparmor.d/hutch && sudo apparmor_parser -r "
+                                  "/etc/apparmor.d/hutch",
+                                  exe != NULL ? exe : "/usr/local/bin/hutch");
+      return g_strdup_printf ("user namespaces are restricted (%s): "
+                              "kernel.apparmor_restrict_unprivileged_userns=1 (Ubuntu) denies "
+                              "them to programs without an AppArmor profile",
+                              g_strerror (errsv));
+    }
+  return g_strdup_printf ("the kernel refused a new user namespace (%s): hutch may run inside a "
+                          "container or sandbox that forbids nesting, or under a seccomp filter",
+                          g_strerror (errsv));
+}
+
+char *
+hutch_sandbox_userns_why (int errsv, char **out_fix)
+{
+  *out_fix = NULL;
+  switch (errsv)
+    {
+    case ENOSPC:
+      return why_nospace (out_fix);
+    case EPERM:
+    case EACCES:
+      return why_refused (errsv, out_fix);
+    case EUSERS:
+      return g_strdup_printf ("the kernel refused a new user namespace (%s): user namespaces "
+                              "nest 32 deep at most",
+                              g_strerror (errsv));
+    case EINVAL:
+      return g_strdup_printf ("the kernel refused a new user namespace (%s): a process in a "
+                              "chroot cannot make one",
+                              g_strerror (errsv));
+    default:
+      return g_strdup_printf ("the kernel refused a new user namespace (%s)", g_strerror (errsv));
+    }
+}
+
+gboolean
+hutch_sandbox_userns_throw (GError **error, int errsv, const char *what)
+{
+  g_autofree char *fix = NULL;
+  g_autofree char *why = hutch_sandbox_userns_why (errsv, &fix);
+
+  if (fix != NULL)
+    return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                        "%s: %s. To fix it: %s (see \"hutch check\")", what, why, fix);
+  return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s: %s (see \"hutch check\")", what,
+                      why);
+}
+
+/* For rootfs-job.c, which runs functions the same way. */
+void
+hutch_sandbox_result_send (int fd, gboolean ok, const GError *error)
+{
+  send_result (fd, ok, error);
+}
+
+gboolean
+hutch_sandbox_result_receive (int fd, GError **error)
+{
+  return receive_result (fd, error);
+}
+
+pid_t
+hutch_sandbox_userns_spawn (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data,
+                            int *out_result, GError **error)
+{
+  return spawn_in_userns (map, func, user_data, NULL, out_result, error);
 }

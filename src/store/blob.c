@@ -2,7 +2,9 @@
 /* Blobs: reading them back verified, and writing them crash-safely. A blob
  * is written to an unnamed O_TMPFILE in blobs/sha256 while its sha256 and
  * size are computed, fsynced, and only then linked under its digest; a
- * per-blob lock file makes two writers of one digest write it once. */
+ * per-blob lock file makes two writers of one digest write it once. A blob
+ * the store has is checked against its digest before a writer skips it, so
+ * that good content from a load or pull replaces a damaged copy. */
 #include "config.h"
 
 #include <errno.h>
@@ -32,6 +34,7 @@ struct HutchBlobWriter
   char digest[HUTCH_DIGEST_BUFSIZE];
   gboolean finished;
   char *partial; /* a resumable download's file name, or NULL for O_TMPFILE */
+  gboolean replace; /* the store has the blob (damaged, or not checked): rename over it */
 };
 
 gboolean
@@ -66,8 +69,8 @@ hutch_store_blob_open (HutchStore *store, const char *digest, GError **error)
   fd = openat (store->blobs_fd, hutch_store_digest_hex (digest), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0 && errno == ENOENT)
     return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
-                        "blob %s is missing from the store (run \"hutch system prune\", then load "
-                        "or pull the image again)", digest), -1;
+                        "blob %s is missing from the store (load or pull the image again)",
+                        digest), -1;
   if (fd < 0)
     return hutch_throw_errno (error, "opening blob %s", digest), -1;
   return fd;
@@ -90,18 +93,58 @@ hutch_store_blob_read (HutchStore *store, const char *digest, gsize max, gsize *
   hutch_sha256_digest_of (data, len, actual);
   if (strcmp (actual, digest) != 0)
     return hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
-                        "blob %s in the store is corrupt: its content hashes to %s (remove the "
-                        "image and load or pull it again)", digest, actual), NULL;
+                        "blob %s in the store is damaged (its content hashes to %s)", digest,
+                        actual), NULL;
   *out_len = len;
   return g_steal_pointer (&data);
 }
 
+gboolean
+hutch_store_blob_hash (HutchStore *store, const char *digest, char out_actual[HUTCH_DIGEST_BUFSIZE],
+                       GError **error)
+{
+  hutch_autofd int fd = hutch_store_blob_open (store, digest, error);
+  g_autoptr (HutchSha256) sha = hutch_sha256_new ();
+  g_autofree guint8 *buf = NULL;
+  ssize_t n;
+
+  if (fd < 0)
+    return FALSE;
+  buf = g_malloc (1 << 20);
+  while ((n = read (fd, buf, 1 << 20)) != 0)
+    {
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        return hutch_throw_errno (error, "reading blob %s", digest);
+      hutch_sha256_update (sha, buf, (gsize) n);
+    }
+  hutch_sha256_finish (sha, out_actual);
+  return TRUE;
+}
+
+gboolean
+hutch_store_blob_verify (HutchStore *store, const char *digest, GError **error)
+{
+  char actual[HUTCH_DIGEST_BUFSIZE];
+
+  if (!hutch_store_blob_hash (store, digest, actual, error))
+    return FALSE;
+  if (strcmp (actual, digest) != 0)
+    return hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
+                        "blob %s in the store is damaged (its content hashes to %s)", digest,
+                        actual);
+  return TRUE;
+}
+
 /* Locks locks/<name>. The holder unlinks the file when done; a waiter that
  * wakes on an unlinked file retries on the new one, so the lock is never
- * held on a name no one else can see, and no lock file outlives its use. */
-int
-hutch_store_lock_file (HutchStore *store, const char *name, GError **error)
+ * held on a name no one else can see, and no lock file outlives its use.
+ * Without @wait, -1 with *@out_busy set when another holds it. */
+static int
+lock_file (HutchStore *store, const char *name, gboolean wait, gboolean *out_busy, GError **error)
 {
+  *out_busy = FALSE;
   for (;;)
     {
       hutch_autofd int fd = openat (store->locks_fd, name, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC,
@@ -110,13 +153,32 @@ hutch_store_lock_file (HutchStore *store, const char *name, GError **error)
 
       if (fd < 0)
         return hutch_throw_errno (error, "opening the lock %s/locks/%s", store->root, name), -1;
-      while (flock (fd, LOCK_EX) < 0)
-        if (errno != EINTR)
-          return hutch_throw_errno (error, "locking %s/locks/%s", store->root, name), -1;
+      while (flock (fd, LOCK_EX | (wait ? 0 : LOCK_NB)) < 0)
+        {
+          if (errno == EWOULDBLOCK && !wait)
+            return *out_busy = TRUE, -1;
+          if (errno != EINTR)
+            return hutch_throw_errno (error, "locking %s/locks/%s", store->root, name), -1;
+        }
       if (fstat (fd, &st_fd) == 0 && fstatat (store->locks_fd, name, &st_path, AT_SYMLINK_NOFOLLOW) == 0
           && st_fd.st_ino == st_path.st_ino && st_fd.st_dev == st_path.st_dev)
         return hutch_fd_steal (&fd);
     }
+}
+
+int
+hutch_store_lock_file (HutchStore *store, const char *name, GError **error)
+{
+  gboolean busy;
+
+  return lock_file (store, name, TRUE, &busy, error);
+}
+
+int
+hutch_store_lock_file_try (HutchStore *store, const char *name, gboolean *out_busy,
+                           GError **error)
+{
+  return lock_file (store, name, FALSE, out_busy, error);
 }
 
 void
@@ -181,8 +243,15 @@ writer_start (HutchStore *store, const char *expected_digest, gboolean *out_pres
         return NULL;
       if (hutch_store_blob_exists (store, expected_digest))
         {
-          *out_present = TRUE;
-          return NULL;
+          g_autoptr (GError) local = NULL;
+          if (hutch_store_blob_verify (store, expected_digest, &local))
+            {
+              *out_present = TRUE;
+              return NULL;
+            }
+          /* Damaged (or unreadable): these bytes replace it, atomically. */
+          g_debug ("%s: writing it again", local->message);
+          w->replace = TRUE;
         }
     }
   return g_steal_pointer (&w);
@@ -245,8 +314,14 @@ gboolean
 hutch_store_blob_writer_write (HutchBlobWriter *w, const void *buf, gsize len, GError **error)
 {
   hutch_sha256_update (w->sha, buf, len);
-  if (!hutch_util_write_all (w->fd, buf, len, error))
-    return g_prefix_error (error, "writing to the store %s: ", w->store->root), FALSE;
+  if (!hutch_util_write_all (w->fd, buf, len, NULL))
+    {
+      int errsv = errno;
+      g_autofree char *done = hutch_util_format_size (w->size);
+      return hutch_throw_errno_val (error, errsv, "writing %s to the store %s (%s of it written)",
+                                w->expected != NULL ? w->expected : "a blob", w->store->root,
+                                done);
+    }
   w->size += len;
   if (w->size - w->written_back >= WRITEBACK_CHUNK)
     {
@@ -292,10 +367,53 @@ hutch_store_blob_writer_size (const HutchBlobWriter *w)
   return (gint64) w->size;
 }
 
+/* Links the finished unnamed file under @name in blobs/sha256: FALSE
+ * without error when the name is taken. */
+static gboolean
+link_tmpfile (HutchBlobWriter *w, const char *name, GError **error)
+{
+  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", w->fd);
+
+  /* linkat of an O_TMPFILE by fd needs CAP_DAC_READ_SEARCH with
+   * AT_EMPTY_PATH; through /proc/self/fd it needs nothing. */
+  if (linkat (AT_FDCWD, proc, w->store->blobs_fd, name, AT_SYMLINK_FOLLOW) == 0)
+    return TRUE;
+  if (errno == EEXIST)
+    return FALSE;
+  return hutch_throw_errno (error, "linking blob %s into %s/blobs/sha256", w->digest,
+                            w->store->root);
+}
+
+/* The finished file takes the place of the store's copy (damaged, or one
+ * it need not be checked against) in one rename, so that the digest never
+ * names nothing, nor half a blob. */
+static gboolean
+replace_with_tmpfile (HutchBlobWriter *w, const char *hex, GError **error)
+{
+  g_autofree char *tmp = g_strdup_printf (HUTCH_STORE_NEW_PREFIX "%s.%d", hex, (int) getpid ());
+  g_autoptr (GError) local = NULL;
+
+  (void) unlinkat (w->store->blobs_fd, tmp, 0);
+  if (!link_tmpfile (w, tmp, &local))
+    {
+      if (local == NULL)
+        return hutch_throw (error, HUTCH_ERROR_FAILED, "%s/blobs/sha256/%s is in the way",
+                            w->store->root, tmp);
+      return g_propagate_error (error, g_steal_pointer (&local)), FALSE;
+    }
+  if (renameat (w->store->blobs_fd, tmp, w->store->blobs_fd, hex) < 0)
+    {
+      int errsv = errno;
+      (void) unlinkat (w->store->blobs_fd, tmp, 0);
+      return hutch_throw_errno_val (error, errsv, "replacing blob %s in %s/blobs/sha256",
+                                    w->digest, w->store->root);
+    }
+  return TRUE;
+}
+
 gboolean
 hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created, GError **error)
 {
-  g_autofree char *proc = g_strdup_printf ("/proc/self/fd/%d", w->fd);
   const char *hex = hutch_store_digest_hex (w->digest);
 
   g_return_val_if_fail (w->finished, FALSE);
@@ -319,16 +437,23 @@ hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created, GErro
       if (w->lock_fd < 0)
         return FALSE;
     }
-  /* linkat of an O_TMPFILE by fd needs CAP_DAC_READ_SEARCH with
-   * AT_EMPTY_PATH; through /proc/self/fd it needs nothing. */
-  if (linkat (AT_FDCWD, proc, w->store->blobs_fd, hex, AT_SYMLINK_FOLLOW) < 0)
+  if (!w->replace)
     {
-      if (errno != EEXIST)
-        return hutch_throw_errno (error, "linking blob %s into %s/blobs/sha256", w->digest,
-                                  w->store->root);
+      g_autoptr (GError) local = NULL;
+      if (link_tmpfile (w, hex, &local))
+        *out_created = TRUE;
+      else if (local != NULL)
+        return g_propagate_error (error, g_steal_pointer (&local)), FALSE;
+      /* The store has it (another writer linked it, or it was there
+       * before and this writer had no digest to check it by). Ours was
+       * checked as it was written: it takes the place of the store's
+       * copy, which mends a damaged one at the cost of a rename, where
+       * checking that copy would cost reading it through. */
+      else
+        w->replace = TRUE;
     }
-  else
-    *out_created = TRUE;
+  if (w->replace && !replace_with_tmpfile (w, hex, error))
+    return FALSE;
   hutch_fd_clear (&w->fd);
   unlock_blob (w);
   return TRUE;

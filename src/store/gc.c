@@ -8,17 +8,21 @@
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "store-private.h"
 
 #define MAX_INDEX_NESTING 4
 
+/* Adds what @d needs to @set; FALSE when that cannot be known (a manifest
+ * or index that cannot be read), with the reason. */
 static gboolean
 add_referenced (HutchStore *store, GHashTable *set, const HutchDescriptor *d, guint depth,
                 GError **error)
 {
   g_autofree char *text = NULL;
+  gboolean ok = TRUE;
   gsize len;
 
   if (g_hash_table_contains (set, d->digest))
@@ -38,10 +42,10 @@ add_referenced (HutchStore *store, GHashTable *set, const HutchDescriptor *d, gu
       if (idx == NULL)
         return g_prefix_error (error, "index %s: ", d->digest), FALSE;
       for (guint i = 0; i < idx->manifests->len; i++)
-        if (hutch_store_blob_exists (store, ((HutchDescriptor *) idx->manifests->pdata[i])->digest)
-            && !add_referenced (store, set, idx->manifests->pdata[i], depth + 1, error))
-          return FALSE;
-      return TRUE;
+        if (hutch_store_blob_exists (store, ((HutchDescriptor *) idx->manifests->pdata[i])->digest))
+          ok &= add_referenced (store, set, idx->manifests->pdata[i], depth + 1,
+                                ok ? error : NULL);
+      return ok;
     }
   {
     g_autoptr (HutchManifest) m = hutch_image_manifest_parse (text, len, d->kind, error);
@@ -55,13 +59,20 @@ add_referenced (HutchStore *store, GHashTable *set, const HutchDescriptor *d, gu
 }
 
 GHashTable *
-hutch_store_referenced (HutchStore *store, GPtrArray *entries, GError **error)
+hutch_store_referenced (HutchStore *store, GPtrArray *entries, char **out_unknown)
 {
   g_autoptr (GHashTable) set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
+  *out_unknown = NULL;
   for (guint i = 0; i < entries->len; i++)
-    if (!add_referenced (store, set, entries->pdata[i], 0, error))
-      return g_prefix_error (error, "finding the blobs in use: "), NULL;
+    {
+      const HutchDescriptor *d = entries->pdata[i];
+      g_autoptr (GError) local = NULL;
+      if (!add_referenced (store, set, d, 0, &local) && *out_unknown == NULL)
+        *out_unknown = g_strdup_printf ("image %s is damaged (%s)",
+                                        d->ref_name != NULL ? d->ref_name : d->digest,
+                                        local->message);
+    }
   return g_steal_pointer (&set);
 }
 
@@ -85,11 +96,12 @@ hutch_store_usage (HutchStore *store, HutchStoreUsage *out, GError **error)
   g_autoptr (GPtrArray) files = NULL;
   g_autoptr (GHashTable) used = NULL;
   g_autoptr (GHashTable) digests = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree char *unknown = NULL;
 
   memset (out, 0, sizeof *out);
-  if (entries == NULL || (used = hutch_store_referenced (store, entries, error)) == NULL
-      || !list_blob_files (store, &files, error))
+  if (entries == NULL || !list_blob_files (store, &files, error))
     return FALSE;
+  used = hutch_store_referenced (store, entries, &unknown);
   for (guint i = 0; i < entries->len; i++)
     {
       HutchDescriptor *d = entries->pdata[i];
@@ -116,14 +128,117 @@ hutch_store_usage (HutchStore *store, HutchStoreUsage *out, GError **error)
   return TRUE;
 }
 
-/* Drops untagged images from index.json. */
+/* Bytes in blobs/sha256: all blobs, those not in @used (when known), and
+ * partial downloads. */
+static void
+blob_bytes (HutchStore *store, GHashTable *used, gint64 *out_total, gint64 *out_unused,
+            gint64 *out_partial)
+{
+  g_autoptr (GPtrArray) names = NULL;
+
+  *out_total = *out_unused = *out_partial = 0;
+  if (!list_blob_files (store, &names, NULL))
+    return;
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      g_autofree char *digest = g_strconcat ("sha256:", name, NULL);
+      struct stat st;
+      if (fstatat (store->blobs_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (st.st_mode))
+        continue;
+      if (g_str_has_prefix (name, HUTCH_STORE_PARTIAL_PREFIX))
+        *out_partial += st.st_size;
+      else if (hutch_digest_validate (digest, NULL))
+        {
+          *out_total += st.st_size;
+          if (used != NULL && !g_hash_table_contains (used, digest))
+            *out_unused += st.st_size;
+        }
+    }
+}
+
+char *
+hutch_store_space_describe (HutchStore *store)
+{
+  g_autoptr (GPtrArray) entries = hutch_store_index_entries (store, NULL);
+  g_autoptr (GHashTable) used = NULL, chains = NULL;
+  g_autofree char *unknown = NULL, *unknown_chains = NULL;
+  g_autofree char *s_blobs = NULL, *s_layers = NULL, *s_free = NULL, *s_size = NULL, *s_frees = NULL;
+  g_autoptr (GString) text = g_string_new (NULL);
+  gint64 blobs, unused, partial, layers, unused_layers, frees;
+  struct statvfs vfs;
+
+  if (entries != NULL)
+    {
+      used = hutch_store_referenced (store, entries, &unknown);
+      chains = hutch_store_chains_in_use (store, entries, &unknown_chains);
+    }
+  blob_bytes (store, unknown == NULL ? used : NULL, &blobs, &unused, &partial);
+  hutch_store_layers_bytes (store, unknown_chains == NULL ? chains : NULL, &layers, &unused_layers);
+  s_blobs = hutch_util_format_size ((guint64) (blobs + partial));
+  s_layers = hutch_util_format_size ((guint64) layers);
+  g_string_append_printf (text, "the store %s holds %s of blobs and %s of unpacked layers",
+                          store->root, s_blobs, s_layers);
+  frees = unused + partial + unused_layers;
+  if (partial > 0)
+    {
+      g_autofree char *p = hutch_util_format_size ((guint64) partial);
+      g_string_append_printf (text, "; %s of that is in downloads that did not finish, kept to "
+                                    "resume them", p);
+    }
+  if (unused + unused_layers > 0)
+    {
+      g_autofree char *u = hutch_util_format_size ((guint64) (unused + unused_layers));
+      g_string_append_printf (text, "; %s is in blobs and layers no image uses", u);
+    }
+  s_frees = hutch_util_format_size ((guint64) frees);
+  if (frees > 0)
+    g_string_append_printf (text, ": \"hutch system prune\" frees %s", s_frees);
+  else
+    g_string_append (text, ", all of it in use: \"hutch rmi\" of an image you do not need "
+                           "frees its share");
+  if (statvfs (store->root, &vfs) == 0)
+    {
+      s_free = hutch_util_format_size ((guint64) vfs.f_bavail * vfs.f_frsize);
+      s_size = hutch_util_format_size ((guint64) vfs.f_blocks * vfs.f_frsize);
+      g_string_append_printf (text, "; its file system has %s free of %s", s_free, s_size);
+    }
+  return g_string_free (g_steal_pointer (&text), FALSE);
+}
+
+
+void
+hutch_store_images_keep (HutchStore *store, GHashTable *ids)
+{
+  g_clear_pointer (&store->keep, g_hash_table_unref);
+  store->keep = ids;
+}
+
+/* Whether the image of index entry @d is one that containers use. */
+static gboolean
+image_kept (HutchStore *store, const HutchDescriptor *d)
+{
+  g_autofree char *text = NULL;
+  g_autoptr (HutchManifest) m = NULL;
+  gsize len;
+
+  if (store->keep == NULL || g_hash_table_size (store->keep) == 0
+      || !hutch_image_media_is_manifest (d->kind))
+    return FALSE;
+  text = hutch_store_blob_read (store, d->digest, HUTCH_JSON_MAX_SIZE, &len, NULL);
+  m = text != NULL ? hutch_image_manifest_parse (text, len, d->kind, NULL) : NULL;
+  return m != NULL && g_hash_table_contains (store->keep, m->config->digest);
+}
+
+/* Drops untagged images from index.json, but those containers use. */
 static gboolean
 drop_dangling (HutchStore *store, GPtrArray *entries, guint *out_images, GError **error)
 {
   guint before = entries->len;
 
   for (guint i = 0; i < entries->len; i++)
-    if (((HutchDescriptor *) entries->pdata[i])->ref_name == NULL)
+    if (((HutchDescriptor *) entries->pdata[i])->ref_name == NULL
+        && !image_kept (store, entries->pdata[i]))
       g_ptr_array_remove_index (entries, i--);
   *out_images = before - entries->len;
   if (*out_images == 0)
@@ -131,10 +246,10 @@ drop_dangling (HutchStore *store, GPtrArray *entries, guint *out_images, GError 
   return hutch_store_index_write (store, entries, error);
 }
 
-/* Lock files of blobs, left by writers that were killed: with the store
- * lock exclusive no writer is running, so any there is stale. */
+/* Lock files of blobs and layers, left by writers that were killed (a
+ * holder unlinks its own): one we can take is no one's. */
 static gboolean
-remove_stale_locks (HutchStore *store, GError **error)
+sweep_locks (HutchStore *store, guint *out_removed, GError **error)
 {
   g_autoptr (GPtrArray) names = hutch_util_list_dir_at (store->locks_fd, error);
 
@@ -144,54 +259,123 @@ remove_stale_locks (HutchStore *store, GError **error)
     {
       const char *name = names->pdata[i];
       const char *hex = g_str_has_prefix (name, "layer-") ? name + 6 : name;
-      if (strlen (hex) == 64 && strspn (hex, "0123456789abcdef") == 64)
-        (void) unlinkat (store->locks_fd, name, 0);
+      gboolean busy;
+      int fd;
+      if (strlen (hex) != 64 || strspn (hex, "0123456789abcdef") != 64)
+        continue;
+      fd = hutch_store_lock_file_try (store, name, &busy, NULL);
+      if (fd < 0)
+        continue;
+      hutch_store_unlock_file (store, name, &fd);
+      (*out_removed)++;
+    }
+  return TRUE;
+}
+
+/* Files in blobs/sha256 that are not blobs: a writer writes an unnamed
+ * file or, replacing a damaged blob, a .new- name it renames at once; with
+ * no writer running, such a name is a killed one's. A .partial- download
+ * stays for the next pull to resume (prune removes it). */
+static gboolean
+sweep_blob_files (HutchStore *store, guint *out_removed, GError **error)
+{
+  g_autoptr (GPtrArray) names = NULL;
+
+  if (!list_blob_files (store, &names, error))
+    return FALSE;
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      if (!g_str_has_prefix (name, HUTCH_STORE_NEW_PREFIX))
+        continue;
+      if (unlinkat (store->blobs_fd, name, 0) < 0 && errno != ENOENT)
+        return hutch_throw_errno (error, "removing %s/blobs/sha256/%s", store->root, name);
+      (*out_removed)++;
     }
   return TRUE;
 }
 
 gboolean
-hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs, gint64 *out_bytes,
-                   guint *out_layers, GError **error)
+hutch_store_sweep (HutchStore *store, HutchStoreSweep *out, GError **error)
 {
-  g_autoptr (GHashTable) chains = NULL;
-  g_autoptr (GPtrArray) entries = NULL;
-  g_autoptr (GPtrArray) files = NULL;
-  g_autoptr (GHashTable) used = NULL;
-  hutch_autofd int lock = -1;
-
-  *out_images = *out_blobs = *out_layers = 0;
-  *out_bytes = 0;
-  if (store->root_fd < 0)
+  memset (out, 0, sizeof *out);
+  if (store->root_fd < 0 || store->locks_fd < 0)
     return TRUE;
-  if (!hutch_store_lock_exclusive (store, error))
-    return FALSE;
-  lock = hutch_store_index_lock (store, error);
-  if (lock < 0 || (entries = hutch_store_index_entries (store, error)) == NULL
-      || !remove_stale_locks (store, error)
-      || !drop_dangling (store, entries, out_images, error)
-      || (used = hutch_store_referenced (store, entries, error)) == NULL
-      || !list_blob_files (store, &files, error))
-    return FALSE;
+  return sweep_locks (store, &out->locks, error) && sweep_blob_files (store, &out->files, error)
+         && hutch_store_layers_sweep (store, &out->layers, error);
+}
+
+void
+hutch_store_pruned_clear (HutchStorePruned *p)
+{
+  g_clear_pointer (&p->kept, g_free);
+}
+
+/* Deletes the blobs in @files that are not in @used, and the other files
+ * in blobs/sha256 (partial downloads) unless @blobs_too is FALSE. */
+static gboolean
+prune_blob_files (HutchStore *store, GPtrArray *files, GHashTable *used, gboolean blobs_too,
+                  HutchStorePruned *out, GError **error)
+{
   for (guint i = 0; i < files->len; i++)
     {
       const char *name = files->pdata[i];
       g_autofree char *digest = g_strconcat ("sha256:", name, NULL);
       if (hutch_digest_validate (digest, NULL))
         {
-          if (g_hash_table_contains (used, digest))
+          if (!blobs_too || g_hash_table_contains (used, digest))
             continue;
-          if (!hutch_store_blob_delete (store, digest, out_bytes, error))
+          if (!hutch_store_blob_delete (store, digest, &out->bytes, error))
             return FALSE;
-          (*out_blobs)++;
+          out->blobs++;
         }
       /* Anything else in blobs/sha256 is no blob of ours; a writer uses
        * unnamed files, and we hold the lock exclusive. */
       else if (unlinkat (store->blobs_fd, name, 0) < 0 && errno != ENOENT)
         return hutch_throw_errno (error, "removing %s/blobs/sha256/%s", store->root, name);
     }
-  chains = hutch_store_referenced_chains (store, entries, error);
-  return chains != NULL && hutch_store_layers_remove (store, chains, NULL, TRUE, out_layers, error);
+  return TRUE;
+}
+
+gboolean
+hutch_store_prune (HutchStore *store, HutchStorePruned *out, GError **error)
+{
+  g_autoptr (GHashTable) chains = NULL;
+  g_autoptr (GPtrArray) entries = NULL;
+  g_autoptr (GPtrArray) files = NULL;
+  g_autoptr (GHashTable) used = NULL;
+  g_autofree char *unknown = NULL, *unknown_chains = NULL;
+  hutch_autofd int lock = -1;
+  HutchStoreSweep swept;
+
+  memset (out, 0, sizeof *out);
+  if (store->root_fd < 0)
+    return TRUE;
+  if (!hutch_store_lock_exclusive (store, error))
+    return FALSE;
+  lock = hutch_store_index_lock (store, error);
+  if (lock < 0 || (entries = hutch_store_index_entries (store, error)) == NULL
+      || !hutch_store_sweep (store, &swept, error)
+      || !drop_dangling (store, entries, &out->images, error)
+      || !list_blob_files (store, &files, error))
+    return FALSE;
+  /* We never delete what we cannot prove unused: with a manifest that
+   * cannot be read, any blob may be one it needs. */
+  used = hutch_store_referenced (store, entries, &unknown);
+  if (!prune_blob_files (store, files, used, unknown == NULL, out, error))
+    return FALSE;
+  chains = hutch_store_chains_in_use (store, entries, &unknown_chains);
+  if (unknown_chains == NULL
+      && !hutch_store_layers_remove (store, chains, NULL, FALSE, &out->layers, error))
+    return FALSE;
+  out->layers += swept.layers;
+  if (unknown != NULL || unknown_chains != NULL)
+    out->kept = g_strdup_printf ("kept the %s no image is known to use: %s%s (remove it with "
+                                 "\"hutch rmi -f\", or load or pull it again, then prune again)",
+                                 unknown != NULL ? "blobs and layers" : "layers",
+                                 unknown != NULL ? unknown : "image ",
+                                 unknown != NULL ? "" : unknown_chains);
+  return TRUE;
 }
 
 gboolean
@@ -199,13 +383,16 @@ hutch_store_delete_unreferenced (HutchStore *store, GPtrArray *digests, GError *
 {
   g_autoptr (GPtrArray) entries = NULL;
   g_autoptr (GHashTable) used = NULL;
+  g_autofree char *unknown = NULL;
 
   if (digests->len == 0)
     return TRUE;
   if (!hutch_store_lock_exclusive (store, error)
-      || (entries = hutch_store_index_entries (store, error)) == NULL
-      || (used = hutch_store_referenced (store, entries, error)) == NULL)
+      || (entries = hutch_store_index_entries (store, error)) == NULL)
     return FALSE;
+  used = hutch_store_referenced (store, entries, &unknown);
+  if (unknown != NULL)
+    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s", unknown);
   for (guint i = 0; i < digests->len; i++)
     if (!g_hash_table_contains (used, digests->pdata[i])
         && !hutch_store_blob_delete (store, digests->pdata[i], NULL, error))

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Images and their names: index.json entries grouped by manifest digest,
  * loaded with their manifest and config; lookup by name, digest or ID; tag
- * and remove. Deleting blobs is gc.c. */
+ * and remove. An image whose manifest or config cannot be read is listed as
+ * damaged, and can be removed: it never hides or blocks the others.
+ * Deleting blobs is gc.c. */
 #include "config.h"
 
 #include <string.h>
@@ -15,6 +17,7 @@ hutch_store_image_free (HutchStoreImage *image)
     return;
   g_free (image->digest);
   g_free (image->media_type);
+  g_free (image->damage);
   if (image->names != NULL)
     g_ptr_array_unref (image->names);
   hutch_image_manifest_free (image->manifest);
@@ -25,58 +28,92 @@ hutch_store_image_free (HutchStoreImage *image)
 const char *
 hutch_store_image_id (const HutchStoreImage *image)
 {
+  if (image->manifest == NULL)
+    return hutch_store_digest_hex (image->digest);
   return hutch_store_digest_hex (image->manifest->config->digest);
 }
 
-static HutchStoreImage *
-image_load (HutchStore *store, const HutchDescriptor *entry, GError **error)
+/* The manifest and config of @image, read and checked; FALSE when either
+ * cannot be, with the reason. */
+static gboolean
+image_read (HutchStore *store, HutchStoreImage *image, HutchMediaKind kind, GError **error)
 {
-  g_autoptr (HutchStoreImage) image = g_new0 (HutchStoreImage, 1);
   g_autofree char *text = NULL;
   gsize len;
+
+  if (!hutch_image_media_is_manifest (kind))
+    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
+                        "its index.json entry is a \"%s\", not an image manifest",
+                        image->media_type);
+  text = hutch_store_blob_read (store, image->digest, HUTCH_JSON_MAX_SIZE, &len, error);
+  if (text == NULL)
+    return g_prefix_error (error, "its manifest: "), FALSE;
+  image->manifest = hutch_image_manifest_parse (text, len, kind, error);
+  if (image->manifest == NULL)
+    return g_prefix_error (error, "manifest %s: ", image->digest), FALSE;
+  g_clear_pointer (&text, g_free);
+  text = hutch_store_blob_read (store, image->manifest->config->digest, HUTCH_JSON_MAX_SIZE, &len,
+                                error);
+  if (text == NULL)
+    return g_prefix_error (error, "its config: "), FALSE;
+  image->config = hutch_image_config_parse (text, len, error);
+  if (image->config == NULL)
+    return g_prefix_error (error, "config %s: ", image->manifest->config->digest), FALSE;
+  return TRUE;
+}
+
+/* The image of index.json entry @entry. One that cannot be read is still
+ * an image: damaged, with the reason, and with its manifest when that much
+ * could be read (so that removing it knows its blobs). */
+static HutchStoreImage *
+image_load (HutchStore *store, const HutchDescriptor *entry)
+{
+  g_autoptr (HutchStoreImage) image = g_new0 (HutchStoreImage, 1);
+  g_autoptr (GError) local = NULL;
 
   image->digest = g_strdup (entry->digest);
   image->media_type = g_strdup (entry->media_type);
   image->manifest_size = entry->size;
   image->names = g_ptr_array_new_with_free_func (g_free);
-  if (!hutch_image_media_is_manifest (entry->kind))
-    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
-                        "index.json entry %s is a \"%s\", not an image manifest", entry->digest,
-                        entry->media_type), NULL;
-  text = hutch_store_blob_read (store, entry->digest, HUTCH_JSON_MAX_SIZE, &len, error);
-  if (text == NULL)
-    return NULL;
-  image->manifest = hutch_image_manifest_parse (text, len, entry->kind, error);
-  if (image->manifest == NULL)
-    return g_prefix_error (error, "manifest %s: ", entry->digest), NULL;
-  g_clear_pointer (&text, g_free);
-  text = hutch_store_blob_read (store, image->manifest->config->digest, HUTCH_JSON_MAX_SIZE, &len,
-                                error);
-  if (text == NULL)
-    return NULL;
-  image->config = hutch_image_config_parse (text, len, error);
-  if (image->config == NULL)
-    return g_prefix_error (error, "config %s: ", image->manifest->config->digest), NULL;
+  if (!image_read (store, image, entry->kind, &local))
+    {
+      image->damage = g_strdup (local->message);
+      g_clear_pointer (&image->config, hutch_image_config_free);
+      return g_steal_pointer (&image);
+    }
   image->size = entry->size + image->manifest->config->size;
   for (guint i = 0; i < image->manifest->layers->len; i++)
     image->size += ((HutchDescriptor *) image->manifest->layers->pdata[i])->size;
   return g_steal_pointer (&image);
 }
 
+/* The error for using a damaged image, with what fixes it. */
+static void
+damaged (const HutchStoreImage *image, const char *what, GError **error)
+{
+  hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
+               "image %s is damaged: %s; load or pull it again, which replaces what is damaged, "
+               "or remove it with \"hutch rmi -f %s\" (\"hutch system check\" shows what is wrong)",
+               what, image->damage, what);
+}
+
+/* Newest first; damaged images, which have no date, last. */
 static int
 compare_created (gconstpointer a, gconstpointer b)
 {
   const HutchStoreImage *ia = *(HutchStoreImage *const *) a;
   const HutchStoreImage *ib = *(HutchStoreImage *const *) b;
+  gint64 ta = ia->config != NULL ? ia->config->created_unix : G_MININT64;
+  gint64 tb = ib->config != NULL ? ib->config->created_unix : G_MININT64;
 
-  if (ia->config->created_unix != ib->config->created_unix)
-    return ia->config->created_unix > ib->config->created_unix ? -1 : 1;
+  if (ta != tb)
+    return ta > tb ? -1 : 1;
   return strcmp (ia->digest, ib->digest);
 }
 
 /* Groups @entries by manifest digest, in index order. */
 static GPtrArray *
-images_from_entries (HutchStore *store, GPtrArray *entries, GError **error)
+images_from_entries (HutchStore *store, GPtrArray *entries)
 {
   g_autoptr (GPtrArray) images = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_store_image_free);
   g_autoptr (GHashTable) by_digest = g_hash_table_new (g_str_hash, g_str_equal);
@@ -87,9 +124,7 @@ images_from_entries (HutchStore *store, GPtrArray *entries, GError **error)
       HutchStoreImage *image = g_hash_table_lookup (by_digest, d->digest);
       if (image == NULL)
         {
-          image = image_load (store, d, error);
-          if (image == NULL)
-            return NULL;
+          image = image_load (store, d);
           g_ptr_array_add (images, image);
           g_hash_table_insert (by_digest, image->digest, image);
         }
@@ -100,21 +135,42 @@ images_from_entries (HutchStore *store, GPtrArray *entries, GError **error)
 }
 
 GHashTable *
-hutch_store_referenced_chains (HutchStore *store, GPtrArray *entries, GError **error)
+hutch_store_chains_in_use (HutchStore *store, GPtrArray *entries, char **out_unknown)
 {
-  g_autoptr (GPtrArray) images = images_from_entries (store, entries, error);
-  GHashTable *set;
+  g_autoptr (GPtrArray) images = images_from_entries (store, entries);
+  GHashTable *set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 
-  if (images == NULL)
-    return NULL;
-  set = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  *out_unknown = NULL;
   for (guint i = 0; i < images->len; i++)
     {
-      g_autoptr (GPtrArray) chains = hutch_store_chain_ids (((HutchStoreImage *) images->pdata[i])->config);
+      const HutchStoreImage *image = images->pdata[i];
+      g_autoptr (GPtrArray) chains = NULL;
+      if (image->config == NULL)
+        {
+          if (*out_unknown == NULL)
+            *out_unknown = g_strdup (image->names->len > 0 ? image->names->pdata[0] : image->digest);
+          continue;
+        }
+      chains = hutch_store_chain_ids (image->config);
       for (guint j = 0; j < chains->len; j++)
         g_hash_table_add (set, g_strdup (chains->pdata[j]));
     }
   return set;
+}
+
+GHashTable *
+hutch_store_referenced_chains (HutchStore *store, GPtrArray *entries, GError **error)
+{
+  g_autofree char *unknown = NULL;
+  g_autoptr (GHashTable) set = hutch_store_chains_in_use (store, entries, &unknown);
+
+  /* A layer is kept unless no image can use it: with an image's config
+   * unreadable, which layers it uses is not known. */
+  if (unknown != NULL)
+    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
+                        "image %s is damaged, so which layers it uses is not known (remove it "
+                        "with \"hutch rmi -f\", or load or pull it again)", unknown), NULL;
+  return g_steal_pointer (&set);
 }
 
 GPtrArray *
@@ -125,9 +181,8 @@ hutch_store_images_list (HutchStore *store, GError **error)
 
   if (entries == NULL)
     return NULL;
-  images = images_from_entries (store, entries, error);
-  if (images != NULL)
-    g_ptr_array_sort (images, compare_created);
+  images = images_from_entries (store, entries);
+  g_ptr_array_sort (images, compare_created);
   return images;
 }
 
@@ -163,14 +218,23 @@ not_found (GPtrArray *images, const HutchImageRef *ref, const char *what, GError
           g_autoptr (HutchImageRef) other = hutch_image_ref_parse (image->names->pdata[j], NULL);
           if (other == NULL || strcmp (repo_base (other->path), repo_base (ref->path)) != 0)
             continue;
-          if (n_near++ < 5)
-            g_string_append_printf (near, "%s%s", near->len > 0 ? ", " : "",
-                                    (char *) image->names->pdata[j]);
+          if (n_near++ >= 5)
+            continue;
+          g_string_append_printf (near, "%s%s", near->len > 0 ? ", " : "",
+                                  (char *) image->names->pdata[j]);
+          /* asked by digest: say which digest the name has */
+          if (ref->digest != NULL)
+            g_string_append_printf (near, " (%s)", image->digest);
         }
     }
   if (n_near > 5)
     g_string_append_printf (near, " and %u more", n_near - 5);
-  if (n_near > 0)
+  if (n_near > 0 && ref->digest != NULL)
+    hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                 "image \"%s\" is not in the store: no image has digest %s; it has %s (drop the "
+                 "digest to use what the store has, or pull or load the image with that digest)",
+                 what, ref->digest, near->str);
+  else if (n_near > 0)
     hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
                  "image \"%s\" is not in the store; it has %s (give the full name, or load "
                  "the image with \"hutch load\")", what, near->str);
@@ -237,6 +301,11 @@ find_image (GPtrArray *images, const char *text, gboolean *out_by_name, char **o
       hutch_image_ref_free (hutch_image_ref_parse (text, error));
       return -2;
     }
+  if (ref != NULL && ref->digest != NULL)
+    {
+      g_autofree char *asked = hutch_image_ref_to_string (ref);
+      return not_found (images, ref, asked, error), -2;
+    }
   return not_found (images, ref, full != NULL ? full : text, error), -2;
 }
 
@@ -244,7 +313,7 @@ find_image (GPtrArray *images, const char *text, gboolean *out_by_name, char **o
  * and config (run looks its image up on every start). NULL without error
  * when @text names no tag in the index. */
 static HutchStoreImage *
-lookup_by_name (HutchStore *store, GPtrArray *entries, const char *text, GError **error)
+lookup_by_name (HutchStore *store, GPtrArray *entries, const char *text)
 {
   g_autoptr (HutchImageRef) ref = hutch_image_ref_parse (text, NULL);
   g_autofree char *full = NULL;
@@ -258,8 +327,9 @@ lookup_by_name (HutchStore *store, GPtrArray *entries, const char *text, GError 
   for (guint i = 0; found == NULL && i < entries->len; i++)
     if (g_strcmp0 (((HutchDescriptor *) entries->pdata[i])->ref_name, full) == 0)
       found = entries->pdata[i];
-  if (found == NULL || (image = image_load (store, found, error)) == NULL)
+  if (found == NULL)
     return NULL;
+  image = image_load (store, found);
   for (guint i = 0; i < entries->len; i++)
     {
       const HutchDescriptor *d = entries->pdata[i];
@@ -275,37 +345,29 @@ hutch_store_image_lookup (HutchStore *store, const char *text, gboolean *out_by_
 {
   g_autoptr (GPtrArray) entries = hutch_store_index_entries (store, error);
   g_autoptr (GPtrArray) images = NULL;
+  g_autoptr (HutchStoreImage) image = NULL;
   g_autofree char *name = NULL;
-  g_autoptr (GError) local = NULL;
-  HutchStoreImage *image;
-  gboolean by_name;
+  gboolean by_name = TRUE;
   int i;
 
   if (entries == NULL)
     return NULL;
-  image = lookup_by_name (store, entries, text, &local);
-  if (local != NULL)
+  image = lookup_by_name (store, entries, text);
+  if (image == NULL)
     {
-      g_propagate_error (error, g_steal_pointer (&local));
-      return NULL;
+      /* Digests and ID prefixes need every image's config. */
+      images = images_from_entries (store, entries);
+      g_ptr_array_sort (images, compare_created);
+      i = find_image (images, text, &by_name, &name, error);
+      if (i < 0)
+        return NULL;
+      image = g_ptr_array_steal_index (images, (guint) i);
     }
-  if (image != NULL)
-    {
-      if (out_by_name != NULL)
-        *out_by_name = TRUE;
-      return image;
-    }
-  /* Digests and ID prefixes need every image's config. */
-  images = images_from_entries (store, entries, error);
-  if (images == NULL)
-    return NULL;
-  g_ptr_array_sort (images, compare_created);
-  i = find_image (images, text, &by_name, &name, error);
-  if (i < 0)
-    return NULL;
+  if (image->damage != NULL)
+    return damaged (image, text, error), NULL;
   if (out_by_name != NULL)
     *out_by_name = by_name;
-  return g_ptr_array_steal_index (images, (guint) i);
+  return g_steal_pointer (&image);
 }
 
 static HutchDescriptor *
@@ -451,24 +513,37 @@ hutch_store_image_tag (HutchStore *store, const char *text, const char *new_name
   return hutch_store_images_add (store, &add, 1, error);
 }
 
-/* The blobs of @image that nothing left in @entries references. */
+/* The blobs of @image that nothing left in @entries references. When an
+ * image left has a manifest that cannot be read, which blobs it uses is not
+ * known: only the manifest of @image goes, the rest waits for prune. */
 static gboolean
 delete_image_blobs (HutchStore *store, HutchStoreImage *image, GPtrArray *entries, GError **error)
 {
-  g_autoptr (GHashTable) keep = hutch_store_referenced (store, entries, error);
+  g_autofree char *unknown = NULL;
+  g_autoptr (GHashTable) keep = hutch_store_referenced (store, entries, &unknown);
   g_autoptr (GPtrArray) mine = g_ptr_array_new ();
 
-  if (keep == NULL)
-    return FALSE;
   g_ptr_array_add (mine, image->digest);
-  g_ptr_array_add (mine, image->manifest->config->digest);
-  for (guint i = 0; i < image->manifest->layers->len; i++)
-    g_ptr_array_add (mine, ((HutchDescriptor *) image->manifest->layers->pdata[i])->digest);
+  for (guint i = 0; unknown == NULL && image->manifest != NULL && i <= image->manifest->layers->len; i++)
+    g_ptr_array_add (mine, i == 0 ? image->manifest->config->digest
+                                  : ((HutchDescriptor *) image->manifest->layers->pdata[i - 1])->digest);
   for (guint i = 0; i < mine->len; i++)
     if (!g_hash_table_contains (keep, mine->pdata[i])
         && !hutch_store_blob_delete (store, mine->pdata[i], NULL, error))
       return FALSE;
   return TRUE;
+}
+
+/* What killed processes left: the store lock is exclusive now. A failure
+ * here is no reason to fail the command; the next sweep tries again. */
+static void
+sweep_quietly (HutchStore *store)
+{
+  g_autoptr (GError) local = NULL;
+  HutchStoreSweep swept;
+
+  if (!hutch_store_sweep (store, &swept, &local))
+    g_debug ("sweeping %s: %s", hutch_store_root (store), local->message);
 }
 
 gboolean
@@ -485,11 +560,12 @@ hutch_store_image_remove (HutchStore *store, const char *text, gboolean force, G
 
   if (!hutch_store_lock_exclusive (store, error))
     return FALSE;
+  sweep_quietly (store);
   lock = hutch_store_index_lock (store, error);
   if (lock < 0 || (entries = hutch_store_index_entries (store, error)) == NULL)
     return FALSE;
-  images = images_from_entries (store, entries, error);
-  if (images == NULL || (i = find_image (images, text, &by_name, &name, error)) < 0)
+  images = images_from_entries (store, entries);
+  if ((i = find_image (images, text, &by_name, &name, error)) < 0)
     return FALSE;
   image = images->pdata[i];
   if (!by_name && image->names->len > 1 && !force)
@@ -518,7 +594,10 @@ hutch_store_image_remove (HutchStore *store, const char *text, gboolean force, G
   if (!delete_image_blobs (store, image, entries, error))
     return FALSE;
   {
-    g_autoptr (GHashTable) keep = hutch_store_referenced_chains (store, entries, error);
-    return keep != NULL && hutch_store_layers_remove (store, keep, NULL, FALSE, NULL, error);
+    g_autofree char *unknown = NULL;
+    g_autoptr (GHashTable) keep = hutch_store_chains_in_use (store, entries, &unknown);
+    /* with an image's layers unknown, its layers may be among the rest:
+     * they wait for prune, after that image is fixed or removed */
+    return unknown != NULL || hutch_store_layers_remove (store, keep, NULL, FALSE, NULL, error);
   }
 }

@@ -2,9 +2,12 @@
 /* The unpacked-layer cache: layers/<chain id>/diff holds one layer's tree,
  * layers/<chain id>/info what it is and under which id mapping it was made.
  * Layers are unpacked by a child that is root of a user namespace mapped
- * with the user's ids, into layers/.tmp-*, checked against their diff_id and
- * renamed into place under a per-layer lock; deleting them needs the same
- * namespace, since their files belong to subordinate ids. */
+ * with the user's ids, into layers/.tmp-<chain hex>, checked against their
+ * diff_id, given their info (the completeness marker) and renamed into place
+ * under a per-layer lock. Removal is the reverse: the directory is first
+ * renamed to a tombstone (layers/.rm-*), in one step that no reader can see
+ * half done, then deleted inside the same namespace, since its files belong
+ * to subordinate ids. Leftovers of killed processes are swept here too. */
 #include "config.h"
 
 #include <errno.h>
@@ -56,30 +59,77 @@ typedef struct
   gpointer read_data;
 } EnsureJob;
 
+/* layers/<chain>/info, or NULL when it cannot be read. */
 static char *
-info_read (HutchStore *store, const char *chain, GError **error)
+info_read (HutchStore *store, const char *chain)
 {
   g_autofree char *path = g_strconcat (hutch_store_digest_hex (chain), "/info", NULL);
   hutch_autofd int fd = openat (store->layers_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   gsize len;
 
-  if (fd < 0)
-    return errno == ENOENT ? NULL : (hutch_throw_errno (error, "reading layer %s", chain), NULL);
-  return hutch_util_read_all (fd, 65536, &len, error);
+  return fd >= 0 ? hutch_util_read_all (fd, 65536, &len, NULL) : NULL;
 }
 
-/* The idmap recorded in an info file: its "idmap" member. */
+/* The idmap recorded in an info file (its "idmap" member) when the info
+ * is whole and names @chain; NULL otherwise. */
 static char *
-info_idmap (const char *info)
+info_idmap (const char *info, const char *chain)
 {
   g_autoptr (HutchJsonNode) root = hutch_json_parse (info, strlen (info), NULL);
   const HutchJsonNode *n = hutch_json_node_member (root, "idmap");
+  const HutchJsonNode *c = hutch_json_node_member (root, "chainID");
 
+  if (c == NULL || c->type != HUTCH_JSON_STRING || strcmp (c->string, chain) != 0)
+    return NULL;
   return n != NULL && n->type == HUTCH_JSON_STRING ? g_strdup (n->string) : NULL;
 }
 
+/* A layer is complete when its info, written last and synced before the
+ * directory got its name, is whole and names this chain, and its diff is a
+ * directory. Anything else there is half made or half removed, and is
+ * never used. */
+char *
+hutch_store_layer_complete_idmap (HutchStore *store, const char *chain)
+{
+  g_autofree char *info = info_read (store, chain);
+  g_autofree char *idmap = info != NULL ? info_idmap (info, chain) : NULL;
+  g_autofree char *diff = g_strconcat (hutch_store_digest_hex (chain), "/diff", NULL);
+  struct stat st;
+
+  if (idmap == NULL || fstatat (store->layers_fd, diff, &st, AT_SYMLINK_NOFOLLOW) < 0
+      || !S_ISDIR (st.st_mode))
+    return NULL;
+  return g_steal_pointer (&idmap);
+}
+
 static gboolean
-write_info (int dfd, const char *diff_id, const char *chain, const char *idmap,
+layer_complete (HutchStore *store, const char *chain)
+{
+  g_autofree char *idmap = hutch_store_layer_complete_idmap (store, chain);
+
+  return idmap != NULL;
+}
+
+gboolean
+hutch_store_layer_bury_at (int layers_fd, const char *name, char **out_tomb, GError **error)
+{
+  for (guint tries = 0;; tries++)
+    {
+      g_autofree char *tomb = g_strdup_printf (HUTCH_STORE_TOMB_PREFIX "%.64s.%08x", name,
+                                               g_random_int ());
+      if (renameat2 (layers_fd, name, layers_fd, tomb, RENAME_NOREPLACE) == 0)
+        {
+          if (out_tomb != NULL)
+            *out_tomb = g_steal_pointer (&tomb);
+          return TRUE;
+        }
+      if (errno != EEXIST || tries > 16)
+        return hutch_throw_errno (error, "moving layer %s out of the way", name);
+    }
+}
+
+gboolean
+hutch_store_layer_info_write (int dfd, const char *diff_id, const char *chain, const char *idmap,
             const HutchLayerStats *stats, GError **error)
 {
   g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (FALSE);
@@ -100,8 +150,8 @@ write_info (int dfd, const char *diff_id, const char *chain, const char *idmap,
   hutch_json_end_object (w);
   text = hutch_json_writer_finish (w);
   fd = openat (dfd, "info", O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-  if (fd < 0 || !hutch_util_write_all (fd, text, strlen (text), error))
-    return error != NULL && *error != NULL ? FALSE : hutch_throw_errno (error, "writing layer info");
+  if (fd < 0 || !hutch_util_write_all (fd, text, strlen (text), NULL))
+    return hutch_throw_errno (error, "writing the info of layer %s", chain);
   return TRUE;
 }
 
@@ -124,8 +174,21 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
   gboolean ok;
 
   if (fstatat (store->layers_fd, hutch_store_digest_hex (chain), &st, AT_SYMLINK_NOFOLLOW) == 0)
-    return TRUE; /* another process unpacked it while we waited */
+    {
+      g_autofree char *tomb = NULL;
+      if (layer_complete (store, chain))
+        return TRUE; /* another process unpacked it while we waited */
+      /* Half made or half removed (by a hutch before tombstones, or by
+       * hand): never used, and as root of the namespace we can finish it
+       * off here. Its name is free the moment it is renamed. */
+      g_debug ("layers/%s is incomplete: removing it", hutch_store_digest_hex (chain));
+      if (!hutch_store_layer_bury_at (store->layers_fd, hutch_store_digest_hex (chain), &tomb,
+                                      error))
+        return FALSE;
+      (void) hutch_util_remove_tree_at (store->layers_fd, tomb);
+    }
   opts.what = what;
+  /* Under the layer's lock, a .tmp- of this layer is a killed unpack's. */
   (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
   if (mkdirat (store->layers_fd, tmp, 0700) < 0
       || (tmp_fd = openat (store->layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0
@@ -149,7 +212,7 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
                       "corrupt or was tampered with", what, stats.diff_id, diff_id);
   /* Durable before it has its name: a crash leaves a .tmp- directory, never
    * a layer with empty files. */
-  ok = ok && write_info (tmp_fd, diff_id, chain, job->idmap_text, &stats, error)
+  ok = ok && hutch_store_layer_info_write (tmp_fd, diff_id, chain, job->idmap_text, &stats, error)
        && (syncfs (tmp_fd) == 0 || hutch_throw_errno (error, "syncing %s", what))
        && (renameat (store->layers_fd, tmp, store->layers_fd, hutch_store_digest_hex (chain)) == 0
            || hutch_throw_errno (error, "renaming layer %s into place", chain));
@@ -173,7 +236,9 @@ unpack_one (EnsureJob *job, guint i, GError **error)
   const HutchDescriptor *blob = job->manifest->layers->pdata[i];
   const char *chain = job->chains->pdata[i];
   g_autofree char *what = g_strdup_printf ("image %s, layer %u (%s)", job->image, i + 1, blob->digest);
-  g_autofree char *tmp = g_strdup_printf (".tmp-%d-%u", (int) getpid (), i);
+  /* Named by the layer, not the process: the next unpack of the layer,
+   * holding its lock, knows a .tmp- of that name is a killed one's. */
+  g_autofree char *tmp = g_strconcat (HUTCH_STORE_TMP_PREFIX, hutch_store_digest_hex (chain), NULL);
   g_autofree char *lock_name = g_strconcat ("layer-", hutch_store_digest_hex (chain), NULL);
   int lock = hutch_store_lock_file (job->store, lock_name, error);
   gboolean ok;
@@ -219,27 +284,20 @@ find_missing (HutchStore *store, GPtrArray *chains, const char *idmap_text, cons
     return FALSE;
   for (guint i = 0; i < chains->len; i++)
     {
-      g_autoptr (GError) local = NULL;
-      g_autofree char *info = info_read (store, chains->pdata[i], &local);
-      g_autofree char *recorded = NULL;
-      if (local != NULL)
+      g_autofree char *recorded = hutch_store_layer_complete_idmap (store, chains->pdata[i]);
+      if (recorded == NULL)
         {
-          g_propagate_error (error, g_steal_pointer (&local));
-          return FALSE;
-        }
-      if (info == NULL)
-        {
+          /* not there, or not whole: the unpack finishes off what is there */
           g_ptr_array_add (todo, GUINT_TO_POINTER (i));
           continue;
         }
-      recorded = info_idmap (info);
       if (g_strcmp0 (recorded, idmap_text) != 0)
         return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                             "image %s, layer %u was unpacked with the id mapping \"%s\", but "
                             "yours is now \"%s\" (/etc/subuid or /etc/subgid changed): its files "
                             "would have the wrong owners. Remove the cached layers with \"hutch "
                             "unshare rm -rf %s/layers\" and load the images again",
-                            image, i + 1, recorded != NULL ? recorded : "unknown", idmap_text,
+                            image, i + 1, recorded, idmap_text,
                             store->root);
     }
   return TRUE;
@@ -309,21 +367,186 @@ hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
   return hutch_sandbox_userns_run (map, ensure_in_userns, &job, error);
 }
 
+/* The "bytes" an info records (what the layer unpacked to), or 0. */
+static gint64
+info_bytes (const char *info)
+{
+  g_autoptr (HutchJsonNode) root = hutch_json_parse (info, strlen (info), NULL);
+  const HutchJsonNode *n = hutch_json_node_member (root, "bytes");
+
+  return n != NULL && n->is_int && n->integer > 0 ? n->integer : 0;
+}
+
+gint64
+hutch_store_layer_tar_size (HutchStore *store, const char *chain, const char *diff_id)
+{
+  g_autofree char *info = NULL;
+  g_autoptr (HutchJsonNode) root = NULL;
+  const HutchJsonNode *c, *d;
+
+  if (!hutch_store_layers_dir_open (store) || (info = info_read (store, chain)) == NULL
+      || (root = hutch_json_parse (info, strlen (info), NULL)) == NULL)
+    return -1;
+  c = hutch_json_node_member (root, "chainID");
+  d = hutch_json_node_member (root, "diffID");
+  if (c == NULL || c->type != HUTCH_JSON_STRING || strcmp (c->string, chain) != 0 || d == NULL
+      || d->type != HUTCH_JSON_STRING || strcmp (d->string, diff_id) != 0)
+    return -1;
+  return info_bytes (info) > 0 ? info_bytes (info) : -1;
+}
+
+void
+hutch_store_layers_bytes (HutchStore *store, GHashTable *in_use, gint64 *out_total,
+                          gint64 *out_unused)
+{
+  g_autoptr (GPtrArray) names = NULL;
+
+  *out_total = *out_unused = 0;
+  if (!hutch_store_layers_dir_open (store)
+      || (names = hutch_util_list_dir_at (store->layers_fd, NULL)) == NULL)
+    return;
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *chain = g_strconcat ("sha256:", (char *) names->pdata[i], NULL);
+      g_autofree char *info = hutch_digest_validate (chain, NULL) ? info_read (store, chain) : NULL;
+      gint64 bytes = info != NULL ? info_bytes (info) : 0;
+      *out_total += bytes;
+      if (in_use != NULL && !g_hash_table_contains (in_use, chain))
+        *out_unused += bytes;
+    }
+}
+
+gboolean
+hutch_store_layers_dir_open (HutchStore *store)
+{
+  if (store->layers_fd < 0 && store->root_fd >= 0)
+    store->layers_fd = openat (store->root_fd, "layers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  return store->layers_fd >= 0;
+}
+
+/* Deletes the tombstones @tombs (NULL-terminated) in the user namespace. */
+static gboolean
+remove_tombs (HutchStore *store, GPtrArray *tombs, GError **error)
+{
+  g_autoptr (HutchIdMap) map = NULL;
+
+  if (tombs->len == 0)
+    return TRUE;
+  map = hutch_sandbox_idmap_new_for_user (error);
+  g_ptr_array_add (tombs, NULL);
+  if (map == NULL
+      || !hutch_sandbox_userns_remove_at (map, store->layers_fd, (const char *const *) tombs->pdata, error))
+    {
+      g_ptr_array_set_size (tombs, tombs->len - 1);
+      return g_prefix_error (error, "removing layers from %s/layers: ", store->root), FALSE;
+    }
+  g_ptr_array_set_size (tombs, tombs->len - 1);
+  return TRUE;
+}
+
+/* Whether a leftover .tmp- directory belongs to no live unpack: a new one
+ * is named by its layer, whose lock (taken into *@out_lock, for the caller
+ * to release after removing it) its unpacker holds; an old one
+ * (.tmp-PID-N, from before) by its process, which must be gone. */
+static gboolean
+tmp_is_stale (HutchStore *store, const char *name, int *out_lock, char **out_lock_name)
+{
+  const char *rest = name + strlen (HUTCH_STORE_TMP_PREFIX);
+  g_autofree char *lock_name = NULL;
+  gboolean busy = FALSE;
+  char *end = NULL;
+  guint64 pid;
+
+  if (strlen (rest) == 64 && strspn (rest, "0123456789abcdef") == 64)
+    {
+      lock_name = g_strconcat ("layer-", rest, NULL);
+      *out_lock = hutch_store_lock_file_try (store, lock_name, &busy, NULL);
+      if (*out_lock < 0)
+        return FALSE;
+      *out_lock_name = g_steal_pointer (&lock_name);
+      return TRUE;
+    }
+  pid = g_ascii_strtoull (rest, &end, 10);
+  /* A live process of that pid may be another one that reused it: then
+   * the directory waits for a later sweep, or for prune. */
+  return end != rest && *end == '-' && pid > 1 && pid < G_MAXINT
+         && kill ((pid_t) pid, 0) < 0 && errno == ESRCH;
+}
+
+gboolean
+hutch_store_layers_sweep (HutchStore *store, guint *out_removed, GError **error)
+{
+  g_autoptr (GPtrArray) listed = NULL;
+  g_autoptr (GPtrArray) tombs = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GPtrArray) locks = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) lock_fds = g_array_new (FALSE, FALSE, sizeof (int));
+  gboolean ok = TRUE;
+
+  if (out_removed != NULL)
+    *out_removed = 0;
+  if (!hutch_store_layers_dir_open (store))
+    return TRUE;
+  listed = hutch_util_list_dir_at (store->layers_fd, error);
+  if (listed == NULL)
+    return g_prefix_error (error, "%s/layers: ", store->root), FALSE;
+  for (guint i = 0; i < listed->len; i++)
+    {
+      const char *name = listed->pdata[i];
+      int lock = -1;
+      char *lock_name = NULL;
+      if (g_str_has_prefix (name, HUTCH_STORE_TOMB_PREFIX))
+        g_ptr_array_add (tombs, g_strdup (name));
+      else if (g_str_has_prefix (name, HUTCH_STORE_TMP_PREFIX)
+               && tmp_is_stale (store, name, &lock, &lock_name))
+        {
+          g_ptr_array_add (tombs, g_strdup (name));
+          if (lock >= 0)
+            {
+              g_array_append_val (lock_fds, lock);
+              g_ptr_array_add (locks, lock_name);
+            }
+        }
+    }
+  if (tombs->len > 0)
+    g_debug ("removing %u leftovers of killed processes from %s/layers", tombs->len, store->root);
+  ok = remove_tombs (store, tombs, error);
+  for (guint i = 0; i < lock_fds->len; i++)
+    hutch_store_unlock_file (store, locks->pdata[i], &g_array_index (lock_fds, int, i));
+  if (ok && out_removed != NULL)
+    *out_removed = tombs->len;
+  return ok;
+}
+
+gboolean
+hutch_store_layers_remove_names (HutchStore *store, GPtrArray *names, GError **error)
+{
+  g_autoptr (GPtrArray) tombs = g_ptr_array_new_with_free_func (g_free);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *tomb = NULL;
+      /* Invisible first, in one step: a kill after this leaves a
+       * tombstone, never a layer with its info and half its files. */
+      if (!hutch_store_layer_bury_at (store->layers_fd, names->pdata[i], &tomb, error))
+        return FALSE;
+      g_ptr_array_add (tombs, g_steal_pointer (&tomb));
+    }
+  if (tombs->len > 0 && fsync (store->layers_fd) < 0)
+    return hutch_throw_errno (error, "syncing %s/layers", store->root);
+  return remove_tombs (store, tombs, error);
+}
+
 gboolean
 hutch_store_layers_remove (HutchStore *store, GHashTable *keep, GPtrArray *only,
                            gboolean leftovers, guint *out_removed, GError **error)
 {
   g_autoptr (GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (GPtrArray) listed = NULL;
-  g_autoptr (HutchIdMap) map = NULL;
+  guint swept = 0;
 
   if (out_removed != NULL)
     *out_removed = 0;
-  if (store->root_fd < 0)
-    return TRUE;
-  if (store->layers_fd < 0)
-    store->layers_fd = openat (store->root_fd, "layers", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (store->layers_fd < 0)
+  if (!hutch_store_layers_dir_open (store))
     return TRUE; /* nothing unpacked yet */
   listed = hutch_util_list_dir_at (store->layers_fd, error);
   if (listed == NULL)
@@ -335,19 +558,14 @@ hutch_store_layers_remove (HutchStore *store, GHashTable *keep, GPtrArray *only,
       gboolean mine = only == NULL;
       for (guint i = 0; !mine && i < only->len; i++)
         mine = strcmp (only->pdata[i], digest) == 0;
-      if (hutch_digest_validate (digest, NULL) ? mine && !g_hash_table_contains (keep, digest)
-                                               : leftovers && g_str_has_prefix (name, ".tmp-"))
+      if (hutch_digest_validate (digest, NULL) && mine && !g_hash_table_contains (keep, digest))
         g_ptr_array_add (names, g_strdup (name));
     }
-  if (names->len == 0)
-    return TRUE;
-  map = hutch_sandbox_idmap_new_for_user (error);
-  g_ptr_array_add (names, NULL);
-  if (map == NULL
-      || !hutch_sandbox_userns_remove_at (map, store->layers_fd, (const char *const *) names->pdata, error))
-    return g_prefix_error (error, "removing unused layers from %s/layers: ", store->root), FALSE;
-  names->len--; /* the NULL does not count */
+  if (!hutch_store_layers_remove_names (store, names, error))
+    return FALSE;
+  if (leftovers && !hutch_store_layers_sweep (store, &swept, error))
+    return FALSE;
   if (out_removed != NULL)
-    *out_removed = names->len;
+    *out_removed = names->len + swept;
   return TRUE;
 }

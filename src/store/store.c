@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Opening the store: the OCI layout files, the lock directory and the store
- * lock, and index.json read and replaced atomically. Blobs are blob.c; images
- * and names are images.c; garbage collection is gc.c. */
+ * lock (and, when no one else holds it, the sweep of what killed processes
+ * left), and index.json read and replaced atomically, with a copy of it to
+ * rebuild the names from. Blobs are blob.c; images and names are images.c;
+ * garbage collection is gc.c; system check is check.c. */
 #include "config.h"
 
 #include <errno.h>
@@ -35,6 +37,7 @@ hutch_store_free (HutchStore *store)
   hutch_fd_clear (&store->blobs_fd);
   hutch_fd_clear (&store->root_fd);
   g_free (store->root);
+  g_clear_pointer (&store->keep, g_hash_table_unref);
   g_free (store);
 }
 
@@ -52,10 +55,11 @@ open_dir_at (int dfd, const char *name, gboolean create, GError **error)
 }
 
 /* Writes @name in @dfd atomically (temporary name, fsync, rename, fsync of
- * the directory) unless @only_if_missing and it exists. */
+ * the directory; without @sync, no fsync: a copy that a crash may lose)
+ * unless @only_if_missing and it exists. */
 static gboolean
-write_file_atomic_at (int dfd, const char *name, const char *data, gsize len,
-                      gboolean only_if_missing, GError **error)
+write_file_at (int dfd, const char *name, const char *data, gsize len, gboolean only_if_missing,
+               gboolean sync, GError **error)
 {
   g_autofree char *tmp = g_strdup_printf (".%s.%d.tmp", name, (int) getpid ());
   hutch_autofd int fd = -1;
@@ -65,7 +69,7 @@ write_file_atomic_at (int dfd, const char *name, const char *data, gsize len,
   fd = openat (dfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0644);
   if (fd < 0)
     return hutch_throw_errno (error, "creating %s", tmp);
-  if (!hutch_util_write_all (fd, data, len, error) || fsync (fd) < 0
+  if (!hutch_util_write_all (fd, data, len, error) || (sync && fsync (fd) < 0)
       || (only_if_missing ? renameat2 (dfd, tmp, dfd, name, RENAME_NOREPLACE)
                           : renameat (dfd, tmp, dfd, name)) < 0)
     {
@@ -77,9 +81,17 @@ write_file_atomic_at (int dfd, const char *name, const char *data, gsize len,
         return FALSE;
       return hutch_throw_errno_val (error, errsv, "writing %s", name);
     }
-  if (fsync (dfd) < 0)
+  if (sync && fsync (dfd) < 0)
     return hutch_throw_errno (error, "syncing the directory of %s", name);
   return TRUE;
+}
+
+/* ... with @sync. */
+static gboolean
+write_file_atomic_at (int dfd, const char *name, const char *data, gsize len,
+                      gboolean only_if_missing, GError **error)
+{
+  return write_file_at (dfd, name, data, len, only_if_missing, TRUE, error);
 }
 
 static gboolean
@@ -91,11 +103,51 @@ take_lock (int fd, int how, const char *what, GError **error)
   return TRUE;
 }
 
+/* Whether blobs/sha256 holds any blob: a store whose index.json is missing
+ * is new only when it holds none. */
+static gboolean
+has_blobs (HutchStore *store)
+{
+  g_autoptr (GPtrArray) names = store->blobs_fd >= 0 ? hutch_util_list_dir_at (store->blobs_fd, NULL)
+                                                     : NULL;
+
+  for (guint i = 0; names != NULL && i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      if (strlen (name) == 64 && strspn (name, "0123456789abcdef") == 64)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* The store lock shared, for a writer; but first, when no one else holds
+ * it at all, exclusive for a moment to sweep what killed writers left:
+ * with no writer running, none of it can be in use. */
+static gboolean
+lock_shared_after_sweep (HutchStore *store, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  HutchStoreSweep swept;
+
+  if (flock (store->lock_fd, LOCK_EX | LOCK_NB) < 0)
+    {
+      if (errno != EWOULDBLOCK && errno != EINTR)
+        return hutch_throw_errno (error, "locking the store");
+      return take_lock (store->lock_fd, LOCK_SH, "the store", error);
+    }
+  if (!hutch_store_sweep (store, &swept, &local))
+    g_debug ("sweeping %s: %s", store->root, local->message); /* the next one tries again */
+  /* flock converts by dropping the lock first: a process waiting for it
+   * exclusive may come in between, which is harmless before we write. */
+  return take_lock (store->lock_fd, LOCK_SH, "the store", error);
+}
+
 static gboolean
 make_layout (HutchStore *store, GError **error)
 {
   hutch_autofd int blobs = -1;
   int lock;
+  gboolean ok = TRUE;
 
   if (!hutch_util_ensure_private_dir (store->root, 0700, error))
     return FALSE;
@@ -109,13 +161,13 @@ make_layout (HutchStore *store, GError **error)
                            0600);
   if (store->lock_fd < 0)
     return hutch_throw_errno (error, "opening the store lock in %s/locks", store->root);
-  if (!take_lock (store->lock_fd, LOCK_SH, "the store", error))
-    return FALSE;
   blobs = open_dir_at (store->root_fd, "blobs", TRUE, error);
   if (blobs < 0)
     return FALSE;
   store->blobs_fd = open_dir_at (blobs, "sha256", TRUE, error);
   if (store->blobs_fd < 0)
+    return FALSE;
+  if (!lock_shared_after_sweep (store, error))
     return FALSE;
   if (!write_file_atomic_at (store->root_fd, "oci-layout", OCI_LAYOUT_JSON,
                              strlen (OCI_LAYOUT_JSON), TRUE, error))
@@ -123,14 +175,25 @@ make_layout (HutchStore *store, GError **error)
   lock = hutch_store_index_lock (store, error);
   if (lock < 0)
     return FALSE;
-  if (!write_file_atomic_at (store->root_fd, "index.json", EMPTY_INDEX_JSON,
-                             strlen (EMPTY_INDEX_JSON), TRUE, error))
+  /* An empty index only for a new store: one that has blobs but lost its
+   * index.json is not empty, and an empty index would make prune delete
+   * every blob (hutch system check --repair rebuilds it). */
+  if (faccessat (store->root_fd, "index.json", F_OK, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
     {
-      close (lock);
-      return FALSE;
+      if (!has_blobs (store))
+        ok = write_file_atomic_at (store->root_fd, "index.json", EMPTY_INDEX_JSON,
+                                   strlen (EMPTY_INDEX_JSON), TRUE, error);
+      else
+        {
+          /* fails, saying how to fix it: before a load or pull does its
+           * work only to fail at naming it */
+          GPtrArray *entries = hutch_store_index_entries (store, error);
+          ok = entries != NULL;
+          g_clear_pointer (&entries, g_ptr_array_unref);
+        }
     }
   close (lock);
-  return TRUE;
+  return ok;
 }
 
 HutchStore *
@@ -193,34 +256,67 @@ hutch_store_index_lock (HutchStore *store, GError **error)
   return hutch_fd_steal (&fd);
 }
 
-GPtrArray *
-hutch_store_index_entries (HutchStore *store, GError **error)
+/* index.json's text; NULL with HUTCH_ERROR_NOT_FOUND when it is missing. */
+static char *
+index_read (HutchStore *store, const char *name, gsize *out_len, GError **error)
 {
-  hutch_autofd int fd = -1;
+  hutch_autofd int fd = openat (store->root_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  char *text;
+
+  if (fd < 0 && errno == ENOENT)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "%s/%s is missing", store->root, name), NULL;
+  if (fd < 0)
+    return hutch_throw_errno (error, "opening %s/%s", store->root, name), NULL;
+  text = hutch_util_read_all (fd, HUTCH_JSON_MAX_SIZE, out_len, error);
+  if (text == NULL)
+    return g_prefix_error (error, "reading %s/%s: ", store->root, name), NULL;
+  return text;
+}
+
+GPtrArray *
+hutch_store_index_read_at (HutchStore *store, const char *name, GError **error)
+{
   g_autofree char *text = NULL;
   g_autoptr (HutchIndex) idx = NULL;
   gsize len;
 
-  if (store->root_fd < 0)
-    return g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_descriptor_free);
-  fd = openat (store->root_fd, "index.json", O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT)
-    return g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_descriptor_free);
-  if (fd < 0)
-    return hutch_throw_errno (error, "opening %s/index.json", store->root), NULL;
-  text = hutch_util_read_all (fd, HUTCH_JSON_MAX_SIZE, &len, error);
+  text = index_read (store, name, &len, error);
   if (text == NULL)
-    return g_prefix_error (error, "reading %s/index.json: ", store->root), NULL;
+    return NULL;
   idx = hutch_image_index_parse (text, len, HUTCH_MEDIA_OCI_INDEX, error);
   if (idx == NULL)
-    return g_prefix_error (error, "%s/index.json: ", store->root), NULL;
+    return g_prefix_error (error, "%s/%s: ", store->root, name), NULL;
   return g_ptr_array_ref (idx->manifests);
+}
+
+GPtrArray *
+hutch_store_index_entries (HutchStore *store, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  GPtrArray *entries;
+
+  if (store->root_fd < 0)
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_descriptor_free);
+  entries = hutch_store_index_read_at (store, "index.json", &local);
+  if (entries != NULL)
+    return entries;
+  /* Missing in a store without blobs: one not made yet. */
+  if (g_error_matches (local, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND) && !has_blobs (store))
+    return g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_descriptor_free);
+  /* Never taken for an empty store: that would hide every image, and make
+   * prune delete every blob. */
+  g_set_error (error, HUTCH_ERROR, HUTCH_ERROR_FAILED,
+               "the store's list of images: %s (\"hutch system check --repair\" rebuilds it "
+               "from the blobs, with the names kept in " HUTCH_STORE_INDEX_BACKUP ")",
+               local->message);
+  return NULL;
 }
 
 gboolean
 hutch_store_index_write (HutchStore *store, GPtrArray *entries, GError **error)
 {
   g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (FALSE);
+  g_autoptr (GError) local = NULL;
   g_autofree char *text = NULL;
 
   hutch_json_begin_object (w);
@@ -256,5 +352,13 @@ hutch_store_index_write (HutchStore *store, GPtrArray *entries, GError **error)
   /* The blobs the new index names must be on disk before it is. */
   if (fsync (store->blobs_fd) < 0)
     return hutch_throw_errno (error, "syncing %s/blobs/sha256", store->root);
-  return write_file_atomic_at (store->root_fd, "index.json", text, strlen (text), FALSE, error);
+  if (!write_file_atomic_at (store->root_fd, "index.json", text, strlen (text), FALSE, error))
+    return FALSE;
+  /* A copy, for the names should index.json be lost or damaged: system
+   * check --repair rebuilds the index from the blobs, and takes the names
+   * from here. Not synced; a crash may leave it a step behind, or empty. */
+  if (!write_file_at (store->root_fd, HUTCH_STORE_INDEX_BACKUP, text, strlen (text), FALSE, FALSE,
+                      &local))
+    g_debug ("%s", local->message);
+  return TRUE;
 }

@@ -43,6 +43,9 @@ gint64 hutch_store_blob_size (HutchStore *store, const char *digest);
  * bytes on disk are not what their name says. */
 char *hutch_store_blob_read (HutchStore *store, const char *digest, gsize max, gsize *out_len,
                              GError **error);
+/* Reads blob @digest through and checks it against its digest:
+ * HUTCH_ERROR_DIGEST_MISMATCH (damaged), HUTCH_ERROR_NOT_FOUND. */
+gboolean hutch_store_blob_verify (HutchStore *store, const char *digest, GError **error);
 /* Opens a present blob read-only. */
 int hutch_store_blob_open (HutchStore *store, const char *digest, GError **error);
 
@@ -50,7 +53,9 @@ typedef struct HutchBlobWriter HutchBlobWriter;
 
 /* Starts writing a blob. With @expected_digest the blob's lock is taken first
  * (waiting while another process writes the same blob); when the store
- * already has the blob, returns NULL without error and sets *@out_present.
+ * already has the blob, intact (it is read through to check), returns NULL
+ * without error and sets *@out_present; a damaged copy is replaced by what
+ * is written, atomically, at commit.
  * The data goes to an unnamed file (O_TMPFILE) in blobs/sha256, so a killed
  * writer leaves nothing behind. */
 HutchBlobWriter *hutch_store_blob_writer_new (HutchStore *store, const char *expected_digest,
@@ -64,7 +69,8 @@ gboolean hutch_store_blob_writer_finish (HutchBlobWriter *w, gint64 expected_siz
 const char *hutch_store_blob_writer_digest (const HutchBlobWriter *w);
 gint64 hutch_store_blob_writer_size (const HutchBlobWriter *w);
 /* Links a finished blob into place; *@out_created is FALSE when the store
- * already had it (the new copy is dropped). Releases the blob lock. */
+ * already had it (the new copy, checked, replaces it: that mends a damaged
+ * one). Releases the blob lock. */
 gboolean hutch_store_blob_writer_commit (HutchBlobWriter *w, gboolean *out_created,
                                          GError **error);
 /* As hutch_store_blob_writer_new() with @digest, for a download that may
@@ -93,23 +99,26 @@ typedef struct
   char *media_type;
   gint64 manifest_size;
   GPtrArray *names; /* of char*: full references, in index order */
-  HutchManifest *manifest;
-  HutchImageConfig *config;
-  gint64 size; /* manifest + config + layers, as stored */
+  HutchManifest *manifest; /* NULL when damaged and unreadable */
+  HutchImageConfig *config; /* NULL when damaged */
+  gint64 size; /* manifest + config + layers, as stored; 0 when damaged */
+  char *damage; /* why the manifest or config cannot be used, or NULL */
 } HutchStoreImage;
 
 void hutch_store_image_free (HutchStoreImage *image);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchStoreImage, hutch_store_image_free)
 
-/* The image's ID: the hex digest of its config, as docker shows it. */
+/* The image's ID: the hex digest of its config, as docker shows it (of its
+ * manifest, when that cannot be read). */
 const char *hutch_store_image_id (const HutchStoreImage *image);
 
-/* All images, newest first. */
+/* All images, newest first; damaged ones (->damage set) last. */
 GPtrArray *hutch_store_images_list (HutchStore *store, GError **error);
 
 /* Finds an image by name (normalised: "busybox" is docker.io/library/busybox:latest),
  * name@digest, manifest digest, full ID or a unique ID prefix.
- * *@out_by_name says whether @text named a tag. HUTCH_ERROR_NOT_FOUND. */
+ * *@out_by_name says whether @text named a tag. HUTCH_ERROR_NOT_FOUND;
+ * HUTCH_ERROR_INVALID_IMAGE for a damaged image, saying what fixes it. */
 HutchStoreImage *hutch_store_image_lookup (HutchStore *store, const char *text,
                                            gboolean *out_by_name, GError **error);
 
@@ -139,6 +148,56 @@ gboolean hutch_store_image_tag (HutchStore *store, const char *text, const char 
  * "Untagged: NAME" and "Deleted: ID" lines to @report. */
 gboolean hutch_store_image_remove (HutchStore *store, const char *text, gboolean force,
                                    GPtrArray *report, GError **error);
+
+/* ---- new layers and images (layer-new.c, image-new.c) ---- */
+
+/* A layer just written: its blob and where it is unpacked. */
+typedef struct
+{
+  char digest[HUTCH_DIGEST_BUFSIZE];  /* of the blob */
+  gint64 size;                        /* of the blob */
+  HutchLayerCompression compression;
+  char diff_id[HUTCH_DIGEST_BUFSIZE]; /* of its tar */
+  guint64 tar_bytes;
+  char chain_id[HUTCH_DIGEST_BUFSIZE]; /* layers/<chain id> */
+  gboolean blob_created;              /* the store did not have the blob */
+  gboolean layer_created;             /* nor the unpacked layer */
+} HutchStoreNewLayer;
+
+/* Writes the tar bytes it is given through @write (with @write_data) in
+ * the user namespace; FALSE with @error stops the layer. */
+typedef gboolean (*HutchStoreLayerFill) (gpointer data, HutchLayerWriteFunc write,
+                                         gpointer write_data, GError **error);
+
+/* Makes a new layer in one pass, as root of a user namespace mapped with
+ * @map: @fill writes its tar, which is compressed (@compression, threads)
+ * into a new blob and, at the same time, unpacked into the layer cache as
+ * the layer above @parent_chain (NULL: a first layer), so that an image
+ * using it runs without unpacking it again. Nothing is left of it when
+ * it fails (the blob is unnamed until it is whole, the unpacked tree is a
+ * .tmp- directory until then); @what names it in messages. The caller
+ * records an image that uses it, or removes it with
+ * hutch_store_new_layer_discard(). */
+gboolean hutch_store_layer_create (HutchStore *store, const HutchIdMap *map,
+                                   const char *parent_chain, HutchLayerCompression compression,
+                                   const char *what, HutchStoreLayerFill fill, gpointer fill_data,
+                                   HutchStoreNewLayer *out, GError **error);
+/* Removes what hutch_store_layer_create() made when no image came of it
+ * (only what it created and nothing uses); failures are only logged. */
+void hutch_store_new_layer_discard (HutchStore *store, const HutchStoreNewLayer *layer);
+
+/* The image a commit or import makes: @config_json (a config whose
+ * rootfs lists @base's layers, then @layer's diff_id) stored with a
+ * manifest (OCI, or Docker schema 2 with @docker) of @base's layer
+ * descriptors (may be NULL) and @layer (may be NULL), and recorded in
+ * index.json under @name (a full reference), or untagged with NULL.
+ * *@out_id: the image's ID (its config digest). On failure the blobs
+ * this call wrote are deleted again. HUTCH_ERROR_INVALID_IMAGE when
+ * @config_json does not describe those layers. */
+gboolean hutch_store_image_create (HutchStore *store, const char *config_json,
+                                   const HutchManifest *base, const HutchStoreNewLayer *layer,
+                                   gboolean docker, const char *name,
+                                   char out_id[HUTCH_DIGEST_BUFSIZE], GError **error);
 
 /* ---- the unpacked-layer cache (layers.c) ---- */
 
@@ -171,6 +230,12 @@ gboolean hutch_store_layer_unpack_from (HutchStore *store, const HutchManifest *
                                         guint64 max_bytes, HutchLayerReadFunc read,
                                         gpointer read_data, GError **error);
 
+/* The length of layer @chain's uncompressed tar (@diff_id), as its info
+ * recorded when it was unpacked and checked against @diff_id; -1 when the
+ * layer is not unpacked or its info says otherwise. Save needs it for the
+ * tar header before it decompresses the blob. */
+gint64 hutch_store_layer_tar_size (HutchStore *store, const char *chain, const char *diff_id);
+
 /* Removes the layers whose chain id is not in @keep (only those in @only,
  * when given; with @leftovers also the .tmp- directories of killed
  * unpacks), inside the user namespace their files need. */
@@ -198,13 +263,69 @@ typedef struct
 
 gboolean hutch_store_usage (HutchStore *store, HutchStoreUsage *out, GError **error);
 
-/* Removes untagged images and every blob nothing references (with the store
- * lock exclusive); reports what went. */
-gboolean hutch_store_prune (HutchStore *store, guint *out_images, guint *out_blobs,
-                            gint64 *out_bytes, guint *out_layers, GError **error);
+/* For a full disk: what the store holds, how much of it is reclaimable
+ * (partial downloads, blobs and layers no image uses) and with which
+ * command, and how much its file system has free. */
+char *hutch_store_space_describe (HutchStore *store);
+
+typedef struct
+{
+  guint images; /* untagged images */
+  guint blobs;
+  gint64 bytes; /* of those blobs */
+  guint layers; /* unpacked layers, and leftovers of killed unpacks */
+  char *kept;   /* why blobs or layers no image is known to use were kept, or NULL */
+} HutchStorePruned;
+
+void hutch_store_pruned_clear (HutchStorePruned *p);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchStorePruned, hutch_store_pruned_clear)
+
+/* Removes untagged images and every blob and layer nothing references (with
+ * the store lock exclusive), and what killed processes left; reports what
+ * went. With an image damaged, what it may use is kept (*->kept says so). */
+gboolean hutch_store_prune (HutchStore *store, HutchStorePruned *out, GError **error);
+
+/* Tells @store which images containers use, by ID (the config digests of
+ * their records), @ids taken: prune keeps them, and their layers, even
+ * with no name left. The caller holds the store lock exclusive, so that no
+ * container is being made meanwhile. */
+void hutch_store_images_keep (HutchStore *store, GHashTable *ids);
 
 /* Deletes the blobs in @digests that no image in index.json references, with
  * the store lock exclusive: the undo of a failed load. */
 gboolean hutch_store_delete_unreferenced (HutchStore *store, GPtrArray *digests, GError **error);
+
+/* ---- system check (check.c) ---- */
+
+typedef struct
+{
+  gboolean problem;  /* FALSE: a note (space held, leftovers), not a fault */
+  char *object;      /* what it is about: "blob sha256:...", "image NAME", "layers/HEX" */
+  char *text;        /* what is wrong */
+  char *fix;         /* what fixes it, or (repaired) what was done; may be NULL */
+  gboolean repaired; /* --repair fixed it */
+} HutchStoreFinding;
+
+typedef struct
+{
+  GPtrArray *findings; /* of HutchStoreFinding */
+  guint blobs, images, layers; /* checked */
+  guint unused_layers;
+  guint problems, remaining; /* problems found; those not repaired */
+  gint64 held_bytes; /* in blobs no image uses and partial downloads */
+} HutchStoreCheck;
+
+void hutch_store_check_clear (HutchStoreCheck *c);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchStoreCheck, hutch_store_check_clear)
+
+/* Checks the whole store with its lock exclusive (waiting for loads and
+ * pulls to end): every blob against its digest, index.json, every image's
+ * manifest, config and layer blobs, every unpacked layer's completeness
+ * marker and id mapping, and leftovers of killed processes. With @repair,
+ * rebuilds a missing or unreadable index.json (names from its copy),
+ * deletes damaged blobs and incomplete layers, removes leftovers. Fills
+ * @out; fails only when the store cannot be read at all. */
+gboolean hutch_store_check (HutchStore *store, gboolean repair, HutchStoreCheck *out,
+                            GError **error);
 
 G_END_DECLS

@@ -23,6 +23,11 @@ hutch_throw (GError **error, HutchErrorCode code, const char *fmt, ...)
   return FALSE;
 }
 
+/* The attribute lets clang check the callers' formats (-Wformat-nonliteral
+ * under -Werror=format=2 refuses a va_list format without it). */
+static gboolean throw_errno_va (GError **error, int errsv, const char *fmt, va_list ap)
+    G_GNUC_PRINTF (3, 0);
+
 static gboolean
 throw_errno_va (GError **error, int errsv, const char *fmt, va_list ap)
 {

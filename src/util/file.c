@@ -25,7 +25,8 @@ hutch_util_write_all (int fd, const void *buf, size_t len, GError **error)
         {
           if (errno == EINTR)
             continue;
-          return hutch_throw_errno (error, "writing to fd %d", fd);
+          /* the caller names what is written: an fd number says nothing */
+          return hutch_throw_errno (error, "write");
         }
       p += n;
       len -= (size_t) n;
@@ -46,7 +47,7 @@ hutch_util_read_all (int fd, gsize max, gsize *out_len, GError **error)
         {
           if (errno == EINTR)
             continue;
-          hutch_throw_errno (error, "reading fd %d", fd);
+          hutch_throw_errno (error, "read");
           return NULL;
         }
       if (n == 0)
@@ -162,6 +163,20 @@ remove_entries (int fd)
       (void) hutch_util_remove_tree_at (dirfd (dir), e->d_name);
     }
   closedir (dir);
+}
+
+char *
+hutch_util_format_size (guint64 bytes)
+{
+  char *text = g_format_size (bytes);
+  char *nbsp;
+
+  while ((nbsp = strstr (text, "\xc2\xa0")) != NULL)
+    {
+      *nbsp = ' ';
+      memmove (nbsp + 1, nbsp + 2, strlen (nbsp + 2) + 1);
+    }
+  return text;
 }
 
 gboolean

@@ -42,6 +42,29 @@ int hutch_util_open_in_root (int root_fd, const char *path, int flags, mode_t mo
 /* Whether this kernel (and seccomp filter) lets us use openat2. */
 gboolean hutch_util_have_openat2 (void);
 
+/* ---- processes named by pids from state files (proc.c) ---- */
+
+/* The start time of @pid (clock ticks since boot, field 22 of
+ * /proc/PID/stat); FALSE when it has gone. */
+gboolean hutch_util_pid_start_time (pid_t pid, guint64 *out_start);
+
+/* A pidfd of @pid, only if it is the process that started at @start:
+ * HUTCH_ERROR_NOT_FOUND when it has ended (or its pid is another's now);
+ * HUTCH_ERROR_UNSAFE_PATH for a pid <= 1, which is never acted on. @what
+ * names the process in messages ("container web's pid 1"). */
+int hutch_util_pidfd_open_checked (pid_t pid, guint64 start, const char *what, GError **error);
+
+/* pidfd_send_signal(2); HUTCH_ERROR_NOT_FOUND when the process has ended. */
+gboolean hutch_util_pidfd_signal (int pidfd, int sig, GError **error);
+
+/* For a fork of hutch that a container can see (its pid 1, exec's waiter):
+ * /proc/PID/cmdline becomes @title alone (no host path, no argument of
+ * ours), the environment inherited from the caller is cleared and wiped
+ * from memory, and the thread's name (comm) is @title too. Nothing may use
+ * the original argv or environ afterwards. FALSE when /proc/self/stat
+ * did not say where they are (nothing is changed then but the name). */
+gboolean hutch_util_proc_title_set (const char *title);
+
 /* ---- small file helpers (file.c) ---- */
 
 /* Writes all of @buf to @fd, retrying short writes and EINTR. */
@@ -69,6 +92,23 @@ gboolean hutch_util_send_fds (int sock, char tag, const int *fds, guint n);
  * or an error. */
 int hutch_util_recv_fds (int sock, char *tag, int *fds, guint max);
 
+/* ---- paths in mount option strings (escape.c) ---- */
+
+/* @value with a backslash before each ',', ':' and '\\', as overlayfs
+ * reads lowerdir=, upperdir= and workdir=. The caller frees it. */
+char *hutch_util_option_escape (const char *value);
+/* @items (NULL-terminated), each escaped so, joined with @sep. */
+char *hutch_util_list_join (char **items, char sep);
+/* The reverse: @text split at each @sep without a backslash before it,
+ * the backslashes taken out; "" gives an empty list. */
+char **hutch_util_list_split (const char *text, char sep);
+
+/* Marks every fd from @first up close-on-exec (cloexec.c): close_range,
+ * or on kernels before 5.11 the fds /proc/self/fd lists, or without /proc
+ * each number below RLIMIT_NOFILE. Async-signal-safe, for the moment
+ * before exec. FALSE with errno set when an fd could not be marked. */
+gboolean hutch_util_cloexec_from (int first);
+
 /* The names in directory @dfd, "." and ".." left out. */
 GPtrArray *hutch_util_list_dir_at (int dfd, GError **error);
 
@@ -82,6 +122,10 @@ gboolean hutch_util_replace_file (const char *path, const char *data, gsize len,
 /* Deletes @name under @dfd, never following a symlink: a directory with all
  * it holds. FALSE with errno set when something could not go. */
 gboolean hutch_util_remove_tree_at (int dfd, const char *name);
+
+/* "4.3 MB", as g_format_size() but with a plain space before the unit
+ * (GLib's is a no-break one, which scripts and grep trip on). */
+char *hutch_util_format_size (guint64 bytes);
 
 /* ---- directories of our own (dirs.c) ---- */
 
@@ -189,6 +233,42 @@ void hutch_sha256_digest_of (const void *data, gsize len, char out_digest[HUTCH_
  * HUTCH_ERROR_INVALID_IMAGE naming it otherwise. */
 gboolean hutch_digest_validate (const char *digest, GError **error);
 
+/* ---- writing to our stdout without waiting for its reader (output.c) ---- */
+
+typedef struct HutchOutput HutchOutput;
+
+/* For writes to @fd (our stdout or stderr, still ours to close) that never
+ * block: through a file description of our own where it is a pipe or a
+ * terminal, so that O_NONBLOCK never reaches the shell's. */
+HutchOutput *hutch_util_output_new (int fd);
+void hutch_util_output_free (HutchOutput *o);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchOutput, hutch_util_output_free)
+/* Writes @len bytes of @buf, keeping what the reader cannot take now.
+ * FALSE once a write failed (EPIPE: nobody reads any more); what was kept
+ * is then dropped. */
+gboolean hutch_util_output_write (HutchOutput *o, const void *buf, gsize len);
+/* Writes what was kept, as much as can go now; FALSE as above. */
+gboolean hutch_util_output_flush (HutchOutput *o);
+/* How many bytes are kept: the caller stops reading its source above its
+ * own bound, so that a reader that stops stops the writer too. */
+gsize hutch_util_output_kept (const HutchOutput *o);
+gboolean hutch_util_output_gone (const HutchOutput *o);
+/* The fd to poll for POLLOUT, or -1 when nothing is kept. */
+int hutch_util_output_poll_fd (const HutchOutput *o);
+
+/* ---- the single-thread rule before fork and clone (threads.c) ---- */
+
+/* Aborts, saying where, when the calling process has more than one thread:
+ * call it before each fork, clone, vfork or posix_spawn. Debug builds only
+ * (meson's b_ndebug=if-release leaves NDEBUG undefined but for release
+ * builds); a no-op in a release build, as it reads /proc/self/status. */
+#ifndef NDEBUG
+void hutch_util_assert_single_thread_at (const char *where);
+#define hutch_util_assert_single_thread() hutch_util_assert_single_thread_at (G_STRFUNC)
+#else
+#define hutch_util_assert_single_thread() ((void) 0)
+#endif
+
 /* ---- the context passed down from cli/ (context.c) ---- */
 
 typedef enum
@@ -205,6 +285,7 @@ typedef struct
   char *runroot;      /* live state */
   char *runroot_why;  /* why the runroot is not under XDG_RUNTIME_DIR, or NULL */
   HutchLogLevel log_level;
+  gboolean stdin_closed; /* hutch was started with fd 0 closed (it is /dev/null now) */
 } HutchContext;
 
 HutchContext *hutch_context_new (const char *root, const char *runroot, HutchLogLevel level);
@@ -213,5 +294,20 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchContext, hutch_context_free)
 
 /* Parses "error", "warn", "info" or "debug". */
 gboolean hutch_log_level_parse (const char *text, HutchLogLevel *out_level, GError **error);
+
+/* ---- Go templates, as docker's --format takes them (template*.c) ---- */
+
+typedef struct HutchTemplate HutchTemplate;
+
+/* Parses @text (Go's text/template: fields, variables, pipelines, if,
+ * range, with, and the functions of Go and docker; see template.c).
+ * HUTCH_ERROR_USAGE naming the line, column and text where it fails. */
+HutchTemplate *hutch_template_parse (const char *text, GError **error);
+void hutch_template_free (HutchTemplate *t);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchTemplate, hutch_template_free)
+/* Runs @t with @data as dot, appending to @out. A field that is not there
+ * is HUTCH_ERROR_USAGE listing those that are. */
+gboolean hutch_template_execute (const HutchTemplate *t, const HutchJsonNode *data, GString *out,
+                                 GError **error);
 
 G_END_DECLS

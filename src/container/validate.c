@@ -1,0 +1,113 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What run, create and exec take from the user that ends up in a file of
+ * the container (the hostname in /etc/hosts and /etc/hostname) or in a
+ * syscall (the uid and gid, the working directory), checked before
+ * anything is made, each refusal naming the flag. Names, env entries,
+ * ports, sizes and mounts are checked where they are parsed. */
+#include "config.h"
+
+#include <string.h>
+
+#include "container-private.h"
+
+gboolean
+hutch_container_hostname_validate (const char *name, GError **error)
+{
+  gsize len = strlen (name);
+  gboolean ok = len >= 1 && len <= 64; /* HOST_NAME_MAX, sethostname(2) */
+  gsize label = 0;
+
+  /* RFC 1123: labels of letters, digits and '-', 1 to 63 long, neither
+   * starting nor ending with '-', joined by dots. A newline here would
+   * have been a line of the container's /etc/hosts of the user's making. */
+  for (gsize i = 0; ok && i <= len; i++)
+    {
+      char ch = name[i];
+      if (ch == '.' || ch == '\0')
+        {
+          ok = label >= 1 && label <= 63 && name[i - 1] != '-';
+          label = 0;
+        }
+      else if (g_ascii_isalnum (ch) || (ch == '-' && label > 0))
+        label++;
+      else
+        ok = FALSE;
+    }
+  if (!ok)
+    {
+      g_autofree char *shown = g_strescape (name, NULL);
+      return hutch_throw (error, HUTCH_ERROR_USAGE,
+                          "--hostname \"%s\": a hostname is up to 64 characters of letters, "
+                          "digits and '-', in dot-separated labels that neither start nor end "
+                          "with '-' (RFC 1123)",
+                          shown);
+    }
+  return TRUE;
+}
+
+/* How many ids the container has: 0 (the user) and the subordinate ones. */
+static guint64
+mapped (const HutchIdMap *map, gboolean gid)
+{
+  GArray *ranges = gid ? map->gid_ranges : map->uid_ranges;
+  guint64 n = 1;
+
+  for (guint i = 0; !map->single && ranges != NULL && i < ranges->len; i++)
+    n += g_array_index (ranges, HutchIdRange, i).count;
+  return n;
+}
+
+static gboolean
+id_validate (const char *flag, const char *user, const char *part, gboolean gid,
+             const HutchIdMap *map, GError **error)
+{
+  guint64 v, n;
+  char *end = NULL;
+
+  if (*part == '\0')
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": an empty %s", flag, user,
+                        gid ? "group" : "user");
+  if (!g_ascii_isdigit (*part))
+    return TRUE; /* a name: the image's /etc/passwd or /etc/group says */
+  v = g_ascii_strtoull (part, &end, 10);
+  if (*end != '\0')
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": \"%s\" is neither a number nor a name",
+                        flag, user, part);
+  /* (uid_t) -1 means "unchanged" to setresuid(2): the command would have
+   * stayed root. */
+  if (v >= G_MAXUINT32)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": %s %s is not a valid id", flag, user,
+                        gid ? "gid" : "uid", part);
+  n = map != NULL ? mapped (map, gid) : G_MAXUINT32;
+  if (v >= n)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "%s \"%s\": %s %s is not mapped in the container, whose ids are 0 to %"
+                        G_GUINT64_FORMAT " (%s)",
+                        flag, user, gid ? "gid" : "uid", part, n - 1,
+                        map->single ? "you have no subordinate ids: see \"hutch check\""
+                                    : "your subordinate ids in /etc/subuid and /etc/subgid");
+  return TRUE;
+}
+
+gboolean
+hutch_container_user_validate (const char *flag, const char *user, const HutchIdMap *map,
+                               GError **error)
+{
+  g_auto (GStrv) parts = NULL;
+
+  if (user == NULL)
+    return TRUE;
+  parts = g_strsplit (user, ":", 2);
+  return id_validate (flag, user, parts[0] != NULL ? parts[0] : "", FALSE, map, error)
+         && (parts[0] == NULL || parts[1] == NULL
+             || id_validate (flag, user, parts[1], TRUE, map, error));
+}
+
+gboolean
+hutch_container_workdir_validate (const char *flag, const char *dir, GError **error)
+{
+  if (dir != NULL && dir[0] != '/')
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "%s \"%s\": the working directory must be an absolute path", flag, dir);
+  return TRUE;
+}
