@@ -42,6 +42,15 @@ hutch check --bogus
 is "$rc" 125 "an unknown flag exits 125"
 like "$err" "Unknown option --bogus" "it names the flag"
 like "$err" "hutch help check" "it points at the command's help"
+unlike "$err" "did you mean" "a flag far from any: no suggestion"
+
+hutch run --nmae web busybox
+is "$rc" 125 "a mistyped flag exits 125"
+like "$err" 'Unknown option --nmae \(did you mean "--name"\?\)' "it suggests the closest flag (two letters swapped are one edit)"
+hutch ps --formt=json
+like "$err" 'Unknown option --formt=json \(did you mean "--format"\?\)' "with its value given by ="
+hutch rm --fx
+unlike "$err" "did you mean" "two edits on a short flag suggest nothing (they make anything of anything)"
 
 hutch --bogus check
 is "$rc" 125 "an unknown global flag exits 125"
@@ -62,3 +71,19 @@ is "$rc" 125 "help for an unknown command exits 125"
 hutch
 is "$rc" 125 "no command exits 125"
 like "$err" "Commands:" "and lists the commands on stderr"
+
+# Every command in the table has a man page (its own, or one that sources
+# the page it is folded into), and each renders with man(1).
+mkdir -p "$T/man/man1"
+cp "$HUTCH_TEST_BUILDDIR"/docs/*.1 "$T/man/man1/"
+hutch --help
+missing="" broken=""
+for c in $(printf '%s\n' "$out" | awk '/^Commands:/ { on = 1; next } on && /^  [a-z]/ { print $1 }'); do
+  if [ ! -f "$T/man/man1/hutch-$c.1" ]; then
+    missing="$missing $c"
+  elif ! MANWIDTH=80 man -M "$T/man" "hutch-$c" 2>/dev/null | grep -q "^NAME"; then
+    broken="$broken $c"
+  fi
+done
+is "$missing" "" "every command in hutch --help has a man page"
+is "$broken" "" "and man renders each"

@@ -8,7 +8,7 @@
 # network is not touched.
 . "$(dirname "$0")/lib.sh"
 require_root
-require_fixtures
+require_fixtures debian
 
 user=hutch-test
 NET=$(cd "$(dirname "$0")" && pwd)/nethelp.py
@@ -22,16 +22,17 @@ as() { runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="
   XDG_DATA_HOME="$t/data" "$@"; }
 as "$hutch" load -q -i "$fix/busybox.docker.tar"
 as "$hutch" load -q -i "$fix/debian.oci.tar" 2>/dev/null
-as "$hutch" run --rm -p 18080:80 localhost/hutch-test/busybox sh -c \
-  'mkdir /www && echo hi >/www/index.html && exec httpd -f -vv -p 80 -h /www' 2>"$t/httpd.err" &
-web=$!
+# detached, and removed by name: a "kill" of a backgrounded "as" would end
+# its subshell and leave hutch running after the test
+as "$hutch" run -d --name web -p 18080:80 localhost/hutch-test/busybox sh -c \
+  'mkdir /www && echo hi >/www/index.html && exec httpd -f -vv -p 80 -h /www' >/dev/null
 as python3 "$net" get http://192.0.2.10:18080/ 192.0.2.10 >"$t/tcp.out"
-kill -TERM "$web"; wait "$web"
-as "$hutch" run --rm -p 18081:9000/udp localhost/hutch-test/debian:bookworm perl -MIO::Socket::INET -e \
-  '$s = IO::Socket::INET->new(LocalPort => 9000, Proto => "udp") or die; while ($s->recv($m, 2000)) { $s->send("echo $m from " . $s->peerhost) }' &
-udp=$!
+as "$hutch" logs web >"$t/httpd.err" 2>&1
+as "$hutch" rm -f web >/dev/null
+as "$hutch" run -d --name udp -p 18081:9000/udp localhost/hutch-test/debian:bookworm perl -MIO::Socket::INET -e \
+  '$s = IO::Socket::INET->new(LocalPort => 9000, Proto => "udp") or die; while ($s->recv($m, 2000)) { $s->send("echo $m from " . $s->peerhost) }' >/dev/null
 as python3 "$net" udp 192.0.2.10 18081 hi 192.0.2.10 >"$t/udp.out"
-kill -TERM "$udp"; wait "$udp"
+as "$hutch" rm -f udp >/dev/null
 SH
 mkdir -p "$T/data" && chown "$user:" "$T/data"
 unshare --net bash "$T/inside.sh" "$HUTCH" "$NET" "$T" "$FIX" >"$T/inside.log" 2>&1

@@ -57,3 +57,23 @@ if [ -s "${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}/debian.oci.tar" ]; then
     sh -c 'id -u; cat /proc/self/uid_map | wc -l; stat -c %U /etc/shadow'
   is "$rc:$out" "$(printf '0:0\n1\nroot')" "run works with one id: root inside, one map line, files root's"
 fi
+
+# Without mount_setattr (before Linux 5.12, or a seccomp profile that does
+# not know it): a :ro bind is still read-only all the way down, mount by
+# mount. Here because the filter that forces it takes no_new_privs, under
+# which no setuid newuidmap could map the ids of a user who has some.
+if [ -s "${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}/debian.oci.tar" ]; then
+  rm -f /dev/shm/hutch-ro-fallback
+  out=$("$HUTCH_TEST_BUILDDIR/tests/no-syscall" mount_setattr:ENOSYS -- runuser -u "$user" -- \
+    env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME="$T/ns" "$HUTCH" --root "$T/ns/store" \
+    run --rm -v /dev:/hostdev:ro localhost/hutch-test/debian:bookworm \
+    sh -c 'touch /hostdev/shm/hutch-ro-fallback 2>/dev/null; echo rc=$?; awk "\$5 ~ \"^/hostdev\" {top[\$5] = \$6} END {for (m in top) print m, top[m]}" /proc/self/mountinfo' 2>&1)
+  like "$out" "rc=1" "no mount_setattr: a mount below a :ro bind (the host's /dev/shm) cannot be written"
+  ok "$([ ! -e /dev/shm/hutch-ro-fallback ]; echo $?)" "and nothing was written on the host"
+  like "$out" "/hostdev/shm ro" "every mount below it read-only, remounted one by one"
+  # the host stacks two mounts on /dev/shm and /dev/pts: the one below is
+  # out of reach (a mount made in a more privileged namespace is locked to
+  # the one on it: it cannot be unmounted to bare the one below)
+  unlike "$out" "/hostdev[^ ]* rw" "none that can be reached is writable (the top mount of each path)"
+  rm -f /dev/shm/hutch-ro-fallback
+fi

@@ -49,6 +49,11 @@ skip() { # skip REASON: a skip, or a failure when HUTCH_TEST_STRICT=1 (CI)
   fi
 }
 
+tick() { # a 50 ms pause between two looks at a condition
+  [ -p "$T/.tick" ] || mkfifo "$T/.tick"
+  read -r -t 0.05 _ <>"$T/.tick" || true
+}
+
 # hutch ARG... : runs hutch; sets $out, $err and $rc.
 hutch() {
   local e="$T/.stderr"
@@ -101,10 +106,17 @@ hutch_as() {
 
 FIX=${HUTCH_TEST_FIXTURES:-/var/tmp/hutch-fixtures}
 
-# Skips the whole script (a failure under HUTCH_TEST_STRICT=1) without them.
+# require_fixtures [debian]: skips the whole script (a failure under
+# HUTCH_TEST_STRICT=1) without busybox and whiteout, or without the Debian
+# image when asked for: a normal user's run makes the first two itself
+# (make-fixtures --rootless), the Debian one needs root (debootstrap).
 require_fixtures() {
-  if [ ! -s "$FIX/busybox.docker.tar" ] || [ ! -s "$FIX/debian.docker.tar" ]; then
-    skip "no test images in $FIX (run tests/fixtures/make-fixtures as root)"
+  if [ ! -s "$FIX/busybox.docker.tar" ] || [ ! -s "$FIX/whiteout.docker.tar" ]; then
+    skip "no test images in $FIX (run tests/fixtures/make-fixtures as root, or with --rootless)"
+    exit 0
+  fi
+  if [ "${1:-}" = debian ] && [ ! -s "$FIX/debian.docker.tar" ]; then
+    skip "no Debian test image in $FIX: debootstrap makes it, as root (sudo tests/fixtures/make-fixtures, or helpers/run-tests as root)"
     exit 0
   fi
 }
@@ -115,6 +127,21 @@ store_snapshot() {
   (cd "$1" && find . -printf '%p %y %m %s\n' | LC_ALL=C sort &&
     find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum)
 }
+
+# busybox_store: a store of the test's own at $R holding the busybox image
+# ($BB), a runroot of its own, H to run hutch on them; at the end its
+# containers are removed, then the store (inside the user namespace: its
+# files belong to subordinate ids).
+busybox_store() {
+  R=$T/store
+  export XDG_RUNTIME_DIR=$T/xdg
+  mkdir -m 0700 "$XDG_RUNTIME_DIR"
+  BB=localhost/hutch-test/busybox:latest
+  "$HUTCH" --root "$R" load -q -i "$FIX/busybox.docker.tar" 2>/dev/null
+  at_exit '"$HUTCH" --root "$R" rm -f $("$HUTCH" --root "$R" ps -aq) >/dev/null 2>&1'
+  at_exit '"$HUTCH" --root "$R" unshare rm -rf "$R" 2>/dev/null'
+}
+H() { hutch --root "$R" "$@"; }
 
 # busybox_layer OUT: the busybox fixture's one layer, as a plain tar.
 busybox_layer() {

@@ -19,10 +19,6 @@ H() { hutch --root "$R" "$@"; }
 "$HUTCH" --root "$R" load -q -i "$FIX/busybox.docker.tar" 2>/dev/null
 at_exit '"$HUTCH" --root "$R" rm -f $("$HUTCH" --root "$R" ps -aq) >/dev/null 2>&1'
 at_exit '"$HUTCH" --root "$R" unshare rm -rf "$R" 2>/dev/null'
-tick() { # a 50 ms pause between two looks at a condition
-  [ -p "$T/.tick" ] || mkfifo "$T/.tick"
-  read -r -t 0.05 _ <>"$T/.tick" || true
-}
 field() { json_get "$1" "d[0]$2"; } # field INSPECT-JSON '["State"]["Pid"]'
 # live processes (not zombies) of ours whose command line names the store
 live_procs() {
@@ -98,6 +94,13 @@ like "$out" "CapEff:.00000000a80425fb" "exec: docker's default capabilities, as 
 out=$(script -qec "'$HUTCH' --root '$R' exec -it web sh -c 'tty; exit 3'" /dev/null </dev/null) && rc=0 || rc=$?
 like "$out" "/dev/pts/[0-9]" "exec -it under a real terminal: the command has a terminal"
 is "$rc" 3 "exec -it: the exit code"
+out=$(printf 'line1\nline2\n' | "$HUTCH" --root "$R" exec -i web sh -c 'cat; echo to-err >&2' 2>"$T/exec.err") && rc=0 || rc=$?
+is "$out:$(cat "$T/exec.err"):$rc" "line1
+line2:to-err:0" "exec -i: our stdin through to the command and its end, stdout and stderr apart"
+out=$(seq 1 200000 | "$HUTCH" --root "$R" exec -i web wc -l)
+is "$out" 200000 "exec -i: 200000 lines through the pipes, none lost"
+H exec web sh -c 'seq 1 100000'
+is "$(printf '%s\n' "$out" | tail -n 1):$(printf '%s\n' "$out" | wc -l)" "100000:100000" "exec: all of a long output"
 H exec -d web sleep 1000
 is "$rc" 0 "exec -d returns"
 H exec web sh -c 'for p in $(pidof sleep); do grep PPid /proc/$p/status; done'
@@ -124,6 +127,25 @@ is "$out" "" "no container left"
 ok $? "nothing of it left in the runroot"
 [ -z "$(ls "$R/containers")" ]
 ok $? "no container directory left"
+
+# ---- stats: the traffic of the container's network namespace (no cgroup needed)
+H run -d --name talker "$BB" sh -c 'nc -w 2 10.0.2.2 9 </dev/null 2>/dev/null; echo tried; exec sleep 1000'
+for i in $(seq 200); do # until nc is done
+  H logs talker
+  [ "$out" = tried ] && break
+  tick
+done
+H stats --no-stream --format json talker
+[ "$(field "$out" '["NetOutput"]')" -gt 0 ] && [ "$(field "$out" '["NetInput"]')" -gt 0 ]
+ok $? "stats: NET I/O counts what went out of its namespace and what came back (libslirp's answer)"
+H stats --no-stream talker
+like "$out" "^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS" "stats: docker's columns, NET I/O among them"
+like "$out" "talker +.* [0-9.]+ ([kMG]B|bytes) / [0-9.]+ ([kMG]B|bytes) " "and the talker's traffic in its row"
+H rm -f talker
+H run -d --name quiet --network none "$BB" sleep 1000
+H stats --no-stream --format json quiet
+is "$(field "$out" '["NetInput"]'):$(field "$out" '["NetOutput"]')" "0:0" "--network none: nothing, its loopback not counted"
+H rm -f quiet
 
 # ---- logs -f follows until the end; stdout and stderr apart
 H run -d --name talk "$BB" sh -c 'for i in 1 2 3; do echo out$i; echo err$i >&2; sleep 0.2; done'

@@ -2,9 +2,10 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Hostile archives: each is refused with exit 125 and a message naming what
 # is wrong, and leaves the store byte for byte as it was (and a canary
-# directory beside it untouched). Also a load killed midway and a full disk.
+# directory beside it untouched). Also a load killed midway, a full disk,
+# and inputs that are no archive (empty, a closed stdin, a directory).
 . "$(dirname "$0")/lib.sh"
-require_fixtures
+require_fixtures debian
 
 R=$T/store
 mkdir -p "$T/canary" && echo canary >"$T/canary/file"
@@ -95,6 +96,32 @@ unshare -Urm bash "$T/full.sh"
 is "$(cat "$T/full.rc")" 125 "a full disk: exit 125"
 like "$(cat "$T/full.err")" "No space left on device" "the message says the disk is full"
 like "$(cat "$T/full.err")" "$T/small/r" "and names the store"
+like "$(cat "$T/full.err")" "The archive is 128.1 MB: its blobs need up to as much" "how much was needed"
+like "$(cat "$T/full.err")" "holds 1.[01] MB of blobs and 2.1 MB of unpacked layers, all of it in use: .*free of" \
+  "what the store holds, what frees it and what is free"
+unlike "$(cat "$T/full.err")" "fd [0-9]" "and no fd number"
 is "$(cat "$T/full.after")" "$(cat "$T/full.before")" "and the store is as before"
+
+# Inputs that are no archive at all: each says what it is
+: >"$T/empty.tar"
+hutch --root "$R" load -i "$T/empty.tar"
+like "$rc $err" "^125 .*archive $T/empty.tar is empty" "an empty file: says it is empty"
+out=$("$HUTCH" --root "$R" load 2>&1 </dev/null) && rc=0 || rc=$?
+like "$rc $out" "^125 .*the archive on stdin is empty" "an empty stdin: the same"
+out=$("$HUTCH" --root "$R" load 2>&1 <&-) && rc=0 || rc=$?
+like "$rc $out" "^125 .*no input: stdin is closed" "a closed stdin: says so"
+mkdir "$T/notalayout"
+hutch --root "$R" load -i "$T/notalayout"
+like "$rc $err" "^125 .*$T/notalayout is a directory without an OCI image layout in it" \
+  "a directory that is no OCI layout: says so"
+hutch --root "$R" load --input-format docker-archive -i "$T/notalayout"
+like "$err" "is a directory, not a docker-archive tarball" "with a tarball format asked for, too"
+unlike "$err" "fd [0-9]" "no fd number in any of them"
+hutch --root "$R" load -q -i "$FIX/busybox/oci"
+is "$rc" 0 "a directory with an OCI layout in it loads without --input-format"
+bad=sha256:$(printf '%064d' 0)
+hutch --root "$R" image inspect "localhost/hutch-test/busybox:latest@$bad"
+like "$err" "no image has digest $bad; it has localhost/hutch-test/busybox:latest \(sha256:[0-9a-f]{64}\)" \
+  "a digest no image has: says so, and which digest the name has"
 
 is "$(store_snapshot "$T/canary")" "$canary_before" "nothing outside the store was touched"

@@ -4,7 +4,7 @@
 # made from real content and archived by skopeo; the store checked with
 # skopeo and umoci, which must read it as the OCI layout it is.
 . "$(dirname "$0")/lib.sh"
-require_fixtures
+require_fixtures debian
 
 R=$T/store
 H() { hutch --root "$R" "$@"; }
@@ -36,7 +36,17 @@ is "$urc" 0 "umoci ls --layout STORE reads it"
 is "$u" "$BB" "and lists the name"
 tar_digest=$(tar -xOf "$FIX/busybox.docker.tar" manifest.json | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0])')
 layer=$(tar -xOf "$FIX/busybox.docker.tar" "$tar_digest" | sha256sum | cut -d' ' -f1)
-ok "$([ -f "$R/blobs/sha256/$layer" ]; echo $?)" "the layer is stored under the digest of its bytes"
+ok "$([ ! -e "$R/blobs/sha256/$layer" ]; echo $?)" "the plain layer is not stored as it came"
+s=$(skopeo inspect --raw "oci:$R:$BB" 2>&1)
+is "$(json_get "$s" 'd["layers"][0]["mediaType"]')" "application/vnd.oci.image.layer.v1.tar+gzip" \
+  "but gzipped, as a pulled layer is"
+gz=$(json_get "$s" 'd["layers"][0]["digest"]')
+is "$(gzip -dc "$R/blobs/sha256/${gz#sha256:}" | sha256sum | cut -d' ' -f1)" "$layer" \
+  "and it unpacks to the diff id, unchanged"
+gz_size=$(stat -c %s "$R/blobs/sha256/${gz#sha256:}")
+plain_size=$(tar -xOf "$FIX/busybox.docker.tar" "$tar_digest" | wc -c)
+ok "$([ $((gz_size * 100 / plain_size)) -le 60 ]; echo $?)" \
+  "at 60% of the plain layer's size or less (busybox's binary compresses to about half)"
 
 # The same image from an oci-archive (gzipped layer): one image, one ID
 H load -i "$FIX/busybox.oci.tar"

@@ -9,47 +9,9 @@
 # middle of a layer, a pull killed in the middle of a layer, a blob
 # corrupted on the registry's disk, two pulls at once, pull against rmi.
 . "$(dirname "$0")/lib.sh"
-require_fixtures
+require_fixtures debian
 
-HELP=$(dirname "$0")/registryhelp.py
-NET=$(dirname "$0")/nethelp.py
-R=$T/store
-H() { hutch --root "$R" "$@"; }
-at_exit '"$HUTCH" --root "$R" unshare rm -rf "$R" 2>/dev/null'
-export HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_RUNTIME_DIR=$T/run
-mkdir -p "$HOME" "$XDG_RUNTIME_DIR" && chmod 0700 "$XDG_RUNTIME_DIR"
-for tool in docker-registry skopeo openssl htpasswd; do
-  if ! command -v "$tool" >/dev/null; then
-    skip "$tool is not installed (helpers/run-tests installs it)"
-    exit 0
-  fi
-done
-pids=()
-at_exit 'for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null; done'
-tick() { # a 50 ms pause between two looks at a condition
-  [ -p "$T/.tick" ] || mkfifo "$T/.tick"
-  read -r -t 0.05 _ <>"$T/.tick" || true
-}
-wait_port() { # PORT: until 127.0.0.1:PORT accepts (10 s at most)
-  local i
-  for i in $(seq 200); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
-    tick
-  done
-  echo "# nothing listens on $1" >&2
-  return 1
-}
-wait_file() { # FILE: until it exists (10 s at most)
-  local i
-  for i in $(seq 200); do [ -s "$1" ] && return 0; tick; done
-  return 1
-}
-
-# new_store VAR: a fresh store path in $VAR, removed (in the user namespace) at exit
-new_store() {
-  printf -v "$1" '%s' "$T/$1"
-  at_exit "\"\$HUTCH\" --root \"$T/$1\" unshare rm -rf \"$T/$1\" 2>/dev/null"
-}
+. "$(dirname "$0")/registry.sh"
 # proxy NAME TARGETPORT [OPTION...]: registryhelp.py's proxy in front of the
 # registry on TARGETPORT, logging to $T/NAME.log; its address in $proxy_addr
 proxy() {
@@ -386,3 +348,13 @@ like "$(cat "$T/proxy4.log")" "blobs/sha256:.* host=127.0.0.2:[0-9]+ .*auth=no" 
   "the redirected request carries no Authorization"
 like "$(cat "$T/proxy4.log")" "blobs/sha256:.* host=127.0.0.1:[0-9]+ .*auth=yes" \
   "the registry's own request did"
+# a redirect to another protocol of libcurl's is refused, whatever libcurl
+# is loaded (7.74 to 7.84 have no CURLOPT_PROTOCOLS_STR)
+for to in "file://$T/secret" "ftp://127.0.0.1:1/x"; do
+  echo "a local file" >"$T/secret"
+  proxy "proxy-${to%%:*}" "${reg_port[plain]}" --redirect-to "$to"
+  new_store "R9${to%%:*}"
+  hutch --root "$T/R9${to%%:*}" pull --tls-verify=false "$proxy_addr/hutch/busybox"
+  like "$rc:${err##*$'\n'}" "^125:.*refusing $to: only http and https URLs are followed" \
+    "a blob redirected to ${to%%:*}:// is refused, saying so"
+done

@@ -13,13 +13,15 @@ token KEY CERT PORTFILE LOG USER:PASS
     Each request's query and whether it carried credentials go to LOG.
 
 proxy TARGETPORT PORTFILE LOG [--cut BYTES FIFO_OUT FIFO_IN] [--redirect] [--busy N]
+      [--redirect-to URL]
     An HTTP proxy in front of the registry at 127.0.0.1:TARGETPORT that logs
     each request's method, path, Range and Authorization to LOG. --cut:
     once, after BYTES of a blob's body, writes "cut" to FIFO_OUT and waits
     for a line on FIFO_IN before reading on (the test kills the registry
     meanwhile). --redirect: blob GETs are answered with a 307 to the same
     path on 127.0.0.2 (this proxy again, as another host). --busy: the first N
-    blob GETs get 503 with Retry-After: 1.
+    blob GETs get 503 with Retry-After: 1. --redirect-to: blob GETs are
+    answered with a 307 to URL (a file:// or ftp:// a client must refuse).
 """
 import base64
 import hashlib
@@ -116,7 +118,7 @@ def token_main(key, cert, portfile, log, userpass):
     serve(Token, portfile).serve_forever()
 
 
-def proxy_main(target, portfile, log, cut, redirect, busy):
+def proxy_main(target, portfile, log, cut, redirect, busy, redirect_to):
     lock = threading.Lock()
     state = {"cut": cut, "busy": busy}
 
@@ -145,6 +147,12 @@ def proxy_main(target, portfile, log, cut, redirect, busy):
             elif self.headers.get("Authorization"):
                 with lock:
                     state["auth." + self.path] = self.headers["Authorization"]
+            if is_blob and redirect_to:
+                self.send_response(307)
+                self.send_header("Location", redirect_to)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
             if is_blob and redirect and not host.startswith("127.0.0.2"):
                 self.send_response(307)
                 self.send_header("Location", "http://127.0.0.2:%d%s" % (
@@ -260,7 +268,7 @@ def main(argv):
     elif argv[1] == "proxy":
         target, portfile, log = int(argv[2]), argv[3], argv[4]
         rest = argv[5:]
-        cut = redirect = None
+        cut = redirect = redirect_to = None
         busy = 0
         while rest:
             if rest[0] == "--cut":
@@ -272,9 +280,12 @@ def main(argv):
             elif rest[0] == "--busy":
                 busy = int(rest[1])
                 rest = rest[2:]
+            elif rest[0] == "--redirect-to":
+                redirect_to = rest[1]
+                rest = rest[2:]
             else:
                 raise SystemExit("unknown option " + rest[0])
-        proxy_main(target, portfile, log, cut, redirect, busy)
+        proxy_main(target, portfile, log, cut, redirect, busy, redirect_to)
     else:
         raise SystemExit(__doc__)
 

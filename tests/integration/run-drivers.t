@@ -5,7 +5,7 @@
 # from the image, whiteouts and opaque directories, writes, --read-only,
 # what a container leaves behind. The three must give the same tree.
 . "$(dirname "$0")/lib.sh"
-require_fixtures
+require_fixtures debian
 
 R=$T/store
 DEB=localhost/hutch-test/debian:bookworm
@@ -75,5 +75,28 @@ is "$debtree_fuse_overlayfs" "$debtree_overlay" "Debian: fuse-overlayfs shows th
 is "$debtree_copy" "$debtree_overlay" "Debian: so does the copy"
 like "$debtree_overlay" "/usr/bin/passwd regular file 4755 0:0" "(with setuid files)"
 is "$(grep -c . <<<"$debtree_overlay")" "$(grep -c . <<<"$debtree_copy")" "(as many paths: $(grep -c . <<<"$debtree_overlay"))"
+
+# A store under a directory whose name has ',', ':' and '\': mount option
+# separators to overlayfs and fuse-overlayfs, escaped or kept out of their
+# sight. The whiteout image: three layers, so lowerdir is a list.
+S="$T/a,b:c\\d/store"
+mkdir -p "${S%/store}"
+at_exit '"$HUTCH" --root "$S" unshare rm -rf "$S" 2>/dev/null'
+"$HUTCH" --root "$S" load -q -i "$FIX/whiteout.oci.tar" 2>/dev/null
+for d in overlay fuse-overlayfs copy; do
+  hutch --root "$S" run --rm --rootfs-driver "$d" "$WH" sh -c 'echo new >/etc/new && cat /etc/new /data/keep && grep " / " /proc/mounts | cut -d" " -f3'
+  case $d in
+  overlay) want="0:new changed overlay " ;;
+  fuse-overlayfs) want="0:new changed fuse.fuse-overlayfs " ;;
+  copy) want="0:new changed $(printf '%s' "$out" | tail -n 1 | grep -v overlay) " ;;
+  esac
+  is "$rc:$(printf '%s ' $out)" "$want" \
+    "$d: runs from a store under \"a,b:c\\d\", with its three layers and a write"
+  is "$err" "" "$d: and says nothing on stderr"
+done
+hutch --root "$S" check --format json
+like "$(check_row "$out" rootfs)" "^ok.*userxattr" "check: the kernel overlay works there too"
+is "$(ls "$S/containers" | wc -l)" 0 "every container there is gone"
+
 is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount is left on the host's side"
 is "$(procs)" "$procs_before" "no hutch or fuse-overlayfs process is left"

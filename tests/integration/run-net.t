@@ -7,7 +7,7 @@
 # ranges, -P, 100 parallel requests, ports in use and privileged, and
 # iperf3 both ways as a smoke test of the data path.
 . "$(dirname "$0")/lib.sh"
-require_fixtures
+require_fixtures debian
 
 R=$T/store
 DEB=localhost/hutch-test/debian:bookworm
@@ -21,10 +21,6 @@ at_exit '"$HUTCH" --root "$R" unshare rm -rf "$R" 2>/dev/null'
 pids=()
 at_exit 'for p in "${pids[@]+"${pids[@]}"}"; do kill "$p" 2>/dev/null; done'
 port() { python3 "$NET" free-port; }
-tick() { # a 50 ms pause between two looks at a condition
-  [ -p "$T/.tick" ] || mkfifo "$T/.tick"
-  read -r -t 0.05 _ <>"$T/.tick" || true
-}
 wait_listen() { # PORT: until something listens on 127.0.0.1:PORT (10 s at most)
   local i
   for i in $(seq 200); do

@@ -90,4 +90,77 @@ out=$(script -qec "$HUTCH --root $R run --rm -t $BB sh -c 'test -t 0 && test -t 
 like "$out" "tty-ok" "-t: stdin and stdout of the command are terminals"
 out=$("$HUTCH" --root "$R" run --rm -t "$BB" sh -c 'echo out' </dev/null | od -c | head -1)
 like "$out" 'o   u   t  \\r  \\n' "-t without a terminal of ours still works (output through the pty)"
+
+# A command that writes without end, to a reader that stops: hutch keeps
+# what the reader cannot take, stops reading the terminal (so the command
+# waits on it), and still passes a signal on at once.
+out=$("$HUTCH" --root "$R" run --rm -t "$BB" seq 200000 </dev/null | tr -d '\r' | sed -n '1p;$p;$=' | tr '\n' ' ')
+is "$out" "1 200000 200000 " "-t: 200000 lines through the terminal to a pipe, none lost or doubled"
+# pipe_holds FD: how many bytes wait in the pipe on our FD
+pipe_holds() {
+  python3 -c 'import array,fcntl,sys,termios; b=array.array("i",[0]); fcntl.ioctl(int(sys.argv[1]),termios.FIONREAD,b); print(b[0])' "$1"
+}
+# pid1_of NAME: the container's pid 1, once it runs (10 s at most)
+pid1_of() {
+  local i p
+  for i in $(seq 200); do
+    p=$("$HUTCH" --root "$R" inspect "$1" 2>/dev/null | python3 -c \
+      'import json,sys; print(json.load(sys.stdin)[0]["State"]["Pid"])' 2>/dev/null)
+    [ "${p:-0}" -gt 0 ] && { echo "$p"; return; }
+    read -r -t 0.05 _ <>"$T/tick" || true
+  done
+  echo 0
+}
+# gone_within PID N: the process has gone within N 50 ms ticks
+gone_within() {
+  local i
+  for i in $(seq "$2"); do
+    [ -d "/proc/$1" ] || return 0
+    read -r -t 0.05 _ <>"$T/tick" || true
+  done
+  return 1
+}
+# spew LABEL WRAPPER...: `yes` in a container, our stdout a pipe whose
+# reader stops once it is full; then Ctrl-C's signal to hutch.
+spew() {
+  local label=$1 hp pid1 i n=0
+  shift
+  mkfifo "$T/spew"
+  "$@" >"$T/spew" 2>/dev/null &
+  hp=$!
+  exec 4<"$T/spew"
+  pid1=$(pid1_of spew)
+  for i in $(seq 200); do
+    n=$(pipe_holds 4)
+    [ "$n" -ge 49152 ] && break
+    read -r -t 0.05 _ <>"$T/tick" || true
+  done
+  # hutch itself (under script(1), a descendant of the shell it starts;
+  # the oldest of those with this command line: its own children are forks)
+  kill -INT "$(pgrep -o -f "^$HUTCH --root $R run --rm .*--name spew")"
+  gone_within "$pid1" 100
+  ok $? "$label: SIGINT ends the container within 5 s while the reader is stopped (pipe: $n bytes)"
+  cat <&4 >/dev/null &
+  gone_within "$hp" 100
+  ok $? "$label: once the reader takes the rest, hutch ends"
+  kill -KILL "$hp" 2>/dev/null # when it did not: the test goes on
+  wait "$hp"
+  is "$?" 130 "$label: and exits 130"
+  exec 4<&-
+  wait
+  rm -f "$T/spew"
+}
+spew "our stdout a pipe" "$HUTCH" --root "$R" run --rm -t --name spew "$BB" yes
+spew "our stdout script(1)'s terminal" script -qec "$HUTCH --root $R run --rm -t --name spew $BB yes" /dev/null
+# without -t the output goes through the monitor too (to the log and on)
+spew "no -t, our stdout a pipe" "$HUTCH" --root "$R" run --rm --name spew "$BB" yes
+# a fast reader: the terminal is read 64 KiB a round, so signals still pass
+"$HUTCH" --root "$R" run --rm -t --name spew "$BB" yes >/dev/null 2>&1 &
+hp=$!
+pid1=$(pid1_of spew)
+kill -INT "$hp"
+gone_within "$hp" 100
+ok $? "a fast reader: SIGINT ends the container and hutch within 5 s"
+wait "$hp"
+is "$?" 130 "and it exits 130"
 is "$(ls "$R/containers" | wc -l)" 0 "every container is gone"

@@ -4,7 +4,7 @@
 # the masked /proc, capabilities, fds and cwd, binds resolved inside the
 # image, both overlay drivers, --rm.
 . "$(dirname "$0")/lib.sh"
-require_fixtures
+require_fixtures debian
 
 R=$T/store
 DEB=localhost/hutch-test/debian:bookworm
@@ -161,7 +161,7 @@ done
 # namespace: even --privileged cannot reach it (and the host) through /proc.
 H run --rm --privileged --rootfs-driver fuse-overlayfs "$DEB" \
   sh -c 'for p in /proc/[0-9]*; do read -r c <"$p/comm"; printf "%s " "$c"; done'
-is "$out" "hutch sh " "fuse-overlayfs is not among the container's processes"
+is "$out" "hutch-init sh " "fuse-overlayfs is not among the container's processes"
 
 # Drivers, --rm, and what a container leaves.
 H run --rm --rootfs-driver fuse-overlayfs "$DEB" sh -c 'grep " / " /proc/mounts | cut -d" " -f3'

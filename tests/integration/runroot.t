@@ -55,3 +55,43 @@ is "$(runroot_of "$out")" "$T/rel/run" "a relative --runroot is made absolute"
 hutch --root /proc/hutch-store check
 is "$rc" 1 "check exits 1 when the store cannot be made"
 like "$out" "missing +store +creating /proc/hutch-store" "and names the store path"
+
+# ---- A pid is acted on only if it is the process the monitor recorded
+# (issue 25): a live file that names pid -1, or a pid of ours with another
+# start time, under a lock as a monitor holds it, is never signalled.
+if [ -s "$FIX/busybox.docker.tar" ]; then
+  export XDG_RUNTIME_DIR=$T/xdg
+  S=$T/pidstore
+  "$HUTCH" --root "$S" load -q -i "$FIX/busybox.docker.tar" >/dev/null 2>&1
+  id=$("$HUTCH" --root "$S" create --name forged localhost/hutch-test/busybox:latest sleep 1000)
+  python3 - "$S/containers/$id/hutch.json" <<'PY'
+import json, sys
+p = sys.argv[1]; d = json.load(open(p)); d["State"]["Status"] = "running"
+open(p, "w").write(json.dumps(d))
+PY
+  live=$XDG_RUNTIME_DIR/hutch/containers/$id/live
+  mkdir -p "$(dirname "$live")"
+  sleep 1000 &
+  bystander=$!
+  at_exit "kill $bystander 2>/dev/null"
+  mkfifo "$T/held"
+  for forged in "-1 -1 1 1" "0 0 1 1" "$bystander $bystander 1 1"; do
+    printf '%s\n' "$forged" >"$live"
+    flock -x "$live" sh -c "read x <'$T/held'" &
+    holder=$!
+    for i in $(seq 100); do flock -n -s "$live" true || break; tick; done
+    hutch --root "$S" stop -t 0 forged
+    hutch --root "$S" kill forged
+    ok "$([ "$rc" != 0 ]; echo $?)" "live says \"$forged\": kill refuses"
+    like "$err" "no valid pid|has ended" "and says why"
+    kill -0 "$bystander"
+    ok $? "our other processes are untouched"
+    echo >"$T/held"
+    wait "$holder"
+  done
+  rm -f "$live"
+  hutch --root "$S" rm forged
+  is "$rc" 0 "the forged container is removed"
+else
+  skip "the busybox fixture is missing (tests/fixtures/make-fixtures)"
+fi

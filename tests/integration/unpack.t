@@ -6,7 +6,7 @@
 # by fuse-overlayfs matches umoci's merged rootfs, parallel loads unpack a
 # layer once, prune and rmi remove layers, hostile layers fail the load.
 . "$(dirname "$0")/lib.sh"
-require_fixtures
+require_fixtures debian
 
 R=$T/store
 LIST=$HUTCH_TEST_SRCDIR/tests/fixtures/tree-list.py

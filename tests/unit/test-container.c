@@ -2,12 +2,17 @@
 /* container/ without a container: config.json written and read back to
  * the same sandbox spec, records saved and loaded (a "running" record
  * without its monitor reads as exited), names and id prefixes resolved,
- * signals and --since parsed. */
+ * signals and --since parsed, the log's options parsed, its writer's
+ * rotation and its failures. */
 #include "config.h"
 
+#include <fcntl.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <glib/gstdio.h>
 
@@ -143,6 +148,8 @@ test_records (void)
   c->ports = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
   c->bound = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
   g_array_append_val (c->ports, p);
+  c->log = (HutchLogConfig) { HUTCH_LOG_DRIVER_K8S_FILE, 8192, 2 };
+  c->log_error = g_strdup ("writing the log: No space left on device");
   for (guint i = 0; i < G_N_ELEMENTS (ids); i++)
     {
       g_autofree char *dir = hutch_container_dir (ctx, ids[i]);
@@ -177,6 +184,10 @@ test_records (void)
   g_assert_cmpint (back->created, ==, c->created);
   g_assert_cmpuint (back->ports->len, ==, 1);
   g_assert_true (g_array_index (back->ports, HutchNetPort, 0).udp);
+  g_assert_cmpint (back->log.driver, ==, HUTCH_LOG_DRIVER_K8S_FILE);
+  g_assert_cmpint (back->log.max_size, ==, 8192);
+  g_assert_cmpint (back->log.max_file, ==, 2);
+  g_assert_cmpstr (back->log_error, ==, c->log_error);
   /* recorded running, but no monitor holds the live lock: exited, 137 */
   g_assert_cmpint (back->status, ==, HUTCH_CONTAINER_EXITED);
   g_assert_cmpint (back->exit_code, ==, 137);
@@ -191,6 +202,235 @@ test_records (void)
   g_assert_cmpstr (id, ==, ids[0]);
   rm_rf (root);
   rm_rf (run);
+}
+
+/* A record of a hutch before --log-opt: the default cap. */
+static void
+test_record_without_log_config (void)
+{
+  g_autofree char *root = scratch ();
+  g_autofree char *run = scratch ();
+  g_autoptr (HutchContext) ctx = hutch_context_new (root, run, HUTCH_LOG_ERROR);
+  g_autoptr (GError) error = NULL;
+  const char *id = "abcdef0000000000000000000000000000000000000000000000000000000003";
+  g_autofree char *dir = hutch_container_dir (ctx, id);
+  g_autofree char *path = g_build_filename (dir, "hutch.json", NULL);
+  g_autoptr (HutchContainer) c = NULL;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, "{\"Name\": \"old\", \"Image\": \"busybox\", "
+                                            "\"State\": {\"Status\": \"exited\"}}", -1, NULL));
+  c = hutch_container_load (ctx, id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (c->log.driver, ==, HUTCH_LOG_DRIVER_K8S_FILE);
+  g_assert_cmpint (c->log.max_size, ==, HUTCH_LOG_DEFAULT_MAX_SIZE);
+  g_assert_cmpint (c->log.max_file, ==, HUTCH_LOG_DEFAULT_MAX_FILE);
+  g_assert_null (c->log_error);
+  rm_rf (root);
+  rm_rf (run);
+}
+
+static void
+log_refused (const char *driver, const char *opt, const char *want)
+{
+  g_autoptr (GError) error = NULL;
+  char *opts[] = { (char *) opt, NULL };
+  HutchLogConfig c;
+
+  g_assert_false (hutch_log_config_parse (&c, driver, opt != NULL ? opts : NULL, &error));
+  g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_USAGE);
+  if (strstr (error->message, want) == NULL)
+    g_error ("\"%s\" lacks \"%s\"", error->message, want);
+}
+
+static void
+test_log_config (void)
+{
+  g_autoptr (GError) error = NULL;
+  char *both[] = { "max-size=10k,max-file=2", NULL };
+  char *docker[] = { "max-size=20mb", "max-file=1", NULL };
+  char *mib[] = { "max-size=1.5MiB", NULL };
+  char *spaced[] = { "max-size=2 g,", "max-size=-1", NULL };
+  HutchLogConfig c;
+  g_autofree char *t1 = hutch_log_size_text (20000000), *t2 = hutch_log_size_text (1536000);
+  g_autofree char *t3 = hutch_log_size_text (1500), *t4 = hutch_log_size_text (-1);
+  g_autofree char *t5 = hutch_log_size_text (1000);
+
+  g_assert_true (hutch_log_config_parse (&c, NULL, NULL, &error));
+  g_assert_cmpint (c.driver, ==, HUTCH_LOG_DRIVER_K8S_FILE);
+  g_assert_cmpint (c.max_size, ==, 20000000); /* as docker and podman read 20m */
+  g_assert_cmpint (c.max_file, ==, 5);
+  g_assert_true (hutch_log_config_parse (&c, "json-file", both, &error));
+  g_assert_cmpint (c.max_size, ==, 10000);
+  g_assert_cmpint (c.max_file, ==, 2);
+  g_assert_true (hutch_log_config_parse (&c, "k8s-file", docker, &error));
+  g_assert_cmpint (c.max_size, ==, 20000000);
+  g_assert_cmpint (c.max_file, ==, 1);
+  g_assert_true (hutch_log_config_parse (&c, NULL, mib, &error));
+  g_assert_cmpint (c.max_size, ==, 1500000); /* go-units' FromHumanSize: MiB too */
+  g_assert_true (hutch_log_config_parse (&c, NULL, spaced, &error));
+  g_assert_cmpint (c.max_size, ==, -1); /* the last one given wins */
+  g_assert_true (hutch_log_config_parse (&c, "none", NULL, &error));
+  g_assert_cmpint (c.driver, ==, HUTCH_LOG_DRIVER_NONE);
+  g_assert_no_error (error);
+  log_refused (NULL, "max-size=0", "--log-opt max-size=0: give a size");
+  log_refused (NULL, "max-size=ten", "--log-opt max-size=ten: give a size");
+  log_refused (NULL, "max-size=10x", "or -1 for no cap");
+  log_refused (NULL, "max-size=1e6", "--log-opt max-size=1e6");
+  log_refused (NULL, "max-size=.5m", "--log-opt max-size=.5m");
+  log_refused (NULL, "max-size=0.1", "--log-opt max-size=0.1");
+  log_refused (NULL, "max-file=0", "--log-opt max-file=0: give the number of files to keep, 1 to 1000");
+  log_refused (NULL, "max-file=1001", "--log-opt max-file=1001");
+  log_refused (NULL, "max-file=", "--log-opt max-file=:");
+  log_refused (NULL, "max-file=2,mode=non-blocking", "--log-opt mode=non-blocking: hutch's k8s-file log takes");
+  log_refused (NULL, "max-size", "--log-opt max-size: hutch's k8s-file log takes max-size=SIZE");
+  log_refused ("syslog", NULL, "--log-driver syslog: hutch writes k8s-file");
+  log_refused ("none", "max-file=2", "--log-opt max-file=2: --log-driver none keeps no log");
+  g_assert_cmpstr (t1, ==, "20m");
+  g_assert_cmpstr (t2, ==, "1536k");
+  g_assert_cmpstr (t3, ==, "1500");
+  g_assert_cmpstr (t4, ==, "-1");
+  g_assert_cmpstr (t5, ==, "1k");
+}
+
+/* @text through a pipe to @w, read to the pipe's end (whole lines). */
+static void
+log_feed (HutchLogWriter *w, const char *text, gsize len)
+{
+  int p[2];
+
+  g_assert_cmpint (pipe2 (p, O_CLOEXEC), ==, 0);
+  hutch_log_writer_attach (w, p[0], -1);
+  while (len > 0)
+    {
+      gsize n = MIN (len, 32768);
+      g_assert_true (hutch_util_write_all (p[1], text, n, NULL));
+      hutch_log_writer_drain (w);
+      text += n;
+      len -= n;
+    }
+  close (p[1]);
+  hutch_log_writer_drain (w);
+}
+
+static char *
+read_text (const char *dir, const char *name, gsize *out_len)
+{
+  g_autofree char *path = g_build_filename (dir, name, NULL);
+  char *text = NULL;
+
+  if (!g_file_get_contents (path, &text, out_len, NULL))
+    return NULL;
+  return text;
+}
+
+/* max-size 1000, max-file 3: never more than 3 files, each at most 1000
+ * bytes and of whole lines, the newest lines in order across them; a
+ * line longer than max-size alone in one; a writer opened again goes on. */
+static void
+test_log_rotation (void)
+{
+  g_autofree char *dir = scratch ();
+  g_autoptr (GError) error = NULL;
+  g_autoptr (GString) in = g_string_new (NULL), all = g_string_new (NULL);
+  g_auto (GStrv) lines = NULL;
+  HutchLogConfig config = { HUTCH_LOG_DRIVER_K8S_FILE, 1000, 3 };
+  HutchLogWriter *w = hutch_log_writer_open (dir, &config, &error);
+  int expect = 0;
+
+  g_assert_no_error (error);
+  for (int i = 1; i <= 400; i++)
+    g_string_append_printf (in, "%d\n", i);
+  log_feed (w, in->str, in->len);
+  hutch_log_writer_free (w);
+  for (int k = 2; k >= 0; k--)
+    {
+      g_autofree char *name = hutch_log_file_name (k);
+      gsize len = 0;
+      g_autofree char *text = read_text (dir, name, &len);
+      g_assert_nonnull (text);
+      g_assert_cmpuint (len, <=, 1000);
+      if (k > 0) /* rotated once the next line would not fit: full but for less than one */
+        g_assert_cmpuint (len, >, 1000 - 42);
+      g_assert_cmpint (text[len - 1], ==, '\n');
+      g_string_append (all, text);
+    }
+  g_assert_null (read_text (dir, "ctr.log.3", NULL));
+  lines = g_strsplit (all->str, "\n", -1);
+  for (char **l = lines; *l != NULL && **l != '\0'; l++)
+    {
+      g_auto (GStrv) f = g_strsplit (*l, " ", 4);
+      g_assert_cmpstr (f[1], ==, "stdout");
+      g_assert_cmpstr (f[2], ==, "F");
+      if (expect != 0)
+        g_assert_cmpint (atoi (f[3]), ==, expect);
+      expect = atoi (f[3]) + 1;
+    }
+  g_assert_cmpint (expect, ==, 401);
+  /* again, as at a restart: a line of 3000 bytes, then one more */
+  w = hutch_log_writer_open (dir, &config, &error);
+  g_string_set_size (in, 0);
+  for (int i = 0; i < 3000; i++)
+    g_string_append_c (in, 'x');
+  g_string_append (in, "\nend\n");
+  log_feed (w, in->str, in->len);
+  hutch_log_writer_free (w);
+  {
+    gsize len1 = 0, len0 = 0;
+    g_autofree char *one = read_text (dir, "ctr.log.1", &len1);
+    g_autofree char *cur = read_text (dir, "ctr.log", &len0);
+    g_assert_cmpuint (len1, >, 3000);
+    g_assert_nonnull (strstr (one, " stdout F xxxxxxxxxx"));
+    g_assert_true (g_str_has_suffix (one, "xxxxxxxxxx\n"));
+    g_assert_cmpuint (strlen (one), ==, (gsize) (strchr (one, '\n') - one) + 1); /* one line */
+    g_assert_true (g_str_has_suffix (cur, " stdout F end\n"));
+  }
+  rm_rf (dir);
+}
+
+/* Past RLIMIT_FSIZE a write fails with EFBIG and raises SIGXFSZ (as a
+ * full disk fails with ENOSPC): the writer lives on, keeps whole lines,
+ * and tells of it once. In a child of its own, for the limit. */
+static void
+test_log_write_failure (void)
+{
+  if (g_test_subprocess ())
+    {
+      g_autofree char *dir = scratch ();
+      g_autoptr (GError) error = NULL;
+      g_autoptr (GString) in = g_string_new (NULL);
+      HutchLogConfig config = { HUTCH_LOG_DRIVER_K8S_FILE, -1, 1 };
+      HutchLogWriter *w = hutch_log_writer_open (dir, &config, &error);
+      g_autofree char *failure = NULL;
+      g_autofree char *text = NULL;
+      struct rlimit lim;
+      gsize len = 0;
+
+      g_assert_no_error (error);
+      g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &lim), ==, 0);
+      lim.rlim_cur = 4096;
+      g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &lim), ==, 0);
+      hutch_log_writer_free (w); /* opened again, to see the limit */
+      w = hutch_log_writer_open (dir, &config, &error);
+      for (int i = 1; i <= 2000; i++)
+        g_string_append_printf (in, "line %d\n", i);
+      log_feed (w, in->str, in->len);
+      failure = hutch_log_writer_take_failure (w);
+      g_assert_nonnull (failure);
+      g_assert_nonnull (strstr (failure, "writing the log "));
+      g_assert_nonnull (strstr (failure, "/ctr.log: File too large"));
+      g_assert_null (hutch_log_writer_take_failure (w)); /* once */
+      hutch_log_writer_free (w);
+      text = read_text (dir, "ctr.log", &len);
+      g_assert_cmpuint (len, <=, 4096);
+      g_assert_cmpuint (len, >, 4000);
+      g_assert_cmpint (text[len - 1], ==, '\n');
+      g_assert_true (g_str_has_prefix (strchr (text, ' '), " stdout F line 1\n"));
+      rm_rf (dir);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_passed ();
 }
 
 static void
@@ -356,6 +596,10 @@ main (int argc, char **argv)
   g_test_add_func ("/container/spec/round-trip", test_spec_round_trip);
   g_test_add_func ("/container/spec/refused", test_spec_refused);
   g_test_add_func ("/container/records", test_records);
+  g_test_add_func ("/container/records/without-log-config", test_record_without_log_config);
+  g_test_add_func ("/container/log/config", test_log_config);
+  g_test_add_func ("/container/log/rotation", test_log_rotation);
+  g_test_add_func ("/container/log/write-failure", test_log_write_failure);
   g_test_add_func ("/container/signals-and-since", test_signals_and_since);
   g_test_add_func ("/container/limits", test_limits);
   g_test_add_func ("/container/limits/need-scope", test_need_scope);

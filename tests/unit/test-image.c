@@ -49,7 +49,6 @@ test_json_accepts (void)
 static void
 test_json_refuses (void)
 {
-  g_autofree char *deep = NULL;
   g_autoptr (GString) s = g_string_new (NULL);
 
   assert_json_refused ("{\"a\": 1, \"b\": 2, \"a\": 3}", "duplicate key \"a\"");
@@ -152,6 +151,8 @@ test_reference (void)
     { "busybox@md5:abc", "only sha256" },
     { "a//b", "each part" },
     { "a/", "ends with" },
+    { "docker.io/", "ends with" },
+    { "localhost:5000/:tag", "ends with" },
     { "-a", "each part" },
     { "a..b", "each part" },
     { "a_", "each part" },

@@ -419,6 +419,16 @@ test_root_entry (Fx *fx, gconstpointer data)
   REFUSED (fx, e2, "the layer's root that is not a directory");
 }
 
+/* An empty link name: pax says so here; a bare ustar header made
+ * libarchive give NULL (tests/fuzz/regressions/layer-unpack). */
+static void
+test_symlink_without_target (Fx *fx, gconstpointer data)
+{
+  const E e[] = { { 'f', "a", "x", 0, -1 }, { 'l', "s", "", 0, -1 } };
+
+  REFUSED (fx, e, "a symlink without a target");
+}
+
 static void
 test_bad_whiteouts (Fx *fx, gconstpointer data)
 {
@@ -522,6 +532,7 @@ main (int argc, char **argv)
   ADD ("dir-symlink-file", test_dir_symlink_file);
   ADD ("root-entry", test_root_entry);
   ADD ("bad-whiteouts", test_bad_whiteouts);
+  ADD ("symlink-without-target", test_symlink_without_target);
   ADD ("escaped-message", test_escaped_message);
   ADD ("sizes", test_sizes);
   ADD ("corrupt", test_corrupt);

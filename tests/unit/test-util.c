@@ -8,9 +8,13 @@
 #include <fcntl.h>
 #include <ftw.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <glib/gstdio.h>
 
@@ -433,9 +437,9 @@ test_swap_race (Fixture *f, gconstpointer data)
 static void
 test_openat2_state (void)
 {
-  /* meson runs this program twice; under tests/no-openat2 the kernel's
+  /* meson runs this program twice; under tests/no-syscall openat2 the kernel's
    * openat2 answers ENOSYS and every case above took the fallback. */
-  if (g_strcmp0 (g_getenv ("HUTCH_TEST_NO_OPENAT2"), "1") == 0)
+  if (g_getenv ("HUTCH_TEST_NO_OPENAT2") != NULL)
     g_assert_false (hutch_util_have_openat2 ());
   else
     g_assert_true (hutch_util_have_openat2 ());
@@ -558,6 +562,139 @@ test_json_writer (void)
                    "\"n\":null,\"a\":[-3,true,1.500,{}]}");
 }
 
+/* Every fd from 3 up close-on-exec, stdio left alone; under
+ * tests/no-syscall close_range (meson runs this case there too) through the
+ * /proc/self/fd walk, as on kernels before 5.11. */
+static void
+test_cloexec_from (void)
+{
+  pid_t pid = fork ();
+  int status;
+
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      const char *forced = g_getenv ("HUTCH_TEST_NO_CLOSE_RANGE");
+      int a = fcntl (STDIN_FILENO, F_DUPFD, 10);
+      int b = fcntl (STDIN_FILENO, F_DUPFD, 300);
+      g_autoptr (GDir) dir = NULL;
+      const char *name;
+
+      if (a < 0 || b < 0 || (fcntl (a, F_GETFD) & FD_CLOEXEC))
+        _exit (2);
+      /* the filter is what forces the walk */
+      if (forced != NULL && (syscall (SYS_close_range, 3, ~0U, 0) == 0
+                             || errno != (g_str_equal (forced, "EINVAL") ? EINVAL : ENOSYS)))
+        _exit (3);
+      if (!hutch_util_cloexec_from (3))
+        _exit (4);
+      for (int fd = 0; fd <= 2; fd++)
+        if (fcntl (fd, F_GETFD) >= 0 && (fcntl (fd, F_GETFD) & FD_CLOEXEC))
+          _exit (5);
+      dir = g_dir_open ("/proc/self/fd", 0, NULL);
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        {
+          int fd = atoi (name);
+          if (fd >= 3 && fcntl (fd, F_GETFD) >= 0 && !(fcntl (fd, F_GETFD) & FD_CLOEXEC))
+            _exit (6);
+        }
+      _exit (dir != NULL && (fcntl (b, F_GETFD) & FD_CLOEXEC) ? 0 : 7);
+    }
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+}
+
+/* Paths in overlayfs's option syntax: ',', ':' and '\\' escaped, and a
+ * list of them split back into the same paths. */
+static void
+test_option_escape (void)
+{
+  const char *paths[] = { "/a,b:c\\d/x", "/plain", ":", "", NULL };
+  g_autofree char *one = hutch_util_option_escape ("/s,t:o\\re");
+  g_autofree char *joined = hutch_util_list_join ((char **) paths, ':');
+  g_auto (GStrv) back = hutch_util_list_split (joined, ':');
+  g_auto (GStrv) none = hutch_util_list_split ("", ':');
+  g_auto (GStrv) old = hutch_util_list_split ("/l/1:/l/2", ':');
+
+  g_assert_cmpstr (one, ==, "/s\\,t\\:o\\\\re");
+  g_assert_cmpstr (joined, ==, "/a\\,b\\:c\\\\d/x:/plain:\\::");
+  g_assert_cmpstrv (back, paths);
+  g_assert_cmpuint (g_strv_length (none), ==, 0);
+  /* a list written before escaping (no backslash in it) reads the same */
+  g_assert_cmpuint (g_strv_length (old), ==, 2);
+  g_assert_cmpstr (old[1], ==, "/l/2");
+}
+
+/* Writes that never wait: a pipe nobody reads keeps what it cannot take,
+ * the shared file description stays blocking, what is kept goes once the
+ * reader reads, and a reader that has gone is said. */
+static void
+test_output_pipe (void)
+{
+  g_autoptr (HutchOutput) o = NULL;
+  g_autofree char *block = g_malloc0 (1 << 20);
+  char buf[65536];
+  int p[2];
+  gsize kept;
+
+  g_assert_no_errno (pipe2 (p, O_CLOEXEC));
+  o = hutch_util_output_new (p[1]);
+  g_assert_true (hutch_util_output_write (o, block, 1 << 20));
+  kept = hutch_util_output_kept (o);
+  g_assert_cmpuint (kept, >, 0);
+  g_assert_cmpuint (kept, <, 1 << 20);
+  g_assert_cmpint (hutch_util_output_poll_fd (o), >=, 0);
+  g_assert_false (fcntl (p[1], F_GETFL) & O_NONBLOCK);
+  g_assert_cmpint (read (p[0], buf, sizeof buf), ==, sizeof buf);
+  g_assert_true (hutch_util_output_flush (o));
+  g_assert_cmpuint (hutch_util_output_kept (o), <, kept);
+  close (p[0]);
+  signal (SIGPIPE, SIG_IGN);
+  g_assert_false (hutch_util_output_flush (o));
+  g_assert_true (hutch_util_output_gone (o));
+  g_assert_cmpuint (hutch_util_output_kept (o), ==, 0);
+  g_assert_cmpint (hutch_util_output_poll_fd (o), ==, -1);
+  g_assert_false (hutch_util_output_write (o, "x", 1));
+  signal (SIGPIPE, SIG_DFL);
+  g_clear_pointer (&o, hutch_util_output_free);
+  close (p[1]);
+}
+
+#ifndef NDEBUG
+static gpointer
+wait_for_quit (gpointer data)
+{
+  g_mutex_lock (data);
+  g_mutex_unlock (data);
+  return NULL;
+}
+
+/* The single-thread assertion: silent with one thread, and with a second
+ * it stops the process naming the count and the caller. */
+static void
+test_single_thread_assert (void)
+{
+  if (g_test_subprocess ())
+    {
+      GMutex quit;
+      GThread *t;
+
+      hutch_util_assert_single_thread ();
+      g_mutex_init (&quit);
+      g_mutex_lock (&quit);
+      t = g_thread_new ("second", wait_for_quit, &quit);
+      hutch_util_assert_single_thread ();
+      g_mutex_unlock (&quit);
+      g_thread_join (t);
+      return;
+    }
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stderr ("*forking with 2 threads in test_single_thread_assert*");
+}
+#endif
+
 int
 main (int argc, char **argv)
 {
@@ -593,6 +730,12 @@ main (int argc, char **argv)
   g_test_add_func ("/util/dirs/default-runroot", test_default_runroot);
   g_test_add_func ("/util/error/throw-errno", test_throw_errno);
   g_test_add_func ("/util/json/writer", test_json_writer);
+  g_test_add_func ("/util/output/pipe", test_output_pipe);
+  g_test_add_func ("/util/escape/option", test_option_escape);
+  g_test_add_func ("/util/fds/cloexec-from", test_cloexec_from);
+#ifndef NDEBUG
+  g_test_add_func ("/util/threads/single-thread-assert", test_single_thread_assert);
+#endif
 
   return g_test_run ();
 }

@@ -63,9 +63,11 @@ case $part in
     H inspect orphan
     dir=$(cg_of "$(field "$out" Pid)")
     kill -9 "$(field "$out" MonitorPid)"
+    [ -d "$dir.monitor" ]
+    check $? "the killed monitor left its leaf ($dir.monitor)"
     H rm -f orphan
-    [ "$rc" = 0 ] && [ ! -e "$dir" ]
-    check $? "monitor killed, then rm -f: its cgroup is gone too"
+    [ "$rc" = 0 ] && [ ! -e "$dir" ] && [ ! -e "$dir.monitor" ]
+    check $? "monitor killed, then rm -f: its cgroup and its monitor's leaf are gone too"
 
     # a memory hog, killed at its limit
     H run --rm --memory 64m "$BB" dd if=/dev/zero of=/dev/null bs=256M count=1
@@ -116,7 +118,7 @@ case $part in
     check $? "stats: CPU ${cpu}% (50 ± 20)"
     show 12
     H stats --no-stream
-    has "$out" "^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +BLOCK I/O +PIDS"
+    has "$out" "^CONTAINER ID +NAME +CPU % +MEM USAGE / LIMIT +MEM % +NET I/O +BLOCK I/O +PIDS"
     check $? "stats: docker's columns"
     has "$out" "burn +[0-9.]+% +[0-9.]+ [kMG]?B / 134.2 MB"
     check $? "stats: the burner's row, with its memory limit"
