@@ -31,6 +31,9 @@ build_clear (HutchBuild *b)
   g_clear_pointer (&b->build_args, g_hash_table_unref);
   g_clear_pointer (&b->global_args, g_hash_table_unref);
   g_clear_pointer (&b->predefined, g_ptr_array_unref);
+  if (b->files != NULL && b->files_changed)
+    hutch_build_cache_files_save (b->ctx, b->files);
+  g_clear_pointer (&b->files, g_hash_table_unref);
   for (guint i = 0; b->stage_ids != NULL && b->file_stages > i; i++)
     g_free (b->stage_ids[i]);
   g_free (b->stage_ids);
@@ -757,6 +760,8 @@ hutch_build_image (HutchContext *ctx, const HutchBuildOptions *o,
   if (!open_context (&b, error) || !read_file (&b, error) || !parse_build_args (&b, error))
     return build_clear (&b), FALSE;
   b.file_stages = b.file->stages->len;
+  if (!o->no_layers)
+    b.files = hutch_build_cache_files_load (ctx);
   b.stage_ids = g_new0 (char *, b.file_stages + 1);
   b.global_args = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   for (guint i = 0; ok && i < b.file->global_args->len; i++)

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* The build cache: build-cache/KEY in the store's root holds the ID of the
- * image the step with that key made. The images are ordinary untagged
+/* The build cache: build-cache/KEY in the store's root holds the ID and
+ * the manifest digest of the image the step with that key made (by its
+ * manifest, the image is found without reading every image's config). The images are ordinary untagged
  * images: system prune removes them like any, and an entry whose image has
  * gone is a miss. build-cache/parent-ID marks an image a later step was
  * built on, which `images` hides as docker hides intermediate images. */
@@ -9,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "executor.h"
 
@@ -35,19 +37,21 @@ hutch_build_cache_get (const HutchContext *ctx, const char *key)
   g_autofree char *path = cache_path (ctx, key);
   g_autofree char *text = NULL;
   g_autofree char *blob = NULL;
+  g_auto (GStrv) fields = NULL;
   gsize len;
 
   if (!g_file_get_contents (path, &text, &len, NULL))
     return NULL;
-  g_strstrip (text);
-  if (!is_hex_id (text))
+  fields = g_strsplit (g_strstrip (text), " ", 3);
+  if (g_strv_length (fields) != 2 || !is_hex_id (fields[0]) || !g_str_has_prefix (fields[1], "sha256:")
+      || !is_hex_id (fields[1] + 7))
     return NULL;
-  /* the image's config is still a blob of the store: it was not pruned
+  /* the image's manifest is still a blob of the store: it was not pruned
    * (the caller's lookup then checks the rest) */
-  blob = g_build_filename (ctx->root, "blobs", "sha256", text, NULL);
+  blob = g_build_filename (ctx->root, "blobs", "sha256", fields[1] + 7, NULL);
   if (access (blob, F_OK) < 0)
     return NULL;
-  return g_steal_pointer (&text);
+  return g_strdup (fields[1]);
 }
 
 static gboolean
@@ -64,10 +68,11 @@ cache_dir (const HutchContext *ctx)
 }
 
 void
-hutch_build_cache_put (const HutchContext *ctx, const char *key, const char *id)
+hutch_build_cache_put (const HutchContext *ctx, const char *key, const char *id,
+                       const char *manifest)
 {
   g_autofree char *path = cache_path (ctx, key);
-  g_autofree char *text = g_strconcat (id, "\n", NULL);
+  g_autofree char *text = g_strconcat (id, " ", manifest, "\n", NULL);
   g_autoptr (GError) local = NULL;
 
   if (cache_dir (ctx) && !g_file_set_contents (path, text, -1, &local))
@@ -99,4 +104,45 @@ hutch_build_cache_intermediates (const HutchContext *ctx)
     if (g_str_has_prefix (name, "parent-") && is_hex_id (name + 7))
       g_hash_table_add (out, g_strdup (name + 7));
   return out;
+}
+
+/* build-cache/files: a line per file, "IDENTITY DIGEST". Capped, so that a
+ * context of many files seen once does not grow it without end. */
+#define FILES_MAX 200000
+
+GHashTable *
+hutch_build_cache_files_load (const HutchContext *ctx)
+{
+  GHashTable *out = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  g_autofree char *path = cache_path (ctx, "files");
+  g_autofree char *text = NULL;
+  char *line, *save = NULL;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return out;
+  for (line = strtok_r (text, "\n", &save); line != NULL; line = strtok_r (NULL, "\n", &save))
+    {
+      char *space = strchr (line, ' ');
+      if (space == NULL || !g_str_has_prefix (space + 1, "sha256:") || !is_hex_id (space + 8))
+        continue;
+      g_hash_table_replace (out, g_strndup (line, space - line), g_strdup (space + 1));
+    }
+  return out;
+}
+
+void
+hutch_build_cache_files_save (const HutchContext *ctx, GHashTable *files)
+{
+  g_autofree char *path = cache_path (ctx, "files");
+  g_autoptr (GString) text = g_string_new (NULL);
+  g_autoptr (GError) local = NULL;
+  GHashTableIter it;
+  gpointer k, v;
+  guint n = 0;
+
+  g_hash_table_iter_init (&it, files);
+  while (g_hash_table_iter_next (&it, &k, &v) && n++ < FILES_MAX)
+    g_string_append_printf (text, "%s %s\n", (char *) k, (char *) v);
+  if (cache_dir (ctx) && !g_file_set_contents (path, text->str, text->len, &local))
+    g_warning ("the build cache: %s", local->message);
 }

@@ -300,48 +300,95 @@ visit_sources (int root, gboolean in_root, const HutchBuildIgnore *ignore, GPtrA
 
 /* ---- the cache key's share ---- */
 
+/* A file's content digest by its identity (device, inode, size, times):
+ * a rebuild reads again only what changed, as git's index does. A file
+ * changed within the last two seconds is not remembered (its next change
+ * may keep its times, to the granularity the file system has). */
+typedef struct
+{
+  HutchSha256 *sum;
+  GHashTable *known; /* "dev:ino:size:mtime:ctime" -> "sha256:..." */
+  gboolean changed;
+} Hashing;
+
+static char *
+file_identity (const struct stat *st)
+{
+  return g_strdup_printf ("%" G_GUINT64_FORMAT ":%" G_GUINT64_FORMAT ":%" G_GINT64_FORMAT
+                          ":%" G_GINT64_FORMAT ".%09ld:%" G_GINT64_FORMAT ".%09ld",
+                          (guint64) st->st_dev, (guint64) st->st_ino, (gint64) st->st_size,
+                          (gint64) st->st_mtim.tv_sec, st->st_mtim.tv_nsec,
+                          (gint64) st->st_ctim.tv_sec, st->st_ctim.tv_nsec);
+}
+
+static gboolean
+file_digest (Hashing *h, int fd, const struct stat *st, const char *rel, char out[HUTCH_DIGEST_BUFSIZE],
+             GError **error)
+{
+  g_autofree char *id = file_identity (st);
+  const char *known = h->known != NULL ? g_hash_table_lookup (h->known, id) : NULL;
+  g_autoptr (HutchSha256) sum = NULL;
+  guint8 buf[128 * 1024];
+  ssize_t n;
+
+  if (known != NULL)
+    return g_strlcpy (out, known, HUTCH_DIGEST_BUFSIZE), TRUE;
+  sum = hutch_sha256_new ();
+  while ((n = pread (fd, buf, sizeof buf, hutch_sha256_bytes (sum))) > 0)
+    hutch_sha256_update (sum, buf, n);
+  if (n < 0)
+    return hutch_throw_errno (error, "reading %s", rel);
+  hutch_sha256_finish (g_steal_pointer (&sum), out);
+  if (h->known != NULL && st->st_ctim.tv_sec < g_get_real_time () / G_USEC_PER_SEC - 2
+      && st->st_mtim.tv_sec < g_get_real_time () / G_USEC_PER_SEC - 2)
+    {
+      g_hash_table_replace (h->known, g_steal_pointer (&id), g_strdup (out));
+      h->changed = TRUE;
+    }
+  return TRUE;
+}
+
 static gboolean
 hash_entry (gpointer data, int dir_fd, const char *name, const char *rel, const struct stat *st,
             GError **error)
 {
-  HutchSha256 *sum = data;
+  Hashing *h = data;
   char head[64];
   int len = g_snprintf (head, sizeof head, "%o %" G_GINT64_FORMAT " ", (unsigned) st->st_mode,
                         (gint64) st->st_size);
 
-  hutch_sha256_update (sum, (const guchar *) rel, strlen (rel) + 1);
-  hutch_sha256_update (sum, (const guchar *) head, len);
+  hutch_sha256_update (h->sum, (const guchar *) rel, strlen (rel) + 1);
+  hutch_sha256_update (h->sum, (const guchar *) head, len);
   if (S_ISLNK (st->st_mode))
     {
       char target[PATH_MAX];
       ssize_t n = readlinkat (dir_fd, name, target, sizeof target);
       if (n < 0)
         return hutch_throw_errno (error, "reading the link %s", rel);
-      hutch_sha256_update (sum, (const guchar *) target, n);
+      hutch_sha256_update (h->sum, (const guchar *) target, n);
     }
   else if (S_ISREG (st->st_mode))
     {
       hutch_autofd int fd = *name ? openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)
                                   : fcntl (dir_fd, F_DUPFD_CLOEXEC, 0);
-      guint8 buf[128 * 1024];
-      ssize_t n;
+      char digest[HUTCH_DIGEST_BUFSIZE];
       if (fd < 0)
         return hutch_throw_errno (error, "reading %s", rel);
-      if (!*name)
-        (void) lseek (fd, 0, SEEK_SET);
-      while ((n = read (fd, buf, sizeof buf)) > 0)
-        hutch_sha256_update (sum, buf, n);
-      if (n < 0)
-        return hutch_throw_errno (error, "reading %s", rel);
+      if (!file_digest (h, fd, st, rel, digest, error))
+        return FALSE;
+      hutch_sha256_update (h->sum, digest, strlen (digest));
     }
   return TRUE;
 }
 
 gboolean
 hutch_build_copy_digest (int context_fd, const HutchBuildIgnore *ignore, const HutchBuildCopy *c,
-                         HutchSha256 *sum, GError **error)
+                         GHashTable *known, gboolean *out_known_changed, HutchSha256 *sum,
+                         GError **error)
 {
   g_autoptr (GPtrArray) sources = NULL;
+  Hashing h = { sum, known, FALSE };
+  gboolean ok;
 
   for (char **s = c->sources; s != NULL && *s != NULL; s++)
     hutch_sha256_update (sum, (const guchar *) *s, strlen (*s) + 1);
@@ -352,8 +399,11 @@ hutch_build_copy_digest (int context_fd, const HutchBuildIgnore *ignore, const H
   sources = resolve_sources (context_fd, FALSE, ignore, c, error);
   if (sources == NULL)
     return FALSE;
-  return visit_sources (context_fd, FALSE, ignore, sources, c, c->dest_is_dir || sources->len > 1,
-                        hash_entry, sum, error);
+  ok = visit_sources (context_fd, FALSE, ignore, sources, c, c->dest_is_dir || sources->len > 1,
+                      hash_entry, &h, error);
+  if (h.changed)
+    *out_known_changed = TRUE;
+  return ok;
 }
 
 /* ---- the tar ---- */

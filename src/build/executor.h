@@ -24,6 +24,8 @@ typedef struct
   guint file_stages;      /* the length of stage_ids */
   guint step, steps;
   char *prefix;           /* of the progress lines */
+  GHashTable *files;      /* the context's content digests (cache.c) */
+  gboolean files_changed;
 } HutchBuild;
 
 typedef struct
@@ -56,11 +58,17 @@ gboolean hutch_build_step_run (HutchBuildStageState *s, const HutchBuildInstruct
 /* ---- cache.c ---- */
 
 /* The image a step with @key (64 hex) made, if it is still in the store:
- * its hex ID, or NULL. */
+ * its manifest digest ("sha256:..."), or NULL. */
 char *hutch_build_cache_get (const HutchContext *ctx, const char *key);
-/* Records that @key made image @id; a failure is only warned of (the
- * build goes on without it). */
-void hutch_build_cache_put (const HutchContext *ctx, const char *key, const char *id);
+/* Records that @key made image @id (hex) of manifest @manifest; a failure
+ * is only warned of (the build goes on without it). */
+void hutch_build_cache_put (const HutchContext *ctx, const char *key, const char *id,
+                            const char *manifest);
+/* The content digests of the context's files by their identity, as the
+ * last build left them (an empty table when there are none). */
+GHashTable *hutch_build_cache_files_load (const HutchContext *ctx);
+/* Keeps them for the next build; a failure is only warned of. */
+void hutch_build_cache_files_save (const HutchContext *ctx, GHashTable *files);
 /* Records that a step was built on image @id (an intermediate image). */
 void hutch_build_cache_mark_parent (const HutchContext *ctx, const char *id);
 
@@ -89,9 +97,12 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchBuildCopy, hutch_build_copy_clear)
  * sizes, link targets and contents, .dockerignore applied), into @sum;
  * refuses a source outside the context (HUTCH_ERROR_UNSAFE_PATH) or not
  * there (HUTCH_ERROR_NOT_FOUND). For --from, only the sources' names
- * (the image's ID is in the key already). */
+ * (the image's ID is in the key already). @known (may be NULL) maps a
+ * file's identity to its content digest (cache.c keeps it); what is added
+ * to it sets *@out_known_changed. */
 gboolean hutch_build_copy_digest (int context_fd, const HutchBuildIgnore *ignore,
-                                  const HutchBuildCopy *c, HutchSha256 *sum, GError **error);
+                                  const HutchBuildCopy *c, GHashTable *known,
+                                  gboolean *out_known_changed, HutchSha256 *sum, GError **error);
 /* Copies into container @id (created, not running) what @c names. */
 gboolean hutch_build_copy_run (HutchContext *ctx, const char *id, int context_fd,
                                const HutchBuildIgnore *ignore, const HutchBuildCopy *c,

@@ -65,7 +65,7 @@ hutch_build_stage_set_image (HutchBuildStageState *s, const char *id, GError **e
 
   if (store == NULL)
     return FALSE;
-  img = hutch_store_image_lookup (store, hex (id), NULL, error);
+  img = hutch_store_image_lookup (store, id, NULL, error);
   if (img == NULL)
     return FALSE;
   g_clear_pointer (&s->img, hutch_store_image_free);
@@ -125,16 +125,15 @@ hutch_build_progress (const HutchBuild *b, const char *format, ...)
 static gboolean
 from_cache (HutchBuildStageState *s, const char *key, gboolean *out_hit, GError **error)
 {
-  g_autofree char *id = NULL;
-  g_autofree char *full = NULL;
+  g_autofree char *manifest = NULL;
 
   *out_hit = FALSE;
-  if (s->b->o->no_cache || s->b->o->no_layers || (id = hutch_build_cache_get (s->b->ctx, key)) == NULL)
+  if (s->b->o->no_cache || s->b->o->no_layers
+      || (manifest = hutch_build_cache_get (s->b->ctx, key)) == NULL)
     return TRUE;
-  full = g_strconcat ("sha256:", id, NULL);
-  if (!hutch_build_stage_set_image (s, full, NULL))
+  if (!hutch_build_stage_set_image (s, manifest, NULL))
     return TRUE; /* gone or damaged: built again */
-  hutch_build_progress (s->b, "--> Using cache %s", id);
+  hutch_build_progress (s->b, "--> Using cache %s", s->image + 7);
   *out_hit = TRUE;
   return TRUE;
 }
@@ -145,9 +144,11 @@ step_done (HutchBuildStageState *s, const char *key, const char *id, GError **er
 {
   if (s->image != NULL && !s->b->o->no_layers)
     hutch_build_cache_mark_parent (s->b->ctx, hex (s->image));
+  if (!hutch_build_stage_set_image (s, id, error))
+    return FALSE;
   if (!s->b->o->no_layers)
-    hutch_build_cache_put (s->b->ctx, key, hex (id));
-  return hutch_build_stage_set_image (s, id, error);
+    hutch_build_cache_put (s->b->ctx, key, hex (id), s->img->digest);
+  return TRUE;
 }
 
 /* ---- steps without a layer ---- */
@@ -453,7 +454,8 @@ hutch_build_step_copy (HutchBuildStageState *s, const HutchBuildInstruction *ins
   key_add (h, cp->chmod_set ? "chmod" : "");
   hutch_sha256_update (h, &cp->chmod, sizeof cp->chmod);
   key_add (h, cp->from_id);
-  if (!hutch_build_copy_digest (s->b->context_fd, s->b->ignore, cp, h, error))
+  if (!hutch_build_copy_digest (s->b->context_fd, s->b->ignore, cp, s->b->files,
+                                &s->b->files_changed, h, error))
     return FALSE;
   key_finish (g_steal_pointer (&h), key);
   if (!from_cache (s, key, &hit, error))

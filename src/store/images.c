@@ -339,6 +339,28 @@ lookup_by_name (HutchStore *store, GPtrArray *entries, const char *text)
   return image;
 }
 
+/* A manifest digest an entry of the index has: only that image is loaded
+ * (build looks its steps' images up by it), not every image's config. */
+static HutchStoreImage *
+lookup_by_digest (HutchStore *store, GPtrArray *entries, const char *text)
+{
+  HutchStoreImage *image = NULL;
+
+  if (!g_str_has_prefix (text, "sha256:") || strlen (text) != 71)
+    return NULL;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const HutchDescriptor *d = entries->pdata[i];
+      if (strcmp (d->digest, text) != 0)
+        continue;
+      if (image == NULL)
+        image = image_load (store, d);
+      if (d->ref_name != NULL)
+        g_ptr_array_add (image->names, g_strdup (d->ref_name));
+    }
+  return image;
+}
+
 HutchStoreImage *
 hutch_store_image_lookup (HutchStore *store, const char *text, gboolean *out_by_name,
                           GError **error)
@@ -352,7 +374,11 @@ hutch_store_image_lookup (HutchStore *store, const char *text, gboolean *out_by_
 
   if (entries == NULL)
     return NULL;
-  image = lookup_by_name (store, entries, text);
+  image = lookup_by_digest (store, entries, text);
+  if (image != NULL)
+    by_name = FALSE;
+  else
+    image = lookup_by_name (store, entries, text);
   if (image == NULL)
     {
       /* Digests and ID prefixes need every image's config. */
@@ -513,6 +539,9 @@ hutch_store_image_tag (HutchStore *store, const char *text, const char *new_name
   if (image == NULL)
     return FALSE;
   full = hutch_image_ref_to_string (ref);
+  for (guint i = 0; i < image->names->len; i++)
+    if (strcmp (image->names->pdata[i], full) == 0)
+      return TRUE; /* it has the name: index.json stays as it is */
   names[0] = full;
   add = (HutchStoreImageAdd){ image->digest, image->media_type, image->manifest_size, names };
   return hutch_store_images_add (store, &add, 1, error);
