@@ -9,15 +9,19 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "executor.h"
+#include "registry/registry.h"
 
 /* The ARGs docker knows without an ARG instruction. */
 static const char *const predefined_args[] = {
   "HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "FTP_PROXY", "ftp_proxy",
   "NO_PROXY", "no_proxy", "ALL_PROXY", "all_proxy", NULL,
 };
+
+static void context_tmp_remove (HutchBuild *b);
 
 static void
 build_clear (HutchBuild *b)
@@ -27,6 +31,20 @@ build_clear (HutchBuild *b)
   g_free (b->prefix);
   hutch_fd_clear (&b->context_fd);
   g_free (b->context_dir);
+  context_tmp_remove (b);
+  if (b->download_dir != NULL)
+    {
+      /* files of the user's own */
+      g_autoptr (GDir) d = g_dir_open (b->download_dir, 0, NULL);
+      const char *n;
+      while (d != NULL && (n = g_dir_read_name (d)) != NULL)
+        {
+          g_autofree char *p = g_build_filename (b->download_dir, n, NULL);
+          (void) unlink (p);
+        }
+      (void) rmdir (b->download_dir);
+      g_free (b->download_dir);
+    }
   g_clear_pointer (&b->ignore, hutch_build_ignore_free);
   g_clear_pointer (&b->build_args, g_hash_table_unref);
   g_clear_pointer (&b->global_args, g_hash_table_unref);
@@ -93,6 +111,73 @@ read_file (HutchBuild *b, GError **error)
   return b->file != NULL;
 }
 
+typedef struct
+{
+  int dir_fd;
+  guint64 id_count;
+} StdinContext;
+
+static gboolean
+unpack_stdin (gpointer data, GError **error)
+{
+  StdinContext *c = data;
+  HutchLayerOptions opts = { .what = "the build context from stdin", .max_bytes = G_MAXUINT64,
+                             .max_file_size = G_MAXUINT64, .id_count = c->id_count,
+                             .squash_owners = TRUE };
+
+  return hutch_build_unpack_stream (c->dir_fd, STDIN_FILENO, &opts, FALSE, error);
+}
+
+/* "-": the context is a tar (plain, gzip or zstd) on stdin, unpacked into
+ * a directory of our own, every file the user's (as root of a user
+ * namespace, owners squashed to it), removed after the build. */
+static gboolean
+context_from_stdin (HutchBuild *b, GError **error)
+{
+  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
+  hutch_autofd int fd = -1;
+  StdinContext c;
+
+  if (map == NULL)
+    return FALSE;
+  if (b->o->file != NULL && strcmp (b->o->file, "-") == 0)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "the Containerfile and the context cannot both come from stdin: give "
+                        "the Containerfile in the context's tar, or -f FILE");
+  b->context_tmp = g_dir_make_tmp ("hutch-build-XXXXXX", error);
+  if (b->context_tmp == NULL)
+    return FALSE;
+  b->context_dir = g_strdup (b->context_tmp);
+  fd = open (b->context_tmp, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0)
+    return hutch_throw_errno (error, "%s", b->context_tmp);
+  c.dir_fd = fd;
+  c.id_count = hutch_sandbox_idmap_size (map);
+  return hutch_sandbox_userns_run (map, unpack_stdin, &c, error);
+}
+
+static void
+context_tmp_remove (HutchBuild *b)
+{
+  g_autoptr (HutchIdMap) map = NULL;
+  g_autofree char *parent = NULL, *base = NULL;
+  const char *names[2] = { NULL, NULL };
+  hutch_autofd int dfd = -1;
+  g_autoptr (GError) local = NULL;
+
+  if (b->context_tmp == NULL)
+    return;
+  parent = g_path_get_dirname (b->context_tmp);
+  base = g_path_get_basename (b->context_tmp);
+  names[0] = base;
+  dfd = open (parent, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  map = hutch_sandbox_idmap_new_for_user (NULL);
+  if (dfd < 0 || map == NULL || !hutch_sandbox_userns_remove_at (map, dfd, names, &local))
+    g_warning ("removing the build context %s: %s", b->context_tmp,
+               local != NULL ? local->message : g_strerror (errno));
+  g_clear_pointer (&b->context_tmp, g_free);
+}
+
 static gboolean
 open_context (HutchBuild *b, GError **error)
 {
@@ -100,10 +185,10 @@ open_context (HutchBuild *b, GError **error)
   g_autofree char *text = NULL;
   gsize len;
 
-  if (strcmp (b->o->context, "-") == 0)
-    return hutch_throw (error, HUTCH_ERROR_USAGE,
-                        "a context from stdin (-) is not supported yet: give a directory");
-  b->context_dir = g_canonicalize_filename (b->o->context, NULL);
+  if (strcmp (b->o->context, "-") == 0 && !context_from_stdin (b, error))
+    return FALSE;
+  if (b->context_dir == NULL)
+    b->context_dir = g_canonicalize_filename (b->o->context, NULL);
   b->context_fd = open (b->context_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (b->context_fd < 0)
     return hutch_throw_errno (error, "the build context %s", b->o->context);
@@ -466,6 +551,60 @@ onbuild_json (HutchBuildStageState *s, const HutchBuildInstruction *ins)
   return hutch_json_writer_finish (w);
 }
 
+/* ADD URL: the file, fetched into a directory of our own that is then
+ * the step's source (mode 0600 and the server's Last-Modified, as docker;
+ * never unpacked). */
+static gboolean
+download (HutchBuild *b, HutchBuildCopy *cp, GError **error)
+{
+  const char *url = cp->sources[0];
+  const char *path = strstr (url, "://") + 3;
+  g_autofree char *name = NULL, *file = NULL;
+  hutch_autofd int fd = -1;
+  gint64 mtime = 0;
+  const char *slash = strchr (path, '/');
+  const char *end;
+
+  if (b->download_dir == NULL && (b->download_dir = g_dir_make_tmp ("hutch-add-XXXXXX", error)) == NULL)
+    return FALSE;
+  /* the last component of the URL's path, without its query */
+  end = slash != NULL ? slash + strcspn (slash, "?#") : path + strlen (path);
+  name = slash != NULL ? g_strndup (slash, end - slash) : g_strdup ("");
+  {
+    char *last = strrchr (name, '/');
+    char *base = g_strdup (last != NULL ? last + 1 : name);
+    g_free (name);
+    name = base;
+  }
+  if (*name == '\0' || strcmp (name, ".") == 0 || strcmp (name, "..") == 0)
+    {
+      if (cp->dest_is_dir)
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "%s: %s names no file: give the destination's file name", cp->what, url);
+      g_free (name);
+      name = g_strdup ("download");
+    }
+  file = g_build_filename (b->download_dir, name, NULL);
+  fd = open (file, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return hutch_throw_errno (error, "%s", file);
+  if (!hutch_registry_fetch_url (url, fd, HUTCH_LAYER_DEFAULT_MAX_FILE, &mtime, error))
+    return g_prefix_error (error, "%s: ", cp->what), FALSE;
+  if (mtime > 0)
+    {
+      struct timespec times[2] = { { mtime, 0 }, { mtime, 0 } };
+      (void) futimens (fd, times);
+    }
+  hutch_fd_clear (&fd);
+  cp->source_fd = open (b->download_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (cp->source_fd < 0)
+    return hutch_throw_errno (error, "%s", b->download_dir);
+  g_free (cp->sources[0]);
+  cp->sources[0] = g_steal_pointer (&name);
+  cp->add = FALSE; /* a download is not unpacked */
+  return TRUE;
+}
+
 static gboolean
 copy_instruction (HutchBuildStageState *s, const HutchBuildInstruction *ins, GError **error)
 {
@@ -480,6 +619,7 @@ copy_instruction (HutchBuildStageState *s, const HutchBuildInstruction *ins, GEr
   guint n;
 
   cp.ins = ins;
+  cp.source_fd = -1;
   cp.add = ins->kind == HUTCH_BUILD_ADD;
   cp.what = g_strdup_printf ("%s:%u: %s", b->file_name, ins->line, hutch_build_kind_name (ins->kind));
   if ((words = expand_words (s, ins, error)) == NULL)
@@ -515,11 +655,20 @@ copy_instruction (HutchBuildStageState *s, const HutchBuildInstruction *ins, GEr
       words[n - 1] = (g_free (words[n - 1]), NULL);
       cp.sources = g_steal_pointer (&words);
       for (char **src = cp.sources; *src != NULL; src++)
-        if (g_str_has_prefix (*src, "http://") || g_str_has_prefix (*src, "https://")
-            || g_str_has_prefix (*src, "git@"))
+        if (g_str_has_prefix (*src, "http://") || g_str_has_prefix (*src, "https://"))
+          {
+            if (!cp.add || n != 2)
+              return hutch_throw (error, HUTCH_ERROR_USAGE,
+                                  "%s: %s: only ADD takes a URL, and as its one source (COPY "
+                                  "takes files of the context)", cp.what, *src);
+            if (!download (b, &cp, error))
+              return FALSE;
+            break;
+          }
+        else if (g_str_has_prefix (*src, "git@") || g_str_has_suffix (*src, ".git"))
           return hutch_throw (error, HUTCH_ERROR_USAGE,
-                              "%s: %s: a source from the network is not supported yet: fetch it "
-                              "in a RUN step (curl, git), or put it in the context", cp.what, *src);
+                              "%s: %s: a git repository as a source is not supported: clone it "
+                              "in a RUN step, or put it in the context", cp.what, *src);
     }
   if (from != NULL)
     {

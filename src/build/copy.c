@@ -31,6 +31,7 @@ hutch_build_copy_clear (HutchBuildCopy *c)
   g_free (c->chown);
   g_free (c->from_id);
   g_free (c->what);
+  hutch_fd_clear (&c->source_fd);
 }
 
 /* ---- sources ---- */
@@ -633,8 +634,6 @@ dest_child (int root, gpointer data, GError **error)
   hutch_autofd int probe = -1, tfd = -1;
   HutchLayerOptions opts = { .what = c->what, .max_bytes = G_MAXUINT64,
                              .max_file_size = G_MAXUINT64, .id_count = j->id_count };
-  HutchLayerStats stats;
-  Sniffed in = { .fd = j->data_fd };
   struct stat st;
 
   signal (SIGPIPE, SIG_IGN);
@@ -661,6 +660,17 @@ dest_child (int root, gpointer data, GError **error)
   tfd = hutch_util_open_in_root (root, target, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0, error);
   if (tfd < 0)
     return FALSE;
+  /* nothing at all: the producer failed, and says why */
+  return hutch_build_unpack_stream (tfd, j->data_fd, &opts, TRUE, error);
+}
+
+gboolean
+hutch_build_unpack_stream (int dir_fd, int in_fd, const HutchLayerOptions *opts,
+                           gboolean empty_ok, GError **error)
+{
+  Sniffed in = { .fd = in_fd };
+  HutchLayerStats stats;
+
   while (in.head_len < sizeof in.head)
     {
       gssize n = read_fd (&in.fd, in.head + in.head_len, sizeof in.head - in.head_len, error);
@@ -671,9 +681,9 @@ dest_child (int root, gpointer data, GError **error)
       in.head_len += n;
     }
   if (in.head_len == 0)
-    return TRUE; /* the producer failed, and says why */
-  return hutch_layer_unpack_from (tfd, read_sniffed, &in, hutch_layer_sniff (in.head, in.head_len),
-                                  &opts, &stats, error);
+    return empty_ok || hutch_throw (error, HUTCH_ERROR_USAGE, "%s: empty, not a tar", opts->what);
+  return hutch_layer_unpack_from (dir_fd, read_sniffed, &in, hutch_layer_sniff (in.head, in.head_len),
+                                  opts, &stats, error);
 }
 
 typedef struct

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "build.h"
+#include "layer/layer.h"
 
 G_BEGIN_DECLS
 
@@ -16,6 +17,8 @@ typedef struct
   char *file_name;        /* "Containerfile", for messages */
   int context_fd;         /* the context directory, O_PATH */
   char *context_dir;
+  char *context_tmp;      /* the directory a context from stdin went to, or NULL */
+  char *download_dir;     /* where ADD's downloads go, or NULL */
   HutchBuildIgnore *ignore; /* .dockerignore, or NULL */
   GHashTable *build_args; /* --build-arg: name -> value */
   GHashTable *global_args; /* ARG before FROM: name -> value or NULL */
@@ -87,6 +90,8 @@ typedef struct
   gboolean chmod_set;
   gboolean add;          /* ADD: local archives are unpacked */
   char *from_id;         /* --from's image (hex ID), or NULL: the context */
+  int source_fd;         /* where the sources are instead of the context (ADD's
+                          * download), or -1 */
   char *what;            /* "Containerfile:7: COPY", for messages */
 } HutchBuildCopy;
 
@@ -103,6 +108,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchBuildCopy, hutch_build_copy_clear)
 gboolean hutch_build_copy_digest (int context_fd, const HutchBuildIgnore *ignore,
                                   const HutchBuildCopy *c, GHashTable *known,
                                   gboolean *out_known_changed, HutchSha256 *sum, GError **error);
+/* Unpacks the tar on @in_fd (plain, gzip or zstd, as its first bytes
+ * say) into @dir_fd; nothing at all is fine with @empty_ok. */
+gboolean hutch_build_unpack_stream (int dir_fd, int in_fd, const HutchLayerOptions *opts,
+                                    gboolean empty_ok, GError **error);
 /* Copies into container @id (created, not running) what @c names. */
 gboolean hutch_build_copy_run (HutchContext *ctx, const char *id, int context_fd,
                                const HutchBuildIgnore *ignore, const HutchBuildCopy *c,

@@ -454,7 +454,10 @@ hutch_build_step_copy (HutchBuildStageState *s, const HutchBuildInstruction *ins
   key_add (h, cp->chmod_set ? "chmod" : "");
   hutch_sha256_update (h, &cp->chmod, sizeof cp->chmod);
   key_add (h, cp->from_id);
-  if (!hutch_build_copy_digest (s->b->context_fd, s->b->ignore, cp, s->b->files,
+  int source_fd = cp->source_fd >= 0 ? cp->source_fd : s->b->context_fd;
+  const HutchBuildIgnore *ignore = cp->source_fd >= 0 ? NULL : s->b->ignore;
+
+  if (!hutch_build_copy_digest (source_fd, ignore, cp, cp->source_fd >= 0 ? NULL : s->b->files,
                                 &s->b->files_changed, h, error))
     return FALSE;
   key_finish (g_steal_pointer (&h), key);
@@ -465,7 +468,7 @@ hutch_build_step_copy (HutchBuildStageState *s, const HutchBuildInstruction *ins
   c = container_for (s, NULL, NULL, error);
   if (c == NULL)
     return g_prefix_error (error, "%s: ", cp->what), FALSE;
-  if (!hutch_build_copy_run (s->b->ctx, c->id, s->b->context_fd, s->b->ignore, cp, error))
+  if (!hutch_build_copy_run (s->b->ctx, c->id, source_fd, ignore, cp, error))
     {
       remove_quietly (s, c);
       return FALSE;

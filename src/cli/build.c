@@ -119,9 +119,10 @@ run_build (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
       || !hutch_cli_registry_options (&pd.pull.registry, tls_text, creds, authfile, &error))
     return hutch_cli_fail (g_steal_pointer (&error));
   pd.pull.progress = hutch_cli_pull_progress (quiet);
-  /* RUN's commands read an empty stdin, as docker's; a Containerfile from
-   * stdin (-f -) is read first and leaves it at its end */
-  if ((file == NULL || strcmp (file, "-") != 0) && !freopen ("/dev/null", "r", stdin))
+  /* RUN's commands read an empty stdin, as docker's; a Containerfile or a
+   * context from stdin (-f -, -) is read first and leaves it at its end */
+  if ((file == NULL || strcmp (file, "-") != 0) && strcmp (argv[1], "-") != 0
+      && !freopen ("/dev/null", "r", stdin))
     return hutch_cli_fail (g_error_new (HUTCH_ERROR, HUTCH_ERROR_FAILED, "opening /dev/null"));
   o.file = file;
   o.context = argv[1];

@@ -73,6 +73,12 @@ gboolean hutch_registry_get_blob (HutchRegistry *r, const char *repo, const char
                                   gint64 size, guint64 *offset, HutchRegistrySinkFunc sink,
                                   gpointer data, GError **error);
 
+/* Writes what the http(s) URL @url holds to @fd (build's ADD), at most
+ * @max bytes; *@out_mtime (may be NULL) its Last-Modified as a Unix time,
+ * 0 when the server gives none. HUTCH_ERROR_NETWORK naming the URL. */
+gboolean hutch_registry_fetch_url (const char *url, int fd, guint64 max, gint64 *out_mtime,
+                                   GError **error);
+
 /* Checks that the registry accepts the credentials (hutch login). */
 gboolean hutch_registry_check_login (HutchRegistry *r, GError **error);
 
