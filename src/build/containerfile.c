@@ -162,6 +162,8 @@ typedef struct
   guint n_lines;
   guint next; /* index of the next line to read */
   HutchBuildFile *file;
+  GHashTable *stage_names; /* name → its HutchBuildStage (a megabyte of
+                            * FROM … AS lines must not take n² compares) */
 } Parser;
 
 static gboolean
@@ -671,16 +673,16 @@ add_stage (Parser *p, HutchBuildInstruction *from, GError **error)
                     "invalid name for build stage (a letter, then letters, digits, \"_\", "
                     "\".\" or \"-\")",
                     stage->from->original);
-  for (guint i = 0; i + 1 < p->file->stages->len; i++)
-    {
-      const HutchBuildStage *other = g_ptr_array_index (p->file->stages, i);
-      if (g_strcmp0 (other->name, stage->name) == 0)
-        {
-          g_autofree char *what = g_strdup_printf ("duplicate stage name \"%s\" (line %u has it)",
-                                                   stage->name, other->line);
-          return fail_at (p, stage->line, error, what, stage->from->original);
-        }
-    }
+  {
+    const HutchBuildStage *other = g_hash_table_lookup (p->stage_names, stage->name);
+    if (other != NULL)
+      {
+        g_autofree char *what = g_strdup_printf ("duplicate stage name \"%s\" (line %u has it)",
+                                                 stage->name, other->line);
+        return fail_at (p, stage->line, error, what, stage->from->original);
+      }
+  }
+  g_hash_table_insert (p->stage_names, stage->name, stage);
   return TRUE;
 }
 
@@ -792,6 +794,7 @@ hutch_build_file_parse (const char *text, gsize len, const char *filename, GErro
 {
   g_autoptr (HutchBuildFile) file = NULL;
   Parser p = { 0 };
+  gboolean ok;
 
   if (!check_text (text, len, filename, error))
     return NULL;
@@ -802,14 +805,14 @@ hutch_build_file_parse (const char *text, gsize len, const char *filename, GErro
   p.filename = filename;
   p.escape = '\\';
   p.file = file;
+  p.stage_names = g_hash_table_new (g_str_hash, g_str_equal);
   split_lines (&p, text, len);
 
-  if (!parse_lines (&p, error))
-    {
-      g_strfreev (p.lines);
-      return NULL;
-    }
+  ok = parse_lines (&p, error);
   g_strfreev (p.lines);
+  g_hash_table_unref (p.stage_names);
+  if (!ok)
+    return NULL;
   file->escape = p.escape;
   if (file->stages->len == 0)
     {
