@@ -361,10 +361,12 @@ is "$rc" 0 "system check: the store is consistent"
 if ! command -v podman >/dev/null; then
   skip "podman is not installed (helpers/run-tests installs it)"
 else
-  # rootless on a store of its own, vfs (no mounts to undo), runc and
-  # cgroupfs (no systemd user session), events to a file (no journald)
+  # rootless on a store of its own, with the kernel overlay driver (this
+  # kernel allows it in a user namespace; vfs copies the Debian rootfs at
+  # each step, 2-4x slower), runc and cgroupfs (no systemd user session),
+  # events to a file (no journald); reset at the end, which unmounts
   P() {
-    podman --root "$T/podroot" --runroot "$T/podrun" --storage-driver vfs --runtime runc \
+    podman --root "$T/podroot" --runroot "$T/podrun" --storage-driver overlay --runtime runc \
       --cgroup-manager cgroupfs --events-backend file "$@" 2>"$T/podman.err"
   }
   podman_end() {
@@ -483,7 +485,9 @@ new_store PS
 hutch --root "$PS" pull -q --tls-verify=false "127.0.0.1:$port/t/all:1"
 is "$rc" 0 "pulled into a fresh store"
 hutch --root "$PS" image inspect "127.0.0.1:$port/t/all:1"
-is "$(json_get "$out" 'd[0]["Id"]')" "$(image_id localhost/t/all)" "the same image ID (config) as built"
+pulled=$(json_get "$out" 'd[0]["Id"]' 2>/dev/null)
+[ -n "$pulled" ] && [ "$pulled" = "$(image_id localhost/t/all)" ]
+ok $? "the same image ID (config) as built"
 hutch --root "$PS" run --rm "127.0.0.1:$port/t/all:1"
 is "$rc:$out" "0:cmd-default
 1000
