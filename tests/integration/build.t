@@ -28,6 +28,8 @@ at_exit '"$HUTCH" --root "$R" rm -f $("$HUTCH" --root "$R" ps -aq) >/dev/null 2>
 image_id() { "$HUTCH" --root "$R" image inspect "$1" 2>/dev/null | python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Id"])' 2>/dev/null; }
 # config_blob IMAGE: the image's config as stored (its ID is the blob's digest)
 config_blob() { cat "$R/blobs/sha256/$(image_id "$1")"; }
+# both: what the last H printed, stdout then stderr
+both() { printf '%s\n%s\n' "$out" "$err"; }
 # val KEY TEXT: the rest of TEXT's line "KEY=..."
 val() { printf '%s\n' "$2" | sed -n "s|^$1=||p"; }
 # cached_steps TEXT: the numbers of the steps whose next line is "--> Using cache"
@@ -224,7 +226,7 @@ CF
 H build -t localhost/t/ms "$C"
 is "$rc" 0 "a multi-stage build whose unused stage has RUN false"
 [ "$rc" = 0 ] || printf '%s\n' "$err" | tail -n 5 | sed 's/^/#   /'
-unlike "$out$err" 'RUN false' "the stage the target does not need is not built"
+unlike "$(both)" 'RUN false' "the stage the target does not need is not built"
 H run --rm localhost/t/ms
 is "$rc:$out" "0:built for world
 second" "FROM scratch with COPY --from a stage built FROM a stage, and --from=0: it runs"
@@ -234,7 +236,7 @@ H image inspect localhost/t/ms
 is "$(json_get "$out" 'len(d[0]["RootFS"]["Layers"])')" 3 "FROM scratch: the three COPY layers only"
 H build --target second --build-arg WHO=you -t localhost/t/ms-second "$C"
 is "$rc" 0 "--target second"
-unlike "$out$err" 'FROM scratch|COPY --from|RUN false' "builds neither the later stage nor the unused one"
+unlike "$(both)" 'FROM scratch|COPY --from|RUN false' "builds neither the later stage nor the unused one"
 H run --rm localhost/t/ms-second cat /artifact
 is "$out" "built for you
 second" "the target stage's image, with --build-arg for the ARG declared before FROM"
@@ -251,7 +253,7 @@ is "$rc" 0 "build -q --iidfile"
 id=$(image_id localhost/t/quiet)
 like "$out" "^(sha256:)?$id\$" "-q prints the image's ID and nothing else"
 is "$err" "" "nothing on stderr"
-unlike "$out$err" 'should-not-show|STEP' "neither the steps nor the RUN's output"
+unlike "$(both)" 'should-not-show|STEP' "neither the steps nor the RUN's output"
 is "$(cat "$T/iid")" "sha256:$id" "--iidfile holds sha256:ID"
 
 # ======== 4. the cache
@@ -269,44 +271,44 @@ RUN cat /f2 > /after-f2
 CF
 H build -t localhost/t/cache "$C"
 is "$rc" 0 "a build of six steps"
-unlike "$out$err" 'Using cache' "the first time, no step from the cache"
+unlike "$(both)" 'Using cache' "the first time, no step from the cache"
 id1=$(image_id localhost/t/cache)
 blobs1=$(ls "$R/blobs/sha256")
 all1=$(H images -a -q --no-trunc; printf '%s\n' "$out" | sort)
 H build -t localhost/t/cache "$C"
 is "$rc" 0 "the same build again"
-is "$(cached_steps "$out$err")" "2 3 4 5 6 " "--> Using cache for every step"
+is "$(cached_steps "$(both)")" "2 3 4 5 6 " "--> Using cache for every step"
 is "$(image_id localhost/t/cache)" "$id1" "the same image"
 is "$(ls "$R/blobs/sha256")" "$blobs1" "no new blob"
 is "$(H images -a -q --no-trunc; printf '%s\n' "$out" | sort)" "$all1" "no new image"
-inter=$(printf '%s\n' "$out$err" | sed -n 's/^--> Using cache \(sha256:\)\{0,1\}\([0-9a-f]\{12,64\}\).*/\2/p' | head -n 1)
+inter=$(printf '%s\n' "$(both)" | sed -n 's/^--> Using cache \(sha256:\)\{0,1\}\([0-9a-f]\{12,64\}\).*/\2/p' | head -n 1)
 H images -q --no-trunc
 unlike "$out" "${inter:-none}" "images hides the intermediate images"
 H images -a -q --no-trunc
 like "$out" "${inter:-none}" "images -a shows them"
 touch -d 2001-01-01 "$C/f1"
 H build -t localhost/t/cache "$C"
-is "$(cached_steps "$out$err")" "2 3 4 5 6 " "a file's mtime alone changes nothing (names, modes, sizes, contents)"
+is "$(cached_steps "$(both)")" "2 3 4 5 6 " "a file's mtime alone changes nothing (names, modes, sizes, contents)"
 echo changed >"$C/f2"
 H build -t localhost/t/cache "$C"
 is "$rc" 0 "a build after f2 changed"
-is "$(cached_steps "$out$err")" "2 3 4 " "the steps before COPY f2 from the cache, none from it on"
+is "$(cached_steps "$(both)")" "2 3 4 " "the steps before COPY f2 from the cache, none from it on"
 H run --rm localhost/t/cache cat /f1 /f2 /after-f2
 is "$out" "f1
 changed
 changed" "the image has the changed file"
 H build --no-cache -t localhost/t/cache "$C"
 is "$rc" 0 "--no-cache"
-unlike "$out$err" 'Using cache' "builds every step again"
+unlike "$(both)" 'Using cache' "builds every step again"
 H build --layers=false -t localhost/t/cache-nolayers "$C"
-unlike "$out$err" 'Using cache' "--layers=false does not read the cache"
+unlike "$(both)" 'Using cache' "--layers=false does not read the cache"
 H rmi localhost/t/cache-nolayers >/dev/null
 H system prune
 is "$rc" 0 "system prune"
 H images -a -q --no-trunc
 unlike "$out" "${inter:-none}" "removes the cache's intermediate images"
 H build -t localhost/t/cache "$C"
-is "$rc:$(cached_steps "$out$err")" "0:" "then a build finds no cache"
+is "$rc:$(cached_steps "$(both)")" "0:" "then a build finds no cache"
 
 # ======== 5. bad input: exit 125 (or the RUN's status), file:line and the
 # text, nothing tagged, the store consistent
@@ -347,10 +349,10 @@ cfname=base.cf cf "FROM localhost/no/such:image" "RUN true"
 bad "a base image that cannot be pulled (--pull=never)" 125 'localhost/no/such:image' --pull=never -f "$T/bad/base.cf" "$T/bad"
 cfname=run.cf cf "FROM $BB" "RUN echo kept > /kept" "RUN exit 3" "RUN echo never"
 bad "a failing RUN" 3 'run\.cf:3.*RUN exit 3' -f "$T/bad/run.cf" "$T/bad"
-unlike "$out$err" "STEP 4/4" "the build stops at the failing RUN"
+unlike "$(both)" "STEP 4/4" "the build stops at the failing RUN"
 cfname=run.cf cf "FROM $BB" "RUN echo kept > /kept" "RUN exit 0" "RUN echo never"
 H build -t localhost/t/fixed -f "$T/bad/run.cf" "$T/bad"
-is "$rc:$(cached_steps "$out$err")" "0:2 " "fixed, the build takes the step before the failure from the cache"
+is "$rc:$(cached_steps "$(both)")" "0:2 " "fixed, the build takes the step before the failure from the cache"
 H ps -a -q
 is "$out" "" "no build container is left"
 H system check
