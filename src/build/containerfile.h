@@ -72,11 +72,16 @@ struct HutchBuildInstruction
                        * not expanded, quotes and escapes as written */
   gboolean json;      /* args is a JSON array of strings (the exec form of
                        * RUN, CMD, ENTRYPOINT, SHELL, COPY, ADD, VOLUME,
-                       * HEALTHCHECK CMD): its items are in argv */
+                       * HEALTHCHECK CMD, whose args still start with
+                       * "CMD"): its items are in argv */
   char **argv;        /* the JSON items when json, else NULL */
   GPtrArray *heredocs; /* HutchBuildHeredoc, in the order of their <<
-                        * markers in args (the markers stay in args) */
-  HutchBuildInstruction *inner; /* ONBUILD's instruction, else NULL */
+                        * markers in args (the markers stay in args, as
+                        * written: "cat <<'EOF' > f") */
+  HutchBuildInstruction *inner; /* ONBUILD's instruction, else NULL: a whole
+                                 * instruction of its own (flags, json,
+                                 * heredocs), on ONBUILD's line; ONBUILD's
+                                 * args are its text */
 };
 
 typedef struct
@@ -108,7 +113,11 @@ typedef struct
  * instruction, an instruction without its arguments where it needs them,
  * an unterminated here-document, ONBUILD of FROM, ONBUILD or MAINTAINER,
  * a stage name used twice or not a name ([a-z][a-z0-9_.-]*), text that is
- * not UTF-8 or holds a NUL, a file over HUTCH_BUILD_FILE_MAX_SIZE. */
+ * not UTF-8 or holds a NUL, a file over HUTCH_BUILD_FILE_MAX_SIZE; and as
+ * docker: a flag on an instruction that takes none ("ENV --x=1"), a JSON
+ * array holding anything but strings (an array that does not parse is the
+ * shell form), SHELL not in JSON form, HEALTHCHECK but CMD or NONE, a
+ * repeated or invalid parser directive. */
 HutchBuildFile *hutch_build_file_parse (const char *text, gsize len, const char *filename,
                                         GError **error);
 void hutch_build_file_free (HutchBuildFile *file);
@@ -121,21 +130,28 @@ typedef const char *(*HutchBuildLookup) (const char *name, gpointer data);
 
 /* Expands @text as docker's shell-word processing does for ENV, ADD,
  * COPY, WORKDIR, USER, LABEL, EXPOSE, VOLUME, STOPSIGNAL, FROM and ARG:
- * $V and ${V}, ${V:-word}, ${V-word}, ${V:+word}, ${V+word} (word itself
- * expanded), single quotes (literal), double quotes (expanded), the escape
- * character before any character; an unset variable is "". The quotes are
- * removed. HUTCH_ERROR_USAGE for a missing "}" or an unterminated quote,
- * naming the text. */
+ * $V and ${V}, ${V:-word}, ${V-word}, ${V:+word}, ${V+word}, ${V:?word},
+ * ${V?word} (word itself expanded; not the pattern forms ${V#p}, ${V%p},
+ * ${V/p/r}: an "unsupported modifier" error), single quotes (literal),
+ * double quotes (expanded; there the escape character escapes only '"',
+ * '$' and itself, and stays before anything else), the escape character
+ * before any character; an unset variable is "". The quotes are removed.
+ * HUTCH_ERROR_USAGE for a missing "}", an unterminated quote, ${V?} of an
+ * unset V, or nesting deeper than 64, naming the text. */
 char *hutch_build_expand_word (const char *text, char escape, HutchBuildLookup lookup,
                                gpointer data, GError **error);
-/* The same, split into words at unquoted whitespace first (as COPY's and
- * EXPOSE's arguments are); a variable's value is not split again (docker
- * does not split expanded values). A NULL-terminated array. */
+/* The same, split into words at unquoted whitespace (as COPY's and
+ * EXPOSE's arguments are), as moby's ProcessWords does: the value of an
+ * unquoted variable is split too ("$V" with V="a b" is two words, "\"$V\""
+ * one), and empty words are dropped ('' alone makes no word). A
+ * NULL-terminated array. */
 char **hutch_build_expand_words (const char *text, char escape, HutchBuildLookup lookup,
                                  gpointer data, GError **error);
 
-/* ENV, LABEL and ARG's pairs from @args: "k=v k2=\"v 2\"" (each word
- * expanded, then split at its first "="), or, with @legacy_ok (ENV and
+/* ENV, LABEL and ARG's pairs from @args: "k=v k2=\"v 2\"" (each word cut
+ * at its first "=" as written, then the name and the value expanded
+ * apart, as docker does: a "=" in a variable's value makes no new pair),
+ * or, with @legacy_ok (ENV and
  * LABEL), the old "KEY VALUE WITH SPACES" form: one pair, the value the
  * rest expanded as one word. With @arg, "NAME" without "=" is a pair whose
  * value is NULL. A GPtrArray (freeing its strings) of keys and values
@@ -166,8 +182,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchBuildIgnore, hutch_build_ignore_free)
  * out: by a pattern that matches it or one of its parent directories, as
  * docker's matcher does, unless a later "!" pattern matches it. */
 gboolean hutch_build_ignore_match (const HutchBuildIgnore *ignore, const char *path);
-/* Whether any "!" pattern could match something beneath directory @path:
- * an ignored directory must then still be walked. */
+/* Whether the file has any "!" pattern: an ignored directory must then
+ * still be walked, as something beneath it may be let back in. */
 gboolean hutch_build_ignore_has_exceptions (const HutchBuildIgnore *ignore);
 
 G_END_DECLS

@@ -26,6 +26,7 @@ struct HutchCliCommand
 
 extern const HutchCliCommand hutch_cli_command_check;
 extern const HutchCliCommand hutch_cli_command_commit;
+extern const HutchCliCommand hutch_cli_command_build;
 extern const HutchCliCommand hutch_cli_command_container;
 extern const HutchCliCommand hutch_cli_command_create;
 extern const HutchCliCommand hutch_cli_command_diff;

@@ -29,6 +29,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_wait,
   &hutch_cli_command_diff,
   &hutch_cli_command_commit,
+  &hutch_cli_command_build,
   &hutch_cli_command_rm,
   &hutch_cli_command_inspect,
   &hutch_cli_command_port,

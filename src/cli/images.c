@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cli-private.h"
+#include "build/build.h"
 #include "container/container.h"
 #include "store/store.h"
 
@@ -144,6 +145,21 @@ warn_damaged (GPtrArray *images)
     }
 }
 
+/* The untagged images builds made their later steps on, as docker and
+ * podman leave them out without -a. */
+static void
+hide_intermediates (const HutchContext *ctx, GPtrArray *images)
+{
+  g_autoptr (GHashTable) steps = hutch_build_cache_intermediates (ctx);
+
+  for (guint i = images->len; i > 0; i--)
+    {
+      const HutchStoreImage *image = images->pdata[i - 1];
+      if (image->names->len == 0 && g_hash_table_contains (steps, hutch_store_image_id (image)))
+        g_ptr_array_remove_index (images, i - 1);
+    }
+}
+
 static int
 run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
@@ -151,12 +167,13 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
   g_autoptr (GError) error = NULL;
   g_autoptr (HutchStore) store = NULL;
   g_autoptr (GPtrArray) images = NULL;
-  gboolean quiet = FALSE, no_trunc = FALSE;
+  gboolean quiet = FALSE, no_trunc = FALSE, all = FALSE;
   HutchFormat format = HUTCH_FORMAT_TEXT;
   g_autoptr (HutchCliTemplate) tmpl = NULL;
   int status;
   const GOptionEntry entries[] = {
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print image IDs only", NULL },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Show the intermediate images of builds too", NULL },
     { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Print full image IDs", NULL },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
       "table, json, or a Go template ('{{.Repository}}:{{.Tag}}')", "FORMAT" },
@@ -174,6 +191,8 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
   if (store == NULL || (images = hutch_store_images_list (store, &error)) == NULL)
     return hutch_cli_fail (g_steal_pointer (&error));
   warn_damaged (images);
+  if (!all)
+    hide_intermediates (ctx, images);
   if (format == HUTCH_FORMAT_JSON)
     {
       g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);

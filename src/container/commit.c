@@ -27,6 +27,7 @@ hutch_commit_options_clear (HutchCommitOptions *o)
   g_free (o->author);
   g_strfreev (o->changes);
   g_free (o->name);
+  g_free (o->created_by);
 }
 
 /* ---- --pause ---- */
@@ -257,7 +258,7 @@ hutch_container_commit (HutchContext *ctx, const char *id, const HutchCommitOpti
   if (!ok)
     return g_prefix_error (error, "committing container %s: ", c->name), FALSE;
   diff_ids[0] = layer.diff_id;
-  by = created_by (c);
+  by = o->created_by != NULL ? g_strdup (o->created_by) : created_by (c);
   config = hutch_image_config_derive (image->config->root,
                                       &(HutchImageConfigEdit){ .changes = (const char *const *) o->changes,
                                                                .diff_ids = diff_ids,

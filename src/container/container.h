@@ -318,6 +318,7 @@ typedef struct
   gboolean docker; /* --format docker: a Docker schema 2 manifest and config */
   HutchLayerCompression compression;
   char *name;     /* a full reference, or NULL: untagged */
+  char *created_by; /* the history entry's created_by (build's step), or NULL: "hutch commit" */
 } HutchCommitOptions;
 
 void hutch_commit_options_clear (HutchCommitOptions *o);

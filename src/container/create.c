@@ -359,9 +359,17 @@ make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, 
   const char *user = hutch_image_config_get_string (image->config, "User");
 
   if (chains->len == 0)
-    return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "image %s has no layers", o->image);
-
-  spec->lowerdirs = g_new0 (char *, chains->len + 1);
+    {
+      /* An image of no layers (build's FROM scratch): an empty directory
+       * of the container's own as the one lower layer overlayfs needs. */
+      g_autofree char *dir = hutch_container_dir (ctx, c->id);
+      spec->lowerdirs = g_new0 (char *, 2);
+      spec->lowerdirs[0] = g_build_filename (dir, "empty", NULL);
+      if (g_mkdir (spec->lowerdirs[0], 0755) < 0)
+        return hutch_throw_errno (error, "making %s", spec->lowerdirs[0]);
+    }
+  else
+    spec->lowerdirs = g_new0 (char *, chains->len + 1);
   for (guint i = 0; i < chains->len; i++)
     spec->lowerdirs[chains->len - 1 - i] = g_build_filename (ctx->root, "layers",
                                                               (char *) chains->pdata[i] + 7, "diff", NULL);

@@ -323,6 +323,20 @@ set_workdir (Edit *e, const char *rest)
   return set_string (e, "WorkingDir", dir);
 }
 
+/* A member set from its JSON text (build's Shell, Healthcheck, OnBuild). */
+static gboolean
+set_member (Edit *e, const char *key, const char *json, GError **error)
+{
+  g_autoptr (HutchJsonNode) node = hutch_json_parse (json, strlen (json), error);
+  g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (FALSE);
+
+  if (node == NULL)
+    return g_prefix_error (error, "the config's %s: ", key), FALSE;
+  hutch_json_write_node (w, node);
+  edit_set (e, key, w);
+  return TRUE;
+}
+
 /* One change: "INSTRUCTION ARGUMENTS" (or "INSTRUCTION=ARGUMENTS", as
  * docker also takes it). */
 static gboolean
@@ -402,7 +416,8 @@ write_history (HutchJsonWriter *w, const HutchJsonNode *old, const HutchImageCon
   hutch_json_begin_array (w);
   for (guint i = 0; !edit->squash && old != NULL && old->type == HUTCH_JSON_ARRAY && i < old->n_members; i++)
     hutch_json_write_node (w, old->members[i]);
-  for (guint i = 0; edit->diff_ids != NULL && edit->diff_ids[i] != NULL; i++)
+  for (guint i = 0; edit->empty_layer || (edit->diff_ids != NULL && edit->diff_ids[i] != NULL);
+       i++)
     {
       hutch_json_begin_object (w);
       hutch_json_member_string (w, "created", created);
@@ -412,7 +427,14 @@ write_history (HutchJsonWriter *w, const HutchJsonNode *old, const HutchImageCon
         hutch_json_member_string (w, "created_by", edit->created_by);
       if (edit->comment != NULL)
         hutch_json_member_string (w, "comment", edit->comment);
+      if (edit->empty_layer)
+        {
+          hutch_json_key (w, "empty_layer");
+          hutch_json_bool (w, TRUE);
+        }
       hutch_json_end_object (w);
+      if (edit->empty_layer)
+        break;
     }
   hutch_json_end_array (w);
 }
@@ -457,6 +479,9 @@ hutch_image_config_derive (const HutchJsonNode *base, const HutchImageConfigEdit
     }
   for (guint i = 0; ok && edit->changes != NULL && edit->changes[i] != NULL; i++)
     ok = apply_change (&e, edit->changes[i], error);
+  for (guint i = 0; ok && edit->members != NULL && edit->members[i] != NULL
+                    && edit->members[i + 1] != NULL; i += 2)
+    ok = set_member (&e, edit->members[i], edit->members[i + 1], error);
   if (!ok)
     {
       edit_clear (&e);

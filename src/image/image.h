@@ -179,6 +179,10 @@ typedef struct
   const char *created_by;     /* for the history entry, or NULL */
   gint64 created;             /* unix time; 0: now */
   gboolean squash;            /* @diff_ids replace the old layers, the history starts anew */
+  gboolean empty_layer;       /* no new layer: one history entry, "empty_layer": true (build's
+                               * ENV, CMD, ...) */
+  const char *const *members; /* members of "config" to set, after @changes: a key, then its
+                               * value as JSON text, alternating; NULL-terminated; may be NULL */
 } HutchImageConfigEdit;
 
 /* The config document @base (NULL: a new one for this host's platform)

@@ -171,6 +171,12 @@ typedef struct
 
 HutchTarWriter *hutch_tar_writer_new (HutchLayerWriteFunc write, gpointer write_data,
                                       const char *what);
+/* From now on every entry is owned by @uid:@gid, whatever the files say
+ * (build's COPY, --chown). */
+void hutch_tar_writer_set_owner (HutchTarWriter *w, guint32 uid, guint32 gid);
+/* From now on every entry but symlinks has the permission bits @mode
+ * (COPY --chmod); 0 keeps the files' own. */
+void hutch_tar_writer_set_mode (HutchTarWriter *w, guint32 mode);
 /* @path, relative to @dir_fd ("." for itself), as @name in the tar: a
  * directory alone (not what it holds), a file with its content, a symlink,
  * a device or fifo; a second name of a file already written becomes a hard

@@ -77,6 +77,9 @@ struct HutchTarWriter
   guint8 *buf;       /* a read buffer for file content */
   GByteArray *out;   /* what is not yet given to @write */
   gboolean finished;
+  gboolean own;      /* hutch_tar_writer_set_owner(): every entry's owner */
+  guint32 uid, gid;
+  guint32 mode;      /* hutch_tar_writer_set_mode(): 0, or the bits of every entry but links */
 };
 
 static guint
@@ -459,6 +462,11 @@ add_one (HutchTarWriter *w, int dir_fd, const char *path, const char *name, cons
     .mtime = st->st_mtim.tv_sec,
   };
 
+  if (w->own)
+    e.uid = w->uid, e.gid = w->gid;
+  if (w->mode != 0 && type != S_IFLNK)
+    e.mode = w->mode & 07777;
+
   if (type == S_IFREG)
     fd = openat (dir_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
   else if (type == S_IFDIR)
@@ -513,6 +521,20 @@ add_one (HutchTarWriter *w, int dir_fd, const char *path, const char *name, cons
   if (type == S_IFDIR && out_dir_fd != NULL)
     *out_dir_fd = hutch_fd_steal (&fd);
   return TRUE;
+}
+
+void
+hutch_tar_writer_set_owner (HutchTarWriter *w, guint32 uid, guint32 gid)
+{
+  w->own = TRUE;
+  w->uid = uid;
+  w->gid = gid;
+}
+
+void
+hutch_tar_writer_set_mode (HutchTarWriter *w, guint32 mode)
+{
+  w->mode = mode;
 }
 
 gboolean

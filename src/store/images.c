@@ -410,18 +410,23 @@ entries_add (GPtrArray *entries, const HutchStoreImageAdd *add, const char *name
   for (guint i = 0; i < entries->len; i++)
     {
       HutchDescriptor *d = entries->pdata[i];
-      if (strcmp (d->digest, add->digest) != 0)
-        continue;
-      if (g_strcmp0 (d->ref_name, name) == 0)
+      /* there already; without a name to give, any entry of it will do */
+      if (strcmp (d->digest, add->digest) == 0 && (name == NULL || g_strcmp0 (d->ref_name, name) == 0))
         return;
-      if (d->ref_name == NULL)
+    }
+  /* the name moves: off every other image first (an untagged image given
+   * a name kept it on the image that had it, which then showed twice) */
+  if (name != NULL)
+    entries_drop_name (entries, name);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      HutchDescriptor *d = entries->pdata[i];
+      if (strcmp (d->digest, add->digest) == 0 && d->ref_name == NULL)
         {
           d->ref_name = g_strdup (name); /* an untagged image gets its first name */
           return;
         }
     }
-  if (name != NULL)
-    entries_drop_name (entries, name);
   g_ptr_array_add (entries, entry_new (add->digest, add->media_type, add->size, name));
 }
 
