@@ -243,7 +243,7 @@ declare_args (HutchBuild *b, const HutchBuildInstruction *ins, HutchBuildLookup 
                                                           lookup, data, error);
 
   if (pairs == NULL)
-    return g_prefix_error (error, "%s:%u: ", b->file_name, ins->line), FALSE;
+    return g_prefix_error (error, "%s:%u: %s: ", b->file_name, ins->line, ins->original), FALSE;
   for (guint i = 0; i + 1 < pairs->len; i += 2)
     {
       const char *name = pairs->pdata[i];
@@ -332,7 +332,7 @@ step_from (HutchBuild *b, HutchBuildStageState *s, GError **error)
   int dep;
 
   if (base == NULL)
-    return g_prefix_error (error, "%s:%u: ", b->file_name, st->line), FALSE;
+    return g_prefix_error (error, "%s:%u: %s: ", b->file_name, st->line, st->from->original), FALSE;
   if (g_ascii_strcasecmp (base, "scratch") == 0)
     return TRUE;
   if ((dep = stage_named (b, base, s->index)) >= 0)
@@ -355,7 +355,7 @@ expand (HutchBuildStageState *s, const HutchBuildInstruction *ins, const char *t
   char *out = hutch_build_expand_word (text, s->b->file->escape, hutch_build_stage_lookup (), s,
                                        error);
   if (out == NULL)
-    g_prefix_error (error, "%s:%u: ", s->b->file_name, ins->line);
+    g_prefix_error (error, "%s:%u: %s: ", s->b->file_name, ins->line, ins->original);
   return out;
 }
 
@@ -380,7 +380,7 @@ expand_words (HutchBuildStageState *s, const HutchBuildInstruction *ins, GError 
   out = hutch_build_expand_words (ins->args, s->b->file->escape, hutch_build_stage_lookup (), s,
                                   error);
   if (out == NULL)
-    g_prefix_error (error, "%s:%u: ", s->b->file_name, ins->line);
+    g_prefix_error (error, "%s:%u: %s: ", s->b->file_name, ins->line, ins->original);
   return out;
 }
 
@@ -429,7 +429,7 @@ pairs_change (HutchBuildStageState *s, const HutchBuildInstruction *ins, const c
   g_autoptr (GString) change = g_string_new (what);
 
   if (pairs == NULL)
-    return g_prefix_error (error, "%s:%u: ", s->b->file_name, ins->line), FALSE;
+    return g_prefix_error (error, "%s:%u: %s: ", s->b->file_name, ins->line, ins->original), FALSE;
   for (guint i = 0; i + 1 < pairs->len; i += 2)
     {
       g_autofree char *kv = g_strconcat (pairs->pdata[i], "=",

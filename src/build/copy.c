@@ -339,7 +339,7 @@ file_digest (Hashing *h, int fd, const struct stat *st, const char *rel, char ou
     hutch_sha256_update (sum, buf, n);
   if (n < 0)
     return hutch_throw_errno (error, "reading %s", rel);
-  hutch_sha256_finish (g_steal_pointer (&sum), out);
+  hutch_sha256_finish (sum, out);
   if (h->known != NULL && st->st_ctim.tv_sec < g_get_real_time () / G_USEC_PER_SEC - 2
       && st->st_mtim.tv_sec < g_get_real_time () / G_USEC_PER_SEC - 2)
     {
@@ -434,6 +434,10 @@ tar_entry (gpointer data, int dir_fd, const char *name, const char *rel, const s
 {
   HutchTarWriter *tar = data;
 
+  if (strcmp (name, ".") == 0)
+    /* the destination a directory source becomes: made as docker and
+     * podman make it, 0755 and root's (or --chown's, --chmod's) */
+    return hutch_tar_writer_add_dir (tar, rel, st->st_mtim.tv_sec, error);
   if (*name == '\0')
     {
       /* a file source, opened (a symlink followed): its entry is made from
@@ -515,7 +519,10 @@ produce (int root, gboolean in_root, const HutchBuildIgnore *ignore, const Hutch
   g_autoptr (HutchTarWriter) tar = hutch_tar_writer_new (write_fd, &fd, c->what);
   HutchTarWriteStats stats;
 
-  hutch_tar_writer_set_owner (tar, a->uid, a->gid);
+  /* files of the context are root's, or --chown's; files of an image
+   * keep their owners (COPY --from, as podman) unless --chown is given */
+  if (!in_root || c->chown != NULL)
+    hutch_tar_writer_set_owner (tar, a->uid, a->gid);
   if (c->chmod_set)
     hutch_tar_writer_set_mode (tar, c->chmod);
   if (c->inline_body != NULL)

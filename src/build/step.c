@@ -102,6 +102,7 @@ key_finish (HutchSha256 *h, char out_key[65])
   char digest[HUTCH_DIGEST_BUFSIZE];
 
   hutch_sha256_finish (h, digest);
+  hutch_sha256_free (h);
   g_strlcpy (out_key, digest + 7, 65);
 }
 

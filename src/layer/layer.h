@@ -192,14 +192,16 @@ gboolean hutch_tar_writer_add_tree (HutchTarWriter *w, int dir_fd, const char *p
                                     const char *const *exclude, GError **error);
 /* A whiteout entry (empty file, mode 0) for @name: "dir/.wh.file". */
 gboolean hutch_tar_writer_add_whiteout (HutchTarWriter *w, const char *name, GError **error);
-/* A regular file @name of @len bytes from memory, mode 0644, owner 0,
- * mtime @mtime (save's manifest.json, index.json). */
+/* A regular file @name of @len bytes from memory, mode 0644, owner 0 (or
+ * as set_mode() and set_owner() say), mtime @mtime (save's manifest.json,
+ * index.json, build's COPY <<EOF). */
 gboolean hutch_tar_writer_add_bytes (HutchTarWriter *w, const char *name, const void *data,
                                      gsize len, gint64 mtime, GError **error);
 /* A regular file @name of @size bytes read from @fd (a blob), mode 0644. */
 gboolean hutch_tar_writer_add_fd (HutchTarWriter *w, const char *name, int fd, guint64 size,
                                   gint64 mtime, GError **error);
-/* A directory entry @name, mode 0755 (save's blobs/, blobs/sha256/). */
+/* A directory entry @name, mode 0755 (save's blobs/, blobs/sha256/), or
+ * the mode and owner set_mode() and set_owner() gave. */
 gboolean hutch_tar_writer_add_dir (HutchTarWriter *w, const char *name, gint64 mtime,
                                    GError **error);
 /* Writes the end-of-archive blocks. */

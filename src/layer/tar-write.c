@@ -269,7 +269,8 @@ gboolean
 hutch_tar_writer_add_dir (HutchTarWriter *w, const char *name, gint64 mtime, GError **error)
 {
   g_autofree char *slashed = g_str_has_suffix (name, "/") ? g_strdup (name) : g_strconcat (name, "/", NULL);
-  Header e = { .name = slashed, .type = '5', .mode = 0755, .mtime = mtime };
+  Header e = { .name = slashed, .type = '5', .mode = w->mode != 0 ? w->mode : 0755,
+               .uid = w->own ? w->uid : 0, .gid = w->own ? w->gid : 0, .mtime = mtime };
 
   return header (w, &e, error);
 }
@@ -278,7 +279,8 @@ gboolean
 hutch_tar_writer_add_bytes (HutchTarWriter *w, const char *name, const void *data, gsize len,
                             gint64 mtime, GError **error)
 {
-  Header e = { .name = name, .type = '0', .mode = 0644, .size = len, .mtime = mtime };
+  Header e = { .name = name, .type = '0', .mode = w->mode != 0 ? w->mode : 0644, .size = len,
+               .uid = w->own ? w->uid : 0, .gid = w->own ? w->gid : 0, .mtime = mtime };
 
   return header (w, &e, error) && emit (w, data, len, error) && pad (w, len, error);
 }
