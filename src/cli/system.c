@@ -114,35 +114,6 @@ static const HutchCliCommand system_prune = {
   run_prune,
 };
 
-/* Container records are the container module's: check only reads them,
- * and says which cannot be read. */
-static void
-check_containers (HutchContext *ctx, GPtrArray *findings)
-{
-  g_autofree char *dir = g_build_filename (ctx->root, "containers", NULL);
-  hutch_autofd int fd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  g_autoptr (GPtrArray) ids = fd >= 0 ? hutch_util_list_dir_at (fd, NULL) : NULL;
-
-  for (guint i = 0; ids != NULL && i < ids->len; i++)
-    {
-      const char *id = ids->pdata[i];
-      g_autoptr (GError) local = NULL;
-      g_autoptr (HutchContainer) c = NULL;
-      HutchStoreFinding *f;
-      if (strlen (id) != 64 || strspn (id, "0123456789abcdef") != 64)
-        continue;
-      c = hutch_container_load (ctx, id, &local);
-      if (c != NULL || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT))
-        continue; /* fine, or removed meanwhile */
-      f = g_new0 (HutchStoreFinding, 1);
-      f->problem = TRUE;
-      f->object = g_strdup_printf ("container %.12s", id);
-      f->text = g_strdup_printf ("its record cannot be read: %s", local->message);
-      f->fix = g_strdup ("\"hutch rm -f ID\" removes it (system check leaves container records alone)");
-      g_ptr_array_add (findings, f);
-    }
-}
-
 static void
 print_findings_json (const HutchStoreCheck *r, guint problems, guint remaining)
 {
@@ -213,7 +184,8 @@ run_check (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   const GOptionEntry entries[] = {
     { "repair", 0, 0, G_OPTION_ARG_NONE, &repair,
       "Repair what can be: rebuild index.json, delete damaged blobs and incomplete layers, "
-      "remove leftovers", NULL },
+      "remove leftovers, finish half-removed containers, remove those whose record cannot be "
+      "read", NULL },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text, "Output format: table or json", "FORMAT" },
     { NULL },
   };
@@ -225,7 +197,7 @@ run_check (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   store = hutch_store_open (ctx->root, FALSE, &error);
   if (store == NULL || !hutch_store_check (store, repair, &r, &error))
     return hutch_cli_fail (g_steal_pointer (&error));
-  check_containers (ctx, r.findings);
+  hutch_container_check (ctx, repair, r.findings);
   problems = remaining = 0;
   for (guint i = 0; i < r.findings->len; i++)
     {

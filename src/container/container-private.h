@@ -81,6 +81,7 @@ void hutch_container_names_sweep (const HutchContext *ctx);
  * held shared by a create until it holds its new directory: a directory
  * without hutch.json, or a tombstone (.trash-<id>), that no one holds was
  * left by a killed process. */
+#define HUTCH_CONTAINER_TRASH_PREFIX ".trash-"
 int hutch_container_making_lock (int containers_fd, gboolean exclusive, GError **error);
 /* Holds containers/@name (waiting for it with @wait, else -1 when someone
  * holds it): the fd to close. */
@@ -90,6 +91,13 @@ gboolean hutch_container_discard (const HutchContext *ctx, const HutchContainer 
 /* A --rm container whose monitor has gone is removed, unless another
  * process holds it; TRUE when it went. */
 gboolean hutch_container_remove_abandoned (const HutchContext *ctx, const char *id);
+/* Whether a monitor is running for @id (holds its live state). */
+gboolean hutch_container_monitor_holds (const HutchContext *ctx, const char *id);
+/* Removes container @id whose hutch.json cannot be read (nothing else can:
+ * every command reads it first), unless a process holds it or its monitor
+ * runs (HUTCH_ERROR_BUSY). Its name is left for the names' sweep. */
+gboolean hutch_container_remove_unreadable (const HutchContext *ctx, const char *id,
+                                            GError **error);
 /* Finishes what killed commands left: tombstones, directories of creates
  * that never wrote a record, the live state and names of containers that
  * have gone. Called by whatever lists or creates containers. */

@@ -204,6 +204,17 @@ gboolean hutch_container_state_dirs_check (const HutchContext *ctx, GError **err
  * ambiguous. */
 char *hutch_container_resolve (const HutchContext *ctx, const char *ref, GError **error);
 HutchContainer *hutch_container_load (const HutchContext *ctx, const char *id, GError **error);
+
+/* system check's look at the containers (check.c): what killed commands
+ * left that no process holds (tombstones of removals, directories without
+ * hutch.json, records of containers whose monitor was killed: notes, as
+ * the next ps or create finishes them) and records that cannot be read (a
+ * problem: no command can use or remove the container), each added to
+ * @findings as a HutchStoreFinding. With @repair, the sweep of the next ps
+ * finishes the leftovers, a --rm container whose monitor is gone is
+ * removed, another's end is recorded, and an unreadable record's container
+ * is removed. */
+void hutch_container_check (const HutchContext *ctx, gboolean repair, GPtrArray *findings);
 /* Every container, newest first (those that cannot be read are warned of). */
 GPtrArray *hutch_container_list (const HutchContext *ctx, GError **error);
 

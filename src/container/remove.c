@@ -23,7 +23,7 @@
 
 #include "container-private.h"
 
-#define TRASH_PREFIX ".trash-"
+#define TRASH_PREFIX HUTCH_CONTAINER_TRASH_PREFIX
 /* held shared by `create` from before it makes a container's directory
  * until it holds that directory's flock; the sweep takes it exclusive to
  * know that a directory without hutch.json is no live create's */
@@ -253,6 +253,37 @@ hutch_container_remove_abandoned (const HutchContext *ctx, const char *id)
       return access (dir, F_OK) < 0;
     }
   return TRUE;
+}
+
+/* Whether a monitor holds @id's live state (it holds live/ exclusive
+ * for as long as it runs). */
+gboolean
+hutch_container_monitor_holds (const HutchContext *ctx, const char *id)
+{
+  g_autofree char *dir = hutch_container_run_dir (ctx, id, NULL);
+  g_autofree char *live = dir != NULL ? g_build_filename (dir, "live", NULL) : NULL;
+  hutch_autofd int fd = live != NULL ? open (live, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+
+  return fd >= 0 && !flock_nb (fd, LOCK_SH);
+}
+
+gboolean
+hutch_container_remove_unreadable (const HutchContext *ctx, const char *id, GError **error)
+{
+  hutch_autofd int lock = hutch_container_lock (ctx, id, error);
+  hutch_autofd int containers = lock >= 0 ? open_containers (ctx, error) : -1;
+  hutch_autofd int held = containers >= 0 ? hutch_container_dir_hold (containers, id, FALSE, error)
+                                          : -1;
+
+  if (held < 0)
+    return g_prefix_error (error, "removing container %.12s: ", id), FALSE;
+  /* its processes would run on in a directory being deleted */
+  if (hutch_container_monitor_holds (ctx, id))
+    return hutch_throw (error, HUTCH_ERROR_BUSY,
+                        "removing container %.12s: its monitor is running (end its processes "
+                        "first)", id);
+  /* no name is known: the names' sweep unlinks the one that named it */
+  return discard (ctx, containers, id, NULL, NULL, TRUE, error);
 }
 
 /* A tombstone whose remover was killed: its record (if still there) says

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # Containers under kill -9 and races (issue 26, the container side): after
-# `rm`, `rm -f` or `run --rm` is killed, the container is whole or gone, its
-# name resolves or is free (never both), ps works, nothing but whole
-# containers is left in containers/, names/ or the runroot, and the next
-# command succeeds; rmi and system prune never delete the image of a
-# container being made or running; leftovers of an older hutch are finished.
+# `rm`, `rm -f` or `run --rm` is killed, system check finds nothing broken
+# (before any other command has finished what the kill left), the container
+# is whole or gone, its name resolves or is free (never both), ps works,
+# nothing but whole containers is left in containers/, names/ or the
+# runroot, and the next command succeeds; rmi and system prune never
+# delete the image of a container being made or running; leftovers of an
+# older hutch are finished.
 #
 # Where the kills land, the test's input:
 # - at each change to the file system: strace runs the command with
@@ -15,9 +17,10 @@
 #   spread of them in CI;
 # - at a random moment: a delay, uniform over the time the command took
 #   uninterrupted, then SIGKILL.
-# HUTCH_SWEEP_TRIALS=N (a nightly run: 20 or more) makes every kill point
-# run, and N random trials of each command; CI's default is a spread of
-# points and one random trial each (about a minute with ASan).
+# HUTCH_SWEEP_TRIALS=N (a nightly run: 20 or more, with meson test -t 10;
+# docs/durability-sweeps.md) makes every kill point run, and N random
+# trials of each command; CI's default is a spread of points and one random
+# trial each (about a minute with ASan).
 . "$(dirname "$0")/lib.sh"
 require_fixtures
 if ! command -v strace >/dev/null; then
@@ -156,11 +159,20 @@ timed() {
 # sweep_check WHAT NAME [FILE-IN-UPPER]: one kill's outcome, counted into
 # $n_whole, $n_gone or $bad (and told)
 sweep_check() {
-  local what=$1 name=$2 marker=${3:-}
+  local what=$1 name=$2 marker=${3:-} checked=0
+  # first, as the kill left it: system check finds nothing broken (a
+  # note on what the next command finishes is fine)
+  H system check
+  if [ "$rc" = 0 ] && [[ "$out" != *problem:* ]]; then
+    checked=1
+  else
+    echo "# $what: system check exit $rc:"
+    printf '%s\n' "$out" "$err" | sed 's/^/#   /'
+  fi
   state "$name" $marker
   case "$state" in
     whole | gone)
-      if next_ok "$name"; then
+      if next_ok "$name" && [ "$checked" = 1 ]; then
         eval "n_$state=\$((n_$state + 1))"
         return 0
       fi
@@ -244,6 +256,9 @@ id=$(readlink "$R/names/old1")
 rm -f "$R/containers/$id/hutch.json"
 [ -d "$R/containers/$id/work/work" ]
 ok $? "a container without hutch.json, its work/work mode $(stat -c %a "$R/containers/$id/work/work" 2>/dev/null) (as a killed rm of an older hutch left it)"
+H system check
+like "$rc:$out" "^0:note: +container ${id:0:12}: half-made or half-removed: its directory has no hutch.json" \
+  "system check notes it (exit 0: the next ps finishes it)"
 H ps -a
 [ "$rc" = 0 ] && [ ! -e "$R/containers/$id" ] && [ ! -L "$R/names/old1" ]
 ok $? "the next ps finishes it off: its directory and its name are gone"
@@ -259,6 +274,81 @@ id=$out
 rm "$R/names/lost"
 H rm "${id:0:12}"
 is "$rc" 0 "a container whose name link is gone is still removed by its id"
+
+# ---- system check on container damage, and --repair
+# flat TEXT: its lines joined by |, so that a pattern can span a finding
+# and the line after it
+flat() { tr '\n' '|' <<<"$1"; }
+# a killed rm's tombstone: rm killed as it deletes its first file, after
+# the rename that took the container away
+H run --name tomb --network none "$BB" sh -c "$MARK"
+id=$(readlink "$R/names/tomb")
+(traced -qq -o /dev/null -e trace=unlinkat -e inject=unlinkat:signal=KILL:when=1 \
+  "$HUTCH" --root "$R" rm tomb >/dev/null 2>&1; :) 2>/dev/null
+[ -d "$R/containers/.trash-$id" ]
+ok $? "rm killed as it deletes: a tombstone is left"
+H system check
+is "$rc" 0 "system check: exit 0 (nothing is broken: the container is gone)"
+like "$out" "note: +container tomb \(${id:0:12}\): half-removed: its removal was killed .*containers/.trash-$id" \
+  "it notes the half-removed container, by name and id"
+like "$out" "fix: the next ps or create deletes what is left" "and what finishes it"
+[ -d "$R/containers/.trash-$id" ]
+ok $? "check alone changes nothing"
+H system check --repair
+is "$rc" 0 "system check --repair: exit 0"
+like "$(flat "$out")" "half-removed[^|]*\| +repaired: deleted" "it finishes the removal"
+[ ! -e "$R/containers/.trash-$id" ] && [ ! -L "$R/names/tomb" ]
+ok $? "the tombstone and the name are gone"
+
+# an unreadable record: no command can use or remove its container
+H create --name garbled --network none "$BB" true
+id=$out
+printf '{"Name": "garb' >"$R/containers/$id/hutch.json"
+H system check
+is "$rc" 1 "an unreadable hutch.json: system check exits 1"
+like "$out" "problem: container ${id:0:12}: its record cannot be read, so no command can use or remove it: .*hutch.json" \
+  "it names the container and the file"
+like "$out" "fix: --repair removes the container" "and says what --repair does"
+H system check --repair
+is "$rc" 0 "--repair: exit 0"
+like "$(flat "$out")" "problem: container ${id:0:12}: its record cannot be read[^|]*\| +repaired: removed" \
+  "it removed the container"
+[ ! -e "$R/containers/$id" ] && [ ! -L "$R/names/garbled" ]
+ok $? "its directory and its name are gone"
+H create --name garbled --network none "$BB" true
+is "$rc" 0 "the name is free again"
+H rm garbled
+
+# records whose monitor was killed: one kept at its end, one --rm
+for how in keep rm; do
+  flag=; [ "$how" = rm ] && flag=--rm
+  H run -d $flag --name "orphan-$how" --network none "$BB" sleep 1000
+  id=$out
+  read -r mon _ <"$RUNROOT/containers/$id/live"
+  kill -9 "$mon"
+  for i in $(seq 200); do flock -n -s "$RUNROOT/containers/$id/live" true && break; tick; done
+  H system check
+  is "$rc" 0 "$how: a container whose monitor was killed: system check exit 0"
+  if [ "$how" = keep ]; then
+    like "$out" "note: +container orphan-keep \(${id:0:12}\): recorded as running, but its monitor is gone .*exited \(137\)" \
+      "keep: it notes the record says running"
+    H system check --repair
+    like "$rc:$(flat "$out")" "^0:.*orphan-keep[^|]*\| +repaired: recorded as exited \(137\)" \
+      "keep: --repair records the end"
+    H system check
+    unlike "$out" "orphan-keep" "keep: and it is found no more"
+    is "$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["State"]["Status"])' \
+      "$R/containers/$id/hutch.json")" exited "keep: hutch.json says exited"
+    H rm orphan-keep
+  else
+    like "$out" "note: +container orphan-rm \(${id:0:12}\): its monitor was killed before it removed the container, as --rm asked" \
+      "rm: it notes the --rm container left"
+    H system check --repair
+    like "$rc:$(flat "$out")" "^0:.*orphan-rm[^|]*\| +repaired: removed" "rm: --repair removes it"
+    [ ! -e "$R/containers/$id" ] && [ ! -L "$R/names/orphan-rm" ]
+    ok $? "rm: it is gone, name and all"
+  fi
+done
 
 # ---- 20 run -d, each raced by an rm -f, with ps alongside
 : >"$T/ps.log"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: LGPL-2.1-or-later
-# The store under kill -9, races and damage: load, pull and rmi killed at
-# random moments (HUTCH_SWEEP_TRIALS each; 3 in CI, 20 or more nightly),
+# The store under kill -9, races and damage: load, pull, rmi and commit
+# killed at random moments (HUTCH_SWEEP_TRIALS each; 3 in CI, 20 or more
+# nightly: docs/durability-sweeps.md),
 # each followed by system check finding nothing broken and the next load,
 # pull or run succeeding with every file of the image there; 8 pulls and
 # loads of one image at once; and each kind of damage (a truncated
@@ -280,3 +281,57 @@ like "$out" "note: +layers/.tmp-$layer: left by an unpack that was killed" "it n
 like "$out" "note: +layers/.rm-$layer.0000: left by a removal that was killed" "and a killed removal's"
 H load -q -i "$FIX/whiteout.oci.tar"
 is "$(leftovers):$(ls -a "$R/blobs/sha256" | grep -c '^\.new-')" "0:0" "the next load sweeps them away"
+
+# ---- commit killed at spread-out moments, mid-layer
+# a few MB of changes that do not compress: the layer takes a while to
+# write, so most kills land in it. Trial i is killed at a random moment of
+# the i-th of N equal slices of an uninterrupted commit's time, so that the
+# moments cover it from start to end however few trials CI runs.
+CM=localhost/t/swept:latest
+H run --name big --network none "$BB" sh -c \
+  'mkdir /m && for i in 1 2 3 4; do dd if=/dev/urandom of=/m/$i bs=64k count=16 2>/dev/null; done'
+is "$rc" 0 "a container with 4 MB of changes"
+# the committed image, file by file and byte by byte
+whole_of() {
+  hutch --root "$R" run --rm --network none "$1" sh -c 'find / -xdev | sort | md5sum; cat /m/* | md5sum'
+}
+H images --format json
+others=$(json_get "$out" "len(d)")
+t0=$(now_ms); H commit big "$CM"; t_commit=$(($(now_ms) - t0))
+is "$rc" 0 "an uninterrupted commit for reference"
+whole_of "$CM"
+want_commit=$out
+H rmi "$CM"
+fails=0 landings=0 n_none=0 n_whole=0 left=0
+for trial in $(seq "$N"); do
+  killed $(((trial - 1) * t_commit / N + RANDOM % (t_commit / N + 1))) commit big "$CM"
+  landings=$((landings + landed))
+  clean_check "commit killed (trial $trial)" || { fails=$((fails + 1)); continue; }
+  H images --format json
+  made=$(json_get "$out" "len([i for i in d if '$CM' in i['Names']])")
+  # an image without the name would be a half-made one shown
+  [ "$(json_get "$out" "len(d)")" = $((others + made)) ] || made="$made, and others: $out"
+  if [ "$made" = 1 ]; then
+    # the kill came after the image was made: it is whole
+    whole_of "$CM"
+    [ "$out" = "$want_commit" ] ||
+      { echo "# trial $trial: the committed image is not whole: $out $err"; fails=$((fails + 1)); continue; }
+    n_whole=$((n_whole + 1))
+    H rmi "$CM"
+  elif [ "$made" = 0 ]; then
+    n_none=$((n_none + 1))
+  else
+    echo "# trial $trial: images: $out"
+    fails=$((fails + 1))
+    continue
+  fi
+  H commit big "$CM"
+  [ "$rc" = 0 ] || { echo "# commit after a killed commit: $err"; fails=$((fails + 1)); continue; }
+  left=$((left + $(leftovers) + $(ls -a "$R/blobs/sha256" | grep -c '^\.new-')))
+  whole_of "$CM"
+  [ "$out" = "$want_commit" ] || { echo "# trial $trial: the next commit is not whole: $out $err"; fails=$((fails + 1)); }
+  H rmi "$CM"
+done
+is "$fails" 0 "commit killed $N times ($landings while it ran, within ${t_commit} ms): system check clean, no image ($n_none) or a whole one ($n_whole), the next commit succeeds and runs whole"
+is "$left" 0 "the next commit leaves no .tmp- or .rm- directory in layers/, no .new- blob"
+H rm big
