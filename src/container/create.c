@@ -107,6 +107,19 @@ hutch_container_env_add (char ***env, const char *item, const char *where, GErro
   if (strpbrk (key, " \t") != NULL)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "%s: the variable name \"%s\" has white space",
                         where, key);
+  /* A newline (or another control byte) in a name would split the entry
+   * wherever environments are written one a line (/proc/PID/environ read
+   * by a shell, docker's env files, a shell's "export -p"). A NUL cannot get
+   * here: argv and --env-file (refused as not text) cannot carry one. The
+   * value may hold newlines, as docker allows: it is never split. */
+  for (const char *c = key; *c != '\0'; c++)
+    if ((guchar) *c < 0x20 || *c == 0x7f)
+      {
+        g_autofree char *shown = g_strescape (key, NULL);
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "%s: the variable name \"%s\" has a control character (a newline, "
+                            "perhaps): a name is one line of printable characters", where, shown);
+      }
   if (eq != NULL)
     *env = g_environ_setenv (*env, key, eq + 1, TRUE);
   else if (g_getenv (key) != NULL)

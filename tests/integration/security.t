@@ -41,11 +41,36 @@ for bad in -dash dash- a..b "$(printf 'x%.0s' $(seq 65))" "under_score"; do
 done
 H run --rm --hostname web-1.example "$BB" hostname
 is "$out" "web-1.example" "a valid hostname is the container's"
+# env entries: a name is one line of printable characters, never empty;
+# a value may span lines (docker allows it) but never holds a NUL
+H run --rm -e "$(printf 'EVIL\nLD_PRELOAD')=/x.so" "$BB" true
+like "$rc:$err" '^125:hutch: -e: the variable name "EVIL\\nLD_PRELOAD" has a control character' \
+  "-e with a newline in the name is refused, naming the flag"
+H run --rm -e "$(printf 'A\rB')=1" "$BB" true
+like "$rc:$err" '^125:.*-e: the variable name "A\\rB" has a control character' "and a carriage return"
+H run --rm -e =value "$BB" true
+like "$rc:$err" '^125:hutch: -e "=value": no variable name' "-e with '=' first (no name) is refused"
+H run --rm -e "$(printf 'MULTI=a\nb')" "$BB" sh -c 'printf "%s" "$MULTI" | od -c | head -1'
+like "$rc:$out" '^0:.*a +\\n +b' "a value with a newline is the container's, whole"
+printf 'GOOD=1\nA\001B=2\n' >"$T/env-ctl"
+H run --rm --env-file "$T/env-ctl" "$BB" true
+like "$rc:$err" "^125:.*--env-file $T/env-ctl, line 2: the variable name \"A\\\\001B\" has a control character" \
+  "--env-file: a control character in a name is refused, naming the file and line"
+printf 'A=1\0B=2\n' >"$T/env-nul"
+H run --rm --env-file "$T/env-nul" "$BB" true
+like "$rc:$err" "^125:.*--env-file $T/env-nul: not a text file \\(a NUL byte" "--env-file: a NUL is refused"
+printf '=x\n' >"$T/env-eq"
+H run --rm --env-file "$T/env-eq" "$BB" true
+like "$rc:$err" "^125:.*--env-file $T/env-eq, line 1 \"=x\": no variable name" "--env-file: a line with no name is refused"
+H run --rm --name "$(printf 'a\nb')" "$BB" true
+like "$rc:$err" '^125:.*--name' "--name with a newline is refused"
 H run --rm -w relative "$BB" pwd
 like "$rc:$err" "125:hutch: -w \"relative\": the working directory must be an absolute path" "-w must be absolute"
 H run -d --name target "$BB" sleep 1000
 H exec -u 4294967295 target id -u
 like "$rc:$err" "125:.*uid 4294967295 is not a valid id" "exec -u 4294967295 is refused too"
+H exec -e "$(printf 'X\nY')=1" target true
+like "$rc:$err" '^125:.*-e: the variable name "X\\nY" has a control character' "exec -e with a newline in the name is refused"
 H exec -w rel target pwd
 is "$rc" 125 "exec -w relative is refused"
 H rm -f target
