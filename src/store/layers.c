@@ -444,6 +444,25 @@ remove_tombs (HutchStore *store, GPtrArray *tombs, GError **error)
   return TRUE;
 }
 
+/* Whether process @pid is gone: no such process, or a zombie (whose
+ * parent was killed too, and which an init that does not reap, as on some
+ * VMs and containers, keeps for ever). */
+static gboolean
+process_gone (pid_t pid)
+{
+  g_autofree char *path = NULL;
+  g_autofree char *text = NULL;
+  const char *paren;
+
+  if (kill (pid, 0) < 0)
+    return errno == ESRCH;
+  path = g_strdup_printf ("/proc/%d/stat", (int) pid);
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  paren = strrchr (text, ')');
+  return paren != NULL && paren[1] == ' ' && (paren[2] == 'Z' || paren[2] == 'X');
+}
+
 /* Whether a leftover .tmp- directory belongs to no live unpack: a new one
  * is named by its layer, whose lock (taken into *@out_lock, for the caller
  * to release after removing it) its unpacker holds; an old one
@@ -469,8 +488,7 @@ tmp_is_stale (HutchStore *store, const char *name, int *out_lock, char **out_loc
   pid = g_ascii_strtoull (rest, &end, 10);
   /* A live process of that pid may be another one that reused it: then
    * the directory waits for a later sweep, or for prune. */
-  return end != rest && *end == '-' && pid > 1 && pid < G_MAXINT
-         && kill ((pid_t) pid, 0) < 0 && errno == ESRCH;
+  return end != rest && *end == '-' && pid > 1 && pid < G_MAXINT && process_gone ((pid_t) pid);
 }
 
 gboolean

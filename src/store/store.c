@@ -133,7 +133,17 @@ lock_shared_after_sweep (HutchStore *store, GError **error)
     {
       if (errno != EWOULDBLOCK && errno != EINTR)
         return hutch_throw_errno (error, "locking the store");
-      return take_lock (store->lock_fd, LOCK_SH, "the store", error);
+      if (!take_lock (store->lock_fd, LOCK_SH, "the store", error))
+        return FALSE;
+      /* Layers need no exclusive lock to be swept: a .tmp- directory is
+       * stale only when its process is gone (or its layer's lock free),
+       * and a tombstone is out of sight already. A killed command's
+       * child, dying, may still hold the store lock it inherited while
+       * the next command opens the store: without this, what the killed
+       * one left would wait for a command that finds the lock free. */
+      if (!hutch_store_layers_sweep (store, NULL, &local))
+        g_debug ("sweeping %s/layers: %s", store->root, local->message);
+      return TRUE;
     }
   if (!hutch_store_sweep (store, &swept, &local))
     g_debug ("sweeping %s: %s", store->root, local->message); /* the next one tries again */
