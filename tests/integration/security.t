@@ -158,3 +158,58 @@ like "$out" "caps=[0-9a-f]+ own=[0-9a-f]+ same=yes" "its capabilities are the co
 like "$out" "nnp=1 seccomp=2" "no_new_privs and a seccomp filter, as the container's processes"
 like "$out" "cmdfd1=pipe:" "the command's stdout is a pipe of hutch's, not the caller's file"
 H rm -f spy
+
+# ---- the hutch binary cannot be written from inside (CVE-2019-5736 class).
+# A copy the test user owns, as a user-installed hutch is: container root
+# is that user on the host, so only hutch's own care stands in the way.
+mkdir "$T/bin"
+cp "$HUTCH" "$T/bin/hutch"
+sum=$(sha256sum <"$T/bin/hutch")
+owner_hutch=$HUTCH
+HUTCH=$T/bin/hutch
+writer='
+try() { # try NAME PATH: open PATH for writing (no truncation)
+  if (: 1<>"$2") 2>/dev/null; then echo "$1=WRITABLE"; else echo "$1=refused"; fi
+}
+try pid1exe /proc/1/exe
+for f in /proc/1/map_files/*; do try pid1map "$f"; done
+for i in $(seq 2000); do
+  for q in /proc/[0-9]*; do
+    read -r c <"$q/comm" 2>/dev/null
+    [ "$c" = sleep ] && [ "$q" != /proc/$$ ] && break 2
+  done
+  usleep 5000
+done
+p=/proc/$(grep PPid: $q/status | cut -f2)
+echo "found=$(cat $p/comm)"
+try execexe $p/exe
+for f in $p/map_files/*; do try execmap "$f"; done
+try execroot "$p/root'"$T"'/bin/hutch"
+try pid1root "/proc/1/root'"$T"'/bin/hutch"
+hold() { # hold FD PATH: keep PATH open for reading (a failed exec N<
+  # would end this shell, so look first)
+  if (: <"$2") 2>/dev/null; then eval "exec $1<\"\$2\""; echo "$1=held"; else echo "$1=unopened"; fi
+}
+hold 3 $p/exe
+hold 5 /proc/1/exe
+while [ -e $p ]; do usleep 20000; done # exec has ended: is its binary free now?
+[ -e /proc/self/fd/3 ] && try heldexec /proc/self/fd/3 || echo heldexec=refused
+[ -e /proc/self/fd/5 ] && try heldpid1 /proc/self/fd/5 || echo heldpid1=refused
+echo DONE
+exec sleep 1000'
+H run -d --name writer --cap-add SYS_PTRACE "$BB" sh -c "$writer"
+H exec writer sleep 2
+for i in $(seq 400); do # until the writer is done (20 s at most)
+  H logs writer
+  case $out in *DONE*) break ;; esac
+  tick
+done
+printf '%s\n' "$out" | sed 's/^/# writer: /'
+like "$out" "found=hutch-exec" "the writer found exec's waiter"
+unlike "$out" "WRITABLE" "no way in writes the hutch binary: /proc/PID/exe, map_files, /proc/PID/root, an fd held past exec's end"
+like "$out" "pid1exe=refused" "/proc/1/exe cannot be opened for writing"
+like "$out" "execexe=refused" "nor the exec waiter's /proc/PID/exe"
+like "$out" "heldexec=refused" "nor an fd of it kept until exec has ended"
+H rm -f writer
+is "$(sha256sum <"$T/bin/hutch")" "$sum" "the hutch binary is unchanged"
+HUTCH=$owner_hutch
