@@ -304,9 +304,16 @@ bind_etc_files (int root_fd, const HutchSandboxSpec *spec, GError **error)
   if (etc < 0)
     return FALSE;
   for (gsize i = 0; i < G_N_ELEMENTS (files); i++)
-    if (files[i].source != NULL
-        && !mount_in_root (root_fd, files[i].source, files[i].name, NULL, MS_BIND, NULL, TRUE, error))
-      return FALSE;
+    {
+      if (files[i].source == NULL)
+        continue;
+      if (!mount_in_root (root_fd, files[i].source, files[i].name, NULL, MS_BIND, NULL, TRUE, error))
+        return FALSE;
+      /* --read-only: these are the rootfs's files too, as docker and
+       * podman make them (the remount of / later reaches / alone) */
+      if (spec->read_only && !remount_readonly_in_root (root_fd, files[i].name, error))
+        return FALSE;
+    }
   return TRUE;
 }
 

@@ -60,6 +60,8 @@ for d in overlay fuse-overlayfs copy; do
   is "$rc:$out" "0:new" "$d: writes, deletes and chown to a subordinate id"
   H run --rm --read-only "${D[@]}" "$DEB" touch /x
   like "$rc:$err" "^1:.*Read-only file system" "$d: --read-only"
+  H run --rm --read-only "${D[@]}" "$DEB" sh -c 'for f in hosts hostname resolv.conf; do echo x >>/etc/$f && echo "$f written"; done; exit 0'
+  is "$(grep -c written <<<"$out")" 0 "$d: --read-only: /etc/hosts, /etc/hostname and /etc/resolv.conf too"
   is "$(ls "$R/containers" | wc -l)" 0 "$d: every --rm container is gone"
   H run "${D[@]}" "$DEB" sh -c 'echo kept >/kept; exit 4'
   st=$rc
