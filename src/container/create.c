@@ -420,6 +420,8 @@ make_dir (const HutchContext *ctx, const char *id, GError **error)
   if (g_mkdir_with_parents (containers, 0700) < 0
       || (dfd = open (containers, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
     return hutch_throw_errno (error, "making %s", containers), -1;
+  if (!hutch_util_check_private_fd (dfd, containers, error))
+    return -1;
   if ((making = hutch_container_making_lock (dfd, FALSE, error)) < 0)
     return -1;
   if (mkdirat (dfd, id, 0700) < 0)

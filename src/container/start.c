@@ -329,10 +329,12 @@ live_take (Monitor *m, GError **error)
     return hutch_fd_clear (&m->live), hutch_throw (error, HUTCH_ERROR_BUSY, "container %s is already running", m->c->name);
   (void) ftruncate (m->live, 0);
   /* through /proc/self/fd: a socket's path is short, the runroot may not be */
-  dfd = open (dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+  dfd = open (dir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   ctl = g_strdup_printf ("/proc/self/fd/%d/ctl", dfd);
   if (dfd < 0 || strlen (ctl) >= sizeof addr.sun_path)
     return hutch_throw_errno (error, "opening %s", dir);
+  if (!hutch_util_check_private_fd (dfd, dir, error))
+    return FALSE;
   strcpy (addr.sun_path, ctl);
   (void) unlinkat (dfd, "ctl", 0);
   m->listen = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);

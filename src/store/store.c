@@ -49,8 +49,15 @@ open_dir_at (int dfd, const char *name, gboolean create, GError **error)
   if (create && mkdirat (dfd, name, 0700) < 0 && errno != EEXIST)
     return hutch_throw_errno (error, "creating %s", name), -1;
   fd = openat (dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 && (errno == ELOOP || errno == ENOTDIR))
+    return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
+                        "%s in the store is not a directory (a symlink or a file is in its "
+                        "place); remove it", name), -1;
   if (fd < 0)
     return hutch_throw_errno (error, "opening %s", name), -1;
+  /* the store's root is checked; what is in it must be as private */
+  if (!hutch_util_check_private_fd (fd, name, error))
+    return close (fd), -1;
   return fd;
 }
 
@@ -219,17 +226,27 @@ hutch_store_open (const char *root, gboolean create, GError **error)
         return g_prefix_error (error, "opening the image store %s: ", root), NULL;
       return g_steal_pointer (&store);
     }
-  store->root_fd = open (root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  store->root_fd = open (root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (store->root_fd < 0)
     {
       if (errno == ENOENT)
         return g_steal_pointer (&store); /* no store yet: no images */
+      if (errno == ELOOP || errno == ENOTDIR)
+        return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
+                            "the image store %s is not a directory (a symlink or a file is in "
+                            "its place); remove it, or choose another one with --root", root), NULL;
       return hutch_throw_errno (error, "opening the image store %s", root), NULL;
     }
+  /* read, too, only from a store no one else can have written */
+  if (!hutch_util_check_private_fd (store->root_fd, root, error))
+    return g_prefix_error (error, "the image store: "), NULL;
   store->blobs_fd = openat (store->root_fd, "blobs/sha256",
                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   store->locks_fd = openat (store->root_fd, "locks",
                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if ((store->blobs_fd >= 0 && !hutch_util_check_private_fd (store->blobs_fd, "blobs/sha256", error))
+      || (store->locks_fd >= 0 && !hutch_util_check_private_fd (store->locks_fd, "locks", error)))
+    return g_prefix_error (error, "the image store %s: ", root), NULL;
   return g_steal_pointer (&store);
 }
 

@@ -11,12 +11,34 @@
 #include "util.h"
 
 gboolean
+hutch_util_check_private_fd (int fd, const char *path, GError **error)
+{
+  struct stat st;
+  uid_t uid = geteuid ();
+
+  if (fstat (fd, &st) < 0)
+    return hutch_throw_errno (error, "examining %s", path);
+  if (!S_ISDIR (st.st_mode))
+    return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
+                        "%s is not a directory; remove it, or choose another directory with "
+                        "--runroot or --root", path);
+  if (st.st_uid != uid)
+    return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
+                        "%s belongs to uid %u, not to you (uid %u): another user could read or "
+                        "steer hutch's state there; have it removed, or choose another directory "
+                        "with --runroot or --root", path, (unsigned) st.st_uid, (unsigned) uid);
+  if ((st.st_mode & 0022) != 0)
+    return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
+                        "%s is writable by other users (mode %04o); run \"chmod go-w %s\"", path,
+                        (unsigned) (st.st_mode & 07777), path);
+  return TRUE;
+}
+
+gboolean
 hutch_util_ensure_private_dir (const char *path, mode_t mode, GError **error)
 {
   g_autofree char *parent = g_path_get_dirname (path);
   hutch_autofd int fd = -1;
-  struct stat st;
-  uid_t uid = geteuid ();
 
   if (g_mkdir_with_parents (parent, 0700) < 0)
     return hutch_throw_errno (error, "creating %s", parent);
@@ -35,18 +57,7 @@ hutch_util_ensure_private_dir (const char *path, mode_t mode, GError **error)
                             "with --runroot or --root", path);
       return hutch_throw_errno (error, "opening %s", path);
     }
-  if (fstat (fd, &st) < 0)
-    return hutch_throw_errno (error, "examining %s", path);
-  if (st.st_uid != uid)
-    return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
-                        "%s belongs to uid %u, not to you (uid %u): another user could read or "
-                        "steer hutch's state there; have it removed, or choose another directory "
-                        "with --runroot or --root", path, (unsigned) st.st_uid, (unsigned) uid);
-  if ((st.st_mode & 0022) != 0)
-    return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
-                        "%s is writable by other users (mode %04o); run \"chmod go-w %s\"", path,
-                        (unsigned) (st.st_mode & 07777), path);
-  return TRUE;
+  return hutch_util_check_private_fd (fd, path, error);
 }
 
 char *

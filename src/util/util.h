@@ -135,6 +135,10 @@ char *hutch_util_format_size (guint64 bytes);
  * someone else owns it. */
 gboolean hutch_util_ensure_private_dir (const char *path, mode_t mode, GError **error);
 
+/* The same check of an open directory @fd (@path names it in the message):
+ * a directory, the calling user's, writable by no one else. */
+gboolean hutch_util_check_private_fd (int fd, const char *path, GError **error);
+
 /* The default store root: ${XDG_DATA_HOME:-~/.local/share}/hutch. */
 char *hutch_util_default_root (void);
 

@@ -56,6 +56,30 @@ hutch --root /proc/hutch-store check
 is "$rc" 1 "check exits 1 when the store cannot be made"
 like "$out" "missing +store +creating /proc/hutch-store" "and names the store path"
 
+# ---- What is inside the store is checked as the store is (issue 25): a
+# directory in it that is a symlink or that others can write is refused,
+# for reading as for writing, and nothing is followed or written there.
+mkdir -m 0700 "$T/sq" "$T/elsewhere"
+hutch --root "$T/sq/store" load -i /dev/null # makes the store, loads nothing
+is "$(stat -c %a "$T/sq/store/blobs/sha256")" 700 "the store's directories are made 0700"
+chmod 0777 "$T/sq/store/blobs/sha256"
+hutch --root "$T/sq/store" images
+is "$rc" 125 "blobs/sha256 writable by others: images refuses"
+like "$err" "blobs/sha256 is writable by other users \(mode 0777\); run \"chmod go-w" "naming the directory and the chmod"
+hutch --root "$T/sq/store" load -i /dev/null
+is "$rc" 125 "and so does load"
+chmod 0700 "$T/sq/store/blobs/sha256"
+rm -rf "$T/sq/store/locks"
+ln -s "$T/elsewhere" "$T/sq/store/locks"
+hutch --root "$T/sq/store" load -i /dev/null
+is "$rc" 125 "locks/ a symlink: load refuses"
+like "$err" "locks in the store is not a directory \(a symlink" "saying so"
+is "$(ls -A "$T/elsewhere")" "" "and writes nothing where it leads"
+ln -s "$T/sq/store" "$T/sq/link"
+hutch --root "$T/sq/link" images
+is "$rc" 125 "a store that is a symlink is refused for reading too"
+like "$err" "is not a directory \(a symlink" "saying so"
+
 # ---- A pid is acted on only if it is the process the monitor recorded
 # (issue 25): a live file that names pid -1, or a pid of ours with another
 # start time, under a lock as a monitor holds it, is never signalled.
