@@ -223,6 +223,10 @@ printf 'X' | dd of="$R/blobs/sha256/$layer" bs=1 seek=5000 conv=notrunc status=n
 H system check
 like "$rc $out" "^1 .*blob sha256:$layer: damaged" "a flipped layer byte: system check finds it (exit 1)"
 like "$out" "problem: image $BB: its layer 1 sha256:$layer is damaged" "and names the image"
+H load -q -i "$FIX/busybox.docker.tar"
+is "$rc" 0 "with its layer still unpacked, load of the good archive succeeds"
+is "$(sha256sum "$R/blobs/sha256/$layer" | cut -d' ' -f1)" "$layer" "and replaces the damaged blob"
+printf 'X' | dd of="$R/blobs/sha256/$layer" bs=1 seek=5000 conv=notrunc status=none
 "$HUTCH" --root "$R" unshare rm -rf "$R/layers/$diff_id"
 H load -q -i "$FIX/busybox.docker.tar"
 is "$rc" 0 "with its layer unpacked no more, load of the good archive succeeds"
