@@ -28,6 +28,7 @@ typedef struct
   GHashTable *used;   /* blobs the images use */
   GHashTable *chains; /* layers the images use */
   gboolean refs_known; /* FALSE when a manifest or config could not be read */
+  GHashTable *unusable; /* images whose manifest or config is lost: --repair drops them */
 } Check;
 
 static void
@@ -309,6 +310,7 @@ check_image (Check *c, const HutchDescriptor *entry, const char *names)
   g_autoptr (HutchImageConfig) cfg = NULL;
   g_autoptr (GError) local = NULL;
   g_autofree char *text = NULL, *why = NULL, *object = NULL, *fix = NULL;
+  HutchStoreFinding *f;
   gsize len;
 
   c->out->images++;
@@ -356,7 +358,37 @@ check_image (Check *c, const HutchDescriptor *entry, const char *names)
   fix = g_strdup_printf ("load or pull it again, which brings back what is missing or damaged, "
                          "or remove it with \"hutch rmi -f %s\"", strchr (names, ',') != NULL
                                                                      ? entry->digest : names);
-  add (c, TRUE, object, fix, "%s", trouble->str);
+  f = add (c, TRUE, object, fix, "%s", trouble->str);
+  /* Without its manifest or config an image can neither run nor be
+   * saved: --repair takes it off the list (its blobs and layers go to
+   * prune), and the name is free for the good copy. One whose layer blob
+   * alone is lost still runs from its unpacked layer, and stays. */
+  if (why != NULL && c->repair)
+    {
+      g_autofree char *done = g_strdup_printf ("removed from the list of images, as it cannot run; "
+                                               "loading or pulling %s again brings it back", names);
+      g_hash_table_add (c->unusable, g_strdup (entry->digest));
+      mark_repaired (f, done);
+    }
+}
+
+/* index.json without the images --repair found unusable. */
+static gboolean
+drop_unusable (Check *c, GPtrArray *entries, GError **error)
+{
+  g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+
+  if (g_hash_table_size (c->unusable) == 0)
+    return TRUE;
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const HutchDescriptor *d = entries->pdata[i];
+      if (!g_hash_table_contains (c->unusable, d->digest))
+        g_ptr_array_add (kept, entries->pdata[i]);
+    }
+  if (!hutch_store_index_write (c->store, kept, error))
+    return g_prefix_error (error, "removing the unusable images from index.json: "), FALSE;
+  return TRUE;
 }
 
 static void
@@ -513,9 +545,10 @@ hutch_store_check (HutchStore *store, gboolean repair, HutchStoreCheck *out, GEr
   g_autoptr (GHashTable) bad = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) used = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GHashTable) chains = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr (GHashTable) unusable = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_autoptr (GPtrArray) entries = NULL;
   hutch_autofd int index_lock = -1;
-  Check c = { store, repair, out, NULL, bad, used, chains, TRUE };
+  Check c = { store, repair, out, NULL, bad, used, chains, TRUE, unusable };
   HutchStoreSweep swept;
   gboolean ok;
 
@@ -532,7 +565,10 @@ hutch_store_check (HutchStore *store, gboolean repair, HutchStoreCheck *out, GEr
   if (ok && (entries = check_index (&c, error)) == NULL && error != NULL && *error != NULL)
     ok = FALSE;
   if (entries != NULL)
-    check_images (&c, entries);
+    {
+      check_images (&c, entries);
+      ok = ok && drop_unusable (&c, entries, error);
+    }
   else
     c.refs_known = FALSE;
   if (ok)

@@ -213,6 +213,32 @@ is "$rc" 0 "and replaced the damaged blob: system check is clean"
 tree_of "$BB"
 is "$out" "$want_tree" "the image runs whole"
 
+# --repair of an image that cannot run (its manifest or config lost): it
+# is taken off the list, the others stay, and a load brings it back
+for damage in manifest config; do
+  H images --format json
+  if [ "$damage" = manifest ]; then
+    blob=$(json_get "$out" "[i['Digest'][7:] for i in d if '$BB' in i['Names']][0]")
+    truncate -s 100 "$R/blobs/sha256/$blob"
+  else
+    blob=$(json_get "$out" "[i['Id'] for i in d if '$BB' in i['Names']][0]")
+    printf 'X' | dd of="$R/blobs/sha256/$blob" bs=1 seek=30 conv=notrunc status=none
+  fi
+  H system check --repair
+  is "$rc" 0 "a damaged $damage: system check --repair leaves nothing broken (exit 0)"
+  like "$out" "image $BB: its $damage sha256:$blob is damaged \(deleted\)" "it names the image and the blob"
+  like "$out" "repaired: removed from the list of images, as it cannot run; loading or pulling $BB again" \
+    "and takes the image off the list, saying how to get it back"
+  H images
+  is "$(grep -c hutch-test/busybox <<<"$out"):$(grep -c hutch-test/whiteout <<<"$out")" "0:1" \
+    "images: the damaged one is gone, the other is there"
+  H system check
+  is "$rc" 0 "system check then finds no problem"
+  H load -q -i "$FIX/busybox.docker.tar"
+  tree_of "$BB"
+  is "$out" "$want_tree" "loaded again, it runs whole"
+done
+
 layer=$(tar -xOf "$FIX/busybox.docker.tar" manifest.json |
   python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Layers"][0])')
 diff_id=$(tar -xOf "$FIX/busybox.docker.tar" "$layer" | sha256sum | cut -d' ' -f1)
