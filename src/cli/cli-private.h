@@ -61,6 +61,16 @@ extern const HutchCliCommand hutch_cli_command_system;
 extern const HutchCliCommand hutch_cli_command_tag;
 extern const HutchCliCommand hutch_cli_command_unshare;
 extern const HutchCliCommand hutch_cli_command_version;
+extern const HutchCliCommand hutch_cli_command_completion;
+extern const HutchCliCommand hutch_cli_command_complete; /* __complete, hidden */
+
+/* Set in the environment of a command that hutch __complete asks for its
+ * options: hutch_cli_parse() then prints them and returns (status 0), and a
+ * command group prints its subcommands as "@NAME" lines. */
+#define HUTCH_CLI_COMPLETE_ENV "HUTCH_COMPLETE_OPTIONS"
+/* "--long\tN" and "-s\tN" lines for @entries (N: 1 when the option takes a
+ * value), hidden ones left out. */
+void hutch_cli_complete_print_options (const GOptionEntry *entries);
 
 /* The command table, NULL-terminated, in the order of `hutch --help`. */
 const HutchCliCommand *const *hutch_cli_commands (void);

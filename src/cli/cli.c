@@ -52,6 +52,8 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_info,
   &hutch_cli_command_help,
   &hutch_cli_command_version,
+  &hutch_cli_command_completion,
+  &hutch_cli_command_complete,
   NULL,
 };
 
@@ -100,6 +102,12 @@ int
 hutch_cli_run_group (const HutchCliCommand *group, const HutchCliCommand *const *subs,
                      HutchContext *ctx, int argc, char **argv)
 {
+  if (argc < 2 && g_getenv (HUTCH_CLI_COMPLETE_ENV) != NULL)
+    {
+      for (const HutchCliCommand *const *c = subs; *c != NULL; c++)
+        printf ("@%s\n", (*c)->name + strlen (group->name) + 1);
+      return 0;
+    }
   if (argc >= 2 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
     {
       g_autofree char *want = g_strdup_printf ("%s %s", group->name, argv[1]);
@@ -221,6 +229,16 @@ parse_options (const HutchCliCommand *cmd, const GOptionEntry *entries, int *arg
   g_option_context_add_main_entries (oc, help_entries, NULL);
   if (entries != NULL)
     g_option_context_add_main_entries (oc, entries, NULL);
+  /* hutch __complete asks a command for its options this way: from the
+   * table it parses with, so completion cannot drift from it */
+  if (g_getenv (HUTCH_CLI_COMPLETE_ENV) != NULL)
+    {
+      hutch_cli_complete_print_options (help_entries);
+      if (entries != NULL)
+        hutch_cli_complete_print_options (entries);
+      *out_status = 0;
+      return FALSE;
+    }
 
   if (!g_option_context_parse (oc, argc, argv, &error))
     {
@@ -311,7 +329,7 @@ closest_command (const char *name)
 
   for (const HutchCliCommand *const *c = commands; *c != NULL; c++)
     {
-      gsize d = edit_distance (name, (*c)->name);
+      gsize d = (*c)->name[0] == '_' ? G_MAXSIZE : edit_distance (name, (*c)->name);
       if (d < best_score)
         best_score = d, best = (*c)->name;
     }
@@ -365,7 +383,8 @@ global_help (GOptionContext *oc)
   g_autoptr (GString) cmds = g_string_new ("Commands:\n");
 
   for (const HutchCliCommand *const *c = commands; *c != NULL; c++)
-    g_string_append_printf (cmds, "  %-10s %s\n", (*c)->name, (*c)->summary);
+    if ((*c)->name[0] != '_') /* __complete is the scripts', not the user's */
+      g_string_append_printf (cmds, "  %-10s %s\n", (*c)->name, (*c)->summary);
   g_string_append (cmds, "\nRun 'hutch help COMMAND' for more on a command.");
   g_option_context_set_description (oc, cmds->str);
   return g_option_context_get_help (oc, TRUE, NULL);

@@ -19,7 +19,8 @@ run_help (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     {
       printf ("Usage: hutch [OPTIONS] COMMAND [ARG...]\n\nCommands:\n");
       for (const HutchCliCommand *const *c = hutch_cli_commands (); *c != NULL; c++)
-        printf ("  %-10s %s\n", (*c)->name, (*c)->summary);
+        if ((*c)->name[0] != '_')
+          printf ("  %-10s %s\n", (*c)->name, (*c)->summary);
       printf ("\nRun 'hutch help COMMAND' for more on a command, 'hutch --help' for the "
               "global options.\n");
       return 0;

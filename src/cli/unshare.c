@@ -23,7 +23,8 @@ run_unshare (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **arg
 
   /* Everything after "unshare" is the command's own, options included;
    * only a first -h or --help is ours. */
-  if (argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
+  if ((argc > 1 && (strcmp (argv[1], "-h") == 0 || strcmp (argv[1], "--help") == 0))
+      || g_getenv (HUTCH_CLI_COMPLETE_ENV) != NULL)
     {
       hutch_cli_parse (cmd, NULL, &argc, &argv, &status);
       return status;
