@@ -719,7 +719,7 @@ static gboolean
 from_image (HutchContext *ctx, const HutchBuildCopy *c, const Answer *a, int data_fd,
             int *close_fds, GError **error)
 {
-  HutchRunOptions ro = { 0 };
+  HutchRunOptions ro = { .stop_timeout = HUTCH_STOP_TIMEOUT_UNSET };
   g_autoptr (HutchContainer) ctr = NULL;
   g_autoptr (GError) local = NULL;
   HutchSandboxRootJob *job;

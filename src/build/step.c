@@ -200,7 +200,7 @@ hutch_build_step_config (HutchBuildStageState *s, const HutchBuildInstruction *i
 static HutchContainer *
 container_for (HutchBuildStageState *s, char **command, char **env, GError **error)
 {
-  HutchRunOptions ro = { 0 };
+  HutchRunOptions ro = { .stop_timeout = HUTCH_STOP_TIMEOUT_UNSET };
   char *no_command[] = { (char *) "true", NULL };
   HutchContainer *c;
 

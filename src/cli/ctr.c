@@ -134,9 +134,10 @@ do_restart (HutchContext *ctx, const char *id, gpointer data, GError **error)
 static int
 run_stop_or_restart (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
-  int timeout = 10, status;
+  int timeout = HUTCH_STOP_TIMEOUT_UNSET, status;
   const GOptionEntry entries[] = {
-    { "time", 't', 0, G_OPTION_ARG_INT, &timeout, "Seconds to wait before SIGKILL (default 10)", "SECS" },
+    { "time", 't', 0, G_OPTION_ARG_INT, &timeout,
+      "Seconds to wait before SIGKILL (default: the container's --stop-timeout, else 10)", "SECS" },
     { NULL },
   };
 

@@ -20,6 +20,75 @@ run_usage_error (const HutchCliCommand *cmd, HutchRunOptions *o, GError **error)
   return status;
 }
 
+/* The flags of files, names and signals, into @o. */
+static gboolean
+run_flags_parse (const HutchCliCommand *cmd, HutchRunOptions *o, const char *ro_tmpfs,
+                 const char *stop_timeout, char **label_files, GError **error)
+{
+  g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
+
+  (void) cmd;
+  if (ro_tmpfs != NULL && strcmp (ro_tmpfs, "true") != 0 && strcmp (ro_tmpfs, "false") != 0)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "--read-only-tmpfs=%s: use true or false", ro_tmpfs);
+  o->read_only_tmpfs = ro_tmpfs == NULL || strcmp (ro_tmpfs, "true") == 0;
+  if (o->stop_signal != NULL && hutch_container_signal_parse (o->stop_signal) <= 0)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--stop-signal %s: not a signal (use a name, as SIGINT or INT, or a number)",
+                        o->stop_signal);
+  if (stop_timeout != NULL)
+    {
+      gint64 secs;
+      if (!g_ascii_string_to_signed (stop_timeout, 10, -1, G_MAXINT, &secs, NULL))
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--stop-timeout %s: a number of seconds, or -1 to wait forever",
+                            stop_timeout);
+      o->stop_timeout = (int) secs;
+    }
+  if (o->cidfile != NULL && g_file_test (o->cidfile, G_FILE_TEST_EXISTS))
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--cidfile %s exists: another container may be using it; remove it, or "
+                        "name another file", o->cidfile);
+  /* --label-file first, then --label, the later winning as docker */
+  for (char **f = label_files; f != NULL && *f != NULL; f++)
+    {
+      g_autofree char *text = NULL;
+      g_auto (GStrv) lines = NULL;
+      if (!g_file_get_contents (*f, &text, NULL, error))
+        return g_prefix_error (error, "--label-file: "), FALSE;
+      lines = g_strsplit (text, "\n", -1);
+      for (char **l = lines; *l != NULL; l++)
+        {
+          char *line = g_strstrip (*l);
+          if (*line != '\0' && *line != '#')
+            g_ptr_array_add (labels, g_strdup (line));
+        }
+    }
+  for (char **l = o->labels; l != NULL && *l != NULL; l++)
+    g_ptr_array_add (labels, g_strdup (*l));
+  /* one entry a key: the later takes the earlier's place */
+  for (guint i = 0; i < labels->len; i++)
+    {
+      gsize ka = strcspn (labels->pdata[i], "=");
+      for (guint j = i + 1; j < labels->len;)
+        {
+          const char *b = labels->pdata[j];
+          if (strcspn (b, "=") == ka && strncmp (labels->pdata[i], b, ka) == 0)
+            {
+              g_free (labels->pdata[i]);
+              labels->pdata[i] = g_ptr_array_steal_index (labels, j);
+            }
+          else
+            j++;
+        }
+    }
+  g_strfreev (o->labels);
+  g_ptr_array_add (labels, NULL);
+  o->labels = (char **) g_ptr_array_free (g_steal_pointer (&labels), FALSE);
+  if (o->labels[0] == NULL)
+    g_clear_pointer (&o->labels, g_strfreev);
+  return TRUE;
+}
+
 static int
 run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv, gboolean create)
 {
@@ -34,7 +103,9 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   HutchPullOptions pull_opts = { 0 };
   gboolean quiet = FALSE;
   g_auto (GStrv) security = NULL, publish = NULL;
-  HutchRunOptions o = { .init = TRUE };
+  HutchRunOptions o = { .init = TRUE, .read_only_tmpfs = TRUE, .stop_timeout = HUTCH_STOP_TIMEOUT_UNSET };
+  g_autofree char *ro_tmpfs = NULL, *stop_timeout = NULL;
+  g_auto (GStrv) label_files = NULL;
   HutchSandboxResult result = { 0 };
   g_autofree char *id = NULL;
   int status;
@@ -58,6 +129,25 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     { "publish-all", 'P', 0, G_OPTION_ARG_NONE, &o.publish_all,
       "Forward the image's exposed ports from free host ports", NULL },
     { "read-only", 0, 0, G_OPTION_ARG_NONE, &o.read_only, "Mount the rootfs read-only", NULL },
+    { "read-only-tmpfs", 0, 0, G_OPTION_ARG_STRING, &ro_tmpfs,
+      "With --read-only: tmpfs at /tmp, /var/tmp and /run (default true)", "BOOL" },
+    { "cidfile", 0, 0, G_OPTION_ARG_FILENAME, &o.cidfile, "Write the container's id to FILE", "FILE" },
+    { "stop-signal", 0, 0, G_OPTION_ARG_STRING, &o.stop_signal,
+      "The signal stop sends first (default: the image's, else SIGTERM)", "SIGNAL" },
+    { "stop-timeout", 0, 0, G_OPTION_ARG_STRING, &stop_timeout,
+      "Seconds stop waits before SIGKILL (default 10; -1: forever)", "SECS" },
+    { "label", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &o.labels, "Set a label on the container", "KEY=VALUE" },
+    { "label-file", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &label_files,
+      "Read labels from FILE, a KEY=VALUE a line", "FILE" },
+    { "expose", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.expose,
+      "Expose a port (published on a free host port by -P)", "PORT[/PROTO]" },
+    { "add-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.extra_hosts,
+      "Add NAME at IP to /etc/hosts (host-gateway: the host)", "NAME:IP" },
+    { "dns", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.dns, "A name server for /etc/resolv.conf", "IP" },
+    { "dns-search", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.dns_search,
+      "A search domain for /etc/resolv.conf (\".\": none)", "DOMAIN" },
+    { "dns-option", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.dns_options,
+      "An option for /etc/resolv.conf", "OPT" },
     { "init", 0, 0, G_OPTION_ARG_STRING, &init_text, "true (default): an init is pid 1; false: the command is", "BOOL" },
     { "rootfs-driver", 0, 0, G_OPTION_ARG_STRING, &driver, "overlay, fuse-overlayfs or copy (default: the first that works)", "DRIVER" },
     { "cap-add", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.cap_add, "Add a capability (or ALL)", "CAP" },
@@ -110,6 +200,8 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   for (char **p = publish; p != NULL && *p != NULL; p++)
     if (!hutch_net_config_add_port (&o.net, *p, &error))
       return run_usage_error (cmd, &o, &error);
+  if (!run_flags_parse (cmd, &o, ro_tmpfs, stop_timeout, label_files, &error))
+    return run_usage_error (cmd, &o, &error);
   if (init_text != NULL && strcmp (init_text, "true") != 0 && strcmp (init_text, "false") != 0)
     return hutch_cli_usage_error (cmd, "--init \"%s\": use true or false", init_text);
   o.init = init_text == NULL || strcmp (init_text, "true") == 0;

@@ -105,6 +105,10 @@ char *hutch_log_size_text (gint64 size);
 
 /* ---- hutch run (run.c) ---- */
 
+/* No --stop-timeout: stop waits its own default (10 s, or -t). */
+#define HUTCH_STOP_TIMEOUT_UNSET G_MININT
+
+
 typedef struct
 {
   char *image;
@@ -122,6 +126,16 @@ typedef struct
   HutchNetConfig net;     /* --network, -p (hutch_net_config_init'ed) */
   gboolean publish_all;   /* -P: the image's ExposedPorts on free host ports */
   gboolean read_only;
+  gboolean read_only_tmpfs; /* with read_only: tmpfs at /tmp, /var/tmp and /run */
+  char *cidfile;        /* --cidfile: the id is written there once the container exists */
+  char *stop_signal;    /* --stop-signal */
+  int stop_timeout;     /* --stop-timeout; HUTCH_STOP_TIMEOUT_UNSET when not given */
+  char **labels;        /* --label K=V (and those of --label-file, read by the cli) */
+  char **expose;        /* --expose PORT[/PROTO]: more ports for -P */
+  char **extra_hosts;   /* --add-host NAME:IP */
+  char **dns;           /* --dns IP */
+  char **dns_search;    /* --dns-search DOMAIN */
+  char **dns_options;   /* --dns-option OPT */
   gboolean init;
   HutchRootfsDriver driver;
   gboolean driver_forced;
@@ -136,6 +150,11 @@ typedef struct
   gboolean detach;      /* -d */
   HutchLogConfig log;   /* --log-driver, --log-opt */
 } HutchRunOptions;
+
+/* Checks of what run's flags put in files: --add-host NAME:IP (IP may be
+ * "host-gateway"), --dns IP, --dns-search DOMAIN, --dns-option OPT and
+ * --label K[=V]. HUTCH_ERROR_USAGE naming the flag. */
+gboolean hutch_container_run_flags_validate (const HutchRunOptions *o, GError **error);
 
 void hutch_run_options_clear (HutchRunOptions *o);
 
@@ -179,7 +198,14 @@ typedef struct
   char *network;        /* --network as given; NULL: the default */
   GArray *ports;        /* HutchNetPort, as asked (host_port 0: any free one) */
   GArray *bound;        /* HutchNetPort, as bound by the last start */
-  char *stop_signal;    /* the image's StopSignal, or NULL (SIGTERM) */
+  char *stop_signal;    /* --stop-signal, else the image's StopSignal, or NULL (SIGTERM) */
+  int stop_timeout;     /* --stop-timeout: seconds stop waits; -1 forever;
+                         * HUTCH_STOP_TIMEOUT_UNSET: stop's default */
+  char **labels;        /* --label and --label-file, "K=V" (the image's stay in its config) */
+  char **extra_hosts;   /* --add-host, "NAME:IP" */
+  char **dns;           /* --dns: the name servers of resolv.conf */
+  char **dns_search;    /* --dns-search */
+  char **dns_options;   /* --dns-option */
   gboolean tty;
   char *cgroup;         /* its own cgroup of the last start, or NULL */
   HutchLogConfig log;   /* resolved: no zero field */
@@ -255,7 +281,9 @@ char *hutch_container_need_scope (const HutchContext *ctx, char **ids);
 /* ---- stop, kill, wait, rm (ops.c) ---- */
 
 gboolean hutch_container_kill (const HutchContext *ctx, const char *id, int sig, GError **error);
-/* The stop signal, then SIGKILL after @timeout seconds; waits for the end. */
+/* The stop signal, then SIGKILL after @timeout seconds (-1: never;
+ * HUTCH_STOP_TIMEOUT_UNSET: the container's --stop-timeout, else 10); waits
+ * for the end. */
 gboolean hutch_container_stop (const HutchContext *ctx, const char *id, int timeout, GError **error);
 /* Waits for a running container to end; its exit code. */
 gboolean hutch_container_wait (const HutchContext *ctx, const char *id, int *out_code, GError **error);

@@ -38,6 +38,14 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
+  g_free (o->cidfile);
+  g_free (o->stop_signal);
+  g_strfreev (o->labels);
+  g_strfreev (o->expose);
+  g_strfreev (o->extra_hosts);
+  g_strfreev (o->dns);
+  g_strfreev (o->dns_search);
+  g_strfreev (o->dns_options);
   hutch_cgroup_limits_clear (&o->limits);
   hutch_net_config_clear (&o->net);
 }
@@ -75,7 +83,20 @@ make_argv (const HutchRunOptions *o, const HutchImageConfig *c, GError **error)
   g_autoptr (GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_auto (GStrv) entry = NULL, cmd = NULL;
 
-  if (o->entrypoint != NULL)
+  if (o->entrypoint != NULL && o->entrypoint[0] == '[')
+    {
+      /* the JSON form, as in a Dockerfile: --entrypoint '["/bin/sh","-c"]' */
+      g_autoptr (HutchJsonNode) root = hutch_json_parse (o->entrypoint, strlen (o->entrypoint), NULL);
+      gboolean strings = root != NULL && root->type == HUTCH_JSON_ARRAY;
+      for (guint i = 0; strings && i < root->n_members; i++)
+        strings = root->members[i]->type == HUTCH_JSON_STRING;
+      if (!strings)
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--entrypoint %s: the JSON form is an array of strings, as "
+                            "'[\"/bin/sh\", \"-c\"]'", o->entrypoint), NULL;
+      entry = string_array (root);
+    }
+  else if (o->entrypoint != NULL)
     entry = *o->entrypoint != '\0' ? g_strsplit (o->entrypoint, " ", -1) : g_new0 (char *, 1);
   else
     entry = string_array (hutch_json_node_member (c->config, "Entrypoint"));
@@ -175,6 +196,10 @@ make_env (const HutchRunOptions *o, const HutchImageConfig *c, const char *hostn
   if (g_environ_getenv (env, "PATH") == NULL)
     env = g_environ_setenv (env, "PATH", DEFAULT_PATH, TRUE);
   env = g_environ_setenv (env, "HOSTNAME", hostname, TRUE);
+  /* docker's -t: a terminal programs can draw on, unless the image or -e
+   * says which */
+  if (o->tty && g_environ_getenv (env, "TERM") == NULL)
+    env = g_environ_setenv (env, "TERM", "xterm", TRUE);
   for (char **f = o->env_files; f != NULL && *f != NULL; f++)
     if (!env_file_add (&env, *f, error))
       return NULL;
@@ -272,6 +297,17 @@ path_depth (const char *path)
   return n;
 }
 
+/* What --read-only leaves writable, as podman does. */
+static const struct
+{
+  const char *path;
+  const char *data;
+} scratch_dirs[] = {
+  { "/tmp", "mode=1777" },
+  { "/var/tmp", "mode=1777" },
+  { "/run", "mode=755" },
+};
+
 /* -v and --tmpfs, shallowest target first, so that --tmpfs /data with
  * -v x:/data/x puts the bind on the tmpfs, not under it. */
 static gboolean
@@ -290,6 +326,22 @@ parse_mounts (HutchSandboxSpec *spec, const HutchRunOptions *o, GError **error)
       HutchSandboxMount *m = parse_tmpfs (*v, error);
       if (m == NULL)
         return FALSE;
+      g_ptr_array_add (spec->mounts, m);
+    }
+  /* podman's --read-only-tmpfs (on by default): a read-only container
+   * still has somewhere to write its scratch files */
+  for (gsize i = 0; o->read_only && o->read_only_tmpfs && i < G_N_ELEMENTS (scratch_dirs); i++)
+    {
+      HutchSandboxMount *m;
+      gboolean taken = FALSE;
+      for (guint j = 0; j < spec->mounts->len && !taken; j++)
+        taken = strcmp (((HutchSandboxMount *) spec->mounts->pdata[j])->target, scratch_dirs[i].path) == 0;
+      if (taken)
+        continue;
+      m = g_new0 (HutchSandboxMount, 1);
+      m->target = g_strdup (scratch_dirs[i].path);
+      m->flags = MS_NOSUID | MS_NODEV;
+      m->data = g_strdup (scratch_dirs[i].data);
       g_ptr_array_add (spec->mounts, m);
     }
   /* a stable insertion sort: at one depth, the order given */
@@ -317,6 +369,23 @@ add_exposed_ports (HutchNetConfig *net, const HutchImageConfig *config, GError *
         return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
                             "-P: the image exposes \"%s\", which is no port", ports->keys[i]);
     }
+  return TRUE;
+}
+
+/* --cidfile: made, never overwritten (another container's may be there) */
+static gboolean
+write_cidfile (const char *path, const char *id, GError **error)
+{
+  hutch_autofd int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+  if (fd < 0 && errno == EEXIST)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--cidfile %s exists: another container may be using it; remove it, "
+                        "or name another file", path);
+  if (fd < 0)
+    return hutch_throw_errno (error, "--cidfile: making %s", path);
+  if (!hutch_util_write_all (fd, id, strlen (id), error))
+    return g_prefix_error (error, "--cidfile %s: ", path), FALSE;
   return TRUE;
 }
 
@@ -450,6 +519,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
       || (o->hostname != NULL && !hutch_container_hostname_validate (o->hostname, error))
       || !hutch_container_user_validate ("-u", o->user, map, error)
       || !hutch_container_workdir_validate ("-w", o->workdir, error)
+      || !hutch_container_run_flags_validate (o, error)
       || !hutch_container_limits_usable (&o->limits, error)
       || (store = hutch_store_open (ctx->root, TRUE, error)) == NULL
       || (image = hutch_store_image_lookup (store, o->image, NULL, error)) == NULL
@@ -473,8 +543,15 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   c->tty = o->tty;
   c->log = o->log;
   hutch_log_config_resolve (&c->log);
-  stop = hutch_image_config_get_string (image->config, "StopSignal");
+  stop = o->stop_signal != NULL ? o->stop_signal
+                                : hutch_image_config_get_string (image->config, "StopSignal");
   c->stop_signal = stop != NULL && *stop != '\0' ? g_strdup (stop) : NULL;
+  c->stop_timeout = o->stop_timeout;
+  c->labels = g_strdupv (o->labels);
+  c->extra_hosts = g_strdupv (o->extra_hosts);
+  c->dns = g_strdupv (o->dns);
+  c->dns_search = g_strdupv (o->dns_search);
+  c->dns_options = g_strdupv (o->dns_options);
   dir = hutch_container_dir (ctx, c->id);
   /* what killed commands left, before a name is taken */
   hutch_container_sweep (ctx);
@@ -487,6 +564,9 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   ok = take_name (ctx, c, o->name, error);
   if (ok && o->publish_all)
     ok = add_exposed_ports (&net, image->config, error);
+  for (char **e = o->expose; ok && o->publish_all && e != NULL && *e != NULL; e++)
+    ok = hutch_net_config_add_port (&net, *e, error)
+         || (g_prefix_error (error, "--expose %s: ", *e), FALSE);
   if (ok)
     {
       c->ports = g_array_copy (net.ports);
@@ -502,7 +582,8 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
            || hutch_throw_errno (error, "making the container directory %s", dir);
     }
   ok = ok && hutch_container_spec_write (dir, &spec, &o->limits, !o->rm, error)
-       && hutch_container_save (ctx, c, error);
+       && hutch_container_save (ctx, c, error)
+       && (o->cidfile == NULL || write_cidfile (o->cidfile, c->id, error));
   spec.idmap = NULL;
   hutch_container_spec_clear (&spec);
   hutch_net_config_clear (&net);

@@ -94,6 +94,17 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_string (w, "Image", c->image);
   hutch_json_member_string (w, "WorkingDir", spec.cwd);
   hutch_json_member_string (w, "StopSignal", c->stop_signal != NULL ? c->stop_signal : "SIGTERM");
+  if (c->stop_timeout != HUTCH_STOP_TIMEOUT_UNSET)
+    hutch_json_member_int (w, "StopTimeout", c->stop_timeout);
+  hutch_json_key (w, "Labels");
+  hutch_json_begin_object (w);
+  for (char **l = c->labels; l != NULL && *l != NULL; l++)
+    {
+      const char *eq = strchr (*l, '=');
+      g_autofree char *key = eq != NULL ? g_strndup (*l, (gsize) (eq - *l)) : g_strdup (*l);
+      hutch_json_member_string (w, key, eq != NULL ? eq + 1 : "");
+    }
+  hutch_json_end_object (w);
   hutch_json_end_object (w);
   hutch_json_key (w, "HostConfig");
   hutch_json_begin_object (w);
@@ -102,6 +113,10 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_bool (w, "ReadonlyRootfs", spec.read_only);
   hutch_json_member_bool (w, "Init", spec.init);
   hutch_json_member_string (w, "CgroupPath", c->cgroup);
+  hutch_json_member_strv (w, "ExtraHosts", c->extra_hosts);
+  hutch_json_member_strv (w, "Dns", c->dns);
+  hutch_json_member_strv (w, "DnsSearch", c->dns_search);
+  hutch_json_member_strv (w, "DnsOptions", c->dns_options);
   hutch_json_key (w, "LogConfig");
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Type", hutch_log_driver_name (c->log.driver));

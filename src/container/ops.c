@@ -88,6 +88,9 @@ hutch_container_stop (const HutchContext *ctx, const char *id, int timeout, GErr
     return FALSE;
   if (c->status != HUTCH_CONTAINER_RUNNING)
     return TRUE; /* as docker: stopping a stopped container is no error */
+  /* no -t: the container's --stop-timeout, else docker's 10 s */
+  if (timeout == HUTCH_STOP_TIMEOUT_UNSET)
+    timeout = c->stop_timeout != HUTCH_STOP_TIMEOUT_UNSET ? c->stop_timeout : 10;
   sig = c->stop_signal != NULL ? hutch_container_signal_parse (c->stop_signal) : SIGTERM;
   if (sig < 0)
     sig = SIGTERM;

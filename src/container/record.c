@@ -48,6 +48,11 @@ hutch_container_free (HutchContainer *c)
   if (c->bound != NULL)
     g_array_unref (c->bound);
   g_free (c->stop_signal);
+  g_strfreev (c->labels);
+  g_strfreev (c->extra_hosts);
+  g_strfreev (c->dns);
+  g_strfreev (c->dns_search);
+  g_strfreev (c->dns_options);
   g_free (c->cgroup);
   g_free (c->log_error);
   g_free (c);
@@ -238,6 +243,19 @@ record_text (const HutchContainer *c)
   write_ports (w, "Publish", c->ports);
   write_ports (w, "Ports", c->bound);
   hutch_json_member_string (w, "StopSignal", c->stop_signal);
+  if (c->stop_timeout != HUTCH_STOP_TIMEOUT_UNSET)
+    hutch_json_member_int (w, "StopTimeout", c->stop_timeout);
+  /* run's flags of files and names; absent when not given */
+  if (c->labels != NULL && c->labels[0] != NULL)
+    hutch_json_member_strv (w, "Labels", c->labels);
+  if (c->extra_hosts != NULL && c->extra_hosts[0] != NULL)
+    hutch_json_member_strv (w, "ExtraHosts", c->extra_hosts);
+  if (c->dns != NULL && c->dns[0] != NULL)
+    hutch_json_member_strv (w, "Dns", c->dns);
+  if (c->dns_search != NULL && c->dns_search[0] != NULL)
+    hutch_json_member_strv (w, "DnsSearch", c->dns_search);
+  if (c->dns_options != NULL && c->dns_options[0] != NULL)
+    hutch_json_member_strv (w, "DnsOptions", c->dns_options);
   hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
   hutch_json_member_bool (w, "Tty", c->tty);
   hutch_json_member_string (w, "Cgroup", c->cgroup);
@@ -360,6 +378,23 @@ string_of (const HutchJsonNode *root, const char *key)
   return n != NULL && n->type == HUTCH_JSON_STRING ? n->string : NULL;
 }
 
+/* An array of strings, NULL when absent; what is not a string is left out. */
+static char **
+strv_of (const HutchJsonNode *root, const char *key)
+{
+  const HutchJsonNode *n = hutch_json_node_member (root, key);
+  GPtrArray *a;
+
+  if (n == NULL || n->type != HUTCH_JSON_ARRAY)
+    return NULL;
+  a = g_ptr_array_new ();
+  for (guint i = 0; i < n->n_members; i++)
+    if (n->members[i]->type == HUTCH_JSON_STRING)
+      g_ptr_array_add (a, g_strdup (n->members[i]->string));
+  g_ptr_array_add (a, NULL);
+  return (char **) g_ptr_array_free (a, FALSE);
+}
+
 /* Whether the monitor holds live: then its pids and their start times
  * are read ("MONITOR INIT MONITOR-START INIT-START"). */
 static gboolean
@@ -421,6 +456,14 @@ load_once (const HutchContext *ctx, const char *id, const char *dir, gboolean fi
   c->image_id = g_strdup (string_of (root, "ImageId"));
   c->network = g_strdup (string_of (root, "Network"));
   c->stop_signal = g_strdup (string_of (root, "StopSignal"));
+  n = hutch_json_node_member (root, "StopTimeout");
+  c->stop_timeout = n != NULL && n->is_int && n->integer >= -1 && n->integer <= G_MAXINT
+                      ? (int) n->integer : HUTCH_STOP_TIMEOUT_UNSET;
+  c->labels = strv_of (root, "Labels");
+  c->extra_hosts = strv_of (root, "ExtraHosts");
+  c->dns = strv_of (root, "Dns");
+  c->dns_search = strv_of (root, "DnsSearch");
+  c->dns_options = strv_of (root, "DnsOptions");
   c->cgroup = g_strdup (string_of (root, "Cgroup"));
   c->created = time_parse (hutch_json_node_member (root, "Created"));
   cmd = hutch_json_node_member (root, "Command");

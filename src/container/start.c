@@ -40,18 +40,24 @@ write_file (const char *dir, const char *name, const char *text, char **out_path
 }
 
 static gboolean
-make_etc_files (HutchSandboxSpec *spec, const char *dir, const HutchNetConfig *net, GError **error)
+make_etc_files (HutchSandboxSpec *spec, const char *dir, HutchNetConfig *net,
+                const HutchContainer *c, GError **error)
 {
   g_autofree char *hostname = g_strdup_printf ("%s\n", spec->hostname);
-  g_autofree char *hosts = hutch_net_hosts_text (net, spec->hostname);
+  g_autofree char *hosts = hutch_net_hosts_text (net, spec->hostname, c->name, c->extra_hosts);
   g_autofree char *resolv = NULL;
+  gboolean custom = c->dns != NULL || c->dns_search != NULL || c->dns_options != NULL;
 
+  /* the host's own file as it is, unless --dns and the like change it */
   if (net->mode == HUTCH_NET_HOST)
     resolv = hutch_util_read_host_file ("/etc/resolv.conf", 65536, NULL);
-  else if (net->mode == HUTCH_NET_SLIRP)
-    resolv = hutch_net_resolv_conf_text (net);
-  if (resolv == NULL)
-    resolv = g_strdup ("# --network none: no name servers\n");
+  if (net->mode == HUTCH_NET_HOST && custom)
+    hutch_net_config_read_resolv (net, resolv);
+  if (resolv == NULL || custom)
+    {
+      g_free (resolv);
+      resolv = hutch_net_resolv_conf_text (net, c->dns, c->dns_search, c->dns_options);
+    }
   return write_file (dir, "hostname", hostname, &spec->hostname_file, error)
          && write_file (dir, "hosts", hosts, &spec->hosts_file, error)
          && write_file (dir, "resolv.conf", resolv, &spec->resolv_file, error);
@@ -650,7 +656,7 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
        && hutch_container_spec_read (dir, &spec, error) && layers_present (c, &spec, error)
        && (c->auto_remove || hutch_container_record_reserve (ctx, c, error))
        && prepare_network (&m, &net, error)
-       && make_etc_files (&spec, dir, &net, error) && live_take (&m, error);
+       && make_etc_files (&spec, dir, &net, c, error) && live_take (&m, error);
   /* before the cgroup: its holder is a process in ours until it is done */
   if (ok && ahead != NULL)
     {

@@ -6,20 +6,21 @@
  * ports, sizes and mounts are checked where they are parsed. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <string.h>
 
 #include "container-private.h"
 
-gboolean
-hutch_container_hostname_validate (const char *name, GError **error)
+/* RFC 1123: labels of letters, digits and '-', 1 to 63 long, neither
+ * starting nor ending with '-', joined by dots. A newline here would
+ * have been a line of the container's /etc/hosts of the user's making. */
+static gboolean
+rfc1123_name (const char *name)
 {
   gsize len = strlen (name);
-  gboolean ok = len >= 1 && len <= 64; /* HOST_NAME_MAX, sethostname(2) */
+  gboolean ok = len >= 1 && len <= 253;
   gsize label = 0;
 
-  /* RFC 1123: labels of letters, digits and '-', 1 to 63 long, neither
-   * starting nor ending with '-', joined by dots. A newline here would
-   * have been a line of the container's /etc/hosts of the user's making. */
   for (gsize i = 0; ok && i <= len; i++)
     {
       char ch = name[i];
@@ -33,6 +34,14 @@ hutch_container_hostname_validate (const char *name, GError **error)
       else
         ok = FALSE;
     }
+  return ok;
+}
+
+gboolean
+hutch_container_hostname_validate (const char *name, GError **error)
+{
+  gboolean ok = strlen (name) <= 64 && rfc1123_name (name); /* HOST_NAME_MAX, sethostname(2) */
+
   if (!ok)
     {
       g_autofree char *shown = g_strescape (name, NULL);
@@ -109,5 +118,68 @@ hutch_container_workdir_validate (const char *flag, const char *dir, GError **er
   if (dir != NULL && dir[0] != '/')
     return hutch_throw (error, HUTCH_ERROR_USAGE,
                         "%s \"%s\": the working directory must be an absolute path", flag, dir);
+  return TRUE;
+}
+
+static gboolean
+ip_address (const char *text)
+{
+  unsigned char buf[sizeof (struct in6_addr)];
+
+  return inet_pton (AF_INET, text, buf) == 1 || inet_pton (AF_INET6, text, buf) == 1;
+}
+
+/* Nothing that would split a line of a file. */
+static gboolean
+one_line (const char *text)
+{
+  return *text != '\0' && strpbrk (text, "\n\r") == NULL;
+}
+
+gboolean
+hutch_container_run_flags_validate (const HutchRunOptions *o, GError **error)
+{
+  for (char **h = o->extra_hosts; h != NULL && *h != NULL; h++)
+    {
+      /* NAME:IP, as docker; the IP may be IPv6 and hold colons, the name not */
+      const char *sep = strpbrk (*h, ":=");
+      g_autofree char *name = sep != NULL ? g_strndup (*h, (gsize) (sep - *h)) : NULL;
+      g_autofree char *shown = g_strescape (*h, NULL);
+      if (sep == NULL || !rfc1123_name (name)
+          || (!ip_address (sep + 1) && strcmp (sep + 1, "host-gateway") != 0))
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--add-host \"%s\": use NAME:IP (an IPv4 or IPv6 address, or "
+                            "host-gateway for the host), NAME a hostname (RFC 1123)", shown);
+    }
+  for (char **d = o->dns; d != NULL && *d != NULL; d++)
+    if (!ip_address (*d))
+      {
+        g_autofree char *shown = g_strescape (*d, NULL);
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--dns \"%s\": a name server is an IPv4 or IPv6 address", shown);
+      }
+  for (char **d = o->dns_search; d != NULL && *d != NULL; d++)
+    if (strcmp (*d, ".") != 0 && !rfc1123_name (*d))
+      {
+        g_autofree char *shown = g_strescape (*d, NULL);
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--dns-search \"%s\": a domain name (RFC 1123), or \".\" for none",
+                            shown);
+      }
+  for (char **d = o->dns_options; d != NULL && *d != NULL; d++)
+    if (!one_line (*d) || strpbrk (*d, " \t") != NULL)
+      {
+        g_autofree char *shown = g_strescape (*d, NULL);
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--dns-option \"%s\": one resolv.conf option, as ndots:2 or edns0",
+                            shown);
+      }
+  for (char **l = o->labels; l != NULL && *l != NULL; l++)
+    if (!one_line (*l) || **l == '=')
+      {
+        g_autofree char *shown = g_strescape (*l, NULL);
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--label \"%s\": use KEY=VALUE (or KEY), on one line", shown);
+      }
   return TRUE;
 }

@@ -4,6 +4,8 @@
 #include "config.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -236,28 +238,104 @@ hutch_net_config_read_resolv (HutchNetConfig *cfg, const char *resolv_conf)
 }
 
 char *
-hutch_net_resolv_conf_text (const HutchNetConfig *cfg)
+hutch_net_resolv_conf_text (const HutchNetConfig *cfg, char **servers, char **search,
+                            char **options)
 {
-  GString *s = g_string_new ("nameserver " HUTCH_NET_DNS "\n");
+  GString *s = g_string_new (NULL);
+  char **domains = search != NULL ? search : cfg->search;
 
-  if (cfg->search != NULL && cfg->search[0] != NULL)
+  if (servers != NULL)
+    for (char **n = servers; *n != NULL; n++)
+      g_string_append_printf (s, "nameserver %s\n", *n);
+  else if (cfg->mode == HUTCH_NET_SLIRP)
+    g_string_append (s, "nameserver " HUTCH_NET_DNS "\n");
+  else if (cfg->mode == HUTCH_NET_HOST)
+    for (guint i = 0; i < cfg->dns->len; i++)
+      {
+        char ip[INET_ADDRSTRLEN];
+        const struct sockaddr_in *sin = &g_array_index (cfg->dns, struct sockaddr_in, i);
+        if (inet_ntop (AF_INET, &sin->sin_addr, ip, sizeof ip) != NULL)
+          g_string_append_printf (s, "nameserver %s\n", ip);
+      }
+  /* --dns-search .: no search domains at all, as docker */
+  if (domains != NULL && domains[0] != NULL && strcmp (domains[0], ".") != 0)
     {
-      g_autofree char *joined = g_strjoinv (" ", cfg->search);
+      g_autofree char *joined = g_strjoinv (" ", domains);
       g_string_append_printf (s, "search %s\n", joined);
     }
+  if (options != NULL && options[0] != NULL)
+    {
+      g_autofree char *joined = g_strjoinv (" ", options);
+      g_string_append_printf (s, "options %s\n", joined);
+    }
+  if (s->len == 0)
+    g_string_append (s, "# --network none: no name servers\n");
   return g_string_free (s, FALSE);
 }
 
+/* The host's first address on an interface that is up and not loopback:
+ * what the container reaches the host at through slirp when the host's
+ * loopback is closed to it (as podman's host.containers.internal). */
+static gboolean
+host_address (char out[INET_ADDRSTRLEN])
+{
+  struct ifaddrs *all = NULL;
+  gboolean found = FALSE;
+
+  if (getifaddrs (&all) < 0)
+    return FALSE;
+  for (struct ifaddrs *i = all; i != NULL && !found; i = i->ifa_next)
+    if (i->ifa_addr != NULL && i->ifa_addr->sa_family == AF_INET && (i->ifa_flags & IFF_UP)
+        && !(i->ifa_flags & IFF_LOOPBACK))
+      found = inet_ntop (AF_INET, &((struct sockaddr_in *) i->ifa_addr)->sin_addr, out,
+                         INET_ADDRSTRLEN) != NULL;
+  freeifaddrs (all);
+  return found;
+}
+
+/* What host-gateway and host.containers.internal name: the host, as the
+ * container reaches it; NULL when it cannot (--network none). */
+static char *
+host_gateway (const HutchNetConfig *cfg)
+{
+  char ip[INET_ADDRSTRLEN];
+
+  if (cfg->mode == HUTCH_NET_SLIRP && cfg->allow_host_loopback)
+    return g_strdup (HUTCH_NET_GATEWAY);
+  if (cfg->mode == HUTCH_NET_NONE)
+    return NULL;
+  if (host_address (ip))
+    return g_strdup (ip);
+  return cfg->mode == HUTCH_NET_HOST ? g_strdup ("127.0.0.1") : NULL;
+}
+
 char *
-hutch_net_hosts_text (const HutchNetConfig *cfg, const char *hostname)
+hutch_net_hosts_text (const HutchNetConfig *cfg, const char *hostname, const char *name,
+                      char **extra)
 {
   GString *s = g_string_new ("127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n");
+  g_autofree char *gateway = host_gateway (cfg);
+  /* the container's name resolves to it too, as podman writes it */
+  g_autofree char *names = name != NULL && strcmp (name, hostname) != 0
+                             ? g_strdup_printf ("%s %s", hostname, name) : g_strdup (hostname);
 
   if (cfg->mode == HUTCH_NET_SLIRP)
-    g_string_append_printf (s, HUTCH_NET_ADDR "\t%s\n", hostname);
+    g_string_append_printf (s, HUTCH_NET_ADDR "\t%s\n", names);
   else
-    g_string_append_printf (s, "127.0.1.1\t%s\n", hostname);
-  if (cfg->mode == HUTCH_NET_SLIRP && cfg->allow_host_loopback)
-    g_string_append (s, HUTCH_NET_GATEWAY "\thost.containers.internal host.docker.internal\n");
+    g_string_append_printf (s, "127.0.1.1\t%s\n", names);
+  if (gateway != NULL)
+    g_string_append_printf (s, "%s\thost.containers.internal host.docker.internal\n", gateway);
+  /* --add-host NAME:IP, checked by run (util: no newline, a real address) */
+  for (char **e = extra; e != NULL && *e != NULL; e++)
+    {
+      const char *sep = strpbrk (*e, ":=");
+      const char *ip = sep != NULL ? sep + 1 : NULL;
+      if (ip == NULL)
+        continue;
+      if (strcmp (ip, "host-gateway") == 0)
+        ip = gateway;
+      if (ip != NULL)
+        g_string_append_printf (s, "%s\t%.*s\n", ip, (int) (sep - *e), *e);
+    }
   return g_string_free (s, FALSE);
 }

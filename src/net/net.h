@@ -79,9 +79,16 @@ gboolean hutch_net_config_add_port (HutchNetConfig *cfg, const char *text, GErro
  * text, unless dns= gave the upstreams. */
 void hutch_net_config_read_resolv (HutchNetConfig *cfg, const char *resolv_conf);
 
-/* The container's /etc/resolv.conf and /etc/hosts for @cfg. */
-char *hutch_net_resolv_conf_text (const HutchNetConfig *cfg);
-char *hutch_net_hosts_text (const HutchNetConfig *cfg, const char *hostname);
+/* The container's /etc/resolv.conf for @cfg: @servers (--dns), @search
+ * (--dns-search; "." for none) and @options (--dns-option) where given,
+ * else the network's (slirp: its own resolver; host: the host's). */
+char *hutch_net_resolv_conf_text (const HutchNetConfig *cfg, char **servers, char **search,
+                                  char **options);
+/* Its /etc/hosts: @hostname and the container's @name (or NULL) at its
+ * address, host.containers.internal at the host as the container reaches
+ * it, and @extra, --add-host's NAME:IP (IP may be host-gateway). */
+char *hutch_net_hosts_text (const HutchNetConfig *cfg, const char *hostname, const char *name,
+                            char **extra);
 
 /* ---- inside the container's network namespace (tap.c) ---- */
 

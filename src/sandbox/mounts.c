@@ -62,7 +62,21 @@ target_in_root (int root_fd, const char *path, gboolean is_file, GError **error)
   {
     g_autofree char *dir = g_path_get_dirname (path);
     g_autofree char *base = g_path_get_basename (path);
-    hutch_autofd int parent = hutch_util_open_in_root (root_fd, dir, O_PATH | O_DIRECTORY, 0, error);
+    hutch_autofd int parent = -1;
+    g_autoptr (GError) parent_error = NULL;
+    /* its parents too, as docker makes them (--tmpfs /var/tmp in an image
+     * without /var); each made beneath the root, never through a link */
+    parent = hutch_util_open_in_root (root_fd, dir, O_PATH | O_DIRECTORY, 0, &parent_error);
+    if (parent < 0 && g_error_matches (parent_error, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+        && strcmp (dir, "/") != 0 && strcmp (dir, ".") != 0)
+      {
+        hutch_autofd int made = target_in_root (root_fd, dir, FALSE, error);
+        if (made < 0)
+          return -1;
+        parent = hutch_util_open_in_root (root_fd, dir, O_PATH | O_DIRECTORY, 0, error);
+      }
+    else if (parent < 0)
+      g_propagate_error (error, g_steal_pointer (&parent_error));
     if (parent < 0)
       return -1;
     if (is_file)
