@@ -143,6 +143,12 @@ gboolean hutch_container_user_validate (const char *flag, const char *user, cons
                                         GError **error);
 gboolean hutch_container_workdir_validate (const char *flag, const char *dir, GError **error);
 
+/* --shm-size, --ulimit, --group-add and --device of @o into @spec (whose
+ * mounts and idmap are set), each checked against this host and user
+ * (run-flags.c). */
+gboolean hutch_container_run_flags_apply (const HutchRunOptions *o, HutchSandboxSpec *spec,
+                                          GError **error);
+
 gboolean hutch_container_env_add (char ***env, const char *item, const char *where, GError **error);
 
 /* The rootfs of a container as diff and commit see it (diff.c). */

@@ -136,6 +136,10 @@ typedef struct
   char **dns;           /* --dns IP */
   char **dns_search;    /* --dns-search DOMAIN */
   char **dns_options;   /* --dns-option OPT */
+  char *shm_size;       /* --shm-size SIZE */
+  char **ulimits;       /* --ulimit NAME=SOFT[:HARD] */
+  char **group_add;     /* --group-add GROUP */
+  char **devices;       /* --device HOST[:CTR[:PERMS]] */
   gboolean init;
   HutchRootfsDriver driver;
   gboolean driver_forced;

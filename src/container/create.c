@@ -46,6 +46,10 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->dns);
   g_strfreev (o->dns_search);
   g_strfreev (o->dns_options);
+  g_free (o->shm_size);
+  g_strfreev (o->ulimits);
+  g_strfreev (o->group_add);
+  g_strfreev (o->devices);
   hutch_cgroup_limits_clear (&o->limits);
   hutch_net_config_clear (&o->net);
 }
@@ -470,7 +474,7 @@ make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, 
   spec->tty = o->tty;
   spec->input = o->interactive;
   return hutch_sandbox_caps_compute (o->cap_add, o->cap_drop, o->privileged, &spec->caps, error)
-         && parse_mounts (spec, o, error)
+         && parse_mounts (spec, o, error) && hutch_container_run_flags_apply (o, spec, error)
          && (spec->argv = make_argv (o, image->config, error)) != NULL
          && (spec->env = make_env (o, image->config, spec->hostname, error)) != NULL;
 }

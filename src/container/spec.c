@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/mount.h>
 
 #include "container-private.h"
@@ -21,6 +22,8 @@
 #define A_NET_HOST "io.hutch.network-host"
 #define A_SECCOMP "io.hutch.seccomp"
 #define A_CGROUPS "io.hutch.cgroups"
+#define A_GROUP_ADD "io.hutch.group-add"
+#define A_SHM_SIZE "io.hutch.shm-size"
 
 static const struct
 {
@@ -129,6 +132,23 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
   hutch_json_member_strv (w, "permitted", caps);
   hutch_json_end_object (w);
   hutch_json_member_bool (w, "noNewPrivileges", TRUE);
+  if (spec->rlimits != NULL && spec->rlimits->len > 0)
+    {
+      hutch_json_key (w, "rlimits");
+      hutch_json_begin_array (w);
+      for (guint i = 0; i < spec->rlimits->len; i++)
+        {
+          const HutchSandboxRlimit *l = &g_array_index (spec->rlimits, HutchSandboxRlimit, i);
+          g_autofree char *name = hutch_sandbox_rlimit_name (l->resource);
+          g_autofree char *type = g_strconcat ("RLIMIT_", name, NULL);
+          hutch_json_begin_object (w);
+          hutch_json_member_string (w, "type", type);
+          hutch_json_member_int (w, "hard", (gint64) MIN (l->hard, (guint64) G_MAXINT64));
+          hutch_json_member_int (w, "soft", (gint64) MIN (l->soft, (guint64) G_MAXINT64));
+          hutch_json_end_object (w);
+        }
+      hutch_json_end_array (w);
+    }
   hutch_json_end_object (w);
   hutch_json_key (w, "root");
   hutch_json_begin_object (w);
@@ -191,6 +211,16 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
   hutch_json_member_string (w, A_NET_HOST, spec->network_host ? "true" : "false");
   hutch_json_member_string (w, A_SECCOMP, spec->seccomp ? "default" : "unconfined");
   hutch_json_member_string (w, A_CGROUPS, limits != NULL && limits->disabled ? "disabled" : "enabled");
+  if (spec->groups_add != NULL && spec->groups_add[0] != NULL)
+    {
+      g_autofree char *groups = g_strjoinv (",", spec->groups_add);
+      hutch_json_member_string (w, A_GROUP_ADD, groups);
+    }
+  if (spec->shm_size > 0)
+    {
+      g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT, spec->shm_size);
+      hutch_json_member_string (w, A_SHM_SIZE, size);
+    }
   hutch_json_end_object (w);
   hutch_json_end_object (w);
   text = hutch_json_writer_finish (w);
@@ -248,6 +278,28 @@ mount_of (const HutchJsonNode *n)
   return m;
 }
 
+static gboolean
+rlimits_of (const HutchJsonNode *n, HutchSandboxSpec *spec, GError **error)
+{
+  for (guint i = 0; n != NULL && n->type == HUTCH_JSON_ARRAY && i < n->n_members; i++)
+    {
+      const HutchJsonNode *hard = hutch_json_node_member (n->members[i], "hard");
+      const HutchJsonNode *soft = hutch_json_node_member (n->members[i], "soft");
+      const char *type = str_of (n->members[i], "type");
+      HutchSandboxRlimit l = { type != NULL ? hutch_sandbox_rlimit_from_name (type) : -1, 0, 0 };
+      if (l.resource < 0 || hard == NULL || !hard->is_int || soft == NULL || !soft->is_int
+          || hard->integer < 0 || soft->integer < 0)
+        return hutch_throw (error, HUTCH_ERROR_FAILED, "process.rlimits[%u] is not one hutch knows", i);
+      /* RLIM_INFINITY was written as the largest JSON integer */
+      l.hard = hard->integer == G_MAXINT64 ? (guint64) RLIM_INFINITY : (guint64) hard->integer;
+      l.soft = soft->integer == G_MAXINT64 ? (guint64) RLIM_INFINITY : (guint64) soft->integer;
+      if (spec->rlimits == NULL)
+        spec->rlimits = g_array_new (FALSE, FALSE, sizeof (HutchSandboxRlimit));
+      g_array_append_val (spec->rlimits, l);
+    }
+  return TRUE;
+}
+
 void
 hutch_container_spec_clear (HutchSandboxSpec *spec)
 {
@@ -265,6 +317,9 @@ hutch_container_spec_clear (HutchSandboxSpec *spec)
   g_strfreev (spec->env);
   g_free (spec->cwd);
   g_free (spec->user);
+  if (spec->rlimits != NULL)
+    g_array_unref (spec->rlimits);
+  g_strfreev (spec->groups_add);
   memset (spec, 0, sizeof *spec);
   spec->cleanup_fd = -1;
 }
@@ -308,6 +363,12 @@ hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **err
   spec->input = true_of (notes, A_STDIN);
   spec->network_host = true_of (notes, A_NET_HOST);
   spec->seccomp = g_strcmp0 (str_of (notes, A_SECCOMP), "unconfined") != 0;
+  if (str_of (notes, A_GROUP_ADD) != NULL)
+    spec->groups_add = g_strsplit (str_of (notes, A_GROUP_ADD), ",", -1);
+  if (str_of (notes, A_SHM_SIZE) != NULL)
+    spec->shm_size = g_ascii_strtoull (str_of (notes, A_SHM_SIZE), NULL, 10);
+  if (!rlimits_of (hutch_json_node_member (process, "rlimits"), spec, error))
+    return g_prefix_error (error, "%s: ", path), FALSE;
   spec->tty = hutch_json_node_member (process, "terminal") != NULL
               && hutch_json_node_member (process, "terminal")->boolean;
   spec->read_only = hutch_json_node_member (hutch_json_node_member (root, "root"), "readonly") != NULL

@@ -74,8 +74,29 @@ read_db (const char *path)
   return rows;
 }
 
+/* --group-add: each a gid, or a group of the image's /etc/group. */
 static gboolean
-resolve_user (const char *spec, User *out, GError **error)
+add_groups (char **names, GPtrArray *group, User *out, GError **error)
+{
+  for (char **n = names; n != NULL && *n != NULL; n++)
+    {
+      guint32 gid;
+      gboolean found = parse_id (*n, &gid);
+      for (guint i = 0; !found && i < group->len; i++)
+        {
+          char **g = group->pdata[i];
+          found = g_strv_length (g) >= 3 && strcmp (g[0], *n) == 0 && parse_id (g[2], &gid);
+        }
+      if (!found)
+        return hutch_throw (error, HUTCH_ERROR_NOT_FOUND,
+                            "--group-add %s: no such group in the image's /etc/group", *n);
+      g_array_append_val (out->groups, gid);
+    }
+  return TRUE;
+}
+
+static gboolean
+resolve_user (const char *spec, char **groups_add, User *out, GError **error)
 {
   g_autoptr (GPtrArray) passwd = read_db ("/etc/passwd");
   g_autoptr (GPtrArray) group = read_db ("/etc/group");
@@ -133,7 +154,7 @@ resolve_user (const char *spec, User *out, GError **error)
       if (g_strv_contains ((const char *const *) members, name) && gid != out->gid)
         g_array_append_val (out->groups, gid);
     }
-  return TRUE;
+  return add_groups (groups_add, group, out, error);
 }
 
 /* While still root with every capability (CAP_SETPCAP is needed). */
@@ -211,7 +232,9 @@ take_credentials (const HutchSandboxSpec *spec, const User *user, int err_fd)
 {
   g_autoptr (GError) error = NULL;
 
-  if (!drop_bounding_set (spec->caps, &error))
+  /* --ulimit, while still root of the namespace: lowering a hard limit
+   * needs no capability, raising one past the host's cannot be done */
+  if (!drop_bounding_set (spec->caps, &error) || !hutch_sandbox_rlimits_apply (spec->rlimits, &error))
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
       _exit (126);
@@ -321,7 +344,7 @@ hutch_sandbox_fork_command (const HutchSandboxSpec *spec, int err_fd, int tty)
   User user = { 0 };
   pid_t cmd;
 
-  if (!resolve_user (spec->user, &user, &error))
+  if (!resolve_user (spec->user, spec->groups_add, &user, &error))
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_EXEC, error->message);
       _exit (126);
@@ -352,7 +375,7 @@ hutch_sandbox_init_run (const HutchSandboxSpec *spec, int err_fd, int tty_sock)
   int tty = -1;
   pid_t cmd;
 
-  if (!resolve_user (spec->user, &user, &error))
+  if (!resolve_user (spec->user, spec->groups_add, &user, &error))
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
       _exit (125);

@@ -209,9 +209,12 @@ remount_readonly_in_root (int root_fd, const char *path, GError **error)
 }
 
 static gboolean
-setup_dev (int root_fd, GError **error)
+setup_dev (int root_fd, guint64 shm_size, GError **error)
 {
   hutch_autofd int dev = -1;
+  /* --shm-size; docker's 64 MiB otherwise */
+  g_autofree char *shm_data = g_strdup_printf ("mode=1777,size=%" G_GUINT64_FORMAT "k",
+                                               shm_size > 0 ? MAX (shm_size / 1024, 1) : 65536);
 
   if (!mount_in_root (root_fd, "tmpfs", "/dev", "tmpfs", MS_NOSUID | MS_NOEXEC | MS_STRICTATIME,
                       "mode=755,size=65536k", FALSE, error))
@@ -228,7 +231,7 @@ setup_dev (int root_fd, GError **error)
   if (!mount_in_root (root_fd, "devpts", "/dev/pts", "devpts", MS_NOSUID | MS_NOEXEC,
                       "newinstance,ptmxmode=0666,mode=0620", FALSE, error)
       || !mount_in_root (root_fd, "shm", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC,
-                         "mode=1777,size=65536k", FALSE, error))
+                         shm_data, FALSE, error))
     return FALSE;
   /* mqueue needs the IPC namespace to be ours, which it is. */
   if (!mount_in_root (root_fd, "mqueue", "/dev/mqueue", "mqueue", MS_NOSUID | MS_NODEV | MS_NOEXEC,
@@ -559,7 +562,7 @@ hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **error)
 
   if (root_fd < 0)
     return hutch_throw_errno (error, "opening the rootfs %s", spec->rootfs);
-  if (!setup_proc_sys (root_fd, !spec->network_host, error) || !setup_dev (root_fd, error)
+  if (!setup_proc_sys (root_fd, !spec->network_host, error) || !setup_dev (root_fd, spec->shm_size, error)
       || !bind_etc_files (root_fd, spec, error))
     return FALSE;
   for (guint i = 0; spec->mounts != NULL && i < spec->mounts->len; i++)

@@ -166,6 +166,24 @@ typedef struct
 
 void hutch_sandbox_mount_free (HutchSandboxMount *m);
 
+/* A --ulimit: RLIMIT_* @resource, soft and hard (RLIM_INFINITY for
+ * unlimited). */
+typedef struct
+{
+  int resource;
+  guint64 soft;
+  guint64 hard;
+} HutchSandboxRlimit;
+
+/* "nofile", "NOFILE" or "RLIMIT_NOFILE" to RLIMIT_NOFILE; -1 when unknown. */
+int hutch_sandbox_rlimit_from_name (const char *name);
+/* RLIMIT_NOFILE to "NOFILE" (the caller frees it), NULL when unknown. */
+char *hutch_sandbox_rlimit_name (int resource);
+/* "as, core, cpu, ...": for a message. */
+char *hutch_sandbox_rlimit_known_names (void);
+/* setrlimit() of each of @limits (of HutchSandboxRlimit), in the caller. */
+gboolean hutch_sandbox_rlimits_apply (GArray *limits, GError **error);
+
 /* Docker's default capability set, as a mask of CAP_* bits. */
 guint64 hutch_sandbox_caps_default (void);
 /* The set for --cap-add @add, --cap-drop @drop (names, or ALL) and
@@ -254,6 +272,9 @@ typedef struct
                      * empties when the command is done (files of subordinate
                      * ids the user alone could not delete); -1 otherwise */
   gboolean seccomp; /* the default seccomp filter */
+  GArray *rlimits;  /* --ulimit: of HutchSandboxRlimit, or NULL */
+  char **groups_add; /* --group-add: more groups, names of the image's or ids */
+  guint64 shm_size; /* --shm-size of /dev/shm in bytes; 0: 64 MiB */
   gboolean tty;     /* -t: the command on a terminal of the container's */
   gboolean input;   /* -i: our stdin goes to it (with -t, as keys) */
   gboolean redirect; /* stdio[] become the container's 0, 1 and 2 */

@@ -132,3 +132,39 @@ like "$out" "7778/udp -> 0\.0\.0\.0:[0-9]+" "udp too"
 H rm -f exposer
 H run --rm --expose nope -P "$BB" true
 like "$rc:$err" "^125:.*--expose nope" "a bad --expose: 125"
+
+# ---- --ulimit, --shm-size, --group-add, --device
+H run --rm --ulimit nofile=100:200 --ulimit nproc=50 "$BB" sh -c 'ulimit -n; ulimit -Hn; ulimit -u'
+is "$rc:$(echo $out)" "0:100 200 50" "--ulimit sets soft and hard limits (hard = soft when not given)"
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ]; then
+  H run --rm --ulimit "nofile=10:$((hard + 1))" "$BB" true
+  like "$rc:$err" "^125:.*--ulimit nofile=10:$((hard + 1)): over your own hard limit \($hard\)" \
+    "--ulimit over the user's hard limit: 125, saying what the limit is"
+else
+  skip "no hard limit on open files here to go over"
+fi
+H run --rm --ulimit bogus=1 "$BB" true
+like "$rc:$err" "^125:.*--ulimit bogus=1: unknown limit \"bogus\" \(one of as, core" "an unknown --ulimit: 125, listing the names"
+H run --rm --ulimit nofile=20:10 "$BB" true
+like "$rc:$err" "^125:.*the soft limit is over the hard one" "soft over hard: 125"
+H run --rm --shm-size 1m "$BB" sh -c 'df -k /dev/shm | tail -1'
+like "$out" "^shm +1024 " "--shm-size sizes /dev/shm"
+H run --rm "$BB" sh -c 'df -k /dev/shm | tail -1'
+like "$out" "^shm +65536 " "the default is 64 MiB"
+H run --rm --shm-size lots "$BB" true
+like "$rc:$err" "^125:.*--shm-size" "a bad --shm-size: 125"
+H run --rm --group-add 123 --group-add root -u 1000 "$BB" id -G
+is "$rc:$out" "0:0 123" "--group-add: an id and a group of the image's, for the command's user"
+H run --rm --group-add nosuch "$BB" true
+like "$rc:$err" "^125:.*--group-add nosuch: no such group in the image's /etc/group" "an unknown group: 125"
+H run --rm --device /dev/zero:/dev/myzero "$BB" sh -c 'head -c 4 /dev/myzero | od -An -tx1'
+is "$rc:$(echo $out)" "0:00 00 00 00" "--device HOST:CTR: the device is there, and works"
+H run --rm --device /etc/passwd "$BB" true
+like "$rc:$err" "^125:.*--device /etc/passwd: not a device node" "a --device that is not a device: 125"
+H run --rm --device /dev/kmsg "$BB" true
+like "$rc:$err" "^125:.*--device /dev/kmsg: you cannot open it" "a device the user cannot open for writing: 125, with the fix"
+H run --rm --device /dev/kmsg:r "$BB" true
+is "$rc" 0 "with r only, one the user can read is given"
+H run --rm --device /dev/zero:rwx "$BB" true
+like "$rc:$err" "^125:.*--device /dev/zero:rwx: use HOST-PATH" "bad permissions: 125"
