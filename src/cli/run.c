@@ -106,6 +106,8 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   HutchRunOptions o = { .init = TRUE, .read_only_tmpfs = TRUE, .stop_timeout = HUTCH_STOP_TIMEOUT_UNSET };
   g_autofree char *ro_tmpfs = NULL, *stop_timeout = NULL;
   g_auto (GStrv) label_files = NULL;
+  g_autofree char *platform_text = NULL, *sig_proxy = NULL;
+  g_autoptr (HutchPlatform) platform = NULL;
   HutchSandboxResult result = { 0 };
   g_autofree char *id = NULL;
   int status;
@@ -165,7 +167,12 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     { "interactive", 'i', 0, G_OPTION_ARG_NONE, &o.interactive, "Keep stdin open", NULL },
     { "tty", 't', 0, G_OPTION_ARG_NONE, &o.tty, "Allocate a terminal", NULL },
     { "pull", 0, 0, G_OPTION_ARG_STRING, &pull,
-      "missing (default): pull the image when the store has none; always; never", "POLICY" },
+      "missing (default): pull the image when the store has none; always (newer: the same); never",
+      "POLICY" },
+    { "platform", 0, 0, G_OPTION_ARG_STRING, &platform_text,
+      "When pulling: OS/ARCH[/VARIANT] of a multi-platform image (default: this host's)", "PLATFORM" },
+    { "sig-proxy", 0, 0, G_OPTION_ARG_STRING, &sig_proxy,
+      "true (default): signals to hutch go to the command", "BOOL" },
     { "tls-verify", 0, 0, G_OPTION_ARG_STRING, &tls_text,
       "When pulling: false accepts any certificate, or plain HTTP", "BOOL" },
     { "creds", 0, 0, G_OPTION_ARG_STRING, &creds, "When pulling: log in as USER", "USER:PASSWORD" },
@@ -271,9 +278,25 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
           return hutch_cli_fail (g_steal_pointer (&error));
         }
     }
+  /* podman's newer: pull when the registry's differs, which a pull that
+   * finds every blob in the store costs no more than asking */
+  if (pull != NULL && strcmp (pull, "newer") == 0)
+    {
+      g_free (pull);
+      pull = g_strdup ("always");
+    }
   if (pull != NULL && strcmp (pull, "missing") != 0 && strcmp (pull, "always") != 0
       && strcmp (pull, "never") != 0)
-    return hutch_cli_usage_error (cmd, "--pull=%s: use missing, always or never", pull);
+    return hutch_cli_usage_error (cmd, "--pull=%s: use missing, always, newer or never", pull);
+  if (sig_proxy != NULL && strcmp (sig_proxy, "true") != 0)
+    return hutch_cli_usage_error (cmd, "--sig-proxy=%s: hutch's foreground run is the container's "
+                                  "monitor and always passes signals on (true); to leave a "
+                                  "container running apart from this terminal, use -d and "
+                                  "\"hutch logs -f\"", sig_proxy);
+  if (platform_text != NULL && (platform = hutch_image_platform_parse (platform_text, &error)) == NULL)
+    return run_usage_error (cmd, &o, &error);
+  pull_opts.platform = platform;
+  pull_opts.platform_asked = platform != NULL;
   if (!hutch_cli_registry_options (&pull_opts.registry, tls_text, creds, authfile, &error))
     return run_usage_error (cmd, &o, &error);
   pull_opts.progress = hutch_cli_pull_progress (quiet);

@@ -168,3 +168,17 @@ H run --rm --device /dev/kmsg:r "$BB" true
 is "$rc" 0 "with r only, one the user can read is given"
 H run --rm --device /dev/zero:rwx "$BB" true
 like "$rc:$err" "^125:.*--device /dev/zero:rwx: use HOST-PATH" "bad permissions: 125"
+
+# ---- --pull newer, --platform, --sig-proxy
+H run --rm --pull newer "$BB" true
+like "$rc:$err" "^125:.*localhost" "--pull newer asks the registry (here: none at localhost), as always does"
+H run --rm --pull sometimes "$BB" true
+like "$rc:$err" "^125:.*--pull=sometimes: use missing, always, newer or never" "a bad --pull: 125"
+H run --rm --platform linux/amd64/v1/extra "$BB" true
+like "$rc:$err" "^125:.*invalid platform \"linux/amd64/v1/extra\"" "a bad --platform: 125, naming it"
+H run --rm --platform linux/amd64 --pull never "$BB" true
+is "$rc" 0 "--platform with an image in the store: it runs"
+H run --rm --sig-proxy=true "$BB" true
+is "$rc" 0 "--sig-proxy=true (what hutch does anyway) is taken"
+H run --rm --sig-proxy=false "$BB" true
+like "$rc:$err" "^125:.*--sig-proxy=false: .*use -d" "--sig-proxy=false: 125, with what to do instead"
