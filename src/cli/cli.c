@@ -34,6 +34,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_inspect,
   &hutch_cli_command_port,
   &hutch_cli_command_stats,
+  &hutch_cli_command_healthcheck,
   &hutch_cli_command_container,
   &hutch_cli_command_pull,
   &hutch_cli_command_push,

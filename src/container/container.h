@@ -140,6 +140,12 @@ typedef struct
   char **ulimits;       /* --ulimit NAME=SOFT[:HARD] */
   char **group_add;     /* --group-add GROUP */
   char **devices;       /* --device HOST[:CTR[:PERMS]] */
+  char *health_cmd;     /* --health-cmd: a shell command */
+  char *health_interval; /* --health-interval and the others: durations as given */
+  char *health_timeout;
+  char *health_start_period;
+  int health_retries;   /* 0: the image's, else 3 */
+  gboolean no_healthcheck;
   gboolean init;
   HutchRootfsDriver driver;
   gboolean driver_forced;
@@ -325,6 +331,26 @@ typedef struct
 
 gboolean hutch_container_exec (const HutchContext *ctx, const char *id, const HutchExecOptions *o,
                                HutchSandboxResult *result, GError **error);
+
+/* ---- health checks (health.c) ---- */
+
+/* Go's durations as docker's flags take them (30s, 1m30s, 500ms). */
+gboolean hutch_container_duration_parse (const char *flag, const char *text, gint64 *out_ns,
+                                         GError **error);
+/* The check of a container being made in @dir: @o's --health-* flags, else
+ * @image's Healthcheck; nothing with --no-healthcheck or neither. */
+gboolean hutch_container_health_config_write (const char *dir, const HutchRunOptions *o,
+                                              const HutchImageConfig *image, GError **error);
+/* Runs the check once in running container @id, records the result and
+ * sets *@out_status to "healthy", "unhealthy" or "starting". */
+gboolean hutch_container_health_run (const HutchContext *ctx, const char *id, char **out_status,
+                                     GError **error);
+/* inspect's Config.Healthcheck (@config) or State.Health, when it has a check. */
+void hutch_container_health_inspect (const HutchContext *ctx, const HutchContainer *c,
+                                     HutchJsonWriter *w, gboolean config);
+/* "healthy", "unhealthy" or "starting" for a running container with a
+ * check, else NULL. */
+char *hutch_container_health_status (const HutchContext *ctx, const HutchContainer *c);
 
 /* ---- logs (logs.c) ---- */
 

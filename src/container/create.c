@@ -50,6 +50,10 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->ulimits);
   g_strfreev (o->group_add);
   g_strfreev (o->devices);
+  g_free (o->health_cmd);
+  g_free (o->health_interval);
+  g_free (o->health_timeout);
+  g_free (o->health_start_period);
   hutch_cgroup_limits_clear (&o->limits);
   hutch_net_config_clear (&o->net);
 }
@@ -586,6 +590,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
            || hutch_throw_errno (error, "making the container directory %s", dir);
     }
   ok = ok && hutch_container_spec_write (dir, &spec, &o->limits, !o->rm, error)
+       && hutch_container_health_config_write (dir, o, image->config, error)
        && hutch_container_save (ctx, c, error)
        && (o->cidfile == NULL || write_cidfile (o->cidfile, c->id, error));
   spec.idmap = NULL;

@@ -72,6 +72,7 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_int (w, "Pid", running ? c->init_pid : 0);
   hutch_json_member_int (w, "MonitorPid", running ? c->monitor_pid : 0);
   hutch_json_member_int (w, "ExitCode", c->exit_code);
+  hutch_container_health_inspect (ctx, c, w, FALSE);
   hutch_json_member_string (w, "Error", c->error != NULL ? c->error : "");
   /* hutch's own: what the log could not keep (docker has no such field) */
   hutch_json_member_string (w, "LogError", c->log_error != NULL ? c->log_error : "");
@@ -96,6 +97,7 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_string (w, "StopSignal", c->stop_signal != NULL ? c->stop_signal : "SIGTERM");
   if (c->stop_timeout != HUTCH_STOP_TIMEOUT_UNSET)
     hutch_json_member_int (w, "StopTimeout", c->stop_timeout);
+  hutch_container_health_inspect (ctx, c, w, TRUE);
   hutch_json_key (w, "Labels");
   hutch_json_begin_object (w);
   for (char **l = c->labels; l != NULL && *l != NULL; l++)

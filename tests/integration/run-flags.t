@@ -182,3 +182,37 @@ H run --rm --sig-proxy=true "$BB" true
 is "$rc" 0 "--sig-proxy=true (what hutch does anyway) is taken"
 H run --rm --sig-proxy=false "$BB" true
 like "$rc:$err" "^125:.*--sig-proxy=false: .*use -d" "--sig-proxy=false: 125, with what to do instead"
+
+# ---- health checks: --health-* and hutch healthcheck run
+H run -d --name hc --health-cmd 'test -e /tmp/ok && echo fine' --health-retries 2 "$BB" sleep 100
+H inspect --format '{{json .State.Health.Status}} {{json .Config.Healthcheck.Test}}' hc
+is "$out" '"starting" ["CMD-SHELL","test -e /tmp/ok && echo fine"]' "a new container's health is starting; the check is in inspect"
+H healthcheck run hc
+is "$rc:$out" "0:starting" "one failure of two allowed: still starting (exit 0)"
+H healthcheck run hc
+is "$rc:$out" "1:unhealthy" "the second in a row: unhealthy, exit 1"
+H exec hc touch /tmp/ok
+H healthcheck run hc
+is "$rc:$out" "0:healthy" "the check passes: healthy, exit 0"
+H inspect --format '{{.State.Health.FailingStreak}} {{len .State.Health.Log}} {{(index .State.Health.Log 2).ExitCode}} {{(index .State.Health.Log 2).Output}}' hc
+is "$out" "0 3 0 fine" "the streak is reset; the log keeps each run, its code and output"
+H stop -t 0 hc
+H healthcheck run hc
+like "$rc:$err" "^125:.*container hc is not running" "a stopped container's check: 125"
+H rm hc
+H run -d --name hct --health-cmd 'sleep 30' --health-timeout 300ms "$BB" sleep 100
+t0=$(date +%s)
+H healthcheck run hct
+is "$rc:$out" "0:starting" "a check over its --health-timeout fails"
+ok "$([ $(($(date +%s) - t0)) -lt 10 ]; echo $?)" "and is cut at the timeout, not waited for"
+H inspect --format '{{(index .State.Health.Log 0).ExitCode}} {{(index .State.Health.Log 0).Output}}' hct
+is "$out" "-1 Health check exceeded timeout" "recorded as docker records it"
+H rm -f hct
+H run -d --name nohc "$BB" sleep 100
+H healthcheck run nohc
+like "$rc:$err" "^125:.*container nohc has no health check" "a container without a check: 125, saying how to give one"
+H rm -f nohc
+H run --rm --health-cmd true --health-interval often "$BB" true
+like "$rc:$err" "^125:.*--health-interval often: a duration, as 30s" "a bad duration: 125"
+H run --rm --health-cmd true --no-healthcheck "$BB" true
+like "$rc:$err" "^125:.*--no-healthcheck with --health-cmd" "--no-healthcheck with --health-cmd: 125"
