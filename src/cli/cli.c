@@ -20,6 +20,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_start,
   &hutch_cli_command_ps,
   &hutch_cli_command_logs,
+  &hutch_cli_command_attach,
   &hutch_cli_command_exec,
   &hutch_cli_command_cp,
   &hutch_cli_command_export,

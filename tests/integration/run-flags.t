@@ -216,3 +216,23 @@ H run --rm --health-cmd true --health-interval often "$BB" true
 like "$rc:$err" "^125:.*--health-interval often: a duration, as 30s" "a bad duration: 125"
 H run --rm --health-cmd true --no-healthcheck "$BB" true
 like "$rc:$err" "^125:.*--no-healthcheck with --health-cmd" "--no-healthcheck with --health-cmd: 125"
+
+# ---- attach: the output from now on, signals passed on, its exit status
+H run -d --name att "$BB" sh -c 'trap "echo got TERM; exit 7" TERM; echo started; while :; do sleep 0.05; done'
+"$HUTCH" --root "$R" attach att >"$T/attach.out" 2>"$T/attach.err" &
+attacher=$!
+H run -d --name att2 "$BB" sh -c 'echo done; exit 4'
+H wait att2
+H attach att2
+like "$rc:$err" "^125:.*container att2 is not running: you cannot attach" "attach to an ended container: 125, with what to do"
+H rm att2
+for i in $(seq 100); do kill -0 "$attacher" && [ -e "$T/attach.out" ] && break; tick; done
+# the attacher follows from now on: wait until it follows, by its fd on the log
+for i in $(seq 100); do ls -l /proc/$attacher/task/*/children >/dev/null 2>&1 && [ -n "$(cat /proc/$attacher/task/*/children 2>/dev/null)" ] && break; tick; done
+kill -TERM "$attacher"
+wait "$attacher" && arc=0 || arc=$?
+is "$arc" 7 "attach: SIGTERM to it went to the container, whose exit status is attach's"
+like "$(cat "$T/attach.out")" "got TERM" "and the output came through it"
+H rm att
+H attach nosuch
+like "$rc:$err" "^125:.*nosuch" "attach to no such container: 125"
