@@ -14,6 +14,8 @@
 #include "cli-private.h"
 #include "store/store.h"
 
+static gsize name_distance (const char *typed, const char *name);
+
 static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_run,
   &hutch_cli_command_create,
@@ -112,10 +114,31 @@ hutch_cli_run_group (const HutchCliCommand *group, const HutchCliCommand *const 
     }
   if (argc >= 2 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
     {
+      /* what docker spells differently: container list/ps, image remove */
+      static const char *const aliases[][2] = { { "list", "ls" }, { "ps", "ls" }, { "remove", "rm" } };
       g_autofree char *want = g_strdup_printf ("%s %s", group->name, argv[1]);
+      const char *near = NULL;
+      gsize best = 3 * 64; /* at most two edits (name_distance) */
+      for (gsize a = 0; a <= G_N_ELEMENTS (aliases); a++)
+        {
+          g_autofree char *name = a == 0 ? g_strdup (want)
+                                  : strcmp (argv[1], aliases[a - 1][0]) == 0
+                                      ? g_strdup_printf ("%s %s", group->name, aliases[a - 1][1])
+                                      : NULL;
+          for (const HutchCliCommand *const *c = subs; name != NULL && *c != NULL; c++)
+            if (strcmp ((*c)->name, name) == 0)
+              return (*c)->run (*c, ctx, argc - 1, argv + 1);
+        }
       for (const HutchCliCommand *const *c = subs; *c != NULL; c++)
-        if (strcmp ((*c)->name, want) == 0)
-          return (*c)->run (*c, ctx, argc - 1, argv + 1);
+        {
+          const char *sub = (*c)->name + strlen (group->name) + 1;
+          gsize d = name_distance (argv[1], sub);
+          if (d < best)
+            best = d, near = sub;
+        }
+      if (near != NULL)
+        return hutch_cli_usage_error (group, "unknown command \"%s\" (did you mean \"%s %s\"?)", want,
+                                      group->name, near);
       return hutch_cli_usage_error (group, "unknown command \"%s\"", want);
     }
   printf ("Usage: hutch %s COMMAND\n\n%s\n\nCommands:\n", group->name, group->summary);
@@ -323,15 +346,27 @@ edit_distance (const char *a, const char *b)
   return d[la * w + lb];
 }
 
+/* Edits from @typed to @name, in 64ths, ties going to the name that shares
+ * the longer start with what was typed ("pus": push before ps). */
+static gsize
+name_distance (const char *typed, const char *name)
+{
+  gsize common = 0;
+
+  while (typed[common] != '\0' && typed[common] == name[common])
+    common++;
+  return edit_distance (typed, name) * 64 - MIN (common, 63);
+}
+
 static const char *
 closest_command (const char *name)
 {
   const char *best = NULL;
-  gsize best_score = 3; /* at most two edits away */
+  gsize best_score = 3 * 64; /* at most two edits away (name_distance) */
 
   for (const HutchCliCommand *const *c = commands; *c != NULL; c++)
     {
-      gsize d = (*c)->name[0] == '_' ? G_MAXSIZE : edit_distance (name, (*c)->name);
+      gsize d = (*c)->name[0] == '_' ? G_MAXSIZE : name_distance (name, (*c)->name);
       if (d < best_score)
         best_score = d, best = (*c)->name;
     }

@@ -279,14 +279,25 @@ run_container (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     &hutch_cli_command_stop,   &hutch_cli_command_wait, NULL,
   };
 
-  /* `container ls` is ps; the others are the top-level commands */
-  if (argc >= 2 && (strcmp (argv[1], "ls") == 0 || strcmp (argv[1], "list") == 0))
+  if (argc < 2 && g_getenv (HUTCH_CLI_COMPLETE_ENV) != NULL)
+    {
+      for (guint i = 0; subs[i] != NULL; i++)
+        printf ("@%s\n", strchr (subs[i]->name, ' ') != NULL ? strchr (subs[i]->name, ' ') + 1
+                                                             : subs[i]->name);
+      return 0;
+    }
+  /* `container ls` (docker's list and ps too) is ps; the others are the
+   * top-level commands */
+  if (argc >= 2 && (strcmp (argv[1], "ls") == 0 || strcmp (argv[1], "list") == 0
+                    || strcmp (argv[1], "ps") == 0))
     return hutch_cli_command_ps.run (&hutch_cli_command_ps, ctx, argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "prune") == 0)
     return run_container_prune (&container_prune, ctx, argc - 1, argv + 1);
   for (guint i = 0; argc >= 2 && subs[i] != NULL; i++)
     if (subs[i]->run != NULL && strcmp (subs[i]->name, argv[1]) == 0)
       return subs[i]->run (subs[i], ctx, argc - 1, argv + 1);
+  if (argc >= 2 && strcmp (argv[1], "remove") == 0)
+    return hutch_cli_command_rm.run (&hutch_cli_command_rm, ctx, argc - 1, argv + 1);
   if (argc >= 2 && strcmp (argv[1], "--help") != 0 && strcmp (argv[1], "-h") != 0)
     return hutch_cli_usage_error (cmd, "unknown command \"container %s\"", argv[1]);
   printf ("Usage: hutch container COMMAND\n\n%s\n\nCommands:\n", cmd->summary);

@@ -34,6 +34,23 @@ like "$err" "Usage: hutch" "it prints the usage line"
 like "$err" "hutch --help" "and a one-line hint"
 is "$out" "" "nothing goes to stdout"
 
+hutch pus
+like "$err" 'unknown command "pus" \(did you mean "push"\?\)' "a tie of edits goes to the name typed the longer way: push, not ps"
+hutch expor
+like "$err" 'did you mean "export"' "export, not port"
+hutch image lst
+like "$rc:$err" '^125:.*unknown command "image lst" \(did you mean "image ls"\?\)' "a group's subcommand is suggested too"
+hutch --root "$T/st" container list
+is "$rc" 0 "docker's spellings: container list"
+hutch --root "$T/st" container ps
+is "$rc" 0 "container ps"
+hutch --root "$T/st" image list
+is "$rc" 0 "image list"
+hutch --root "$T/st" image remove nosuch
+like "$rc:$err" "^125:.*(nosuch|empty)" "image remove is rm"
+hutch container remove nosuch
+like "$rc:$err" "^125:.*no container is named or has the id \"nosuch\"" "container remove is rm"
+
 hutch frobnicate
 is "$rc" 125 "a command far from any exits 125"
 unlike "$err" "did you mean" "and suggests nothing"
