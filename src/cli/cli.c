@@ -23,6 +23,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_ps,
   &hutch_cli_command_logs,
   &hutch_cli_command_attach,
+  &hutch_cli_command_events,
   &hutch_cli_command_exec,
   &hutch_cli_command_cp,
   &hutch_cli_command_export,

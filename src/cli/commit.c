@@ -88,6 +88,7 @@ run_commit (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
     }
   if (!quiet)
     printf ("%s\n", image_id);
+  hutch_event_record (ctx, 0, "image", "commit", image_id, argc > 2 ? argv[2] : image_id, NULL, NULL);
   return fflush (stdout) == 0 ? 0 : HUTCH_EXIT_FAILURE;
 }
 

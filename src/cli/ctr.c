@@ -119,16 +119,33 @@ run_start (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   return exec_status != 0 ? exec_status : status;
 }
 
+/* The event of what was done to container @id (its record read again:
+ * the name may have moved since the command resolved it). */
+static void
+event_of (HutchContext *ctx, const char *id, const char *action)
+{
+  g_autoptr (HutchContainer) c = hutch_container_load (ctx, id, NULL);
+
+  if (c != NULL)
+    hutch_event_container (ctx, c, action);
+}
+
 static gboolean
 do_stop (HutchContext *ctx, const char *id, gpointer data, GError **error)
 {
-  return hutch_container_stop (ctx, id, *(int *) data, error);
+  if (!hutch_container_stop (ctx, id, *(int *) data, error))
+    return FALSE;
+  event_of (ctx, id, "stop");
+  return TRUE;
 }
 
 static gboolean
 do_restart (HutchContext *ctx, const char *id, gpointer data, GError **error)
 {
-  return hutch_container_stop (ctx, id, *(int *) data, error) && do_start (ctx, id, NULL, error);
+  if (!hutch_container_stop (ctx, id, *(int *) data, error))
+    return FALSE;
+  event_of (ctx, id, "restart");
+  return do_start (ctx, id, NULL, error);
 }
 
 static int
@@ -156,7 +173,16 @@ run_stop_or_restart (const HutchCliCommand *cmd, HutchContext *ctx, int argc, ch
 static gboolean
 do_kill (HutchContext *ctx, const char *id, gpointer data, GError **error)
 {
-  return hutch_container_kill (ctx, id, *(int *) data, error);
+  g_autoptr (HutchContainer) c = NULL;
+  g_autofree char *sig = NULL;
+
+  if (!hutch_container_kill (ctx, id, *(int *) data, error))
+    return FALSE;
+  c = hutch_container_load (ctx, id, NULL);
+  sig = g_strdup_printf ("%d", *(int *) data);
+  if (c != NULL)
+    hutch_event_record (ctx, 0, "container", "kill", c->id, c->name, c->image, sig);
+  return TRUE;
 }
 
 static int
@@ -202,7 +228,13 @@ run_wait (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 static gboolean
 do_rm (HutchContext *ctx, const char *id, gpointer data, GError **error)
 {
-  return hutch_container_remove (ctx, id, *(gboolean *) data, error);
+  g_autoptr (HutchContainer) c = hutch_container_load (ctx, id, NULL);
+
+  if (!hutch_container_remove (ctx, id, *(gboolean *) data, error))
+    return FALSE;
+  if (c != NULL)
+    hutch_event_container (ctx, c, "remove");
+  return TRUE;
 }
 
 static int

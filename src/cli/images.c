@@ -378,7 +378,9 @@ run_tag (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if (store == NULL)
     return hutch_cli_fail (g_steal_pointer (&error));
   for (int i = 2; i < argc; i++)
-    if (!hutch_store_image_tag (store, argv[1], argv[i], &error))
+    if (hutch_store_image_tag (store, argv[1], argv[i], &error))
+      hutch_event_record (ctx, 0, "image", "tag", argv[1], argv[i], NULL, NULL);
+    else
       return hutch_cli_fail (g_steal_pointer (&error));
   return 0;
 }
@@ -458,7 +460,15 @@ run_rmi (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
       gboolean ok = check_unused (ctx, store, argv[i], force, &error)
                     && hutch_store_image_remove (store, argv[i], force, report, &error);
       for (guint j = 0; j < report->len; j++)
-        puts (report->pdata[j]);
+        {
+          /* "Untagged: NAME" and "Deleted: ID", as docker's untag and delete */
+          const char *line = report->pdata[j];
+          puts (line);
+          if (g_str_has_prefix (line, "Untagged: "))
+            hutch_event_record (ctx, 0, "image", "untag", line + 10, line + 10, NULL, NULL);
+          else if (g_str_has_prefix (line, "Deleted: "))
+            hutch_event_record (ctx, 0, "image", "delete", line + 9, line + 9, NULL, NULL);
+        }
       if (!ok)
         {
           fprintf (stderr, "hutch: %s\n", error->message);

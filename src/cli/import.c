@@ -9,6 +9,7 @@
 
 #include "archive/archive.h"
 #include "cli-private.h"
+#include "container/container.h"
 
 static int
 run_import (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
@@ -65,6 +66,7 @@ run_import (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
     }
   if (!quiet)
     printf ("%s\n", image_id);
+  hutch_event_record (ctx, 0, "image", "import", image_id, argc > 2 ? argv[2] : image_id, NULL, NULL);
   return fflush (stdout) == 0 ? 0 : HUTCH_EXIT_FAILURE;
 }
 

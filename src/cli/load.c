@@ -10,6 +10,7 @@
 #include "archive/archive.h"
 #include "layer/layer.h"
 #include "cli-private.h"
+#include "container/container.h"
 
 /* "123", "500k", "64M", "2G" (powers of 1024). */
 static gboolean
@@ -99,6 +100,8 @@ run_load (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
       hutch_cli_explain_full_disk (ctx, error, needed);
       return hutch_cli_fail (g_steal_pointer (&error));
     }
+  for (guint i = 0; i < loaded->len; i++)
+    hutch_event_record (ctx, 0, "image", "load", loaded->pdata[i], loaded->pdata[i], NULL, NULL);
   for (guint i = 0; !quiet && i < loaded->len; i++)
     {
       const char *what = loaded->pdata[i];

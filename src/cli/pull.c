@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli-private.h"
+#include "container/container.h"
 #include "store/store.h"
 
 gboolean
@@ -65,6 +66,7 @@ hutch_cli_pull (HutchContext *ctx, const char *ref, const HutchPullOptions *opts
   if (opts->progress != HUTCH_PULL_PROGRESS_NONE)
     fprintf (stderr, "%s: %s\n", fresh ? "Downloaded newer image" : "Image is up to date",
              name);
+  hutch_event_record (ctx, 0, "image", "pull", id, name, NULL, NULL);
   if (print_name)
     printf ("%s\n", name);
   return TRUE;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli-private.h"
+#include "container/container.h"
 #include "store/store.h"
 
 /* HUTCH_PUSH_CHUNK_SIZE: blobs larger than this many bytes go in chunks
@@ -79,6 +80,7 @@ run_push (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     status = hutch_cli_fail (g_steal_pointer (&error));
   else
     {
+      hutch_event_record (ctx, 0, "image", "push", digest, name, NULL, NULL);
       if (opts.progress != HUTCH_PULL_PROGRESS_NONE)
         fprintf (stderr, "Pushed %s@%s\n", name, digest);
       if (digestfile != NULL && !g_file_set_contents (digestfile, digest, -1, &error))

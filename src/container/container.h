@@ -332,6 +332,40 @@ typedef struct
 gboolean hutch_container_exec (const HutchContext *ctx, const char *id, const HutchExecOptions *o,
                                HutchSandboxResult *result, GError **error);
 
+/* ---- the event log (events.c) ---- */
+
+typedef struct
+{
+  gint64 time;  /* microseconds since the epoch */
+  char *type;   /* "container" or "image" */
+  char *action; /* docker's: create, start, die, stop, kill, remove, pull, tag, ... */
+  char *id;
+  char *name;   /* or NULL */
+  char *image;  /* a container's image, or NULL */
+  char *extra;  /* die: the exit code; tag: the name; or NULL */
+} HutchEvent;
+
+void hutch_event_free (HutchEvent *e);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchEvent, hutch_event_free)
+
+/* Appends an event (at @time, 0: now) to the store's events.log; one that
+ * cannot be written is dropped, never an error of the command's. */
+void hutch_event_record (const HutchContext *ctx, gint64 time, const char *type, const char *action,
+                         const char *id, const char *name, const char *image, const char *extra);
+void hutch_event_container (const HutchContext *ctx, const HutchContainer *c, const char *action);
+/* The log opened for appending (-1 when it cannot be), for a process that
+ * writes events after it loses sight of the store (the monitor), and the
+ * write of one event to it. */
+int hutch_event_log_open (const HutchContext *ctx);
+void hutch_event_write (int fd, gint64 time, const char *type, const char *action, const char *id,
+                        const char *name, const char *image, const char *extra);
+/* The events from @since to @until (0: no end), oldest first: the log's
+ * from *@inout_offset on (NULL: all; moved past what was read), and each
+ * container's last end ("die") not already in @died (a set of "ID TIME"
+ * it adds to; NULL: all). */
+GPtrArray *hutch_events_read (const HutchContext *ctx, gint64 since, gint64 until,
+                              gint64 *inout_offset, GHashTable *died);
+
 /* ---- health checks (health.c) ---- */
 
 /* Go's durations as docker's flags take them (30s, 1m30s, 500ms). */

@@ -604,5 +604,6 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
         g_warning ("%s", local->message);
       return NULL;
     }
+  hutch_event_record (ctx, c->created, "container", "create", c->id, c->name, c->image, NULL);
   return g_steal_pointer (&c);
 }

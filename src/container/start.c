@@ -140,6 +140,7 @@ typedef struct
   HutchLogWriter *log;
   HutchSandboxHooks hooks;
   gboolean foreground; /* this process is `run` or `start -a`, the user's */
+  int events;          /* the store's event log, opened while it is in sight; -1 */
 } Monitor;
 
 /* From the moment the container's command runs, the monitor (and the
@@ -197,6 +198,10 @@ monitor_started (gpointer data, pid_t init, const int *ns)
   g_clear_pointer (&m->c->log_error, g_free);
   if (!hutch_container_save (m->ctx, m->c, &error))
     g_warning ("%s", error->message);
+  /* kept for the end, which comes after monitor_confine() */
+  m->events = hutch_event_log_open (m->ctx);
+  hutch_event_write (m->events, m->c->started_at, "container", "start", m->c->id, m->c->name,
+                     m->c->image, NULL);
   if (m->notify >= 0)
     {
       (void) !write (m->notify, "R", 1);
@@ -402,6 +407,12 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
       g_free (m->c->error);
       m->c->error = g_strdup (setup_error->message);
     }
+  if (m->c->status == HUTCH_CONTAINER_EXITED && m->c->finished_at != 0)
+    {
+      g_autofree char *code = g_strdup_printf ("%d", m->c->exit_code);
+      hutch_event_write (m->events, m->c->finished_at, "container", "die", m->c->id, m->c->name,
+                         m->c->image, code);
+    }
   /* into the room taken before it ran: a container that filled the disk
    * still has its end recorded */
   if (!m->c->auto_remove && !hutch_container_save_end (m->ctx, m->c, &error))
@@ -421,6 +432,9 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
   if (m->c->auto_remove && !hutch_container_remove (m->ctx, m->c->id, FALSE, &error)
       && !g_error_matches (error, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))
     g_warning ("%s", error->message);
+  else if (m->c->auto_remove)
+    hutch_event_write (m->events, 0, "container", "remove", m->c->id, m->c->name, m->c->image, NULL);
+  hutch_fd_clear (&m->events);
   (void) spec;
 }
 
@@ -641,7 +655,8 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
   HutchCgroupLimits limits = { 0 };
   HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
                             net_prepare, net_dispatch, NULL };
-  Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, -1, lock, NULL, NULL, { { 0 } } };
+  Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, -1, lock, NULL, NULL, { { 0 } },
+                FALSE, -1 };
   gboolean ok;
   g_autoptr (GError) local = NULL;
 
