@@ -61,6 +61,7 @@ extern const HutchCliCommand hutch_cli_command_system;
 extern const HutchCliCommand hutch_cli_command_tag;
 extern const HutchCliCommand hutch_cli_command_unshare;
 extern const HutchCliCommand hutch_cli_command_version;
+extern const HutchCliCommand hutch_cli_command_volume;
 extern const HutchCliCommand hutch_cli_command_completion;
 extern const HutchCliCommand hutch_cli_command_complete; /* __complete, hidden */
 

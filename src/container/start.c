@@ -138,7 +138,8 @@ typedef struct
 
 /* From the moment the container's command runs, the monitor (and the
  * libslirp in it) sees only what it still writes: the containers' records
- * and names (--rm removes its own), the live state, its cgroup's parent. */
+ * and names (--rm removes its own, and its anonymous volumes), the live
+ * state, its cgroup's parent. */
 static void
 monitor_confine (Monitor *m)
 {
@@ -148,6 +149,10 @@ monitor_confine (Monitor *m)
   g_ptr_array_add (keep, g_build_filename (m->ctx->root, "containers", NULL));
   g_ptr_array_add (keep, g_build_filename (m->ctx->root, "names", NULL));
   g_ptr_array_add (keep, g_build_filename (m->ctx->runroot, "containers", NULL));
+  /* --rm removes the container's anonymous volumes too (emptied by the
+   * sandbox, which can delete what the container's ids wrote) */
+  if (m->c->auto_remove)
+    g_ptr_array_add (keep, g_build_filename (m->ctx->root, "volumes", NULL));
   if (m->cg != NULL)
     g_ptr_array_add (keep, g_path_get_dirname (hutch_cgroup_dir (m->cg)));
   for (guint i = keep->len; i-- > 0;)
