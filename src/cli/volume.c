@@ -77,6 +77,8 @@ run_volume_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char
 
   if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
     return status;
+  if (argc >= 2 && strcmp (argv[1], "--") == 0) /* GOption leaves it */
+    argv[1] = argv[0], argv++, argc--;
   if (argc > 2)
     return hutch_cli_usage_error (cmd, "one volume name at most");
   if (driver != NULL && strcmp (driver, "local") != 0)
