@@ -21,6 +21,7 @@
 #define VOLUME_DATA "_data"
 #define VOLUMES_LOCK ".lock"
 #define TEMP_PREFIX ".new-"
+#define TRASH_PREFIX ".trash-"
 
 void
 hutch_store_volume_free (HutchStoreVolume *v)
@@ -289,7 +290,7 @@ hutch_store_volume_list (const char *root, GError **error)
 gboolean
 hutch_store_volume_delete (const char *root, const char *name, GError **error)
 {
-  g_autofree char *trash = g_strconcat (TEMP_PREFIX, name, NULL);
+  g_autofree char *trash = g_strconcat (TRASH_PREFIX, name, NULL);
   const char *names[] = { trash, NULL };
   hutch_autofd int dfd = -1;
   g_autoptr (HutchIdMap) map = NULL;
@@ -297,7 +298,8 @@ hutch_store_volume_delete (const char *root, const char *name, GError **error)
   if (!hutch_store_volume_name_validate (name, error) || (dfd = open_volumes (root, FALSE, error)) < 0)
     return FALSE;
   /* out of sight in one step: a kill while its files go leaves no half
-   * volume, only a temporary directory the next create of that name clears */
+   * volume, only a .trash- directory, which the next removal of that name
+   * clears */
   if (renameat2 (dfd, name, dfd, trash, RENAME_NOREPLACE) < 0)
     {
       if (errno == ENOENT)

@@ -30,9 +30,10 @@ H volume ls
 like "$out" '^DRIVER +VOLUME NAME' "ls: docker's header"
 like "$out" "local +data1" "ls: a row of each volume"
 H volume ls -q
-is "$out" "$(printf '%s\ndata1' "$random")" "ls -q: the names alone, by name"
+is "$out" "$(printf '%s\ndata1\n' "$random" | LC_ALL=C sort)" "ls -q: the names alone, by name"
 H volume ls --format json
-is "$(json_get "$out" '[v["Name"] for v in d]')" "['$random', 'data1']" "ls --format json: an array of volumes"
+is "$(json_get "$out" '[v["Name"] for v in d] == sorted(["data1", "'"$random"'"])')" "True" \
+  "ls --format json: an array of volumes"
 H volume ls --format '{{.Name}} {{.Driver}}'
 like "$out" "^data1 local$|
 data1 local" "ls --format TEMPLATE"
@@ -100,6 +101,12 @@ before=$("$HUTCH" --root "$R" volume ls -q | wc -l)
 run -v /anon "$DEB" sh -c 'echo x >/anon/x && mkdir /anon/d && chown 1000:1000 /anon/d && touch /anon/d/y'
 is "$rc" 0 "-v /path: an anonymous volume"
 is "$("$HUTCH" --root "$R" volume ls -q | wc -l)" "$before" "run --rm removes it with the container, files of other ids too"
+H run -d --rm --network none -v /anon "$DEB" sh -c 'mkdir /anon/d && touch /anon/d/f && chown -R 1000:1000 /anon/d'
+for _ in $(seq 200); do
+  [ "$("$HUTCH" --root "$R" volume ls -q | wc -l)" = "$before" ] && [ -z "$("$HUTCH" --root "$R" ps -aq)" ] && break
+  tick
+done
+is "$("$HUTCH" --root "$R" volume ls -q | wc -l)" "$before" "run -d --rm: its monitor removes the anonymous volume too"
 H run --name anon1 --network none -v /anon "$BB" sh -c 'echo a >/anon/a'
 H inspect anon1
 anon=$(json_get "$out" 'd[0]["Mounts"][0]["Name"]')
@@ -109,6 +116,13 @@ is "$(json_get "$out" 'd[0]["Anonymous"]')" "True" "  marked anonymous"
 H rm anon1
 H volume ls -q
 like "$out" "$anon" "rm (without --rm at run) keeps it, as docker's rm without -v"
+
+# files of the container's other users belong to subordinate ids
+run -v subs1:/s "$BB" sh -c 'mkdir /s/d && touch /s/d/f && chown -R 1000:1000 /s/d && chmod 700 /s/d && chown 1000 /s'
+H volume rm subs1
+is "$rc:$out" "0:subs1" "volume rm deletes files of the container's other ids too"
+ok "$([ ! -e "$R/volumes/subs1" ] && [ -z "$(ls -A "$R/volumes" | grep -v '^\.lock$' | grep '^\.')" ]; echo $?)" \
+  "  nothing of it is left, not even a temporary directory"
 
 # ---- -v options ----
 mkdir -p "$T/host"
