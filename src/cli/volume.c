@@ -12,8 +12,8 @@
 #include "store/store.h"
 
 static const HutchCliColumn volume_columns[] = {
-  { "Name", "VOLUME NAME" }, { "Driver", "DRIVER" },         { "Mountpoint", "MOUNTPOINT" },
-  { "Scope", "SCOPE" },      { "CreatedAt", "CREATED AT" }, { "Labels", "LABELS" },
+  { "Name", "VOLUME NAME" },    { "Driver", "DRIVER" },        { "Mountpoint", "MOUNTPOINT" },
+  { "Scope", "SCOPE" },         { "CreatedAt", "CREATED AT" }, { "Labels", "LABELS" },
   { "Anonymous", "ANONYMOUS" },
 };
 
@@ -70,7 +70,8 @@ run_volume_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char
   g_autoptr (HutchStoreVolume) v = NULL;
   int status;
   const GOptionEntry entries[] = {
-    { "label", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &labels, "Set a label on the volume", "KEY=VALUE" },
+    { "label", 'l', 0, G_OPTION_ARG_STRING_ARRAY, &labels, "Set a label on the volume",
+      "KEY=VALUE" },
     { "driver", 'd', 0, G_OPTION_ARG_STRING, &driver, "local (the only one)", "DRIVER" },
     { NULL },
   };
@@ -87,7 +88,8 @@ run_volume_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char
     return hutch_cli_usage_error (cmd, "%s", error->message);
   if (!hutch_container_state_dirs_check (ctx, &error)
       || (v = hutch_store_volume_create (ctx->root, argc == 2 ? argv[1] : NULL, labels, FALSE, NULL,
-                                         &error)) == NULL)
+                                         &error))
+             == NULL)
     {
       if (g_error_matches (error, HUTCH_ERROR, HUTCH_ERROR_USAGE))
         return hutch_cli_usage_error (cmd, "%s", error->message);
@@ -116,9 +118,10 @@ run_volume_ls (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
 
   if (!hutch_cli_parse_no_args (cmd, entries, argc, argv, &status))
     return status;
-  tmpl = hutch_cli_template_new (format_text, volume_columns, G_N_ELEMENTS (volume_columns), &error);
+  tmpl
+      = hutch_cli_template_new (format_text, volume_columns, G_N_ELEMENTS (volume_columns), &error);
   if (tmpl == NULL && error == NULL)
-    (void) hutch_cli_format_parse (format_text, &format, &error);
+    (void)hutch_cli_format_parse (format_text, &format, &error);
   if (error != NULL)
     return hutch_cli_usage_error (cmd, "%s", error->message);
   if ((volumes = hutch_store_volume_list (ctx->root, &error)) == NULL)
@@ -175,10 +178,11 @@ run_volume_inspect (const HutchCliCommand *cmd, HutchContext *ctx, int argc, cha
     return status;
   if (argc < 2)
     return hutch_cli_usage_error (cmd, "name at least one volume");
-  tmpl = hutch_cli_template_new (format_text, volume_columns, G_N_ELEMENTS (volume_columns), &error);
+  tmpl
+      = hutch_cli_template_new (format_text, volume_columns, G_N_ELEMENTS (volume_columns), &error);
   if (error != NULL || (tmpl == NULL && format_text != NULL && strcmp (format_text, "json") != 0))
-    return hutch_cli_usage_error (cmd, "%s", error != NULL ? error->message
-                                                           : "--format takes a Go template or json");
+    return hutch_cli_usage_error (
+        cmd, "%s", error != NULL ? error->message : "--format takes a Go template or json");
   hutch_json_begin_array (w);
   for (int i = 1; i < argc; i++)
     {
@@ -247,43 +251,57 @@ run_volume_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char 
   if (!hutch_container_volume_prune (ctx, removed, &bytes, &error))
     {
       for (guint i = 0; i < removed->len; i++)
-        printf ("%s\n", (char *) removed->pdata[i]);
+        printf ("%s\n", (char *)removed->pdata[i]);
       return hutch_cli_fail (g_steal_pointer (&error));
     }
   if (removed->len > 0)
     {
       printf ("Deleted Volumes:\n");
       for (guint i = 0; i < removed->len; i++)
-        printf ("%s\n", (char *) removed->pdata[i]);
+        printf ("%s\n", (char *)removed->pdata[i]);
       printf ("\n");
     }
-  size = hutch_cli_format_size ((gint64) bytes);
+  size = hutch_cli_format_size ((gint64)bytes);
   printf ("Total reclaimed space: %s\n", size);
   return 0;
 }
 
 static const HutchCliCommand volume_create = {
-  "volume create", "[OPTIONS] [NAME]",
-  "Make a volume (without NAME: one of a random name, printed)", run_volume_create,
+  "volume create",
+  "[OPTIONS] [NAME]",
+  "Make a volume (without NAME: one of a random name, printed)",
+  run_volume_create,
 };
 static const HutchCliCommand volume_inspect = {
-  "volume inspect", "[OPTIONS] NAME...", "Print volumes as JSON", run_volume_inspect,
+  "volume inspect",
+  "[OPTIONS] NAME...",
+  "Print volumes as JSON",
+  run_volume_inspect,
 };
 static const HutchCliCommand volume_ls = {
-  "volume ls", "[OPTIONS]", "List the volumes", run_volume_ls,
+  "volume ls",
+  "[OPTIONS]",
+  "List the volumes",
+  run_volume_ls,
 };
 static const HutchCliCommand volume_prune = {
-  "volume prune", "[OPTIONS]", "Remove every volume no container uses", run_volume_prune,
+  "volume prune",
+  "[OPTIONS]",
+  "Remove every volume no container uses",
+  run_volume_prune,
 };
 static const HutchCliCommand volume_rm = {
-  "volume rm", "[OPTIONS] NAME...", "Remove volumes that no container uses", run_volume_rm,
+  "volume rm",
+  "[OPTIONS] NAME...",
+  "Remove volumes that no container uses",
+  run_volume_rm,
 };
 
 static int
 run_volume (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
-  static const HutchCliCommand *const subs[] = { &volume_create, &volume_inspect, &volume_ls,
-                                                 &volume_prune,  &volume_rm,      NULL };
+  static const HutchCliCommand *const subs[]
+      = { &volume_create, &volume_inspect, &volume_ls, &volume_prune, &volume_rm, NULL };
 
   /* docker's other names for two of them */
   if (argc >= 2 && strcmp (argv[1], "list") == 0)
@@ -294,7 +312,8 @@ run_volume (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
 }
 
 const HutchCliCommand hutch_cli_command_volume = {
-  "volume", "COMMAND",
+  "volume",
+  "COMMAND",
   "Manage volumes: create, inspect, ls, prune, rm",
   run_volume,
 };

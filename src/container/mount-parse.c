@@ -13,7 +13,7 @@
 
 #define V_OPTIONS "ro, rw, z, Z, U, O, nocopy"
 #define MOUNT_KEYS                                                                                 \
-  "type, source (src), target (dst, destination), readonly (ro), volume-nocopy, volume-label, "   \
+  "type, source (src), target (dst, destination), readonly (ro), volume-nocopy, volume-label, "    \
   "tmpfs-size, tmpfs-mode"
 
 void
@@ -31,11 +31,11 @@ static gboolean
 target_check (const char *flag, const char *text, const char *target, GError **error)
 {
   if (target == NULL || *target != '/')
-    return hutch_throw (error, HUTCH_ERROR_USAGE,
-                        "%s \"%s\": the container path must be absolute", flag, text);
-  if (strspn (target, "/") == strlen (target))
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": the container path cannot be /",
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": the container path must be absolute",
                         flag, text);
+  if (strspn (target, "/") == strlen (target))
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": the container path cannot be /", flag,
+                        text);
   return TRUE;
 }
 
@@ -50,7 +50,8 @@ host_path (const char *flag, const char *text, const char *path, GError **error)
     {
       int errsv = errno;
       return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": the host path %s: %s", flag, text,
-                          path, g_strerror (errsv)), NULL;
+                          path, g_strerror (errsv)),
+             NULL;
     }
   out = g_strdup (real);
   free (real);
@@ -95,7 +96,8 @@ v_options (HutchSandboxMount *m, const char *text, const char *opts, GError **er
       else
         return hutch_throw (error, HUTCH_ERROR_USAGE,
                             "-v \"%s\": unknown option \"%s\" (the options are " V_OPTIONS
-                            ", comma-separated)", text, *o);
+                            ", comma-separated)",
+                            text, *o);
     }
   if (ro && rw)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "-v \"%s\": ro and rw at once", text);
@@ -105,7 +107,8 @@ v_options (HutchSandboxMount *m, const char *text, const char *opts, GError **er
                         "-v \"%s\": O lays an overlay over a host directory, not a volume", text);
   if (m->overlay && m->chown)
     return hutch_throw (error, HUTCH_ERROR_USAGE,
-                        "-v \"%s\": U and O at once (O leaves the host's directory as it is)", text);
+                        "-v \"%s\": U and O at once (O leaves the host's directory as it is)",
+                        text);
   if (nocopy && m->source != NULL)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "-v \"%s\": nocopy is for volumes", text);
   m->copy_up = m->copy_up && !nocopy;
@@ -124,7 +127,9 @@ parse_v (const char *text, GError **error)
   if (n == 0 || n > 3)
     return hutch_throw (error, HUTCH_ERROR_USAGE,
                         "-v \"%s\": use SOURCE:CONTAINER-PATH[:OPTIONS] (SOURCE a host path or a "
-                        "volume name) or CONTAINER-PATH alone (a new anonymous volume)", text), NULL;
+                        "volume name) or CONTAINER-PATH alone (a new anonymous volume)",
+                        text),
+           NULL;
   if (n == 1)
     {
       if (!target_check ("-v", text, parts[0], error))
@@ -134,7 +139,8 @@ parse_v (const char *text, GError **error)
       return g_steal_pointer (&cm);
     }
   if (*parts[0] == '\0')
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "-v \"%s\": no source before the ':'", text), NULL;
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "-v \"%s\": no source before the ':'", text),
+           NULL;
   if (!target_check ("-v", text, parts[1], error) || !source_set (m, "-v", text, parts[0], error)
       || (n == 3 && !v_options (m, text, parts[2], error)))
     return NULL;
@@ -171,8 +177,8 @@ mount_key (MountArgs *a, const char *text, const char *key, const char *value, G
   if (strcmp (key, "volume-nocopy") == 0)
     return bool_value (flag, key, value, &a->nocopy, error);
   if (value == NULL || *value == '\0')
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": %s needs a value (%s=...)",
-                        text, key, key);
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": %s needs a value (%s=...)", text,
+                        key, key);
   if (strcmp (key, "type") == 0)
     a->type = value;
   else if (strcmp (key, "source") == 0 || strcmp (key, "src") == 0)
@@ -204,11 +210,13 @@ mount_tmpfs (const MountArgs *a, const char *text, GError **error)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": a tmpfs has no source", text),
            NULL;
   if (a->size != NULL && strspn (a->size, "0123456789") != strlen (a->size)
-      && !(strspn (a->size, "0123456789") == strlen (a->size) - 1 && strspn (a->size, "0123456789") > 0
+      && !(strspn (a->size, "0123456789") == strlen (a->size) - 1
+           && strspn (a->size, "0123456789") > 0
            && strchr ("kKmMgG", a->size[strlen (a->size) - 1]) != NULL))
     return hutch_throw (error, HUTCH_ERROR_USAGE,
                         "--mount \"%s\": tmpfs-size=%s: use bytes, or a number with k, m or g",
-                        text, a->size), NULL;
+                        text, a->size),
+           NULL;
   if (a->mode != NULL && (strspn (a->mode, "01234567") != strlen (a->mode) || strlen (a->mode) > 4))
     return hutch_throw (error, HUTCH_ERROR_USAGE,
                         "--mount \"%s\": tmpfs-mode=%s: use an octal mode (1777)", text, a->mode),
@@ -234,7 +242,7 @@ parse_mount (const char *text, GError **error)
   g_auto (GStrv) items = g_strsplit (text, ",", -1);
   g_autoptr (GPtrArray) labels = g_ptr_array_new_with_free_func (g_free);
   /* the KEY=VALUE pairs, which MountArgs points into */
-  g_autoptr (GPtrArray) pairs = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
+  g_autoptr (GPtrArray) pairs = g_ptr_array_new_with_free_func ((GDestroyNotify)g_strfreev);
   g_autoptr (HutchContainerMount) cm = NULL;
   MountArgs a = { .type = "volume", .labels = labels };
   HutchSandboxMount *m;
@@ -251,21 +259,29 @@ parse_mount (const char *text, GError **error)
     }
   if (a.target == NULL)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": no target= (the container path)",
-                        text), NULL;
+                        text),
+           NULL;
   if (!target_check ("--mount", text, a.target, error))
     return NULL;
   if (strcmp (a.type, "tmpfs") != 0 && (a.size != NULL || a.mode != NULL))
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": tmpfs-size and tmpfs-mode are "
-                        "for type=tmpfs", text), NULL;
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--mount \"%s\": tmpfs-size and tmpfs-mode are "
+                        "for type=tmpfs",
+                        text),
+           NULL;
   if (strcmp (a.type, "volume") != 0 && (labels->len > 0 || a.nocopy))
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": volume-label and volume-nocopy "
-                        "are for type=volume", text), NULL;
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--mount \"%s\": volume-label and volume-nocopy "
+                        "are for type=volume",
+                        text),
+           NULL;
   if (strcmp (a.type, "tmpfs") == 0)
     return mount_tmpfs (&a, text, error);
   if (strcmp (a.type, "bind") != 0 && strcmp (a.type, "volume") != 0)
     return hutch_throw (error, HUTCH_ERROR_USAGE,
                         "--mount \"%s\": unknown type \"%s\" (use bind, volume or tmpfs)", text,
-                        a.type), NULL;
+                        a.type),
+           NULL;
   cm = g_new0 (HutchContainerMount, 1);
   m = cm->mount = g_new0 (HutchSandboxMount, 1);
   m->target = g_strdup (a.target);
@@ -273,8 +289,11 @@ parse_mount (const char *text, GError **error)
   if (strcmp (a.type, "bind") == 0)
     {
       if (a.source == NULL)
-        return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": a bind needs source= (the "
-                            "host path)", text), NULL;
+        return hutch_throw (error, HUTCH_ERROR_USAGE,
+                            "--mount \"%s\": a bind needs source= (the "
+                            "host path)",
+                            text),
+               NULL;
       if ((m->source = host_path ("--mount", text, a.source, error)) == NULL)
         return NULL;
       return g_steal_pointer (&cm);
@@ -282,22 +301,26 @@ parse_mount (const char *text, GError **error)
   if (a.source == NULL)
     m->anonymous = TRUE;
   else if (*a.source == '/' || *a.source == '.')
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "--mount \"%s\": a volume's source is its name, "
-                        "not a path (type=bind binds a host path)", text), NULL;
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "--mount \"%s\": a volume's source is its name, "
+                        "not a path (type=bind binds a host path)",
+                        text),
+           NULL;
   else if (!hutch_store_volume_name_validate (a.source, error))
     return g_prefix_error (error, "--mount \"%s\": ", text), NULL;
   else
     m->volume = g_strdup (a.source);
   m->copy_up = !a.nocopy;
   g_ptr_array_add (labels, NULL);
-  cm->labels = (char **) g_ptr_array_free (g_steal_pointer (&labels), FALSE);
+  cm->labels = (char **)g_ptr_array_free (g_steal_pointer (&labels), FALSE);
   return g_steal_pointer (&cm);
 }
 
 GPtrArray *
 hutch_container_mounts_parse (const HutchRunOptions *o, GError **error)
 {
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_container_mount_free);
+  g_autoptr (GPtrArray) out
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)hutch_container_mount_free);
 
   for (char **v = o->volumes; v != NULL && *v != NULL; v++)
     {

@@ -27,9 +27,11 @@ hutch_container_volumes_resolve (const HutchContext *ctx, GPtrArray *mounts, int
         continue;
       /* held until the container's record is written: a `volume rm` that
        * runs meanwhile sees the record, or waits */
-      if (*volumes_lock < 0 && (*volumes_lock = hutch_store_volumes_lock (ctx->root, FALSE, error)) < 0)
+      if (*volumes_lock < 0
+          && (*volumes_lock = hutch_store_volumes_lock (ctx->root, FALSE, error)) < 0)
         return FALSE;
-      v = hutch_store_volume_create (ctx->root, m->volume, cm->labels, m->anonymous, &existed, error);
+      v = hutch_store_volume_create (ctx->root, m->volume, cm->labels, m->anonymous, &existed,
+                                     error);
       if (v == NULL)
         return g_prefix_error (error, "the volume for %s: ", m->target), FALSE;
       if (m->anonymous && made != NULL)
@@ -88,12 +90,14 @@ remove_unused (const HutchContext *ctx, const char *name, GError **error)
 
   if (local != NULL)
     return g_propagate_prefixed_error (error, g_steal_pointer (&local),
-                                       "removing volume %s: ", name), FALSE;
+                                       "removing volume %s: ", name),
+           FALSE;
   if (user != NULL)
     return hutch_throw (error, HUTCH_ERROR_BUSY,
                         "volume %s is in use by container %s (%.12s, %s): remove the container "
-                        "first (hutch rm %s)", name, user->name, user->id,
-                        hutch_container_status_name (user->status), user->name);
+                        "first (hutch rm %s)",
+                        name, user->name, user->id, hutch_container_status_name (user->status),
+                        user->name);
   return hutch_store_volume_delete (ctx->root, name, error);
 }
 
@@ -130,20 +134,20 @@ tree_bytes (int dfd)
         continue;
       if (S_ISDIR (st.st_mode))
         {
-          hutch_autofd int sub = openat (dfd, names->pdata[i],
-                                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          hutch_autofd int sub
+              = openat (dfd, names->pdata[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (sub >= 0)
             total += tree_bytes (sub);
         }
       else if (S_ISREG (st.st_mode))
-        total += (guint64) st.st_size;
+        total += (guint64)st.st_size;
     }
   return total;
 }
 
 gboolean
-hutch_container_volume_prune (const HutchContext *ctx, GPtrArray *out_removed,
-                              guint64 *out_bytes, GError **error)
+hutch_container_volume_prune (const HutchContext *ctx, GPtrArray *out_removed, guint64 *out_bytes,
+                              GError **error)
 {
   hutch_autofd int lock = hutch_store_volumes_lock (ctx->root, TRUE, error);
   g_autoptr (GPtrArray) volumes = NULL;
@@ -156,7 +160,7 @@ hutch_container_volume_prune (const HutchContext *ctx, GPtrArray *out_removed,
     return FALSE;
   for (guint i = 0; i < all->len; i++)
     {
-      g_autofree char *dir = hutch_container_dir (ctx, ((HutchContainer *) all->pdata[i])->id);
+      g_autofree char *dir = hutch_container_dir (ctx, ((HutchContainer *)all->pdata[i])->id);
       g_autoptr (GPtrArray) mounts = mounts_of (dir);
       for (guint j = 0; mounts != NULL && j < mounts->len; j++)
         {
@@ -195,7 +199,7 @@ hutch_container_anonymous_volumes (const char *dir)
         g_ptr_array_add (out, g_strdup (m->volume));
     }
   g_ptr_array_add (out, NULL);
-  return (char **) g_ptr_array_free (out, FALSE);
+  return (char **)g_ptr_array_free (out, FALSE);
 }
 
 void
@@ -207,7 +211,8 @@ hutch_container_volumes_drop (const HutchContext *ctx, char **names)
       /* without the volumes lock: this runs inside listings that hold it
        * (a sweep's removal of an abandoned --rm container), and no one
        * else makes a container of a volume named by 64 random digits */
-      if (!remove_unused (ctx, *n, &error) && !g_error_matches (error, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))
+      if (!remove_unused (ctx, *n, &error)
+          && !g_error_matches (error, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))
         g_warning ("leaving the anonymous volume %s: %s", *n, error->message);
     }
 }

@@ -40,8 +40,8 @@ hutch_store_volume_name_validate (const char *name, GError **error)
 {
   /* docker's rule: [a-zA-Z0-9][a-zA-Z0-9_.-]+, so two characters at least;
    * a name is one directory of volumes/ and never "." or ".." */
-  gboolean ok = name != NULL && strlen (name) >= 2 && strlen (name) <= 255
-                && g_ascii_isalnum (name[0]);
+  gboolean ok
+      = name != NULL && strlen (name) >= 2 && strlen (name) <= 255 && g_ascii_isalnum (name[0]);
 
   for (const char *c = name; ok && *c != '\0'; c++)
     ok = g_ascii_isalnum (*c) || *c == '_' || *c == '.' || *c == '-';
@@ -100,7 +100,7 @@ random_name (void)
 
   if (getrandom (bytes, sizeof bytes, 0) != sizeof bytes)
     for (gsize i = 0; i < sizeof bytes; i++)
-      bytes[i] = (guint8) g_random_int ();
+      bytes[i] = (guint8)g_random_int ();
   for (gsize i = 0; i < sizeof bytes; i++)
     g_string_append_printf (s, "%02x", bytes[i]);
   return g_string_free (s, FALSE);
@@ -118,7 +118,7 @@ record_text (const char *created_at, char **labels, gboolean anonymous)
   for (char **l = labels; l != NULL && *l != NULL; l++)
     {
       const char *eq = strchr (*l, '=');
-      g_autofree char *key = eq != NULL ? g_strndup (*l, (gsize) (eq - *l)) : g_strdup (*l);
+      g_autofree char *key = eq != NULL ? g_strndup (*l, (gsize)(eq - *l)) : g_strdup (*l);
       hutch_json_member_string (w, key, eq != NULL ? eq + 1 : "");
     }
   hutch_json_end_object (w);
@@ -158,11 +158,13 @@ load (const char *root, int dfd, const char *name, GError **error)
   v->anonymous = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
   labels = hutch_json_node_member (doc, "Labels");
   list = g_ptr_array_new ();
-  for (guint i = 0; labels != NULL && labels->type == HUTCH_JSON_OBJECT && i < labels->n_members; i++)
+  for (guint i = 0; labels != NULL && labels->type == HUTCH_JSON_OBJECT && i < labels->n_members;
+       i++)
     if (labels->members[i]->type == HUTCH_JSON_STRING)
-      g_ptr_array_add (list, g_strdup_printf ("%s=%s", labels->keys[i], labels->members[i]->string));
+      g_ptr_array_add (list,
+                       g_strdup_printf ("%s=%s", labels->keys[i], labels->members[i]->string));
   g_ptr_array_add (list, NULL);
-  v->labels = (char **) g_ptr_array_free (list, FALSE);
+  v->labels = (char **)g_ptr_array_free (list, FALSE);
   return g_steal_pointer (&v);
 }
 
@@ -210,7 +212,7 @@ hutch_store_volume_create (const char *root, const char *name, char **labels, gb
         *out_existed = TRUE;
       return load (root, dfd, chosen, error);
     }
-  (void) hutch_util_remove_tree_at (dfd, temp); /* a killed create's */
+  (void)hutch_util_remove_tree_at (dfd, temp); /* a killed create's */
   created = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
   text = record_text (created, labels, anonymous);
   if (mkdirat (dfd, temp, 0700) < 0
@@ -221,14 +223,14 @@ hutch_store_volume_create (const char *root, const char *name, char **labels, gb
     g_autofree char *path = g_build_filename (root, "volumes", temp, VOLUME_RECORD, NULL);
     if (!hutch_util_replace_file (path, text, strlen (text), 0600, TRUE, error))
       {
-        (void) hutch_util_remove_tree_at (dfd, temp);
+        (void)hutch_util_remove_tree_at (dfd, temp);
         return g_prefix_error (error, "making volume %s: ", chosen), NULL;
       }
   }
   if (renameat2 (dfd, temp, dfd, chosen, RENAME_NOREPLACE) < 0)
     {
       int errsv = errno;
-      (void) hutch_util_remove_tree_at (dfd, temp);
+      (void)hutch_util_remove_tree_at (dfd, temp);
       if (errsv == EEXIST)
         {
           /* made meanwhile by another hutch: that one is ours too */
@@ -247,13 +249,14 @@ hutch_store_volume_create (const char *root, const char *name, char **labels, gb
 static gint
 by_name (gconstpointer a, gconstpointer b)
 {
-  return strcmp ((*(HutchStoreVolume *const *) a)->name, (*(HutchStoreVolume *const *) b)->name);
+  return strcmp ((*(HutchStoreVolume *const *)a)->name, (*(HutchStoreVolume *const *)b)->name);
 }
 
 GPtrArray *
 hutch_store_volume_list (const char *root, GError **error)
 {
-  g_autoptr (GPtrArray) out = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_store_volume_free);
+  g_autoptr (GPtrArray) out
+      = g_ptr_array_new_with_free_func ((GDestroyNotify)hutch_store_volume_free);
   g_autoptr (GError) local = NULL;
   g_autoptr (GPtrArray) names = NULL;
   hutch_autofd int dfd = open_volumes (root, FALSE, &local);
@@ -295,7 +298,8 @@ hutch_store_volume_delete (const char *root, const char *name, GError **error)
   hutch_autofd int dfd = -1;
   g_autoptr (HutchIdMap) map = NULL;
 
-  if (!hutch_store_volume_name_validate (name, error) || (dfd = open_volumes (root, FALSE, error)) < 0)
+  if (!hutch_store_volume_name_validate (name, error)
+      || (dfd = open_volumes (root, FALSE, error)) < 0)
     return FALSE;
   /* out of sight in one step: a kill while its files go leaves no half
    * volume, only a .trash- directory, which the next removal of that name
@@ -306,7 +310,7 @@ hutch_store_volume_delete (const char *root, const char *name, GError **error)
         return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "no such volume: %s", name);
       if (errno != EEXIST)
         return hutch_throw_errno (error, "removing volume %s", name);
-      (void) hutch_util_remove_tree_at (dfd, trash);
+      (void)hutch_util_remove_tree_at (dfd, trash);
       if (renameat2 (dfd, name, dfd, trash, RENAME_NOREPLACE) < 0)
         return hutch_throw_errno (error, "removing volume %s", name);
     }
@@ -316,6 +320,7 @@ hutch_store_volume_delete (const char *root, const char *name, GError **error)
   map = hutch_sandbox_idmap_new_for_user (error);
   if (map == NULL || !hutch_sandbox_userns_remove_at (map, dfd, names, error))
     return g_prefix_error (error, "deleting the files of volume %s (%s/volumes/%s): ", name, root,
-                           trash), FALSE;
+                           trash),
+           FALSE;
   return TRUE;
 }
