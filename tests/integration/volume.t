@@ -49,6 +49,9 @@ H volume inspect no-such
 is "$rc" 125 "inspect of a volume that is not there: 125"
 like "$err" "no such volume: no-such" "naming it"
 
+"$HUTCH" --root "$R" __complete volume rm da >"$T/complete" 2>&1
+is "$(sed 1d "$T/complete")" "data1" "hutch __complete offers volume names to volume rm"
+
 for bad in x 'a b' -ab _ab 'a/b' '..'; do
   H volume create -- "$bad"
   is "$rc" 125 "volume create \"$bad\": 125"
