@@ -394,6 +394,10 @@ gboolean hutch_container_mounts_check (const HutchRunOptions *o, GError **error)
  * not there is no error (else HUTCH_ERROR_NOT_FOUND). */
 gboolean hutch_container_volume_remove (const HutchContext *ctx, const char *name,
                                         gboolean skip_missing, GError **error);
+/* rm -v: hutch_container_remove(), then the anonymous volumes of @id
+ * (those another container names stay, with a warning). */
+gboolean hutch_container_remove_volumes (const HutchContext *ctx, const char *id, gboolean force,
+                                         GError **error);
 /* Removes every volume no container names; their names into
  * @out_removed (of char *), and about how many bytes they held. */
 gboolean hutch_container_volume_prune (const HutchContext *ctx, GPtrArray *out_removed,

@@ -216,3 +216,17 @@ hutch_container_volumes_drop (const HutchContext *ctx, char **names)
         g_warning ("leaving the anonymous volume %s: %s", *n, error->message);
     }
 }
+
+gboolean
+hutch_container_remove_volumes (const HutchContext *ctx, const char *id, gboolean force,
+                                GError **error)
+{
+  g_autofree char *dir = hutch_container_dir (ctx, id);
+  /* read before the container's directory goes */
+  g_auto (GStrv) anonymous = hutch_container_anonymous_volumes (dir);
+
+  if (!hutch_container_remove (ctx, id, force, error))
+    return FALSE;
+  hutch_container_volumes_drop (ctx, anonymous);
+  return TRUE;
+}

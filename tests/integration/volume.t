@@ -119,6 +119,13 @@ is "$(json_get "$out" 'd[0]["Anonymous"]')" "True" "  marked anonymous"
 H rm anon1
 H volume ls -q
 like "$out" "$anon" "rm (without --rm at run) keeps it, as docker's rm without -v"
+H run --name anon2 --network none -v /anon -v data1:/data "$BB" sh -c 'echo a >/anon/a'
+H inspect anon2
+anon2=$(json_get "$out" '[m["Name"] for m in d[0]["Mounts"] if m["Destination"] == "/anon"][0]')
+H rm -v anon2
+H volume ls -q
+is "$rc:$(grep -c "$anon2" <<<"$out"):$(grep -c '^data1$' <<<"$out")" "0:0:1" \
+  "rm -v removes its anonymous volumes, not the named ones"
 
 # files of the container's other users belong to subordinate ids
 run -v subs1:/s "$BB" sh -c 'mkdir /s/d && touch /s/d/f && chown -R 1000:1000 /s/d && chmod 700 /s/d && chown 1000 /s'
