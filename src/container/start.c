@@ -736,9 +736,10 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
   if (!start_container (ctx, c->id, o->detach ? HUTCH_START_DETACHED : HUTCH_START_FOREGROUND,
                         g_steal_pointer (&ahead), result, error))
     {
-      /* never ran: nothing of it is worth keeping */
+      /* never ran: nothing of it is worth keeping, its anonymous volumes
+       * neither */
       g_autoptr (GError) local = NULL;
-      if (!hutch_container_remove (ctx, c->id, FALSE, &local)
+      if (!hutch_container_remove_volumes (ctx, c->id, FALSE, &local)
           && !g_error_matches (local, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))
         g_warning ("%s", local->message);
       return FALSE;

@@ -104,6 +104,18 @@ before=$("$HUTCH" --root "$R" volume ls -q | wc -l)
 run -v /anon "$DEB" sh -c 'echo x >/anon/x && mkdir /anon/d && chown 1000:1000 /anon/d && touch /anon/d/y'
 is "$rc" 0 "-v /path: an anonymous volume"
 is "$("$HUTCH" --root "$R" volume ls -q | wc -l)" "$before" "run --rm removes it with the container, files of other ids too"
+run -v /anon -e '=x' "$BB" true
+is "$rc:$("$HUTCH" --root "$R" volume ls -q | wc -l)" "125:$before" "a run that fails once its volumes are made leaves no anonymous one"
+run -v /anon -v "$T/host-missing:/x" "$BB" true
+is "$rc:$("$HUTCH" --root "$R" volume ls -q | wc -l)" "125:$before" "  nor one refused before"
+H run --network none -u no-such-user -v /anon "$BB" true
+is "$rc:$("$HUTCH" --root "$R" volume ls -q | wc -l)" "125:$before" "  nor one of a container that could not start"
+H run --network none -v /anon "$BB" /no-such-command
+is "$rc:$("$HUTCH" --root "$R" volume ls -q | wc -l)" "127:$((before + 1))" \
+  "one whose command is not there is kept with its container, as docker keeps them"
+H ps -aq
+H rm -v $out
+is "$rc:$("$HUTCH" --root "$R" volume ls -q | wc -l)" "0:$before" "  until rm -v"
 H run -d --rm --network none -v /anon "$DEB" sh -c 'mkdir /anon/d && touch /anon/d/f && chown -R 1000:1000 /anon/d'
 for _ in $(seq 200); do
   [ "$("$HUTCH" --root "$R" volume ls -q | wc -l)" = "$before" ] && [ -z "$("$HUTCH" --root "$R" ps -aq)" ] && break
