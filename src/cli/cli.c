@@ -49,6 +49,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_image,
   &hutch_cli_command_tag,
   &hutch_cli_command_rmi,
+  &hutch_cli_command_volume,
   &hutch_cli_command_system,
   &hutch_cli_command_login,
   &hutch_cli_command_logout,

@@ -4,7 +4,8 @@
  * of the last word. Commands come from the command table, options from the
  * very entries each command parses with (the command is run, in a child,
  * with HUTCH_CLI_COMPLETE_ENV set, and prints them), and arguments from
- * the store: container names and ids, image names. Nothing to drift. */
+ * the store: container names and ids, image names, volume names. Nothing
+ * to drift. */
 #include "config.h"
 
 #include <errno.h>
@@ -26,6 +27,7 @@ typedef enum
   ARG_COMMAND,   /* a hutch command (help) */
   ARG_SHELL,     /* completion */
   ARG_CP,        /* CONTAINER:PATH or a path */
+  ARG_VOLUME,
 } ArgKind;
 
 typedef struct
@@ -65,6 +67,8 @@ static const ArgRule arg_rules[] = {
   { "image save", ARG_IMAGE, ARG_IMAGE },
   { "help", ARG_COMMAND, ARG_FILE },
   { "completion", ARG_SHELL, ARG_FILE },
+  { "volume rm", ARG_VOLUME, ARG_VOLUME },
+  { "volume inspect", ARG_VOLUME, ARG_VOLUME },
 };
 
 /* The global options: "NAME\tTAKES_VALUE", as the commands print theirs. */
@@ -205,6 +209,15 @@ offer_images (GPtrArray *out, HutchContext *ctx, const char *cur)
     }
 }
 
+static void
+offer_volumes (GPtrArray *out, HutchContext *ctx, const char *cur)
+{
+  g_autoptr (GPtrArray) volumes = hutch_store_volume_list (ctx->root, NULL);
+
+  for (guint i = 0; volumes != NULL && i < volumes->len; i++)
+    offer (out, cur, ((const HutchStoreVolume *) volumes->pdata[i])->name);
+}
+
 static const ArgRule *
 rule_for (const char *name)
 {
@@ -316,6 +329,9 @@ candidates (HutchContext *ctx, char **words, int n, gboolean *out_files)
       break;
     case ARG_IMAGE:
       offer_images (out, ctx, cur);
+      break;
+    case ARG_VOLUME:
+      offer_volumes (out, ctx, cur);
       break;
     case ARG_CP:
       offer_containers (out, ctx, cur, ":");

@@ -225,12 +225,20 @@ run_wait (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   return each (cmd, ctx, argc, argv, do_wait, NULL, FALSE);
 }
 
+typedef struct
+{
+  gboolean force;
+  gboolean volumes; /* -v: its anonymous volumes too */
+} RmOptions;
+
 static gboolean
 do_rm (HutchContext *ctx, const char *id, gpointer data, GError **error)
 {
+  const RmOptions *o = data;
   g_autoptr (HutchContainer) c = hutch_container_load (ctx, id, NULL);
 
-  if (!hutch_container_remove (ctx, id, *(gboolean *) data, error))
+  if (!(o->volumes ? hutch_container_remove_volumes (ctx, id, o->force, error)
+                   : hutch_container_remove (ctx, id, o->force, error)))
     return FALSE;
   if (c != NULL)
     hutch_event_container (ctx, c, "remove");
@@ -240,16 +248,18 @@ do_rm (HutchContext *ctx, const char *id, gpointer data, GError **error)
 static int
 run_rm (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
-  gboolean force = FALSE;
+  RmOptions o = { FALSE, FALSE };
   int status;
   const GOptionEntry entries[] = {
-    { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Kill a running container first", NULL },
+    { "force", 'f', 0, G_OPTION_ARG_NONE, &o.force, "Kill a running container first", NULL },
+    { "volumes", 'v', 0, G_OPTION_ARG_NONE, &o.volumes,
+      "Remove its anonymous volumes too (named ones stay)", NULL },
     { NULL },
   };
 
   if (!hutch_cli_parse (cmd, entries, &argc, &argv, &status))
     return status;
-  return each (cmd, ctx, argc, argv, do_rm, &force, TRUE);
+  return each (cmd, ctx, argc, argv, do_rm, &o, TRUE);
 }
 
 static int

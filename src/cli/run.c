@@ -122,7 +122,11 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     { "user", 'u', 0, G_OPTION_ARG_STRING, &o.user, "Run as uid[:gid] or name[:group] of the image", "USER" },
     { "entrypoint", 0, 0, G_OPTION_ARG_STRING, &o.entrypoint, "Replace the image's entrypoint", "CMD" },
     { "hostname", 'h', 0, G_OPTION_ARG_STRING, &o.hostname, "The container's hostname", "NAME" },
-    { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes, "Bind HOST into the container at CTR", "HOST:CTR[:ro|rw]" },
+    { "volume", 'v', 0, G_OPTION_ARG_STRING_ARRAY, &o.volumes,
+      "Bind a host path or a named volume at CTR (CTR alone: a new anonymous volume); OPTIONS ro, rw, z, Z, U, O, nocopy",
+      "SOURCE:CTR[:OPTIONS]" },
+    { "mount", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.mounts,
+      "A bind, volume or tmpfs: type=bind|volume|tmpfs,source=...,target=...[,readonly]", "KEY=VALUE,..." },
     { "tmpfs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.tmpfs, "Mount a tmpfs at CTR", "CTR[:OPTIONS]" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &network,
       "slirp[:OPTIONS] (default: user-mode networking), none or host", "MODE" },
@@ -272,6 +276,9 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   if (!hutch_cgroup_limits_validate (&o.limits, &error))
     return run_usage_error (cmd, &o, &error);
   if (!hutch_log_config_parse (&o.log, log_driver, log_opts, &error))
+    return run_usage_error (cmd, &o, &error);
+  /* -v and --mount refused before anything is pulled */
+  if (!hutch_container_mounts_check (&o, &error))
     return run_usage_error (cmd, &o, &error);
   if (!create)
     {

@@ -188,4 +188,35 @@ gboolean hutch_container_changes_walk (const HutchContainerRootfs *r, HutchConta
 gboolean hutch_container_namespaces_get (const HutchContext *ctx, const HutchContainer *c,
                                          int *ns, GError **error);
 
+/* ---- -v, --mount and volumes (mount-parse.c, volume.c) ---- */
+
+/* A -v or --mount as parsed: a bind (mount->source set), a volume
+ * (mount->volume, or mount->anonymous for a new one; source set once
+ * resolved) or a tmpfs. */
+typedef struct
+{
+  HutchSandboxMount *mount;
+  char **labels; /* --mount volume-label=: for a volume made on first use */
+} HutchContainerMount;
+
+void hutch_container_mount_free (HutchContainerMount *cm);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchContainerMount, hutch_container_mount_free)
+
+/* @o's -v and --mount, in that order (HutchContainerMount); NULL with
+ * HUTCH_ERROR_USAGE naming the flag. Nothing is made. */
+GPtrArray *hutch_container_mounts_parse (const HutchRunOptions *o, GError **error);
+/* --tmpfs PATH[:OPTIONS] (create.c). */
+HutchSandboxMount *hutch_container_tmpfs_parse (const char *v, GError **error);
+/* Each volume of @mounts made when missing (named ones kept, anonymous
+ * ones named and, in @made, listed) and bound from its _data. The first
+ * takes the volumes lock shared into *@volumes_lock (-1 before), for the
+ * caller to hold until the container's record is written. */
+gboolean hutch_container_volumes_resolve (const HutchContext *ctx, GPtrArray *mounts,
+                                          int *volumes_lock, GPtrArray *made, GError **error);
+/* The anonymous volumes the config.json in @dir names. */
+char **hutch_container_anonymous_volumes (const char *dir);
+/* Removes @names, volumes of a container that is gone, unless another
+ * container names one (warned, not thrown). */
+void hutch_container_volumes_drop (const HutchContext *ctx, char **names);
+
 G_END_DECLS

@@ -119,7 +119,8 @@ typedef struct
   char *workdir;
   char *user;
   char *hostname;
-  char **volumes;    /* -v HOST:CTR[:ro|rw] */
+  char **volumes;    /* -v SOURCE:CTR[:OPTIONS] or -v CTR */
+  char **mounts;     /* --mount type=...,... */
   char **tmpfs;      /* --tmpfs CTR[:OPTIONS] */
   char *name;        /* --name: unique among the store's containers */
   gboolean rm;
@@ -474,5 +475,24 @@ gboolean hutch_container_copy_in (const HutchContext *ctx, const char *id,
  * owners as the container sees them, no whiteouts, nothing mounted on it
  * (/proc, volumes). */
 gboolean hutch_container_export (const HutchContext *ctx, const char *id, int fd, GError **error);
+
+/* ---- volumes as containers use them (volume.c, mount-parse.c) ---- */
+
+/* Whether @o's -v and --mount parse; HUTCH_ERROR_USAGE naming the flag
+ * and what is wrong. Nothing is made. */
+gboolean hutch_container_mounts_check (const HutchRunOptions *o, GError **error);
+/* Removes volume @name unless a container, running or not, names it
+ * (HUTCH_ERROR_BUSY naming the container); with @skip_missing one that is
+ * not there is no error (else HUTCH_ERROR_NOT_FOUND). */
+gboolean hutch_container_volume_remove (const HutchContext *ctx, const char *name,
+                                        gboolean skip_missing, GError **error);
+/* rm -v: hutch_container_remove(), then the anonymous volumes of @id
+ * (those another container names stay, with a warning). */
+gboolean hutch_container_remove_volumes (const HutchContext *ctx, const char *id, gboolean force,
+                                         GError **error);
+/* Removes every volume no container names; their names into
+ * @out_removed (of char *), and about how many bytes they held. */
+gboolean hutch_container_volume_prune (const HutchContext *ctx, GPtrArray *out_removed,
+                                       guint64 *out_bytes, GError **error);
 
 G_END_DECLS

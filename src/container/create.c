@@ -35,6 +35,7 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_free (o->user);
   g_free (o->hostname);
   g_strfreev (o->volumes);
+  g_strfreev (o->mounts);
   g_strfreev (o->cap_add);
   g_strfreev (o->cap_drop);
   g_free (o->network);
@@ -217,33 +218,10 @@ make_env (const HutchRunOptions *o, const HutchImageConfig *c, const char *hostn
   return g_steal_pointer (&env);
 }
 
-static HutchSandboxMount *
-parse_volume (const char *v, GError **error)
-{
-  g_auto (GStrv) parts = g_strsplit (v, ":", 3);
-  HutchSandboxMount *m;
-  char *real;
-
-  if (g_strv_length (parts) < 2 || *parts[0] == '\0' || parts[1][0] != '/'
-      || (parts[2] != NULL && strcmp (parts[2], "ro") != 0 && strcmp (parts[2], "rw") != 0))
-    return hutch_throw (error, HUTCH_ERROR_USAGE,
-                        "-v \"%s\": use HOST-PATH:CONTAINER-PATH[:ro|rw], the container path "
-                        "absolute", v), NULL;
-  real = realpath (parts[0], NULL);
-  if (real == NULL)
-    return hutch_throw_errno (error, "-v %s: the host path", v), NULL;
-  m = g_new0 (HutchSandboxMount, 1);
-  m->source = g_strdup (real);
-  free (real);
-  m->target = g_strdup (parts[1]);
-  m->readonly = parts[2] != NULL && strcmp (parts[2], "ro") == 0;
-  return m;
-}
-
 /* --tmpfs PATH[:OPTIONS], as docker: rw,noexec,nosuid,nodev unless said
  * otherwise; size=, mode=, uid=, gid=, nr_inodes= go to the kernel. */
-static HutchSandboxMount *
-parse_tmpfs (const char *v, GError **error)
+HutchSandboxMount *
+hutch_container_tmpfs_parse (const char *v, GError **error)
 {
   const char *colon = strchr (v, ':');
   g_autofree char *target = colon != NULL ? g_strndup (v, (gsize) (colon - v)) : g_strdup (v);
@@ -316,22 +294,25 @@ static const struct
   { "/run", "mode=755" },
 };
 
-/* -v and --tmpfs, shallowest target first, so that --tmpfs /data with
- * -v x:/data/x puts the bind on the tmpfs, not under it. */
+/* -v, --mount and --tmpfs, shallowest target first, so that --tmpfs
+ * /data with -v x:/data/x puts the bind on the tmpfs, not under it. The
+ * volumes they name are made when missing (see
+ * hutch_container_volumes_resolve() for @volumes_lock and @made). */
 static gboolean
-parse_mounts (HutchSandboxSpec *spec, const HutchRunOptions *o, GError **error)
+parse_mounts (const HutchContext *ctx, HutchSandboxSpec *spec, const HutchRunOptions *o,
+              int *volumes_lock, GPtrArray *made, GError **error)
 {
+  g_autoptr (GPtrArray) asked = hutch_container_mounts_parse (o, error);
+
+  if (asked == NULL || !hutch_container_volumes_resolve (ctx, asked, volumes_lock, made, error))
+    return FALSE;
   spec->mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
-  for (char **v = o->volumes; v != NULL && *v != NULL; v++)
-    {
-      HutchSandboxMount *m = parse_volume (*v, error);
-      if (m == NULL)
-        return FALSE;
-      g_ptr_array_add (spec->mounts, m);
-    }
+  for (guint i = 0; i < asked->len; i++)
+    g_ptr_array_add (spec->mounts,
+                     g_steal_pointer (&((HutchContainerMount *) asked->pdata[i])->mount));
   for (char **v = o->tmpfs; v != NULL && *v != NULL; v++)
     {
-      HutchSandboxMount *m = parse_tmpfs (*v, error);
+      HutchSandboxMount *m = hutch_container_tmpfs_parse (*v, error);
       if (m == NULL)
         return FALSE;
       g_ptr_array_add (spec->mounts, m);
@@ -442,7 +423,8 @@ take_name (const HutchContext *ctx, HutchContainer *c, const char *asked, GError
 
 static gboolean
 make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, const HutchIdMap *map,
-           HutchContainer *c, HutchSandboxSpec *spec, GError **error)
+           HutchContainer *c, HutchSandboxSpec *spec, int *volumes_lock, GPtrArray *made,
+           GError **error)
 {
   g_autoptr (GPtrArray) chains = hutch_store_chain_ids (image->config);
   const char *wd = hutch_image_config_get_string (image->config, "WorkingDir");
@@ -478,7 +460,8 @@ make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, 
   spec->tty = o->tty;
   spec->input = o->interactive;
   return hutch_sandbox_caps_compute (o->cap_add, o->cap_drop, o->privileged, &spec->caps, error)
-         && parse_mounts (spec, o, error) && hutch_container_run_flags_apply (o, spec, error)
+         && parse_mounts (ctx, spec, o, volumes_lock, made, error)
+         && hutch_container_run_flags_apply (o, spec, error)
          && (spec->argv = make_argv (o, image->config, error)) != NULL
          && (spec->env = make_env (o, image->config, spec->hostname, error)) != NULL;
 }
@@ -518,6 +501,8 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   g_autoptr (HutchContainer) c = g_new0 (HutchContainer, 1);
   g_autofree char *dir = NULL;
   hutch_autofd int held = -1;
+  hutch_autofd int volumes_lock = -1;
+  g_autoptr (GPtrArray) made = g_ptr_array_new_with_free_func (g_free);
   HutchSandboxSpec spec = { .cleanup_fd = -1 };
   HutchNetConfig net;
   const char *stop;
@@ -579,7 +564,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
     {
       c->ports = g_array_copy (net.ports);
       c->bound = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
-      ok = make_spec (ctx, o, image, map, c, &spec, error);
+      ok = make_spec (ctx, o, image, map, c, &spec, &volumes_lock, made, error);
     }
   if (ok)
     {
@@ -602,6 +587,10 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
       hutch_container_nospace_explain (ctx, error);
       if (!hutch_container_discard (ctx, c, &local))
         g_warning ("%s", local->message);
+      /* the anonymous volumes made for it (named ones stay, as docker's) */
+      hutch_fd_clear (&volumes_lock);
+      g_ptr_array_add (made, NULL);
+      hutch_container_volumes_drop (ctx, (char **) made->pdata);
       return NULL;
     }
   hutch_event_record (ctx, c->created, "container", "create", c->id, c->name, c->image, NULL);

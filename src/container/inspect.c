@@ -143,9 +143,16 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
     {
       const HutchSandboxMount *m = spec.mounts->pdata[i];
       hutch_json_begin_object (w);
-      hutch_json_member_string (w, "Type", m->source != NULL ? "bind" : "tmpfs");
+      hutch_json_member_string (w, "Type", m->volume != NULL   ? "volume"
+                                           : m->source != NULL ? "bind"
+                                                               : "tmpfs");
+      if (m->volume != NULL)
+        hutch_json_member_string (w, "Name", m->volume);
       hutch_json_member_string (w, "Source", m->source != NULL ? m->source : "");
       hutch_json_member_string (w, "Destination", m->target);
+      if (m->volume != NULL)
+        hutch_json_member_string (w, "Driver", "local");
+      hutch_json_member_string (w, "Mode", m->overlay ? "O" : m->chown ? "U" : "");
       hutch_json_member_bool (w, "RW", !m->readonly);
       hutch_json_end_object (w);
     }

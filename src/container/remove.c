@@ -176,10 +176,14 @@ remove_locked (const HutchContext *ctx, const HutchContainer *c, GError **error)
   hutch_autofd int containers = open_containers (ctx, error);
   hutch_autofd int held = containers >= 0 ? hutch_container_dir_hold (containers, c->id, TRUE, error)
                                           : -1;
+  g_autofree char *dir = hutch_container_dir (ctx, c->id);
+  /* --rm: its anonymous volumes go with it, as docker's do */
+  g_auto (GStrv) anonymous = c->auto_remove ? hutch_container_anonymous_volumes (dir) : NULL;
 
   if (held < 0
       || !discard (ctx, containers, c->id, c->name, c->cgroup, !c->auto_remove, error))
     return g_prefix_error (error, "removing container %s: ", c->name), FALSE;
+  hutch_container_volumes_drop (ctx, anonymous);
   return TRUE;
 }
 

@@ -24,6 +24,10 @@
 #define A_CGROUPS "io.hutch.cgroups"
 #define A_GROUP_ADD "io.hutch.group-add"
 #define A_SHM_SIZE "io.hutch.shm-size"
+/* on a mount of a volume: its name, and whether it was made for this
+ * container alone (-v /path; run --rm removes it) */
+#define A_VOLUME "io.hutch.volume"
+#define A_ANONYMOUS "io.hutch.volume-anonymous"
 
 static const struct
 {
@@ -164,13 +168,24 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
       g_auto (GStrv) data = g_strsplit (m->data != NULL ? m->data : "", ",", -1);
       hutch_json_begin_object (w);
       hutch_json_member_string (w, "destination", m->target);
-      hutch_json_member_string (w, "type", m->source != NULL ? "bind" : "tmpfs");
+      hutch_json_member_string (w, "type", m->overlay            ? "overlay"
+                                           : m->source != NULL ? "bind"
+                                                               : "tmpfs");
       hutch_json_member_string (w, "source", m->source != NULL ? m->source : "tmpfs");
+      if (m->volume != NULL)
+        {
+          hutch_json_member_string (w, A_VOLUME, m->volume);
+          hutch_json_member_bool (w, A_ANONYMOUS, m->anonymous);
+        }
       hutch_json_key (w, "options");
       hutch_json_begin_array (w);
-      if (m->source != NULL)
+      if (m->source != NULL && !m->overlay)
         hutch_json_string (w, "rbind");
       hutch_json_string (w, m->readonly ? "ro" : "rw");
+      if (m->chown)
+        hutch_json_string (w, "U");
+      if (m->volume != NULL && !m->copy_up)
+        hutch_json_string (w, "nocopy");
       for (gsize f = 0; f < G_N_ELEMENTS (mount_flags); f++)
         if (m->flags & mount_flags[f].flag)
           hutch_json_string (w, mount_flags[f].name);
@@ -254,15 +269,23 @@ true_of (const HutchJsonNode *obj, const char *key)
 }
 
 static HutchSandboxMount *
-mount_of (const HutchJsonNode *n)
+mount_of (const HutchJsonNode *n, const char *dir, guint index)
 {
   g_auto (GStrv) options = strv_of (hutch_json_node_member (n, "options"));
   g_autoptr (GString) data = g_string_new (NULL);
   HutchSandboxMount *m = g_new0 (HutchSandboxMount, 1);
   gboolean bind = g_strcmp0 (str_of (n, "type"), "bind") == 0;
+  const HutchJsonNode *anonymous = hutch_json_node_member (n, A_ANONYMOUS);
+  gboolean nocopy = FALSE;
 
+  m->overlay = g_strcmp0 (str_of (n, "type"), "overlay") == 0;
   m->target = g_strdup (str_of (n, "destination"));
-  m->source = bind ? g_strdup (str_of (n, "source")) : NULL;
+  m->source = bind || m->overlay ? g_strdup (str_of (n, "source")) : NULL;
+  m->volume = bind ? g_strdup (str_of (n, A_VOLUME)) : NULL;
+  m->anonymous = m->volume != NULL && anonymous != NULL && anonymous->boolean;
+  /* not recorded: derived from the container's directory */
+  if (m->overlay)
+    m->overlay_dir = g_strdup_printf ("%s/overlay/%u", dir, index);
   for (char **o = options; *o != NULL; o++)
     {
       gboolean flag = FALSE;
@@ -271,9 +294,14 @@ mount_of (const HutchJsonNode *n)
           m->flags |= mount_flags[f].flag, flag = TRUE;
       if (strcmp (*o, "ro") == 0)
         m->readonly = TRUE;
-      else if (!flag && !bind && strcmp (*o, "rw") != 0)
+      else if (strcmp (*o, "U") == 0 && m->source != NULL)
+        m->chown = TRUE;
+      else if (strcmp (*o, "nocopy") == 0 && m->source != NULL)
+        nocopy = TRUE;
+      else if (!flag && m->source == NULL && strcmp (*o, "rw") != 0)
         g_string_append_printf (data, "%s%s", data->len > 0 ? "," : "", *o);
     }
+  m->copy_up = m->volume != NULL && !nocopy;
   m->data = data->len > 0 ? g_strdup (data->str) : NULL;
   return m;
 }
@@ -377,11 +405,11 @@ hutch_container_spec_read (const char *dir, HutchSandboxSpec *spec, GError **err
   mounts = hutch_json_node_member (root, "mounts");
   for (guint i = 0; mounts != NULL && mounts->type == HUTCH_JSON_ARRAY && i < mounts->n_members; i++)
     {
-      HutchSandboxMount *m = mount_of (mounts->members[i]);
+      HutchSandboxMount *m = mount_of (mounts->members[i], dir, i);
       if (m->target == NULL || (m->source == NULL && g_strcmp0 (str_of (mounts->members[i], "type"), "tmpfs") != 0))
         {
           hutch_sandbox_mount_free (m);
-          return hutch_throw (error, HUTCH_ERROR_FAILED, "%s: mount %u is neither bind nor tmpfs",
+          return hutch_throw (error, HUTCH_ERROR_FAILED, "%s: mount %u is neither bind, overlay nor tmpfs",
                               path, i);
         }
       g_ptr_array_add (spec->mounts, m);

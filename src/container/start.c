@@ -145,7 +145,8 @@ typedef struct
 
 /* From the moment the container's command runs, the monitor (and the
  * libslirp in it) sees only what it still writes: the containers' records
- * and names (--rm removes its own), the live state, its cgroup's parent. */
+ * and names (--rm removes its own, and its anonymous volumes), the live
+ * state, its cgroup's parent. */
 static void
 monitor_confine (Monitor *m)
 {
@@ -155,6 +156,10 @@ monitor_confine (Monitor *m)
   g_ptr_array_add (keep, g_build_filename (m->ctx->root, "containers", NULL));
   g_ptr_array_add (keep, g_build_filename (m->ctx->root, "names", NULL));
   g_ptr_array_add (keep, g_build_filename (m->ctx->runroot, "containers", NULL));
+  /* --rm removes the container's anonymous volumes too (emptied by the
+   * sandbox, which can delete what the container's ids wrote) */
+  if (m->c->auto_remove)
+    g_ptr_array_add (keep, g_build_filename (m->ctx->root, "volumes", NULL));
   if (m->cg != NULL)
     g_ptr_array_add (keep, g_path_get_dirname (hutch_cgroup_dir (m->cg)));
   for (guint i = keep->len; i-- > 0;)
@@ -752,9 +757,10 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
   if (!start_container (ctx, c->id, o->detach ? HUTCH_START_DETACHED : HUTCH_START_FOREGROUND,
                         g_steal_pointer (&ahead), result, error))
     {
-      /* never ran: nothing of it is worth keeping */
+      /* never ran: nothing of it is worth keeping, its anonymous volumes
+       * neither */
       g_autoptr (GError) local = NULL;
-      if (!hutch_container_remove (ctx, c->id, FALSE, &local)
+      if (!hutch_container_remove_volumes (ctx, c->id, FALSE, &local)
           && !g_error_matches (local, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))
         g_warning ("%s", local->message);
       return FALSE;

@@ -263,3 +263,21 @@ hutch_sandbox_copy_rootfs (const HutchSandboxSpec *spec, GError **error)
     return hutch_throw_errno (error, "binding the copied rootfs %s", spec->rootfs);
   return TRUE;
 }
+
+gboolean
+hutch_sandbox_copy_tree_at (int src_fd, int dst_fd, const char *what, GError **error)
+{
+  Copy c = { g_hash_table_new_full (g_int64_hash, g_int64_equal, g_free, g_free), dst_fd };
+  struct stat st;
+  gboolean ok;
+
+  /* a merged view has no whiteouts or opaque markers left for apply_dir
+   * to act on: it is a plain copy here */
+  ok = apply_dir (&c, src_fd, dst_fd, "", error)
+       && (fstat (src_fd, &st) == 0 || hutch_throw_errno (error, "looking at %s", what))
+       && copy_meta (src_fd, dst_fd, &st, what, error);
+  g_hash_table_unref (c.links);
+  if (!ok)
+    return g_prefix_error (error, "copying %s: ", what), FALSE;
+  return TRUE;
+}

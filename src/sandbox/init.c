@@ -55,11 +55,10 @@ parse_id (const char *text, guint32 *out)
 
 /* The lines of the image's /etc/passwd or /etc/group, split at ':'. */
 static GPtrArray *
-read_db (const char *path)
+read_db (int root, const char *path)
 {
   g_autofree char *text = NULL;
   GPtrArray *rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
-  hutch_autofd int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   hutch_autofd int fd = hutch_util_open_in_root (root, path, O_RDONLY, 0, NULL);
   gsize len;
 
@@ -95,11 +94,12 @@ add_groups (char **names, GPtrArray *group, User *out, GError **error)
   return TRUE;
 }
 
+/* @spec in the image whose root is @root, with --group-add's @groups_add. */
 static gboolean
-resolve_user (const char *spec, char **groups_add, User *out, GError **error)
+resolve_user_at (int root, const char *spec, char **groups_add, User *out, GError **error)
 {
-  g_autoptr (GPtrArray) passwd = read_db ("/etc/passwd");
-  g_autoptr (GPtrArray) group = read_db ("/etc/group");
+  g_autoptr (GPtrArray) passwd = read_db (root, "/etc/passwd");
+  g_autoptr (GPtrArray) group = read_db (root, "/etc/group");
   g_auto (GStrv) parts = g_strsplit (spec != NULL && *spec != '\0' ? spec : "0", ":", 2);
   const char *name = NULL;
   gboolean found = FALSE, gid_given = parts[1] != NULL;
@@ -155,6 +155,27 @@ resolve_user (const char *spec, char **groups_add, User *out, GError **error)
         g_array_append_val (out->groups, gid);
     }
   return add_groups (groups_add, group, out, error);
+}
+
+static gboolean
+resolve_user (const char *spec, char **groups_add, User *out, GError **error)
+{
+  hutch_autofd int root = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  return resolve_user_at (root, spec, groups_add, out, error);
+}
+
+gboolean
+hutch_sandbox_user_ids_at (int root_fd, const char *spec, uid_t *out_uid, gid_t *out_gid,
+                           GError **error)
+{
+  User user = { 0 };
+  gboolean ok = resolve_user_at (root_fd, spec, NULL, &user, error);
+
+  *out_uid = user.uid;
+  *out_gid = user.gid;
+  user_clear (&user);
+  return ok;
 }
 
 /* While still root with every capability (CAP_SETPCAP is needed). */

@@ -529,19 +529,156 @@ hutch_sandbox_mount_rootfs (const HutchSandboxSpec *spec, HutchRootfsDriver *out
   return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED, "%s", why->str);
 }
 
-/* A -v bind or a --tmpfs, its target resolved beneath the root. */
+/* How a -v mount is named in errors: "-v SOURCE:TARGET", the volume's
+ * name rather than its directory. */
+static char *
+mount_text (const HutchSandboxMount *m)
+{
+  if (m->source == NULL)
+    return g_strdup_printf ("--tmpfs %s", m->target);
+  return g_strdup_printf ("-v %s:%s", m->volume != NULL ? m->volume : m->source, m->target);
+}
+
+/* A volume used while empty gets what the image has at its target first,
+ * owners, modes and times kept, as docker fills it (and never again once
+ * it holds something). As root of the user namespace, the owners are the
+ * image's ids as the container sees them. */
 static gboolean
-mount_user (int root_fd, const HutchSandboxMount *m, GError **error)
+fill_volume (int root_fd, const HutchSandboxMount *m, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  g_autoptr (GPtrArray) held = NULL;
+  hutch_autofd int dst = open (m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  hutch_autofd int src = -1;
+
+  if (dst < 0)
+    return hutch_throw_errno (error, "opening the volume's directory %s", m->source);
+  if ((held = hutch_util_list_dir_at (dst, error)) == NULL)
+    return FALSE;
+  if (held->len > 0)
+    return TRUE;
+  src = hutch_util_open_in_root (root_fd, m->target, O_RDONLY | O_DIRECTORY, 0, &local);
+  if (src < 0)
+    return TRUE; /* the image has no directory there: nothing to fill it with */
+  return hutch_sandbox_copy_tree_at (src, dst, m->target, error);
+}
+
+/* -v :U, as podman: what @dir_fd holds given to @uid:@gid, never through
+ * a symlink, and not into another file system mounted below it. */
+static gboolean
+chown_tree (int dir_fd, uid_t uid, gid_t gid, dev_t dev, GError **error)
+{
+  g_autoptr (GPtrArray) names = hutch_util_list_dir_at (dir_fd, error);
+
+  if (names == NULL)
+    return FALSE;
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = names->pdata[i];
+      struct stat st;
+      hutch_autofd int sub = -1;
+      if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        return hutch_throw_errno (error, "looking at %s", name);
+      if (st.st_dev != dev)
+        continue;
+      if (fchownat (dir_fd, name, uid, gid, AT_SYMLINK_NOFOLLOW) < 0)
+        return hutch_throw_errno (error, "giving %s to %u:%u", name, uid, gid);
+      if (!S_ISDIR (st.st_mode))
+        continue;
+      sub = openat (dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      if (sub < 0)
+        return hutch_throw_errno (error, "opening %s", name);
+      if (!chown_tree (sub, uid, gid, dev, error))
+        return g_prefix_error (error, "%s/", name), FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+chown_source (int root_fd, const HutchSandboxSpec *spec, const HutchSandboxMount *m, GError **error)
+{
+  hutch_autofd int fd = open (m->source, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  struct stat st;
+  uid_t uid;
+  gid_t gid;
+
+  /* the ids the command will have, from the image's own /etc/passwd */
+  if (!hutch_sandbox_user_ids_at (root_fd, spec->user, &uid, &gid, error))
+    return FALSE;
+  if (fd < 0 || fstat (fd, &st) < 0)
+    return hutch_throw_errno (error, "opening %s", m->source);
+  if (fchown (fd, uid, gid) < 0)
+    {
+      if (errno == EINVAL) /* an id this user namespace does not map */
+        return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                            "giving %s to the container's user %u:%u: that id is not mapped "
+                            "(see \"hutch check\" for the subordinate ids)", m->source, uid, gid);
+      return hutch_throw_errno (error, "giving %s to the container's user %u:%u", m->source, uid,
+                                gid);
+    }
+  if (S_ISDIR (st.st_mode) && !chown_tree (fd, uid, gid, st.st_dev, error))
+    return g_prefix_error (error, "giving %s/ to the container's user %u:%u: ", m->source, uid,
+                           gid), FALSE;
+  return TRUE;
+}
+
+/* -v :O: the kernel overlay over the host's directory, its upper and work
+ * dirs in the container's own directory, made empty here and removed when
+ * the container ends (outer_cleanup() in run.c). */
+static gboolean
+mount_overlay_over (const HutchSandboxMount *m, const char *target, GError **error)
+{
+  g_autofree char *upper = g_build_filename (m->overlay_dir, "upper", NULL);
+  g_autofree char *work = g_build_filename (m->overlay_dir, "work", NULL);
+  g_autofree char *lower_opt = hutch_util_option_escape (m->source);
+  g_autofree char *upper_opt = hutch_util_option_escape (upper);
+  g_autofree char *work_opt = hutch_util_option_escape (work);
+  g_autofree char *opts = NULL;
+  struct stat st;
+
+  if (stat (m->source, &st) < 0 || !S_ISDIR (st.st_mode))
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s is not a directory: :O lays an overlay over a "
+                        "directory", m->source);
+  /* what a killed run left */
+  (void) hutch_util_remove_tree_at (AT_FDCWD, m->overlay_dir);
+  if (g_mkdir_with_parents (upper, 0755) < 0 || mkdir (work, 0700) < 0)
+    return hutch_throw_errno (error, "making %s", m->overlay_dir);
+  /* the top of the overlay is the upper dir: it looks as the host's does */
+  if (chown (upper, st.st_uid, st.st_gid) < 0 || chmod (upper, st.st_mode & 07777) < 0)
+    return hutch_throw_errno (error, "making %s", upper);
+  opts = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower_opt, upper_opt,
+                          work_opt);
+  if (mount ("overlay", target, "overlay", m->readonly ? MS_RDONLY : 0, opts) < 0)
+    {
+      int errsv = errno;
+      (void) hutch_util_remove_tree_at (AT_FDCWD, m->overlay_dir);
+      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                          "the kernel refused an overlay over %s (%s): :O needs the kernel "
+                          "overlay in a user namespace (Linux 5.11 or later; see \"hutch check\"), "
+                          "which hutch does not replace with fuse-overlayfs or a copy here",
+                          m->source, g_strerror (errsv));
+    }
+  return TRUE;
+}
+
+/* A -v bind, volume or overlay, or a --tmpfs, its target resolved
+ * beneath the root. */
+static gboolean
+mount_user (int root_fd, const HutchSandboxSpec *spec, const HutchSandboxMount *m, GError **error)
 {
   struct stat st;
   gboolean is_file = m->source != NULL && stat (m->source, &st) == 0 && !S_ISDIR (st.st_mode);
-  hutch_autofd int fd = target_in_root (root_fd, m->target, is_file, error);
-  g_autofree char *target = NULL;
+  hutch_autofd int fd = -1;
+  g_autofree char *target = NULL, *what = mount_text (m);
 
+  /* before the target is made: an image without it has nothing to give */
+  if (m->copy_up && m->source != NULL && !fill_volume (root_fd, m, error))
+    return g_prefix_error (error, "%s: filling the volume from the image: ", what), FALSE;
+  if (m->chown && m->source != NULL && !chown_source (root_fd, spec, m, error))
+    return g_prefix_error (error, "%s:U: ", what), FALSE;
+  fd = target_in_root (root_fd, m->target, is_file, error);
   if (fd < 0)
-    return g_prefix_error (error, "%s %s%s%s: ", m->source != NULL ? "-v" : "--tmpfs",
-                           m->source != NULL ? m->source : "", m->source != NULL ? ":" : "",
-                           m->target), FALSE;
+    return g_prefix_error (error, "%s: ", what), FALSE;
   target = fd_path (fd);
   if (m->source == NULL)
     {
@@ -550,6 +687,8 @@ mount_user (int root_fd, const HutchSandboxMount *m, GError **error)
                                   m->data != NULL ? m->data : "");
       return TRUE;
     }
+  if (m->overlay)
+    return mount_overlay_over (m, target, error) || (g_prefix_error (error, "%s:O: ", what), FALSE);
   if (mount (m->source, target, NULL, MS_BIND | MS_REC, NULL) < 0)
     return fail_mount (error, m->source, m->target);
   return !m->readonly || remount_readonly_in_root (root_fd, m->target, error);
@@ -566,7 +705,7 @@ hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **error)
       || !bind_etc_files (root_fd, spec, error))
     return FALSE;
   for (guint i = 0; spec->mounts != NULL && i < spec->mounts->len; i++)
-    if (!mount_user (root_fd, spec->mounts->pdata[i], error))
+    if (!mount_user (root_fd, spec, spec->mounts->pdata[i], error))
       return FALSE;
   if (!spec->network_host && !loopback_up (error))
     return FALSE;

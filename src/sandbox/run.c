@@ -44,6 +44,8 @@ hutch_sandbox_mount_free (HutchSandboxMount *m)
   g_free (m->source);
   g_free (m->target);
   g_free (m->data);
+  g_free (m->volume);
+  g_free (m->overlay_dir);
   g_free (m);
 }
 
@@ -91,6 +93,25 @@ outer_cleanup (const HutchSandboxSpec *spec, pid_t fuse_pid)
       (void) kill (fuse_pid, SIGTERM);
       while (waitpid (fuse_pid, NULL, 0) < 0 && errno == EINTR)
         ;
+    }
+  /* -v :O: what the container wrote over the host's directory */
+  for (guint i = 0; spec->mounts != NULL && i < spec->mounts->len; i++)
+    if (((HutchSandboxMount *) spec->mounts->pdata[i])->overlay_dir != NULL)
+      (void) hutch_util_remove_tree_at (AT_FDCWD,
+                                        ((HutchSandboxMount *) spec->mounts->pdata[i])->overlay_dir);
+  /* --rm: the anonymous volumes go with the container; what they hold is
+   * deleted here, where the container's ids are ours to delete */
+  for (guint i = 0; spec->cleanup_fd >= 0 && spec->mounts != NULL && i < spec->mounts->len; i++)
+    {
+      const HutchSandboxMount *m = spec->mounts->pdata[i];
+      hutch_autofd int dfd = -1;
+      g_autoptr (GPtrArray) names = NULL;
+      if (!m->anonymous || m->source == NULL)
+        continue;
+      dfd = open (m->source, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+      names = dfd >= 0 ? hutch_util_list_dir_at (dfd, NULL) : NULL;
+      for (guint j = 0; names != NULL && j < names->len; j++)
+        (void) hutch_util_remove_tree_at (dfd, names->pdata[j]);
     }
   if (spec->cleanup_fd >= 0)
     {

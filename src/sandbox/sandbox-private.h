@@ -30,6 +30,14 @@ void hutch_sandbox_fuse_paths_clear (HutchFusePaths *p);
 G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchFusePaths, hutch_sandbox_fuse_paths_clear)
 /* The copy driver (copy.c): the layers merged into spec->rootfs. */
 gboolean hutch_sandbox_copy_rootfs (const HutchSandboxSpec *spec, GError **error);
+/* What directory @src_fd holds, copied into @dst_fd with owners, modes,
+ * xattrs and times (and @dst_fd given @src_fd's own): a volume filled from
+ * the image. @what names the source in errors. */
+gboolean hutch_sandbox_copy_tree_at (int src_fd, int dst_fd, const char *what, GError **error);
+/* The uid and gid of @spec ("uid[:gid]", "name[:group]", NULL: root) in
+ * the image whose root is @root_fd (init.c), as the command gets them. */
+gboolean hutch_sandbox_user_ids_at (int root_fd, const char *spec, uid_t *out_uid, gid_t *out_gid,
+                                    GError **error);
 gboolean hutch_sandbox_setup_mounts (const HutchSandboxSpec *spec, GError **error);
 
 /* In the child after pivot_root: become the command, or its init. Never

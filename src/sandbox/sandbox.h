@@ -162,6 +162,13 @@ typedef struct
   gboolean readonly;
   unsigned long flags; /* tmpfs: MS_NOSUID, MS_NODEV, MS_NOEXEC as asked */
   char *data;          /* tmpfs: size=, mode=, uid=, gid=, nr_inodes= */
+  char *volume;        /* a named volume's name (source is its _data dir), or NULL */
+  gboolean anonymous;  /* the volume was made for this container alone (-v /path) */
+  gboolean copy_up;    /* a volume: when empty, filled first with what the image has at
+                        * target, owners kept, as docker does */
+  gboolean chown;      /* -v :U: source and all it holds given to the container's user */
+  gboolean overlay;    /* -v :O: an overlay over source, what is written thrown away */
+  char *overlay_dir;   /* :O: its upper and work dirs, emptied at each start and end */
 } HutchSandboxMount;
 
 void hutch_sandbox_mount_free (HutchSandboxMount *m);

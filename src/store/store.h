@@ -328,4 +328,40 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (HutchStoreCheck, hutch_store_check_clear)
 gboolean hutch_store_check (HutchStore *store, gboolean repair, HutchStoreCheck *out,
                             GError **error);
 
+/* ---- named volumes (volume.c) ---- */
+
+/* A volume: <root>/volumes/<name>/_data is what containers see. */
+typedef struct
+{
+  char *name;
+  char *mountpoint;   /* the _data directory */
+  char *created_at;   /* "2026-12-05T18:44:11Z" */
+  char **labels;      /* "KEY=VALUE", NULL-terminated */
+  gboolean anonymous; /* made by -v /path for one container (run --rm removes it) */
+} HutchStoreVolume;
+
+void hutch_store_volume_free (HutchStoreVolume *v);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchStoreVolume, hutch_store_volume_free)
+
+/* docker's rule for a name, [a-zA-Z0-9][a-zA-Z0-9_.-]+; HUTCH_ERROR_USAGE
+ * saying it otherwise. */
+gboolean hutch_store_volume_name_validate (const char *name, GError **error);
+/* Makes volume @name (NULL: 64 random hex digits) with @labels
+ * ("KEY=VALUE", or NULL) under @root, whole or not at all; one that exists
+ * already is returned as it is, with *@out_existed (optional) set. */
+HutchStoreVolume *hutch_store_volume_create (const char *root, const char *name, char **labels,
+                                             gboolean anonymous, gboolean *out_existed,
+                                             GError **error);
+/* HUTCH_ERROR_NOT_FOUND when there is none of that name. */
+HutchStoreVolume *hutch_store_volume_get (const char *root, const char *name, GError **error);
+/* Every volume, by name. */
+GPtrArray *hutch_store_volume_list (const char *root, GError **error);
+/* Deletes volume @name and its files (those of subordinate ids inside a
+ * user namespace). Whether a container uses it is the caller's to know. */
+gboolean hutch_store_volume_delete (const char *root, const char *name, GError **error);
+/* volumes/.lock: held shared while a container that names volumes is made
+ * (until its record is written), exclusive while volumes are removed, so
+ * that a removal never misses a container being made. The fd to close. */
+int hutch_store_volumes_lock (const char *root, gboolean exclusive, GError **error);
+
 G_END_DECLS
