@@ -484,13 +484,20 @@ static const HutchCliCommand image_ls = { "image ls", "[OPTIONS]", "List the ima
 static int
 run_image (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
+  static const HutchCliCommand image_history = { "image history", "[OPTIONS] IMAGE",
+                                                 "Show the steps an image was made of", NULL };
   static const HutchCliCommand *const subs[] = { &image_inspect, &image_ls, &image_rm, &image_tag,
+                                                 &image_history, &hutch_cli_command_image_prune,
                                                  NULL };
+
+  /* `image history` is history */
+  if (argc >= 2 && strcmp (argv[1], "history") == 0)
+    return hutch_cli_command_history.run (&hutch_cli_command_history, ctx, argc - 1, argv + 1);
   return hutch_cli_run_group (cmd, subs, ctx, argc, argv);
 }
 
 const HutchCliCommand hutch_cli_command_image = {
   "image", "COMMAND",
-  "Manage images: inspect, ls, rm, tag",
+  "Manage images: history, inspect, ls, prune, rm, tag",
   run_image,
 };

@@ -23,7 +23,7 @@ status_text (const HutchContainer *c)
       ago = hutch_cli_format_ago (c->started_at / G_USEC_PER_SEC);
       if (g_str_has_suffix (ago, " ago"))
         ago[strlen (ago) - 4] = '\0';
-      return g_strdup_printf ("Up %s", ago);
+      return g_strdup_printf ("Up %s%s", ago, c->paused ? " (Paused)" : "");
     case HUTCH_CONTAINER_EXITED:
     default:
       ago = hutch_cli_format_ago ((c->finished_at != 0 ? c->finished_at : c->created) / G_USEC_PER_SEC);
@@ -84,7 +84,7 @@ json_row (HutchJsonWriter *w, const HutchContainer *c)
     hutch_json_string (w, *a);
   hutch_json_end_array (w);
   hutch_json_member_int (w, "Created", c->created / G_USEC_PER_SEC);
-  hutch_json_member_string (w, "State", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "State", c->paused ? "paused" : hutch_container_status_name (c->status));
   hutch_json_member_string (w, "Status", status);
   hutch_json_member_int (w, "ExitCode", c->exit_code);
   hutch_json_member_int (w, "Pid", c->status == HUTCH_CONTAINER_RUNNING ? c->init_pid : 0);
@@ -123,7 +123,7 @@ template_row (const HutchContainer *c, gboolean no_trunc)
   hutch_json_member_string (w, "CreatedAt", created_at);
   hutch_json_member_string (w, "RunningFor", ago);
   hutch_json_member_string (w, "Ports", ports);
-  hutch_json_member_string (w, "State", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "State", c->paused ? "paused" : hutch_container_status_name (c->status));
   hutch_json_member_string (w, "Status", status);
   hutch_json_member_string (w, "Names", c->name);
   hutch_json_member_string (w, "Networks", c->network);

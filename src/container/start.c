@@ -159,6 +159,17 @@ monitor_confine (Monitor *m)
                error->message);
 }
 
+/* The monitor's writes of the record: with the name it has now, which
+ * `rename` may have changed while the container ran. */
+static gboolean
+monitor_save (Monitor *m, gboolean end, GError **error)
+{
+  hutch_autofd int names_lock = hutch_container_name_sync (m->ctx, m->c);
+
+  return end ? hutch_container_save_end (m->ctx, m->c, error)
+             : hutch_container_save (m->ctx, m->c, error);
+}
+
 static void
 monitor_started (gpointer data, pid_t init, const int *ns)
 {
@@ -189,7 +200,7 @@ monitor_started (gpointer data, pid_t init, const int *ns)
   m->c->exit_code = 0;
   g_clear_pointer (&m->c->error, g_free);
   g_clear_pointer (&m->c->log_error, g_free);
-  if (!hutch_container_save (m->ctx, m->c, &error))
+  if (!monitor_save (m, FALSE, &error))
     g_warning ("%s", error->message);
   if (m->notify >= 0)
     {
@@ -273,7 +284,7 @@ log_check (Monitor *m)
   if (m->foreground)
     g_warning ("container %s: %s; its output still comes here, but the log misses it", m->c->name,
                failure);
-  if (!hutch_container_save (m->ctx, m->c, &error))
+  if (!monitor_save (m, FALSE, &error))
     g_warning ("%s", error->message);
 }
 
@@ -398,7 +409,7 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
     }
   /* into the room taken before it ran: a container that filled the disk
    * still has its end recorded */
-  if (!m->c->auto_remove && !hutch_container_save_end (m->ctx, m->c, &error))
+  if (!m->c->auto_remove && !monitor_save (m, TRUE, &error))
     g_warning ("%s", error->message);
   /* the record goes with --rm: the exit code is left for a `wait` that
    * holds live open */
