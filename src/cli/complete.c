@@ -65,6 +65,12 @@ static const ArgRule arg_rules[] = {
   { "image save", ARG_IMAGE, ARG_IMAGE },
   { "help", ARG_COMMAND, ARG_FILE },
   { "completion", ARG_SHELL, ARG_FILE },
+  { "rename", ARG_CONTAINER, ARG_FILE },
+  { "top", ARG_CONTAINER, ARG_FILE },
+  { "pause", ARG_CONTAINER, ARG_CONTAINER },
+  { "unpause", ARG_CONTAINER, ARG_CONTAINER },
+  { "history", ARG_IMAGE, ARG_FILE },
+  { "image history", ARG_IMAGE, ARG_FILE },
 };
 
 /* The global options: "NAME\tTAKES_VALUE", as the commands print theirs. */

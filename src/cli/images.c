@@ -641,9 +641,9 @@ run_image (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
   static const HutchCliCommand image_history = { "image history", "[OPTIONS] IMAGE",
                                                  "Show the steps an image was made of", NULL };
-  static const HutchCliCommand *const subs[] = { &image_inspect, &image_ls, &image_rm, &image_tag,
-                                                 &image_history, &hutch_cli_command_image_prune,
-                                                 NULL };
+  static const HutchCliCommand *const subs[] = { &image_history, &image_inspect, &image_ls,
+                                                 &hutch_cli_command_image_prune, &image_rm,
+                                                 &image_tag, NULL };
 
   /* `image history` is history */
   if (argc >= 2 && strcmp (argv[1], "history") == 0)

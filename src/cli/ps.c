@@ -141,8 +141,7 @@ matches (FilterData *d, const HutchContainer *c, char **filters)
         continue;
       given[k] = TRUE;
       if (k == 0)
-        ok[k] |= strcmp (v, hutch_container_status_name (c->status)) == 0
-                 || (strcmp (v, "paused") == 0 && c->paused);
+        ok[k] |= strcmp (v, c->paused ? "paused" : hutch_container_status_name (c->status)) == 0;
       else if (k == 1)
         ok[k] |= strstr (c->name, v) != NULL;
       else if (k == 2)

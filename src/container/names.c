@@ -250,6 +250,7 @@ hutch_container_rename (const HutchContext *ctx, const char *id, const char *new
   hutch_autofd int names_fd = -1;
   g_autoptr (HutchContainer) c = NULL;
   g_autofree char *old_name = NULL;
+  g_autofree char *held = NULL;
   gboolean saved;
 
   if (!name_valid (new_name))
@@ -266,7 +267,9 @@ hutch_container_rename (const HutchContext *ctx, const char *id, const char *new
                         new_name);
   /* the new name is taken first, so that at no moment has the container
    * no name, and a name another container takes meanwhile is refused */
-  if (!hutch_container_name_reserve (ctx, new_name, id, error))
+  held = hutch_container_name_lookup (ctx, new_name);
+  /* (a rename killed after its first step left the name to this container) */
+  if (g_strcmp0 (held, id) != 0 && !hutch_container_name_reserve (ctx, new_name, id, error))
     return FALSE;
   /* the record is written under names/.lock, which a running container's
    * monitor holds while it reads the name back and writes the record
