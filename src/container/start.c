@@ -165,9 +165,12 @@ static gboolean
 monitor_save (Monitor *m, gboolean end, GError **error)
 {
   hutch_autofd int names_lock = hutch_container_name_sync (m->ctx, m->c);
+  gboolean ok = end ? hutch_container_save_end (m->ctx, m->c, error)
+                    : hutch_container_save (m->ctx, m->c, error);
 
-  return end ? hutch_container_save_end (m->ctx, m->c, error)
-             : hutch_container_save (m->ctx, m->c, error);
+  /* the record is written: a rename may go on */
+  hutch_fd_clear (&names_lock);
+  return ok;
 }
 
 static void

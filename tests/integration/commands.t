@@ -59,7 +59,9 @@ is "$(json_get "$(cat "$R/containers/$idr/hutch.json")" 'd["Name"]')" sprinter "
 H start sprinter
 H ps --format '{{.Names}}' --filter "id=$idr"
 is "$out" sprinter "and it starts again by it"
-H rm -f sprinter
+H container rename sprinter runner
+is "$rc" 0 "container rename is rename"
+H rm -f runner
 
 # ---- history ----
 H images -q --no-trunc
@@ -235,6 +237,8 @@ like "$out" "
 like "$out" ' sleep 1000' "the command's child"
 like "$out" ' sleep 1001' "and the command"
 is "$(printf '%s\n' "$out" | wc -l)" 4 "and nothing else of the host"
+H container top topper
+like "$out" ' sleep 1001' "container top is top"
 H exec -d topper sleep 1002
 H top topper
 like "$out" ' sleep 1002' "a process exec put in it is listed too"
