@@ -144,4 +144,12 @@ char *hutch_cgroup_dir_of_pid (pid_t pid);
 /* Reads what @dir's files say; FALSE with @error when @dir is gone. */
 gboolean hutch_cgroup_stats_read (const char *dir, HutchCgroupStats *out, GError **error);
 
+/* ---- the freezer (freeze.c) ---- */
+
+/* Freezes (or thaws) every process of the cgroup v2 directory @dir and
+ * waits until the kernel says it is done (cgroup.events "frozen"). */
+gboolean hutch_cgroup_freeze (const char *dir, gboolean frozen, GError **error);
+/* Whether @dir is asked to be frozen (its cgroup.freeze says 1). */
+gboolean hutch_cgroup_frozen (const char *dir);
+
 G_END_DECLS

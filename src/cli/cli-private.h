@@ -67,6 +67,12 @@ extern const HutchCliCommand hutch_cli_command_events;
 extern const HutchCliCommand hutch_cli_command_volume;
 extern const HutchCliCommand hutch_cli_command_completion;
 extern const HutchCliCommand hutch_cli_command_complete; /* __complete, hidden */
+extern const HutchCliCommand hutch_cli_command_rename;
+extern const HutchCliCommand hutch_cli_command_pause;
+extern const HutchCliCommand hutch_cli_command_unpause;
+extern const HutchCliCommand hutch_cli_command_top;
+extern const HutchCliCommand hutch_cli_command_history;
+extern const HutchCliCommand hutch_cli_command_image_prune; /* in the image group */
 
 /* Set in the environment of a command that hutch __complete asks for its
  * options: hutch_cli_parse() then prints them and returns (status 0), and a
@@ -148,6 +154,18 @@ int hutch_cli_run_group (const HutchCliCommand *group, const HutchCliCommand *co
 /* Human-readable "3 days ago" and "4.3 MB", as docker and podman print. */
 char *hutch_cli_format_ago (gint64 unix_time);
 char *hutch_cli_format_size (gint64 bytes);
+
+/* docker's own sizes (go-units, 3 digits, no space): "0B", "4.26MB". */
+char *hutch_cli_format_size_docker (gint64 bytes);
+
+/* image prune (prune.c), and system prune -a: removes the untagged images
+ * (@all: every image) no container uses, then the blobs and layers no
+ * image uses; "untagged: NAME" and "deleted: sha256:ID" lines appended to
+ * @report; *@out_reclaimed the bytes of blobs that went. */
+gboolean hutch_cli_images_prune (HutchContext *ctx, gboolean all, GPtrArray *report,
+                                 gint64 *out_reclaimed, GError **error);
+/* "Deleted Images:" and its lines (when any), "Total reclaimed space: X". */
+void hutch_cli_images_prune_print (GPtrArray *report, gint64 reclaimed);
 
 /* Shared by check and info: probe the host and print it. */
 int hutch_cli_host_show (const HutchContext *ctx, HutchFormat format, gboolean exit_by_result);

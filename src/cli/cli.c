@@ -60,6 +60,11 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_version,
   &hutch_cli_command_completion,
   &hutch_cli_command_complete,
+  &hutch_cli_command_rename,
+  &hutch_cli_command_pause,
+  &hutch_cli_command_unpause,
+  &hutch_cli_command_top,
+  &hutch_cli_command_history,
   NULL,
 };
 
@@ -175,6 +180,21 @@ hutch_cli_format_ago (gint64 unix_time)
   if (s < 2 * 365 * 86400)
     return g_strdup_printf ("%" G_GINT64_FORMAT " months ago", s / (30 * 86400));
   return g_strdup_printf ("%" G_GINT64_FORMAT " years ago", s / (365 * 86400));
+}
+
+/* go-units' HumanSizeWithPrecision (size, 3), as docker prints sizes. */
+char *
+hutch_cli_format_size_docker (gint64 bytes)
+{
+  static const char *const units[] = { "B", "kB", "MB", "GB", "TB", "PB" };
+  double size = (double) MAX (bytes, 0);
+  guint i = 0;
+  char buf[G_ASCII_DTOSTR_BUF_SIZE];
+
+  while (size >= 1000 && i + 1 < G_N_ELEMENTS (units))
+    size /= 1000, i++;
+  g_ascii_formatd (buf, sizeof buf, "%.3g", size);
+  return g_strconcat (buf, units[i], NULL);
 }
 
 char *

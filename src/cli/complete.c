@@ -69,6 +69,12 @@ static const ArgRule arg_rules[] = {
   { "completion", ARG_SHELL, ARG_FILE },
   { "volume rm", ARG_VOLUME, ARG_VOLUME },
   { "volume inspect", ARG_VOLUME, ARG_VOLUME },
+  { "rename", ARG_CONTAINER, ARG_FILE },
+  { "top", ARG_CONTAINER, ARG_FILE },
+  { "pause", ARG_CONTAINER, ARG_CONTAINER },
+  { "unpause", ARG_CONTAINER, ARG_CONTAINER },
+  { "history", ARG_IMAGE, ARG_FILE },
+  { "image history", ARG_IMAGE, ARG_FILE },
 };
 
 /* The global options: "NAME\tTAKES_VALUE", as the commands print theirs. */

@@ -318,7 +318,9 @@ run_container (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     &hutch_cli_command_kill,   &hutch_cli_command_logs, &ls,
     &hutch_cli_command_port,   &container_prune,        &hutch_cli_command_restart,
     &hutch_cli_command_rm,     &hutch_cli_command_run,  &hutch_cli_command_start,
-    &hutch_cli_command_stop,   &hutch_cli_command_wait, NULL,
+    &hutch_cli_command_stop,   &hutch_cli_command_wait,
+    &hutch_cli_command_pause,  &hutch_cli_command_rename, &hutch_cli_command_top,
+    &hutch_cli_command_unpause, NULL,
   };
 
   if (argc < 2 && g_getenv (HUTCH_CLI_COMPLETE_ENV) != NULL)
@@ -352,7 +354,7 @@ run_container (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
 
 const HutchCliCommand hutch_cli_command_container = {
   "container", "COMMAND",
-  "Manage containers: cp, create, exec, export, inspect, kill, logs, ls, port, prune, restart, "
-  "rm, run, start, stop, wait",
+  "Manage containers: cp, create, exec, export, inspect, kill, logs, ls, pause, port, prune, "
+  "rename, restart, rm, run, start, stop, top, unpause, wait",
   run_container,
 };

@@ -3,6 +3,7 @@
  * gives the same commands podman's names (image ls, image rm, ...). */
 #include "config.h"
 
+#include <fnmatch.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -23,7 +24,8 @@ split_name (const char *name, char **out_repo, char **out_tag)
 }
 
 static void
-print_table_row (const HutchStoreImage *image, const char *name, gboolean no_trunc)
+print_table_row (const HutchStoreImage *image, const char *name, gboolean no_trunc,
+                 gboolean digests)
 {
   g_autofree char *repo = NULL, *tag = NULL;
   g_autofree char *ago = image->config != NULL ? hutch_cli_format_ago (image->config->created_unix)
@@ -33,9 +35,11 @@ print_table_row (const HutchStoreImage *image, const char *name, gboolean no_tru
 
   if (name != NULL)
     split_name (name, &repo, &tag);
-  printf ("%-40s %-12s %-*.*s %-20s %s\n", repo != NULL ? repo : "<none>",
-          tag != NULL ? tag : "<none>", no_trunc ? 64 : 12, no_trunc ? 64 : 12,
-          hutch_store_image_id (image), ago, size);
+  printf ("%-40s %-12s ", repo != NULL ? repo : "<none>", tag != NULL ? tag : "<none>");
+  if (digests)
+    printf ("%-71s ", image->digest);
+  printf ("%-*.*s %-20s %s\n", no_trunc ? 64 : 12, no_trunc ? 64 : 12, hutch_store_image_id (image),
+          ago, size);
 }
 
 /* What images --format TEMPLATE sees: docker's fields. */
@@ -160,6 +164,142 @@ hide_intermediates (const HutchContext *ctx, GPtrArray *images)
     }
 }
 
+/* images --filter: docker's keys. The same key ORs, different keys AND;
+ * reference= is matched per name (a row), the others per image. */
+static const char *const image_filter_keys[] = { "dangling", "reference", "label", "before",
+                                                 "since", NULL };
+
+static char *
+image_filters_check (HutchStore *store, char **filters, GError **error)
+{
+  for (char **f = filters; f != NULL && *f != NULL; f++)
+    {
+      const char *eq = strchr (*f, '=');
+      g_autofree char *key = g_strndup (*f, eq != NULL ? (gsize) (eq - *f) : strlen (*f));
+      if (eq == NULL || !g_strv_contains (image_filter_keys, key))
+        return g_strdup_printf ("--filter %s: hutch filters images on dangling=true|false, "
+                                "reference=PATTERN, label=KEY[=VALUE], before=IMAGE and "
+                                "since=IMAGE", *f);
+      if (strcmp (key, "dangling") == 0 && strcmp (eq + 1, "true") != 0
+          && strcmp (eq + 1, "false") != 0)
+        return g_strdup_printf ("--filter %s: dangling is true or false", *f);
+      if (strcmp (key, "before") == 0 || strcmp (key, "since") == 0)
+        {
+          g_autoptr (HutchStoreImage) image = hutch_store_image_lookup (store, eq + 1, NULL, error);
+          if (image == NULL)
+            return NULL;
+        }
+    }
+  return NULL;
+}
+
+/* The created time of the image @text names (checked to be there). */
+static gint64
+image_created (HutchStore *store, const char *text)
+{
+  g_autoptr (HutchStoreImage) image = hutch_store_image_lookup (store, text, NULL, NULL);
+
+  return image != NULL && image->config != NULL ? image->config->created_unix : 0;
+}
+
+static gboolean
+image_label_matches (const HutchStoreImage *image, const char *want)
+{
+  const HutchJsonNode *labels = image->config != NULL
+                                  ? hutch_json_node_member (image->config->config, "Labels") : NULL;
+  g_autofree char *key = g_strndup (want, strcspn (want, "="));
+  const char *value = strchr (want, '=');
+  const HutchJsonNode *n = labels != NULL ? hutch_json_node_member (labels, key) : NULL;
+
+  return n != NULL && n->type == HUTCH_JSON_STRING
+         && (value == NULL || strcmp (n->string, value + 1) == 0);
+}
+
+/* Whether @image passes the filters other than reference=. */
+static gboolean
+image_matches (HutchStore *store, const HutchStoreImage *image, char **filters)
+{
+  static const char *const keys[] = { "dangling", "label", "before", "since" };
+  gboolean given[G_N_ELEMENTS (keys)] = { 0 }, ok[G_N_ELEMENTS (keys)] = { 0 };
+  gint64 created = image->config != NULL ? image->config->created_unix : 0;
+
+  for (char **f = filters; f != NULL && *f != NULL; f++)
+    {
+      const char *v = strchr (*f, '=') + 1;
+      for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+        {
+          if (!g_str_has_prefix (*f, keys[k]) || (*f)[strlen (keys[k])] != '=')
+            continue;
+          given[k] = TRUE;
+          if (k == 0)
+            ok[k] |= (image->names->len == 0) == (strcmp (v, "true") == 0);
+          else if (k == 1)
+            ok[k] |= image_label_matches (image, v);
+          else if (k == 2)
+            ok[k] |= created < image_created (store, v);
+          else
+            ok[k] |= created > image_created (store, v);
+        }
+    }
+  for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+    if (given[k] && !ok[k])
+      return FALSE;
+  return TRUE;
+}
+
+/* reference=PATTERN against @name (NULL: an untagged image's row, which no
+ * pattern matches): as docker, a glob on the name as given to it
+ * ("busybox", "busybox:latest") or as stored in full, '*' not crossing '/'. */
+static gboolean
+reference_matches (const char *name, char **filters)
+{
+  gboolean given = FALSE;
+
+  for (char **f = filters; f != NULL && *f != NULL; f++)
+    {
+      g_autofree char *repo = NULL, *tag = NULL, *short_repo = NULL, *with_tag = NULL;
+      g_autofree char *short_with_tag = NULL;
+      const char *pattern = *f + strlen ("reference=");
+      if (!g_str_has_prefix (*f, "reference="))
+        continue;
+      given = TRUE;
+      if (name == NULL)
+        continue;
+      split_name (name, &repo, &tag);
+      short_repo = g_strdup (g_str_has_prefix (repo, "docker.io/library/") ? repo + 18
+                             : g_str_has_prefix (repo, "docker.io/")       ? repo + 10
+                                                                           : repo);
+      with_tag = g_strdup_printf ("%s:%s", repo, tag);
+      short_with_tag = g_strdup_printf ("%s:%s", short_repo, tag);
+      if (fnmatch (pattern, repo, FNM_PATHNAME) == 0 || fnmatch (pattern, with_tag, FNM_PATHNAME) == 0
+          || fnmatch (pattern, short_repo, FNM_PATHNAME) == 0
+          || fnmatch (pattern, short_with_tag, FNM_PATHNAME) == 0)
+        return TRUE;
+    }
+  return !given;
+}
+
+/* The rows of @images that the filters let through: (image, name) pairs,
+ * name NULL for an untagged image. */
+static GPtrArray *
+filtered_rows (HutchStore *store, GPtrArray *images, char **filters)
+{
+  GPtrArray *rows = g_ptr_array_new ();
+
+  for (guint i = 0; i < images->len; i++)
+    {
+      HutchStoreImage *image = images->pdata[i];
+      if (!image_matches (store, image, filters))
+        continue;
+      if (image->names->len == 0 && reference_matches (NULL, filters))
+        g_ptr_array_add (rows, image), g_ptr_array_add (rows, NULL);
+      for (guint j = 0; j < image->names->len; j++)
+        if (reference_matches (image->names->pdata[j], filters))
+          g_ptr_array_add (rows, image), g_ptr_array_add (rows, image->names->pdata[j]);
+    }
+  return rows;
+}
+
 static int
 run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
@@ -167,7 +307,10 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
   g_autoptr (GError) error = NULL;
   g_autoptr (HutchStore) store = NULL;
   g_autoptr (GPtrArray) images = NULL;
-  gboolean quiet = FALSE, no_trunc = FALSE, all = FALSE;
+  gboolean quiet = FALSE, no_trunc = FALSE, all = FALSE, digests = FALSE;
+  g_auto (GStrv) filters = NULL;
+  g_autofree char *bad = NULL;
+  g_autoptr (GPtrArray) rows = NULL;
   HutchFormat format = HUTCH_FORMAT_TEXT;
   g_autoptr (HutchCliTemplate) tmpl = NULL;
   int status;
@@ -175,6 +318,10 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Print image IDs only", NULL },
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Show the intermediate images of builds too", NULL },
     { "no-trunc", 0, 0, G_OPTION_ARG_NONE, &no_trunc, "Print full image IDs", NULL },
+    { "digests", 0, 0, G_OPTION_ARG_NONE, &digests, "Show each image's manifest digest too", NULL },
+    { "filter", 0, 0, G_OPTION_ARG_STRING_ARRAY, &filters,
+      "dangling=true|false, reference=PATTERN, label=KEY[=VALUE], before=IMAGE or since=IMAGE",
+      "KEY=VALUE" },
     { "format", 'f', 0, G_OPTION_ARG_STRING, &format_text,
       "table, json, or a Go template ('{{.Repository}}:{{.Tag}}')", "FORMAT" },
     { NULL },
@@ -190,9 +337,27 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
   store = hutch_store_open (ctx->root, FALSE, &error);
   if (store == NULL || (images = hutch_store_images_list (store, &error)) == NULL)
     return hutch_cli_fail (g_steal_pointer (&error));
+  if ((bad = image_filters_check (store, filters, &error)) != NULL)
+    return hutch_cli_usage_error (cmd, "%s", bad);
+  if (error != NULL)
+    return hutch_cli_fail (g_steal_pointer (&error));
   warn_damaged (images);
   if (!all)
     hide_intermediates (ctx, images);
+  if (filters != NULL)
+    {
+      /* the images no filter lets through are left out of every format */
+      g_autoptr (GPtrArray) kept = g_ptr_array_new ();
+      rows = filtered_rows (store, images, filters);
+      for (guint i = 0; i < rows->len; i += 2)
+        if (!g_ptr_array_find (kept, rows->pdata[i], NULL))
+          g_ptr_array_add (kept, rows->pdata[i]);
+      for (guint i = images->len; i > 0; i--)
+        if (!g_ptr_array_find (kept, images->pdata[i - 1], NULL))
+          g_ptr_array_remove_index (images, i - 1);
+    }
+  else
+    rows = filtered_rows (store, images, NULL);
   if (format == HUTCH_FORMAT_JSON)
     {
       g_autoptr (HutchJsonWriter) w = hutch_json_writer_new (TRUE);
@@ -234,34 +399,24 @@ run_images (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv
     }
   if (tmpl != NULL)
     {
-      for (guint i = 0; i < images->len; i++)
-        {
-          const HutchStoreImage *image = images->pdata[i];
-          if (image->names->len == 0 && !template_row (tmpl, image, NULL, no_trunc, &error))
-            return hutch_cli_fail (g_steal_pointer (&error));
-          for (guint j = 0; j < image->names->len; j++)
-            if (!template_row (tmpl, image, image->names->pdata[j], no_trunc, &error))
-              return hutch_cli_fail (g_steal_pointer (&error));
-        }
+      for (guint i = 0; i < rows->len; i += 2)
+        if (!template_row (tmpl, rows->pdata[i], rows->pdata[i + 1], no_trunc, &error))
+          return hutch_cli_fail (g_steal_pointer (&error));
       hutch_cli_template_finish (tmpl);
       return 0;
     }
-  if (!quiet)
-    printf ("%-40s %-12s %-*s %-20s %s\n", "REPOSITORY", "TAG", no_trunc ? 64 : 12, "IMAGE ID",
-            "CREATED", "SIZE");
-  for (guint i = 0; i < images->len; i++)
+  if (quiet)
     {
-      const HutchStoreImage *image = images->pdata[i];
-      if (quiet)
-        {
-          printf ("%.*s\n", no_trunc ? 64 : 12, hutch_store_image_id (image));
-          continue;
-        }
-      if (image->names->len == 0)
-        print_table_row (image, NULL, no_trunc);
-      for (guint j = 0; j < image->names->len; j++)
-        print_table_row (image, image->names->pdata[j], no_trunc);
+      for (guint i = 0; i < images->len; i++)
+        printf ("%.*s\n", no_trunc ? 64 : 12, hutch_store_image_id (images->pdata[i]));
+      return 0;
     }
+  printf ("%-40s %-12s ", "REPOSITORY", "TAG");
+  if (digests)
+    printf ("%-71s ", "DIGEST");
+  printf ("%-*s %-20s %s\n", no_trunc ? 64 : 12, "IMAGE ID", "CREATED", "SIZE");
+  for (guint i = 0; i < rows->len; i += 2)
+    print_table_row (rows->pdata[i], rows->pdata[i + 1], no_trunc, digests);
   return 0;
 }
 
@@ -494,13 +649,20 @@ static const HutchCliCommand image_ls = { "image ls", "[OPTIONS]", "List the ima
 static int
 run_image (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
-  static const HutchCliCommand *const subs[] = { &image_inspect, &image_ls, &image_rm, &image_tag,
-                                                 NULL };
+  static const HutchCliCommand image_history = { "image history", "[OPTIONS] IMAGE",
+                                                 "Show the steps an image was made of", NULL };
+  static const HutchCliCommand *const subs[] = { &image_history, &image_inspect, &image_ls,
+                                                 &hutch_cli_command_image_prune, &image_rm,
+                                                 &image_tag, NULL };
+
+  /* `image history` is history */
+  if (argc >= 2 && strcmp (argv[1], "history") == 0)
+    return hutch_cli_command_history.run (&hutch_cli_command_history, ctx, argc - 1, argv + 1);
   return hutch_cli_run_group (cmd, subs, ctx, argc, argv);
 }
 
 const HutchCliCommand hutch_cli_command_image = {
   "image", "COMMAND",
-  "Manage images: inspect, ls, rm, tag",
+  "Manage images: history, inspect, ls, prune, rm, tag",
   run_image,
 };

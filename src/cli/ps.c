@@ -9,6 +9,7 @@
 
 #include "cli-private.h"
 #include "container/container.h"
+#include "store/store.h"
 
 static char *
 status_text (const HutchContainer *c)
@@ -23,7 +24,7 @@ status_text (const HutchContainer *c)
       ago = hutch_cli_format_ago (c->started_at / G_USEC_PER_SEC);
       if (g_str_has_suffix (ago, " ago"))
         ago[strlen (ago) - 4] = '\0';
-      return g_strdup_printf ("Up %s", ago);
+      return g_strdup_printf ("Up %s%s", ago, c->paused ? " (Paused)" : "");
     case HUTCH_CONTAINER_EXITED:
     default:
       ago = hutch_cli_format_ago ((c->finished_at != 0 ? c->finished_at : c->created) / G_USEC_PER_SEC);
@@ -44,24 +45,146 @@ command_text (const HutchContainer *c, gboolean trunc)
   return g_strdup_printf ("\"%s\"", joined);
 }
 
+/* What the label=, ancestor= filters need of the store: each image's
+ * labels and layers, by ID (config digest), looked up once. */
+typedef struct
+{
+  HutchStore *store;
+  GHashTable *configs; /* config digest → HutchImageConfig (or none) */
+  GHashTable *ancestors; /* ancestor= value → its HutchImageConfig, NULL: no such image */
+} FilterData;
+
+static void
+filter_data_clear (FilterData *d)
+{
+  g_clear_pointer (&d->configs, g_hash_table_unref);
+  g_clear_pointer (&d->ancestors, g_hash_table_unref);
+  g_clear_pointer (&d->store, hutch_store_free);
+}
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (FilterData, filter_data_clear)
+
+static const HutchImageConfig *
+image_config (FilterData *d, const char *image_id)
+{
+  HutchStoreImage *image;
+
+  if (image_id == NULL || d->store == NULL)
+    return NULL;
+  if (!g_hash_table_contains (d->configs, image_id))
+    {
+      image = hutch_store_image_lookup (d->store, image_id, NULL, NULL);
+      g_hash_table_insert (d->configs, g_strdup (image_id), image);
+    }
+  image = g_hash_table_lookup (d->configs, image_id);
+  return image != NULL ? image->config : NULL;
+}
+
+/* label=KEY or label=KEY=VALUE: the container's labels are its image's,
+ * as docker gives a container its image's labels. */
+static gboolean
+label_matches (const HutchImageConfig *config, const char *want)
+{
+  const HutchJsonNode *labels = config != NULL ? hutch_json_node_member (config->config, "Labels")
+                                               : NULL;
+  g_autofree char *key = g_strndup (want, strcspn (want, "="));
+  const char *value = strchr (want, '=');
+  const HutchJsonNode *n = labels != NULL ? hutch_json_node_member (labels, key) : NULL;
+
+  return n != NULL && n->type == HUTCH_JSON_STRING
+         && (value == NULL || strcmp (n->string, value + 1) == 0);
+}
+
+/* ancestor=IMAGE: made from that image, or from one made on it (whose
+ * layers start with all of its). */
+static gboolean
+ancestor_matches (FilterData *d, const HutchContainer *c, const char *want)
+{
+  const HutchImageConfig *mine = image_config (d, c->image_id);
+  const HutchImageConfig *theirs;
+  HutchStoreImage *image;
+
+  if (!g_hash_table_contains (d->ancestors, want))
+    {
+      image = d->store != NULL ? hutch_store_image_lookup (d->store, want, NULL, NULL)
+                                                : NULL;
+      g_hash_table_insert (d->ancestors, g_strdup (want), image);
+    }
+  image = g_hash_table_lookup (d->ancestors, want);
+  theirs = image != NULL ? image->config : NULL;
+  if (theirs == NULL)
+    return g_strcmp0 (c->image, want) == 0; /* an image gone from the store: by the name given */
+  if (image->manifest != NULL && g_strcmp0 (c->image_id, image->manifest->config->digest) == 0)
+    return TRUE;
+  if (mine == NULL || theirs->diff_ids->len == 0 || mine->diff_ids->len < theirs->diff_ids->len)
+    return FALSE;
+  for (guint i = 0; i < theirs->diff_ids->len; i++)
+    if (strcmp (mine->diff_ids->pdata[i], theirs->diff_ids->pdata[i]) != 0)
+      return FALSE;
+  return TRUE;
+}
+
 /* --filter KEY=VALUE: the same key ORs, different keys AND (as docker). */
 static gboolean
-matches (const HutchContainer *c, char **filters)
+matches (FilterData *d, const HutchContainer *c, char **filters)
 {
-  gboolean status_given = FALSE, status_ok = FALSE, name_given = FALSE, name_ok = FALSE;
-  gboolean id_given = FALSE, id_ok = FALSE;
+  static const char *const keys[] = { "status", "name", "id", "label", "ancestor", "exited" };
+  gboolean given[G_N_ELEMENTS (keys)] = { 0 }, ok[G_N_ELEMENTS (keys)] = { 0 };
 
   for (char **f = filters; f != NULL && *f != NULL; f++)
     {
       const char *v = strchr (*f, '=') + 1;
-      if (g_str_has_prefix (*f, "status="))
-        status_given = TRUE, status_ok |= strcmp (v, hutch_container_status_name (c->status)) == 0;
-      else if (g_str_has_prefix (*f, "name="))
-        name_given = TRUE, name_ok |= strstr (c->name, v) != NULL;
-      else if (g_str_has_prefix (*f, "id="))
-        id_given = TRUE, id_ok |= g_str_has_prefix (c->id, v);
+      gsize k;
+      for (k = 0; k < G_N_ELEMENTS (keys); k++)
+        if (strncmp (*f, keys[k], strlen (keys[k])) == 0 && (*f)[strlen (keys[k])] == '=')
+          break;
+      if (k == G_N_ELEMENTS (keys))
+        continue;
+      given[k] = TRUE;
+      if (k == 0)
+        ok[k] |= strcmp (v, c->paused ? "paused" : hutch_container_status_name (c->status)) == 0;
+      else if (k == 1)
+        ok[k] |= strstr (c->name, v) != NULL;
+      else if (k == 2)
+        ok[k] |= g_str_has_prefix (c->id, v);
+      else if (k == 3)
+        ok[k] |= label_matches (image_config (d, c->image_id), v);
+      else if (k == 4)
+        ok[k] |= ancestor_matches (d, c, v);
+      else
+        ok[k] |= c->status == HUTCH_CONTAINER_EXITED && c->exit_code == atoi (v);
     }
-  return (!status_given || status_ok) && (!name_given || name_ok) && (!id_given || id_ok);
+  for (gsize k = 0; k < G_N_ELEMENTS (keys); k++)
+    if (given[k] && !ok[k])
+      return FALSE;
+  return TRUE;
+}
+
+/* The filters hutch knows, their values checked; a usage error's text, or NULL. */
+static char *
+filters_check (char **filters, gboolean *all)
+{
+  for (char **f = filters; f != NULL && *f != NULL; f++)
+    {
+      const char *v = strchr (*f, '=');
+      if (v == NULL
+          || (!g_str_has_prefix (*f, "status=") && !g_str_has_prefix (*f, "name=")
+              && !g_str_has_prefix (*f, "id=") && !g_str_has_prefix (*f, "label=")
+              && !g_str_has_prefix (*f, "ancestor=") && !g_str_has_prefix (*f, "exited=")))
+        return g_strdup_printf ("--filter %s: hutch filters on status=, name=, id=, label=, "
+                                "ancestor= and exited=", *f);
+      if (g_str_has_prefix (*f, "exited=") && (v[1] == '\0' || strspn (v + 1, "0123456789") != strlen (v + 1)))
+        return g_strdup_printf ("--filter %s: exited= takes an exit code (a number)", *f);
+      if (g_str_has_prefix (*f, "status=")
+          && !g_strv_contains ((const char *const[]){ "created", "running", "exited", "paused",
+                                                      "restarting", "removing", "dead", NULL },
+                               v + 1))
+        return g_strdup_printf ("--filter %s: a status is created, running, paused, exited, "
+                                "restarting, removing or dead", *f);
+      /* as docker: a status or exit code filter looks at every container */
+      if (g_str_has_prefix (*f, "status=") || g_str_has_prefix (*f, "exited="))
+        *all = TRUE;
+    }
+  return NULL;
 }
 
 static void
@@ -84,7 +207,7 @@ json_row (HutchJsonWriter *w, const HutchContainer *c)
     hutch_json_string (w, *a);
   hutch_json_end_array (w);
   hutch_json_member_int (w, "Created", c->created / G_USEC_PER_SEC);
-  hutch_json_member_string (w, "State", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "State", c->paused ? "paused" : hutch_container_status_name (c->status));
   hutch_json_member_string (w, "Status", status);
   hutch_json_member_int (w, "ExitCode", c->exit_code);
   hutch_json_member_int (w, "Pid", c->status == HUTCH_CONTAINER_RUNNING ? c->init_pid : 0);
@@ -123,7 +246,7 @@ template_row (const HutchContainer *c, gboolean no_trunc)
   hutch_json_member_string (w, "CreatedAt", created_at);
   hutch_json_member_string (w, "RunningFor", ago);
   hutch_json_member_string (w, "Ports", ports);
-  hutch_json_member_string (w, "State", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "State", c->paused ? "paused" : hutch_container_status_name (c->status));
   hutch_json_member_string (w, "Status", status);
   hutch_json_member_string (w, "Names", c->name);
   hutch_json_member_string (w, "Networks", c->network);
@@ -142,7 +265,10 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_autoptr (GError) error = NULL;
   g_autofree char *format_text = NULL;
   g_auto (GStrv) filters = NULL;
-  gboolean all = FALSE, quiet = FALSE, no_trunc = FALSE;
+  gboolean all = FALSE, quiet = FALSE, no_trunc = FALSE, latest = FALSE;
+  int last = -1, shown = 0;
+  g_autofree char *bad = NULL;
+  g_auto (FilterData) fd = { 0 };
   HutchFormat format = HUTCH_FORMAT_TEXT;
   g_autoptr (GPtrArray) list = NULL;
   g_autoptr (GPtrArray) rows = g_ptr_array_new_with_free_func ((GDestroyNotify) g_strfreev);
@@ -154,7 +280,10 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   const GOptionEntry entries[] = {
     { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Show every container (default: running ones)", NULL },
     { "quiet", 'q', 0, G_OPTION_ARG_NONE, &quiet, "Only the ids", NULL },
-    { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filters, "status=, name= or id=", "KEY=VALUE" },
+    { "filter", 'f', 0, G_OPTION_ARG_STRING_ARRAY, &filters,
+      "status=, name=, id=, label=KEY[=VALUE], ancestor=IMAGE or exited=CODE", "KEY=VALUE" },
+    { "last", 'n', 0, G_OPTION_ARG_INT, &last, "The N containers made last (any state)", "N" },
+    { "latest", 'l', 0, G_OPTION_ARG_NONE, &latest, "The container made last (any state)", NULL },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format_text,
       "table (default), json, or a Go template ('{{.ID}} {{.Names}}', 'table {{.ID}}\\t{{.Status}}')",
       "FORMAT" },
@@ -169,14 +298,22 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return hutch_cli_usage_error (cmd, "%s", error->message);
   if (error != NULL)
     return hutch_cli_usage_error (cmd, "%s", error->message);
-  for (char **f = filters; f != NULL && *f != NULL; f++)
-    {
-      if (!g_str_has_prefix (*f, "status=") && !g_str_has_prefix (*f, "name=")
-          && !g_str_has_prefix (*f, "id="))
-        return hutch_cli_usage_error (cmd, "--filter %s: hutch filters on status=, name= and id=", *f);
-      if (g_str_has_prefix (*f, "status="))
-        all = TRUE; /* as docker: a status filter looks at every container */
-    }
+  if ((bad = filters_check (filters, &all)) != NULL)
+    return hutch_cli_usage_error (cmd, "%s", bad);
+  if (latest)
+    last = 1;
+  if (last == 0 || last < -1)
+    return hutch_cli_usage_error (cmd, "-n %d: give how many containers (1 or more)", last);
+  /* as docker: -n and -l look at every container, newest first */
+  if (last > 0)
+    all = TRUE;
+  fd.configs = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) hutch_store_image_free);
+  fd.ancestors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                        (GDestroyNotify) hutch_store_image_free);
+  for (char **f = filters; f != NULL && *f != NULL && fd.store == NULL; f++)
+    if (g_str_has_prefix (*f, "label=") || g_str_has_prefix (*f, "ancestor="))
+      fd.store = hutch_store_open (ctx->root, FALSE, NULL);
   if ((list = hutch_container_list (ctx, &error)) == NULL)
     return hutch_cli_fail (g_steal_pointer (&error));
   if (format == HUTCH_FORMAT_JSON)
@@ -190,8 +327,10 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     {
       const HutchContainer *c = list->pdata[i];
       char **row;
-      if ((!all && c->status != HUTCH_CONTAINER_RUNNING) || !matches (c, filters))
+      if ((!all && c->status != HUTCH_CONTAINER_RUNNING) || !matches (&fd, c, filters))
         continue;
+      if (last > 0 && shown++ >= last)
+        break;
       if (quiet)
         {
           printf ("%.*s\n", no_trunc ? 64 : 12, c->id);

@@ -79,11 +79,13 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   g_autoptr (HutchStore) store = NULL;
   g_autofree char *size = NULL;
   g_auto (HutchStorePruned) p = { 0 };
-  gboolean force = FALSE;
+  gboolean force = FALSE, all = FALSE;
   guint containers;
   int status;
   const GOptionEntry entries[] = {
     { "force", 'f', 0, G_OPTION_ARG_NONE, &force, "Accepted for podman compatibility; hutch never asks",
+      NULL },
+    { "all", 'a', 0, G_OPTION_ARG_NONE, &all, "Every image no container uses too, named or not",
       NULL },
     { NULL },
   };
@@ -95,6 +97,14 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return hutch_cli_fail (g_steal_pointer (&error));
   if (containers > 0)
     printf ("Removed %u exited container%s\n", containers, containers == 1 ? "" : "s");
+  if (all)
+    {
+      g_autoptr (GPtrArray) report = g_ptr_array_new_with_free_func (g_free);
+      gint64 reclaimed = 0;
+      gboolean ok = hutch_cli_images_prune (ctx, TRUE, report, &reclaimed, &error);
+      hutch_cli_images_prune_print (report, reclaimed);
+      return ok ? 0 : hutch_cli_fail (g_steal_pointer (&error));
+    }
   store = hutch_store_open (ctx->root, FALSE, &error);
   if (store == NULL || !hutch_container_images_protect (ctx, store, &error)
       || !hutch_store_prune (store, &p, &error))
@@ -110,7 +120,7 @@ run_prune (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 
 static const HutchCliCommand system_prune = {
   "system prune", "[OPTIONS]",
-  "Remove untagged images and blobs no image uses",
+  "Remove exited containers, untagged images (-a: unused ones) and blobs no image uses",
   run_prune,
 };
 
@@ -222,12 +232,20 @@ static const HutchCliCommand system_check = {
 static int
 run_system (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
 {
-  static const HutchCliCommand *const subs[] = { &system_check, &system_df, &system_prune, NULL };
+  static const HutchCliCommand system_info = { "system info", "[OPTIONS]",
+                                               "Show the host picture (the same as hutch info)",
+                                               NULL };
+  static const HutchCliCommand *const subs[] = { &system_check, &system_df, &system_info,
+                                                 &system_prune, NULL };
+
+  /* `system info` is info, as docker and podman spell it */
+  if (argc >= 2 && strcmp (argv[1], "info") == 0)
+    return hutch_cli_command_info.run (&hutch_cli_command_info, ctx, argc - 1, argv + 1);
   return hutch_cli_run_group (cmd, subs, ctx, argc, argv);
 }
 
 const HutchCliCommand hutch_cli_command_system = {
   "system", "COMMAND",
-  "Manage the store: check, df, prune",
+  "Manage the store: check, df, info, prune",
   run_system,
 };

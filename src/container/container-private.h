@@ -75,6 +75,11 @@ void hutch_container_name_release (const HutchContext *ctx, const char *name, co
 char *hutch_container_name_lookup (const HutchContext *ctx, const char *name);
 /* Unlinks the names of containers that have gone. */
 void hutch_container_names_sweep (const HutchContext *ctx);
+/* Before a monitor writes @c's record: c->name set to what the record
+ * says now (a rename may have changed it), with names/.lock taken, which
+ * a rename holds while it writes the record. Returns the lock's fd, to
+ * close once the record is written (-1: not taken; the name read anyway). */
+int hutch_container_name_sync (const HutchContext *ctx, HutchContainer *c);
 
 /* Removal (remove.c). The directory of a container being made or removed
  * is held (a flock of containers/<id> itself), and containers/.lock is

@@ -219,6 +219,7 @@ typedef struct
   char **dns_options;   /* --dns-option */
   gboolean tty;
   char *cgroup;         /* its own cgroup of the last start, or NULL */
+  gboolean paused;      /* running, with its cgroup frozen (pause) */
   HutchLogConfig log;   /* resolved: no zero field */
   char *log_error;      /* the first failure to write the log in its last run, or NULL */
   pid_t monitor_pid;    /* while running */
@@ -312,6 +313,25 @@ gboolean hutch_container_prune (HutchContext *ctx, guint *out_removed, GError **
  * use (hutch_store_images_keep()). */
 gboolean hutch_container_images_protect (const HutchContext *ctx, HutchStore *store,
                                          GError **error);
+
+/* Renames container @id (running or not) to @new_name (names.c): the new
+ * name is taken first, then the record says it, then the old name is let
+ * go, so that the container always has a name and a rename killed midway
+ * leaves it known by one or both. HUTCH_ERROR_USAGE for a name that is not
+ * valid or is its own; HUTCH_ERROR_BUSY naming the container that has it. */
+gboolean hutch_container_rename (const HutchContext *ctx, const char *id, const char *new_name,
+                                 GError **error);
+
+/* pause (@pause) or unpause a running container through the cgroup v2
+ * freezer of its cgroup (pause.c). HUTCH_ERROR_HOST_UNSUPPORTED saying
+ * what gives it a cgroup when it has none; HUTCH_ERROR_USAGE when it is
+ * not running, or already (un)paused. */
+gboolean hutch_container_pause (const HutchContext *ctx, const char *id, gboolean pause,
+                                GError **error);
+
+/* The host pids of running container @id's processes, ascending (top.c):
+ * those in its pid namespace. HUTCH_ERROR_USAGE when it is not running. */
+GArray *hutch_container_pids (const HutchContext *ctx, const char *id, GError **error);
 
 /* A signal by name ("TERM", "SIGTERM") or number; -1 when unknown. */
 int hutch_container_signal_parse (const char *text);

@@ -63,9 +63,10 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_strv (w, "Args", spec.argv + 1);
   hutch_json_key (w, "State");
   hutch_json_begin_object (w);
-  hutch_json_member_string (w, "Status", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "Status", running && c->paused ? "paused"
+                                                 : hutch_container_status_name (c->status));
   hutch_json_member_bool (w, "Running", running);
-  hutch_json_member_bool (w, "Paused", FALSE);
+  hutch_json_member_bool (w, "Paused", running && c->paused);
   hutch_json_member_bool (w, "Restarting", FALSE);
   hutch_json_member_bool (w, "OOMKilled", c->oom_killed);
   hutch_json_member_bool (w, "Dead", FALSE);

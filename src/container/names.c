@@ -206,3 +206,89 @@ hutch_container_names_sweep (const HutchContext *ctx)
         (void) unlinkat (dfd, name, 0);
     }
 }
+
+/* The Name hutch.json in @dir says now, or NULL. */
+static char *
+recorded_name (const char *dir)
+{
+  g_autofree char *path = g_build_filename (dir, "hutch.json", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr (HutchJsonNode) root = NULL;
+  const HutchJsonNode *n;
+  gsize len;
+
+  if (!g_file_get_contents (path, &text, &len, NULL)
+      || (root = hutch_json_parse (text, len, NULL)) == NULL)
+    return NULL;
+  n = hutch_json_node_member (root, "Name");
+  return n != NULL && n->type == HUTCH_JSON_STRING ? g_strdup (n->string) : NULL;
+}
+
+int
+hutch_container_name_sync (const HutchContext *ctx, HutchContainer *c)
+{
+  g_autofree char *names = g_build_filename (ctx->root, "names", NULL);
+  g_autofree char *dir = hutch_container_dir (ctx, c->id);
+  g_autofree char *now = NULL;
+  int lock = names_lock (names, NULL);
+
+  /* without the lock (names/ gone with the store): the record as it is */
+  if ((now = recorded_name (dir)) != NULL && strcmp (now, c->name) != 0)
+    {
+      g_free (c->name);
+      c->name = g_steal_pointer (&now);
+    }
+  return lock;
+}
+
+gboolean
+hutch_container_rename (const HutchContext *ctx, const char *id, const char *new_name,
+                        GError **error)
+{
+  g_autofree char *names = g_build_filename (ctx->root, "names", NULL);
+  hutch_autofd int lock = -1;
+  hutch_autofd int names_fd = -1;
+  g_autoptr (HutchContainer) c = NULL;
+  g_autofree char *old_name = NULL;
+  g_autofree char *held = NULL;
+  gboolean saved;
+
+  if (!name_valid (new_name))
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "\"%s\" is not a valid container name: a name is 2 to 128 of a-z, A-Z, "
+                        "0-9, _, . and -, starting with a letter or digit", new_name);
+  /* the container lock: no start, stop or rm of it meanwhile */
+  if ((lock = hutch_container_lock (ctx, id, error)) < 0
+      || (c = hutch_container_load (ctx, id, error)) == NULL)
+    return FALSE;
+  if (strcmp (c->name, new_name) == 0)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "container %.12s is already named \"%s\": give another name", id,
+                        new_name);
+  /* the new name is taken first, so that at no moment has the container
+   * no name, and a name another container takes meanwhile is refused */
+  held = hutch_container_name_lookup (ctx, new_name);
+  /* (a rename killed after its first step left the name to this container) */
+  if (g_strcmp0 (held, id) != 0 && !hutch_container_name_reserve (ctx, new_name, id, error))
+    return FALSE;
+  /* the record is written under names/.lock, which a running container's
+   * monitor holds while it reads the name back and writes the record
+   * (hutch_container_name_sync()): its write never brings back the old name */
+  names_fd = names_lock (names, error);
+  if (names_fd < 0)
+    {
+      hutch_container_name_release (ctx, new_name, id);
+      return FALSE;
+    }
+  old_name = g_steal_pointer (&c->name);
+  c->name = g_strdup (new_name);
+  saved = hutch_container_save (ctx, c, error);
+  hutch_fd_clear (&names_fd);
+  if (!saved)
+    {
+      hutch_container_name_release (ctx, new_name, id);
+      return g_prefix_error (error, "renaming container %s to %s: ", old_name, new_name), FALSE;
+    }
+  hutch_container_name_release (ctx, old_name, id);
+  return TRUE;
+}

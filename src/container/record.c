@@ -497,6 +497,8 @@ load_once (const HutchContext *ctx, const char *id, const char *dir, gboolean fi
     return NULL;
   if (c->status == HUTCH_CONTAINER_RUNNING && !live && first)
     return NULL;
+  c->paused = c->status == HUTCH_CONTAINER_RUNNING && live && c->cgroup != NULL
+              && hutch_cgroup_frozen (c->cgroup);
   if (c->status == HUTCH_CONTAINER_RUNNING && !live)
     {
       /* Its monitor went without recording the end: killed (and the

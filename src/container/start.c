@@ -171,6 +171,20 @@ monitor_confine (Monitor *m)
                error->message);
 }
 
+/* The monitor's writes of the record: with the name it has now, which
+ * `rename` may have changed while the container ran. */
+static gboolean
+monitor_save (Monitor *m, gboolean end, GError **error)
+{
+  hutch_autofd int names_lock = hutch_container_name_sync (m->ctx, m->c);
+  gboolean ok = end ? hutch_container_save_end (m->ctx, m->c, error)
+                    : hutch_container_save (m->ctx, m->c, error);
+
+  /* the record is written: a rename may go on */
+  hutch_fd_clear (&names_lock);
+  return ok;
+}
+
 static void
 monitor_started (gpointer data, pid_t init, const int *ns)
 {
@@ -201,7 +215,7 @@ monitor_started (gpointer data, pid_t init, const int *ns)
   m->c->exit_code = 0;
   g_clear_pointer (&m->c->error, g_free);
   g_clear_pointer (&m->c->log_error, g_free);
-  if (!hutch_container_save (m->ctx, m->c, &error))
+  if (!monitor_save (m, FALSE, &error))
     g_warning ("%s", error->message);
   /* kept for the end, which comes after monitor_confine() */
   m->events = hutch_event_log_open (m->ctx);
@@ -289,7 +303,7 @@ log_check (Monitor *m)
   if (m->foreground)
     g_warning ("container %s: %s; its output still comes here, but the log misses it", m->c->name,
                failure);
-  if (!hutch_container_save (m->ctx, m->c, &error))
+  if (!monitor_save (m, FALSE, &error))
     g_warning ("%s", error->message);
 }
 
@@ -420,7 +434,7 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
     }
   /* into the room taken before it ran: a container that filled the disk
    * still has its end recorded */
-  if (!m->c->auto_remove && !hutch_container_save_end (m->ctx, m->c, &error))
+  if (!m->c->auto_remove && !monitor_save (m, TRUE, &error))
     g_warning ("%s", error->message);
   /* the record goes with --rm: the exit code is left for a `wait` that
    * holds live open */

@@ -65,7 +65,7 @@ is "$(sed '$d' <<<"$out")" "localhost/hutch-test/busybox:latest" "bash: an image
 out=$(bash_complete "hutch run --netw")
 is "$(sed '$d' <<<"$out")" "--network" "bash: an option"
 out=$(bash_complete "hutch image ")
-is "$(sed '$d' <<<"$out" | tr '\n' ' ')" "inspect ls rm tag " "bash: a group's subcommands"
+is "$(sed '$d' <<<"$out" | tr '\n' ' ')" "history inspect ls prune rm tag " "bash: a group's subcommands"
 out=$(bash_complete "hutch --root $S cp comp")
 is "$(sed '$d' <<<"$out")" "comp-box:" "bash: cp offers CONTAINER:"
 

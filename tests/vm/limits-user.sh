@@ -54,6 +54,24 @@ case $part in
     check $r "without a limit: a cgroup of its own ($dir)"
     [ "$(cat "$dir/pids.max")" = 2048 ]
     check $? "with the default pids limit, 2048"
+    # pause: the cgroup v2 freezer of that cgroup
+    H pause plain
+    [ "$rc" = 0 ] && [ "$(cat "$dir/cgroup.freeze")" = 1 ] && grep -q '^frozen 1' "$dir/cgroup.events"
+    check $? "pause: its cgroup is frozen"
+    show 2
+    H ps --filter name=plain --format '{{.Status}} {{.State}}'
+    has "$out" '^Up .* \(Paused\) paused$'
+    check $? "ps: Up ... (Paused), state paused"
+    show 2
+    H inspect plain
+    has "$out" '"Paused": true'
+    check $? "inspect: State.Paused true"
+    H unpause plain
+    [ "$rc" = 0 ] && grep -q '^frozen 0' "$dir/cgroup.events"
+    check $? "unpause: thawed"
+    H inspect plain
+    has "$out" '"Paused": false'
+    check $? "inspect: State.Paused false again"
     H rm -f plain
     [ ! -e "$dir" ]
     check $? "rm: its cgroup is gone"
