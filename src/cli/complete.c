@@ -70,6 +70,8 @@ static const ArgRule arg_rules[] = {
   { "volume rm", ARG_VOLUME, ARG_VOLUME },
   { "volume inspect", ARG_VOLUME, ARG_VOLUME },
   { "rename", ARG_CONTAINER, ARG_FILE },
+  { "attach", ARG_CONTAINER, ARG_FILE },
+  { "healthcheck run", ARG_CONTAINER, ARG_FILE },
   { "top", ARG_CONTAINER, ARG_FILE },
   { "pause", ARG_CONTAINER, ARG_CONTAINER },
   { "unpause", ARG_CONTAINER, ARG_CONTAINER },

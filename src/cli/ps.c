@@ -79,17 +79,21 @@ image_config (FilterData *d, const char *image_id)
   return image != NULL ? image->config : NULL;
 }
 
-/* label=KEY or label=KEY=VALUE: the container's labels are its image's,
- * as docker gives a container its image's labels. */
+/* label=KEY or label=KEY=VALUE: the container's own (--label) and its
+ * image's, as docker gives a container its image's labels; its own win. */
 static gboolean
-label_matches (const HutchImageConfig *config, const char *want)
+label_matches (const HutchContainer *c, const HutchImageConfig *config, const char *want)
 {
   const HutchJsonNode *labels = config != NULL ? hutch_json_node_member (config->config, "Labels")
                                                : NULL;
   g_autofree char *key = g_strndup (want, strcspn (want, "="));
   const char *value = strchr (want, '=');
   const HutchJsonNode *n = labels != NULL ? hutch_json_node_member (labels, key) : NULL;
+  gsize klen = strlen (key);
 
+  for (char **l = c->labels; l != NULL && *l != NULL; l++)
+    if (strncmp (*l, key, klen) == 0 && ((*l)[klen] == '=' || (*l)[klen] == '\0'))
+      return value == NULL || strcmp ((*l)[klen] == '=' ? *l + klen + 1 : "", value + 1) == 0;
   return n != NULL && n->type == HUTCH_JSON_STRING
          && (value == NULL || strcmp (n->string, value + 1) == 0);
 }
@@ -147,7 +151,7 @@ matches (FilterData *d, const HutchContainer *c, char **filters)
       else if (k == 2)
         ok[k] |= g_str_has_prefix (c->id, v);
       else if (k == 3)
-        ok[k] |= label_matches (image_config (d, c->image_id), v);
+        ok[k] |= label_matches (c, image_config (d, c->image_id), v);
       else if (k == 4)
         ok[k] |= ancestor_matches (d, c, v);
       else

@@ -130,6 +130,10 @@ H ps -a --filter label=team --format '{{.Names}}'
 is "$out" from-built "label=KEY: those with the label"
 H ps -a --filter label=team=red --format '{{.Names}}'
 is "$out" "" "label with another value: none"
+H create --name own-label --network none --label team=red "$BB" true
+H ps -a --filter label=team=red --format '{{.Names}}'
+is "$out" own-label "label=: the container's own --label too"
+H rm own-label
 H ps -a --filter "ancestor=$BB" --format '{{.Names}}'
 is "$out" "$(printf 'from-built\nfrom-bb')" "ancestor=IMAGE: made from it or from an image built on it"
 H ps -a --filter ancestor=localhost/built:1 --format '{{.Names}}'
