@@ -35,6 +35,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_port,
   &hutch_cli_command_stats,
   &hutch_cli_command_container,
+  &hutch_cli_command_generate,
   &hutch_cli_command_pull,
   &hutch_cli_command_push,
   &hutch_cli_command_load,

@@ -27,6 +27,9 @@ status_text (const HutchContainer *c)
     case HUTCH_CONTAINER_EXITED:
     default:
       ago = hutch_cli_format_ago ((c->finished_at != 0 ? c->finished_at : c->created) / G_USEC_PER_SEC);
+      /* as docker: the code it last exited with, while it waits to restart */
+      if (c->restarting)
+        return g_strdup_printf ("Restarting (%d) %s", c->exit_code, ago);
       return g_strdup_printf ("Exited (%d) %s", c->exit_code, ago);
     }
 }
@@ -84,7 +87,8 @@ json_row (HutchJsonWriter *w, const HutchContainer *c)
     hutch_json_string (w, *a);
   hutch_json_end_array (w);
   hutch_json_member_int (w, "Created", c->created / G_USEC_PER_SEC);
-  hutch_json_member_string (w, "State", hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "State", c->restarting ? "restarting"
+                                                      : hutch_container_status_name (c->status));
   hutch_json_member_string (w, "Status", status);
   hutch_json_member_int (w, "ExitCode", c->exit_code);
   hutch_json_member_int (w, "Pid", c->status == HUTCH_CONTAINER_RUNNING ? c->init_pid : 0);
@@ -190,7 +194,7 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     {
       const HutchContainer *c = list->pdata[i];
       char **row;
-      if ((!all && c->status != HUTCH_CONTAINER_RUNNING) || !matches (c, filters))
+      if ((!all && c->status != HUTCH_CONTAINER_RUNNING && !c->restarting) || !matches (c, filters))
         continue;
       if (quiet)
         {

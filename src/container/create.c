@@ -472,6 +472,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   c->network = g_strdup (o->network);
   c->tty = o->tty;
   c->log = o->log;
+  c->restart = o->restart;
   hutch_log_config_resolve (&c->log);
   stop = hutch_image_config_get_string (image->config, "StopSignal");
   c->stop_signal = stop != NULL && *stop != '\0' ? g_strdup (stop) : NULL;
