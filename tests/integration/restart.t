@@ -130,6 +130,17 @@ like "$(until_state up 'exited False 0 137')" "^exited False 0 137$" "kill by th
 ok "$(no_procs; echo $?)" "  and its keeper goes"
 H rm up
 
+# a monitor killed (and its container with it) is restarted too
+H run -d --name mk --network none --restart always "$BB" sleep 1000
+is "$(until_state mk 'running False 0 0')" "running False 0 0" "an always container that runs"
+H inspect mk
+mon=$(json_get "$out" 'd[0]["State"]["MonitorPid"]')
+kill -KILL "$mon"
+is "$(until_state mk 'running False 1 0')" "running False 1 0" \
+  "its monitor killed with SIGKILL: the keeper starts it again (RestartCount 1)"
+H rm -f mk
+ok "$(no_procs; echo $?)" "  rm -f ends it and its keeper"
+
 # ---- unless-stopped, likewise
 H run -d --name us --network none --restart unless-stopped "$BB" sh -c 'exit 5'
 n=
