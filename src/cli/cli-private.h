@@ -31,6 +31,7 @@ extern const HutchCliCommand hutch_cli_command_container;
 extern const HutchCliCommand hutch_cli_command_create;
 extern const HutchCliCommand hutch_cli_command_diff;
 extern const HutchCliCommand hutch_cli_command_exec;
+extern const HutchCliCommand hutch_cli_command_generate;
 extern const HutchCliCommand hutch_cli_command_cp;
 extern const HutchCliCommand hutch_cli_command_export;
 extern const HutchCliCommand hutch_cli_command_inspect;

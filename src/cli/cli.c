@@ -40,6 +40,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_stats,
   &hutch_cli_command_healthcheck,
   &hutch_cli_command_container,
+  &hutch_cli_command_generate,
   &hutch_cli_command_pull,
   &hutch_cli_command_push,
   &hutch_cli_command_load,

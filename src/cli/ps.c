@@ -28,6 +28,9 @@ status_text (const HutchContainer *c)
     case HUTCH_CONTAINER_EXITED:
     default:
       ago = hutch_cli_format_ago ((c->finished_at != 0 ? c->finished_at : c->created) / G_USEC_PER_SEC);
+      /* as docker: the code it last exited with, while it waits to restart */
+      if (c->restarting)
+        return g_strdup_printf ("Restarting (%d) %s", c->exit_code, ago);
       return g_strdup_printf ("Exited (%d) %s", c->exit_code, ago);
     }
 }
@@ -211,7 +214,9 @@ json_row (HutchJsonWriter *w, const HutchContainer *c)
     hutch_json_string (w, *a);
   hutch_json_end_array (w);
   hutch_json_member_int (w, "Created", c->created / G_USEC_PER_SEC);
-  hutch_json_member_string (w, "State", c->paused ? "paused" : hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "State", c->restarting ? "restarting"
+                                        : c->paused   ? "paused"
+                                                      : hutch_container_status_name (c->status));
   hutch_json_member_string (w, "Status", status);
   hutch_json_member_int (w, "ExitCode", c->exit_code);
   hutch_json_member_int (w, "Pid", c->status == HUTCH_CONTAINER_RUNNING ? c->init_pid : 0);
@@ -331,7 +336,7 @@ run_ps (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     {
       const HutchContainer *c = list->pdata[i];
       char **row;
-      if ((!all && c->status != HUTCH_CONTAINER_RUNNING) || !matches (&fd, c, filters))
+      if ((!all && c->status != HUTCH_CONTAINER_RUNNING && !c->restarting) || !matches (&fd, c, filters))
         continue;
       if (last > 0 && shown++ >= last)
         break;

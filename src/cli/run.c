@@ -9,6 +9,7 @@
 
 #include "cli-private.h"
 #include "container/container.h"
+#include "run-restart.h"
 
 static int
 run_usage_error (const HutchCliCommand *cmd, HutchRunOptions *o, GError **error)
@@ -98,6 +99,7 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   g_autofree char *memory = NULL, *memory_swap = NULL, *memory_res = NULL, *cpus = NULL;
   g_autofree char *cgroups = NULL;
   g_autofree char *log_driver = NULL;
+  g_autofree char *restart = NULL;
   g_auto (GStrv) log_opts = NULL;
   gint64 cpu_shares = 0, pids_limit = 0;
   HutchPullOptions pull_opts = { 0 };
@@ -206,6 +208,9 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
       "k8s-file (default; json-file is taken as it) or none", "DRIVER" },
     { "log-opt", 0, 0, G_OPTION_ARG_STRING_ARRAY, &log_opts,
       "max-size=SIZE (default 20m; -1: no cap), max-file=N (default 5)", "OPT" },
+    { "restart", 0, 0, G_OPTION_ARG_STRING, &restart,
+      "no (default), on-failure[:N], always or unless-stopped: start it again when it ends",
+      "POLICY" },
     { NULL },
   };
 
@@ -278,7 +283,7 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   if (!hutch_log_config_parse (&o.log, log_driver, log_opts, &error))
     return run_usage_error (cmd, &o, &error);
   /* -v and --mount refused before anything is pulled */
-  if (!hutch_container_mounts_check (&o, &error))
+  if (!hutch_container_mounts_check (&o, &error) || !hutch_cli_restart_parse (restart, &o, &error))
     return run_usage_error (cmd, &o, &error);
   if (!create)
     {

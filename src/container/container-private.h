@@ -223,5 +223,34 @@ char **hutch_container_anonymous_volumes (const char *dir);
 /* Removes @names, volumes of a container that is gone, unless another
  * container names one (warned, not thrown). */
 void hutch_container_volumes_drop (const HutchContext *ctx, char **names);
+/* ---- restarts (restart.c) ---- */
+
+/* Records that the user asked container @id to stop (stop, kill, rm -f):
+ * no policy restarts it until it is started again. The caller holds its
+ * lock, under which the keeper looks before each restart. */
+gboolean hutch_container_stop_mark (const HutchContext *ctx, const char *id, GError **error);
+/* The mark read (load) and cleared (a start by the user). */
+gboolean hutch_container_stop_marked (const HutchContext *ctx, const char *id);
+void hutch_container_stop_unmark (const HutchContext *ctx, const char *id);
+/* Whether a restart keeper of container @id is alive. */
+gboolean hutch_container_keeper_alive (const HutchContext *ctx, const char *id);
+/* Tells the keeper of @id (if any) to go, and waits until it has: after a
+ * stop, nothing of the container is left running. */
+void hutch_container_keeper_end (const HutchContext *ctx, const char *id);
+/* The same in two steps, for rm: the keeper's file opened while the
+ * container is there (-1 if none), then, its lock let go, the keeper told
+ * to go through it (@fd taken). */
+int hutch_container_keeper_open (const HutchContext *ctx, const char *id);
+void hutch_container_keeper_end_fd (int fd);
+/* From the monitor of @c, its container just started, before the monitor
+ * confines itself: a process of its own, in a session of its own, that
+ * outlives the monitor and starts the container again as @c's policy
+ * says (see restart.c for why not the monitor itself). Single-threaded
+ * callers only. */
+void hutch_container_keeper_spawn (const HutchContext *ctx, const HutchContainer *c);
+/* A start by the restart keeper (start.c): refused when the user asked
+ * the container to stop, or it runs; counts the restart. */
+gboolean hutch_container_start_restart (const HutchContext *ctx, const char *id,
+                                        HutchSandboxResult *result, GError **error);
 
 G_END_DECLS

@@ -103,6 +103,33 @@ const char *hutch_log_driver_name (HutchLogDriver driver);
 /* 20000000 as "20m", 1500 as "1500"; -1 as "-1". */
 char *hutch_log_size_text (gint64 size);
 
+/* ---- --restart (restart.c) ---- */
+
+typedef enum
+{
+  HUTCH_RESTART_NO,
+  HUTCH_RESTART_ON_FAILURE, /* a non-zero exit, at most max_retries times (0: no limit) */
+  HUTCH_RESTART_ALWAYS,
+  HUTCH_RESTART_UNLESS_STOPPED, /* as always: they differ only after a reboot (see hutch-run(1)) */
+} HutchRestartKind;
+
+typedef struct
+{
+  HutchRestartKind kind;
+  int max_retries;
+} HutchRestartPolicy;
+
+/* --restart @text: no, on-failure[:N], always or unless-stopped, as docker
+ * spells them. HUTCH_ERROR_USAGE naming the flag and the valid policies. */
+gboolean hutch_container_restart_policy_parse (const char *text, HutchRestartPolicy *out,
+                                               GError **error);
+/* "no", "on-failure", "always", "unless-stopped" (docker's Name). */
+const char *hutch_container_restart_kind_name (HutchRestartKind kind);
+/* The environment variable that, set to 1 in the environment of `hutch
+ * start -a` or `run`, leaves restarting to whoever runs hutch (the unit of
+ * `hutch generate systemd`, whose Restart= does it). */
+#define HUTCH_RESTART_BY_ENV "HUTCH_RESTART_BY_SYSTEMD"
+
 /* ---- hutch run (run.c) ---- */
 
 /* No --stop-timeout: stop waits its own default (10 s, or -t). */
@@ -160,6 +187,7 @@ typedef struct
   HutchCgroupLimits limits; /* --memory, --cpus, --pids-limit, --cgroups, ... */
   gboolean detach;      /* -d */
   HutchLogConfig log;   /* --log-driver, --log-opt */
+  HutchRestartPolicy restart; /* --restart */
 } HutchRunOptions;
 
 /* Checks of what run's flags put in files: --add-host NAME:IP (IP may be
@@ -226,6 +254,10 @@ typedef struct
   pid_t init_pid;       /* the container's pid 1, while running */
   guint64 monitor_start; /* their start times (/proc/PID/stat), which a pid */
   guint64 init_start;    /* is checked against before it is acted on */
+  HutchRestartPolicy restart; /* --restart */
+  int restart_count;     /* restarts by the policy since the user's last start */
+  gboolean stop_asked;   /* stop, kill or rm -f by the user since its last start */
+  gboolean restarting;   /* exited, and its restart keeper is to start it again */
 } HutchContainer;
 
 void hutch_container_free (HutchContainer *c);

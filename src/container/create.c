@@ -535,6 +535,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   c->network = g_strdup (o->network);
   c->tty = o->tty;
   c->log = o->log;
+  c->restart = o->restart;
   hutch_log_config_resolve (&c->log);
   stop = o->stop_signal != NULL ? o->stop_signal
                                 : hutch_image_config_get_string (image->config, "StopSignal");

@@ -63,11 +63,12 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_strv (w, "Args", spec.argv + 1);
   hutch_json_key (w, "State");
   hutch_json_begin_object (w);
-  hutch_json_member_string (w, "Status", running && c->paused ? "paused"
-                                                 : hutch_container_status_name (c->status));
+  hutch_json_member_string (w, "Status", c->restarting           ? "restarting"
+                                         : running && c->paused ? "paused"
+                                                                : hutch_container_status_name (c->status));
   hutch_json_member_bool (w, "Running", running);
   hutch_json_member_bool (w, "Paused", running && c->paused);
-  hutch_json_member_bool (w, "Restarting", FALSE);
+  hutch_json_member_bool (w, "Restarting", c->restarting);
   hutch_json_member_bool (w, "OOMKilled", c->oom_killed);
   hutch_json_member_bool (w, "Dead", FALSE);
   hutch_json_member_int (w, "Pid", running ? c->init_pid : 0);
@@ -83,6 +84,7 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_string (w, "Image", c->image_id);
   hutch_json_member_string (w, "ImageName", c->image);
   hutch_json_member_string (w, "Name", name);
+  hutch_json_member_int (w, "RestartCount", c->restart_count);
   hutch_json_member_string (w, "Driver", hutch_rootfs_driver_name (spec.driver));
   hutch_json_member_string (w, "LogPath", log);
   hutch_json_key (w, "Config");
@@ -120,6 +122,11 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_strv (w, "Dns", c->dns);
   hutch_json_member_strv (w, "DnsSearch", c->dns_search);
   hutch_json_member_strv (w, "DnsOptions", c->dns_options);
+  hutch_json_key (w, "RestartPolicy");
+  hutch_json_begin_object (w);
+  hutch_json_member_string (w, "Name", hutch_container_restart_kind_name (c->restart.kind));
+  hutch_json_member_int (w, "MaximumRetryCount", c->restart.max_retries);
+  hutch_json_end_object (w);
   hutch_json_key (w, "LogConfig");
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Type", hutch_log_driver_name (c->log.driver));

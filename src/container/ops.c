@@ -17,10 +17,24 @@
 
 #include "container-private.h"
 
+/* Under the container's lock, where the restart keeper looks before it
+ * starts the container again: the user's stop is recorded, then the
+ * record read. A restart either comes before (and is what we stop) or
+ * sees the mark and does not happen. */
+static HutchContainer *
+load_stopping (const HutchContext *ctx, const char *id, GError **error)
+{
+  hutch_autofd int lock = hutch_container_lock (ctx, id, error);
+
+  if (lock < 0 || !hutch_container_stop_mark (ctx, id, error))
+    return NULL;
+  return hutch_container_load (ctx, id, error);
+}
+
 static HutchContainer *
 load_running (const HutchContext *ctx, const char *id, GError **error)
 {
-  g_autoptr (HutchContainer) c = hutch_container_load (ctx, id, error);
+  g_autoptr (HutchContainer) c = load_stopping (ctx, id, error);
 
   if (c != NULL && c->status != HUTCH_CONTAINER_RUNNING)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "container %s is not running (%s)", c->name,
@@ -73,6 +87,7 @@ init_signal_if_running (const HutchContainer *c, int sig, GError **error)
 gboolean
 hutch_container_kill (const HutchContext *ctx, const char *id, int sig, GError **error)
 {
+  /* (as docker: a kill by the user keeps a policy from restarting it) */
   g_autoptr (HutchContainer) c = load_running (ctx, id, error);
 
   return c != NULL && init_signal (c, sig, error);
@@ -81,13 +96,17 @@ hutch_container_kill (const HutchContext *ctx, const char *id, int sig, GError *
 gboolean
 hutch_container_stop (const HutchContext *ctx, const char *id, int timeout, GError **error)
 {
-  g_autoptr (HutchContainer) c = hutch_container_load (ctx, id, error);
+  g_autoptr (HutchContainer) c = load_stopping (ctx, id, error);
   int sig;
 
   if (c == NULL)
     return FALSE;
   if (c->status != HUTCH_CONTAINER_RUNNING)
-    return TRUE; /* as docker: stopping a stopped container is no error */
+    {
+      /* between two runs: the keeper goes, and no restart comes */
+      hutch_container_keeper_end (ctx, id);
+      return TRUE; /* as docker: stopping a stopped container is no error */
+    }
   /* no -t: the container's --stop-timeout, else docker's 10 s */
   if (timeout == HUTCH_STOP_TIMEOUT_UNSET)
     timeout = c->stop_timeout != HUTCH_STOP_TIMEOUT_UNSET ? c->stop_timeout : 10;
@@ -96,11 +115,11 @@ hutch_container_stop (const HutchContext *ctx, const char *id, int timeout, GErr
     sig = SIGTERM;
   if (!init_signal_if_running (c, sig, error))
     return FALSE;
-  if (monitor_wait (c, timeout >= 0 ? timeout * 1000 : -1))
-    return TRUE;
-  if (!init_signal_if_running (c, SIGKILL, error))
+  if (!monitor_wait (c, timeout >= 0 ? timeout * 1000 : -1)
+      && !init_signal_if_running (c, SIGKILL, error))
     return FALSE;
   (void) monitor_wait (c, -1);
+  hutch_container_keeper_end (ctx, id);
   return TRUE;
 }
 

@@ -18,7 +18,8 @@ hutch_container_prune (HutchContext *ctx, guint *out_removed, GError **error)
     {
       const HutchContainer *c = all->pdata[i];
       g_autoptr (GError) local = NULL;
-      if (c->status != HUTCH_CONTAINER_EXITED)
+      /* (as docker: one waiting to restart is not stopped) */
+      if (c->status != HUTCH_CONTAINER_EXITED || c->restarting)
         continue;
       if (!hutch_container_remove (ctx, c->id, FALSE, &local))
         {

@@ -220,6 +220,27 @@ read_log_config (const HutchJsonNode *n, HutchLogConfig *out)
   hutch_log_config_resolve (out);
 }
 
+/* RestartPolicy and RestartCount; a record without them (of a hutch
+ * before --restart) has the policy no. The stop mark is a file of its
+ * own (restart.c): the monitor's copy of the record does not know it. */
+static void
+read_restart (const HutchJsonNode *root, HutchContainer *c)
+{
+  const HutchJsonNode *policy = hutch_json_node_member (root, "RestartPolicy");
+  const HutchJsonNode *name = hutch_json_node_member (policy, "Name");
+  const HutchJsonNode *max = hutch_json_node_member (policy, "MaximumRetryCount");
+  const HutchJsonNode *count = hutch_json_node_member (root, "RestartCount");
+  HutchRestartPolicy p = { HUTCH_RESTART_NO, 0 };
+
+  if (name != NULL && name->type == HUTCH_JSON_STRING
+      && hutch_container_restart_policy_parse (name->string, &p, NULL) && max != NULL
+      && max->is_int && max->integer >= 0 && max->integer <= G_MAXINT)
+    p.max_retries = (int) max->integer;
+  c->restart = p;
+  c->restart_count = count != NULL && count->is_int && count->integer >= 0
+                         && count->integer <= G_MAXINT ? (int) count->integer : 0;
+}
+
 static char *
 record_text (const HutchContainer *c)
 {
@@ -265,6 +286,12 @@ record_text (const HutchContainer *c)
   hutch_json_member_int (w, "MaxSize", c->log.max_size);
   hutch_json_member_int (w, "MaxFile", c->log.max_file);
   hutch_json_end_object (w);
+  hutch_json_key (w, "RestartPolicy");
+  hutch_json_begin_object (w);
+  hutch_json_member_string (w, "Name", hutch_container_restart_kind_name (c->restart.kind));
+  hutch_json_member_int (w, "MaximumRetryCount", c->restart.max_retries);
+  hutch_json_end_object (w);
+  hutch_json_member_int (w, "RestartCount", c->restart_count);
   hutch_json_key (w, "State");
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Status", hutch_container_status_name (c->status));
@@ -274,6 +301,8 @@ record_text (const HutchContainer *c)
   hutch_json_member_string (w, "FinishedAt", c->finished_at != 0 ? finished : NULL);
   hutch_json_member_string (w, "Error", c->error);
   hutch_json_member_string (w, "LogError", c->log_error);
+  /* a stop, kill or rm -f by the user: no policy restarts it */
+  hutch_json_member_bool (w, "StopAsked", c->stop_asked);
   hutch_json_end_object (w);
   hutch_json_end_object (w);
   return hutch_json_writer_finish (w);
@@ -477,6 +506,7 @@ load_once (const HutchContext *ctx, const char *id, const char *dir, gboolean fi
   n = hutch_json_node_member (root, "Tty");
   c->tty = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
   read_log_config (hutch_json_node_member (root, "LogConfig"), &c->log);
+  read_restart (root, c);
   state = hutch_json_node_member (root, "State");
   status = string_of (state, "Status");
   n = hutch_json_node_member (state, "ExitCode");
@@ -510,6 +540,10 @@ load_once (const HutchContext *ctx, const char *id, const char *dir, gboolean fi
       c->error = g_strdup ("its monitor ended without recording the exit (killed, or the "
                            "machine restarted): the container was killed with it");
     }
+  c->stop_asked = hutch_container_stop_marked (ctx, id);
+  /* between two runs: the keeper waits out its back-off */
+  c->restarting = c->status == HUTCH_CONTAINER_EXITED && c->restart.kind != HUTCH_RESTART_NO
+                  && !c->stop_asked && hutch_container_keeper_alive (ctx, id);
   return g_steal_pointer (&c);
 }
 

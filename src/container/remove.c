@@ -212,12 +212,23 @@ hutch_container_remove (const HutchContext *ctx, const char *id, gboolean force,
   if (c == NULL)
     return FALSE;
   if (c->status != HUTCH_CONTAINER_RUNNING)
-    return remove_locked (ctx, c, error);
+    {
+      /* a restart keeper waiting out its back-off goes with it, once our
+       * lock (which it would take to look) is let go */
+      int keeper = hutch_container_keeper_open (ctx, id);
+      gboolean ok = remove_locked (ctx, c, error);
+      hutch_fd_clear (&lock);
+      hutch_container_keeper_end_fd (keeper);
+      return ok;
+    }
   if (!force)
     return hutch_throw (error, HUTCH_ERROR_BUSY,
                         "container %s is running: stop it first (hutch stop %s), or remove it "
                         "with rm -f",
                         c->name, c->name);
+  /* no policy restarts it between the kill and the removal */
+  if (!hutch_container_stop_mark (ctx, id, error))
+    return FALSE;
   pid1 = hutch_container_pidfd (c, FALSE, &local);
   if ((pid1 < 0 || !hutch_util_pidfd_signal (pid1, SIGKILL, &local))
       && !g_error_matches (local, HUTCH_ERROR, HUTCH_ERROR_NOT_FOUND))

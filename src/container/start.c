@@ -141,6 +141,7 @@ typedef struct
   HutchSandboxHooks hooks;
   gboolean foreground; /* this process is `run` or `start -a`, the user's */
   int events;          /* the store's event log, opened while it is in sight; -1 */
+  gboolean keep;       /* a restart keeper is to watch it (restart.c) */
 } Monitor;
 
 /* From the moment the container's command runs, the monitor (and the
@@ -226,6 +227,10 @@ monitor_started (gpointer data, pid_t init, const int *ns)
       (void) !write (m->notify, "R", 1);
       hutch_fd_clear (&m->notify);
     }
+  /* while the monitor still sees the store: the keeper starts the
+   * container again after this monitor has gone */
+  if (m->keep)
+    hutch_container_keeper_spawn (m->ctx, m->c);
   monitor_confine (m);
 }
 
@@ -432,6 +437,8 @@ finish (Monitor *m, const HutchSandboxSpec *spec, gboolean ran, const HutchSandb
       hutch_event_write (m->events, m->c->finished_at, "container", "die", m->c->id, m->c->name,
                          m->c->image, code);
     }
+  /* the record says whether the end was asked for (stop, kill, rm -f) */
+  m->c->stop_asked = hutch_container_stop_marked (m->ctx, m->c->id);
   /* into the room taken before it ran: a container that filled the disk
    * still has its end recorded */
   if (!m->c->auto_remove && !monitor_save (m, TRUE, &error))
@@ -657,11 +664,32 @@ layers_present (const HutchContainer *c, const HutchSandboxSpec *spec, GError **
   return TRUE;
 }
 
+/* Under the container's lock, before it starts: a restart by the policy
+ * is counted (and refused once the user has asked it to stop); a start
+ * by the user begins the policy afresh. */
+static gboolean
+restart_begin (HutchContext *ctx, HutchContainer *c, gboolean restart, GError **error)
+{
+  if (!restart)
+    {
+      hutch_container_stop_unmark (ctx, c->id);
+      c->stop_asked = FALSE;
+      c->restart_count = 0;
+      return TRUE;
+    }
+  if (c->stop_asked)
+    return hutch_throw (error, HUTCH_ERROR_FAILED,
+                        "container %s is not restarted: it was asked to stop", c->name);
+  c->restart_count++;
+  return hutch_container_save (ctx, c, error);
+}
+
 /* @ahead: the user namespace `run` had made while it created the
- * container, taken; NULL makes one here. */
+ * container, taken; NULL makes one here. @restart: by the restart
+ * keeper, not the user. */
 static gboolean
 start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUsernsAhead *ahead_in,
-                 HutchSandboxResult *result, GError **error)
+                 gboolean restart, HutchSandboxResult *result, GError **error)
 {
   g_autoptr (HutchUsernsAhead) ahead = ahead_in;
   hutch_autofd int lock = hutch_container_lock (ctx, id, error);
@@ -684,6 +712,9 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
     return FALSE;
   if (c->status == HUTCH_CONTAINER_RUNNING)
     return hutch_throw (error, HUTCH_ERROR_BUSY, "container %s is already running", c->name);
+  if (!restart_begin (ctx, c, restart, error))
+    return FALSE;
+  m.keep = !restart && c->restart.kind != HUTCH_RESTART_NO;
   /* the host may have changed since create: the limits are checked again */
   ok = hutch_container_limits_read (dir, &limits, error)
        && hutch_container_limits_usable (&limits, error)
@@ -740,6 +771,14 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
       live_release (&m);
       hutch_container_nospace_explain (ctx, error);
     }
+  /* a restart that failed says why in the record (the keeper has no one
+   * to tell) */
+  if (!ok && restart && error != NULL && *error != NULL)
+    {
+      g_free (c->error);
+      c->error = g_strdup ((*error)->message);
+      (void) hutch_container_save (ctx, c, NULL);
+    }
   g_clear_pointer (&m.cg, hutch_cgroup_free);
   g_clear_pointer (&slirp, hutch_net_free);
   hutch_fd_clear (&spec.cleanup_fd);
@@ -754,7 +793,16 @@ gboolean
 hutch_container_start (HutchContext *ctx, const char *id, HutchStartMode mode,
                        HutchSandboxResult *result, GError **error)
 {
-  return start_container (ctx, id, mode, NULL, result, error);
+  return start_container (ctx, id, mode, NULL, FALSE, result, error);
+}
+
+gboolean
+hutch_container_start_restart (const HutchContext *ctx, const char *id,
+                               HutchSandboxResult *result, GError **error)
+{
+  /* (not changed: the start only reads the context) */
+  return start_container ((HutchContext *) ctx, id, HUTCH_START_DETACHED, NULL, TRUE, result,
+                          error);
 }
 
 gboolean
@@ -769,7 +817,7 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
   if (c == NULL)
     return FALSE;
   if (!start_container (ctx, c->id, o->detach ? HUTCH_START_DETACHED : HUTCH_START_FOREGROUND,
-                        g_steal_pointer (&ahead), result, error))
+                        g_steal_pointer (&ahead), FALSE, result, error))
     {
       /* never ran: nothing of it is worth keeping, its anonymous volumes
        * neither */
