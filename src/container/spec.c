@@ -36,26 +36,20 @@ static const struct
 } mount_flags[] = { { "nosuid", MS_NOSUID }, { "nodev", MS_NODEV }, { "noexec", MS_NOEXEC } };
 
 static void
-id_mappings (HutchJsonWriter *w, const char *key, guint32 own, GArray *ranges, gboolean single)
+id_mappings (HutchJsonWriter *w, const char *key, const HutchIdMap *map, gboolean gid)
 {
-  guint32 at = 1;
+  g_autoptr (GArray) lines = hutch_sandbox_idmap_lines (map, gid);
 
   hutch_json_key (w, key);
   hutch_json_begin_array (w);
-  hutch_json_begin_object (w);
-  hutch_json_member_int (w, "containerID", 0);
-  hutch_json_member_int (w, "hostID", own);
-  hutch_json_member_int (w, "size", 1);
-  hutch_json_end_object (w);
-  for (guint i = 0; !single && ranges != NULL && i < ranges->len; i++)
+  for (guint i = 0; i < lines->len; i++)
     {
-      const HutchIdRange *r = &g_array_index (ranges, HutchIdRange, i);
+      const HutchIdMapLine *l = &g_array_index (lines, HutchIdMapLine, i);
       hutch_json_begin_object (w);
-      hutch_json_member_int (w, "containerID", at);
-      hutch_json_member_int (w, "hostID", r->start);
-      hutch_json_member_int (w, "size", r->count);
+      hutch_json_member_int (w, "containerID", l->inside);
+      hutch_json_member_int (w, "hostID", l->outside);
+      hutch_json_member_int (w, "size", l->count);
       hutch_json_end_object (w);
-      at += r->count;
     }
   hutch_json_end_array (w);
 }
@@ -208,8 +202,8 @@ hutch_container_spec_write (const char *dir, const HutchSandboxSpec *spec,
         hutch_json_end_object (w);
       }
   hutch_json_end_array (w);
-  id_mappings (w, "uidMappings", spec->idmap->uid, spec->idmap->uid_ranges, spec->idmap->single);
-  id_mappings (w, "gidMappings", spec->idmap->gid, spec->idmap->gid_ranges, spec->idmap->single);
+  id_mappings (w, "uidMappings", spec->idmap, FALSE);
+  id_mappings (w, "gidMappings", spec->idmap, TRUE);
   if (limits != NULL)
     resources (w, limits);
   if (limits != NULL && limits->parent != NULL)

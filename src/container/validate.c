@@ -54,15 +54,18 @@ hutch_container_hostname_validate (const char *name, GError **error)
   return TRUE;
 }
 
-/* How many ids the container has: 0 (the user) and the subordinate ones. */
+/* The highest container id @map maps, plus one. */
 static guint64
 mapped (const HutchIdMap *map, gboolean gid)
 {
-  GArray *ranges = gid ? map->gid_ranges : map->uid_ranges;
-  guint64 n = 1;
+  g_autoptr (GArray) lines = hutch_sandbox_idmap_lines (map, gid);
+  guint64 n = 0;
 
-  for (guint i = 0; !map->single && ranges != NULL && i < ranges->len; i++)
-    n += g_array_index (ranges, HutchIdRange, i).count;
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const HutchIdMapLine *l = &g_array_index (lines, HutchIdMapLine, i);
+      n = MAX (n, (guint64) l->inside + l->count);
+    }
   return n;
 }
 
@@ -88,7 +91,7 @@ id_validate (const char *flag, const char *user, const char *part, gboolean gid,
     return hutch_throw (error, HUTCH_ERROR_USAGE, "%s \"%s\": %s %s is not a valid id", flag, user,
                         gid ? "gid" : "uid", part);
   n = map != NULL ? mapped (map, gid) : G_MAXUINT32;
-  if (v >= n)
+  if (v >= n || (map != NULL && !hutch_sandbox_idmap_contains (map, gid, (guint32) v)))
     return hutch_throw (error, HUTCH_ERROR_USAGE,
                         "%s \"%s\": %s %s is not mapped in the container, whose ids are 0 to %"
                         G_GUINT64_FORMAT " (%s)",

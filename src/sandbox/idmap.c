@@ -118,25 +118,89 @@ hutch_sandbox_id_helper_find (const char *name, HutchIdHelper *out)
     out->privileged = TRUE;
 }
 
-/* newuidmap/newgidmap's arguments: container 0 is @own, 1.. the ranges. */
-static GPtrArray *
-helper_argv (const char *helper, pid_t pid, guint32 own, GArray *ranges)
+GArray *
+hutch_sandbox_idmap_lines (const HutchIdMap *map, gboolean gid)
 {
-  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
-  guint32 next = 1;
+  GArray *lines = g_array_new (FALSE, FALSE, sizeof (HutchIdMapLine));
+  GArray *ranges = gid ? map->gid_ranges : map->uid_ranges;
+  guint32 own = gid ? (guint32) map->gid : (guint32) map->uid;
+  /* where the user sits inside, and where the subordinate ids start */
+  guint32 own_at = map->keep_id ? own : 0;
+  guint32 next = map->keep_id ? 0 : 1;
+  HutchIdMapLine self = { own_at, own, 1 };
 
-  g_ptr_array_add (argv, g_strdup (helper));
-  g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
-  g_ptr_array_add (argv, g_strdup ("0"));
-  g_ptr_array_add (argv, g_strdup_printf ("%u", own));
-  g_ptr_array_add (argv, g_strdup ("1"));
+  if (map->single || ranges == NULL || ranges->len == 0)
+    {
+      g_array_append_val (lines, self);
+      return lines;
+    }
+  if (!map->keep_id)
+    g_array_append_val (lines, self);
   for (guint i = 0; i < ranges->len; i++)
     {
       const HutchIdRange *r = &g_array_index (ranges, HutchIdRange, i);
-      g_ptr_array_add (argv, g_strdup_printf ("%u", next));
-      g_ptr_array_add (argv, g_strdup_printf ("%u", r->start));
-      g_ptr_array_add (argv, g_strdup_printf ("%u", r->count));
-      next += r->count;
+      guint32 start = r->start, count = r->count;
+
+      /* keep-id: a range that reaches the user's own id is cut there, its
+       * rest going on after it */
+      if (map->keep_id && next <= own_at && (guint64) next + count > own_at)
+        {
+          HutchIdMapLine below = { next, start, own_at - next };
+
+          if (below.count > 0)
+            g_array_append_val (lines, below);
+          g_array_append_val (lines, self);
+          start += below.count;
+          count -= below.count;
+          next = own_at + 1;
+          if (count == 0 || (guint64) next + count > G_MAXUINT32)
+            continue;
+        }
+      HutchIdMapLine l = { next, start, count };
+      g_array_append_val (lines, l);
+      next += count;
+    }
+  /* fewer subordinate ids than the user's own id: the user above them */
+  if (map->keep_id && next <= own_at)
+    g_array_append_val (lines, self);
+  return lines;
+}
+
+gboolean
+hutch_sandbox_idmap_contains (const HutchIdMap *map, gboolean gid, guint32 id)
+{
+  g_autoptr (GArray) lines = hutch_sandbox_idmap_lines (map, gid);
+
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const HutchIdMapLine *l = &g_array_index (lines, HutchIdMapLine, i);
+      if (id >= l->inside && (guint64) id < (guint64) l->inside + l->count)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+void
+hutch_sandbox_idmap_set_keep_id (HutchIdMap *map)
+{
+  map->keep_id = TRUE;
+}
+
+/* newuidmap/newgidmap's arguments: the lines of the map. */
+static GPtrArray *
+helper_argv (const char *helper, pid_t pid, const HutchIdMap *map, gboolean gid)
+{
+  GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr (GArray) lines = hutch_sandbox_idmap_lines (map, gid);
+
+  g_ptr_array_add (argv, g_strdup (helper));
+  g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
+  for (guint i = 0; i < lines->len; i++)
+    {
+      const HutchIdMapLine *l = &g_array_index (lines, HutchIdMapLine, i);
+      g_ptr_array_add (argv, g_strdup_printf ("%u", l->inside));
+      g_ptr_array_add (argv, g_strdup_printf ("%u", l->outside));
+      g_ptr_array_add (argv, g_strdup_printf ("%u", l->count));
     }
   g_ptr_array_add (argv, NULL);
   return argv;
@@ -225,11 +289,11 @@ start_id_helpers (HutchIdMapWriter *w, pid_t pid, const HutchIdMap *map)
   if (uidh.path == NULL || gidh.path == NULL)
     hutch_throw (&w->error, HUTCH_ERROR_HOST_UNSUPPORTED,
                  "newuidmap or newgidmap is not installed (install the \"uidmap\" package)");
-  else if (helper_start (&w->helpers[0], helper_argv (uidh.path, pid, map->uid, map->uid_ranges),
+  else if (helper_start (&w->helpers[0], helper_argv (uidh.path, pid, map, FALSE),
                          &w->error))
     {
       w->started = 1;
-      if (helper_start (&w->helpers[1], helper_argv (gidh.path, pid, map->gid, map->gid_ranges),
+      if (helper_start (&w->helpers[1], helper_argv (gidh.path, pid, map, TRUE),
                         &w->error))
         w->started = 2;
       else
@@ -271,8 +335,10 @@ hutch_sandbox_idmap_write_start (pid_t pid, const HutchIdMap *map)
     }
   /* Without newgidmap an unprivileged process may map only its own gid, and
    * only after giving up setgroups (user_namespaces(7), since Linux 3.19). */
-  uid_line = g_strdup_printf ("0 %u 1\n", (unsigned) map->uid);
-  gid_line = g_strdup_printf ("0 %u 1\n", (unsigned) map->gid);
+  uid_line = g_strdup_printf ("%u %u 1\n", map->keep_id ? (unsigned) map->uid : 0,
+                              (unsigned) map->uid);
+  gid_line = g_strdup_printf ("%u %u 1\n", map->keep_id ? (unsigned) map->gid : 0,
+                              (unsigned) map->gid);
   (void) (write_proc_file (pid, "setgroups", "deny", &w->error)
           && write_proc_file (pid, "uid_map", uid_line, &w->error)
           && write_proc_file (pid, "gid_map", gid_line, &w->error));

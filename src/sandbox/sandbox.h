@@ -19,7 +19,9 @@ typedef struct
 } HutchIdRange;
 
 /* How container ids map onto host ids: container 0 is the user, container
- * 1..n are the user's subordinate ranges in order; with @single only 0. */
+ * 1..n are the user's subordinate ranges in order; with @single only 0.
+ * With @keep_id (--userns=keep-id) the user is container @uid/@gid instead,
+ * the subordinate ranges fill 0..uid-1 and then uid+1.. (as podman maps). */
 typedef struct
 {
   uid_t uid;
@@ -27,7 +29,25 @@ typedef struct
   GArray *uid_ranges; /* HutchIdRange */
   GArray *gid_ranges; /* HutchIdRange */
   gboolean single;
+  gboolean keep_id;
 } HutchIdMap;
+
+/* One line of a uid_map or gid_map: @count ids from @inside map to
+ * @outside.. on the host. */
+typedef struct
+{
+  guint32 inside;
+  guint32 outside;
+  guint32 count;
+} HutchIdMapLine;
+
+/* The lines of @map's uid (or, with @gid, gid) map, in container order.
+ * Returns a new array of HutchIdMapLine. */
+GArray *hutch_sandbox_idmap_lines (const HutchIdMap *map, gboolean gid);
+/* Whether container id @id (a gid with @gid) is mapped by @map. */
+gboolean hutch_sandbox_idmap_contains (const HutchIdMap *map, gboolean gid, guint32 id);
+/* The user's own map made keep-id (HUTCH_ERROR_USAGE-free: never fails). */
+void hutch_sandbox_idmap_set_keep_id (HutchIdMap *map);
 
 /* Reads the ranges that @user (or its numeric @uid) owns in @path (the
  * subuid/subgid file). A missing file means no ranges, not an error.

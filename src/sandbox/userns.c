@@ -67,13 +67,20 @@ hutch_sandbox_idmap_describe (const HutchIdMap *map)
       HutchIdRange *r = &g_array_index (map->gid_ranges, HutchIdRange, i);
       g_string_append_printf (s, "+%u:%u", r->start, r->count);
     }
+  /* the same ids in another order: files unpacked under one are not right
+   * under the other */
+  if (map->keep_id)
+    g_string_append (s, " keep-id");
   return g_string_free (s, FALSE);
 }
 
 guint64
 hutch_sandbox_idmap_size (const HutchIdMap *map)
 {
-  return map->single ? 1 : 1 + hutch_sandbox_id_ranges_total (map->uid_ranges);
+  guint64 n = map->single ? 1 : 1 + hutch_sandbox_id_ranges_total (map->uid_ranges);
+
+  /* keep-id with fewer subordinate ids than the user's uid: 0..n-2 and uid */
+  return map->keep_id && n <= map->uid ? (guint64) map->uid + 1 : n;
 }
 
 /* The child's half: enter the namespace and say how it went (0, or
