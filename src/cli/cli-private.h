@@ -66,6 +66,7 @@ extern const HutchCliCommand hutch_cli_command_healthcheck;
 extern const HutchCliCommand hutch_cli_command_attach;
 extern const HutchCliCommand hutch_cli_command_events;
 extern const HutchCliCommand hutch_cli_command_volume;
+extern const HutchCliCommand hutch_cli_command_shell;
 extern const HutchCliCommand hutch_cli_command_completion;
 extern const HutchCliCommand hutch_cli_command_complete; /* __complete, hidden */
 extern const HutchCliCommand hutch_cli_command_rename;

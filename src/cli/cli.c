@@ -54,6 +54,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_system,
   &hutch_cli_command_login,
   &hutch_cli_command_logout,
+  &hutch_cli_command_shell,
   &hutch_cli_command_unshare,
   &hutch_cli_command_check,
   &hutch_cli_command_info,

@@ -510,6 +510,17 @@ hutch_sandbox_mount_rootfs (const HutchSandboxSpec *spec, HutchRootfsDriver *out
 
   if (mount (NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
     return hutch_throw_errno (error, "making the mounts private");
+  if (spec->host_root)
+    {
+      /* the host as it is, every mount below / with it, none writable */
+      if (mount ("/", spec->rootfs, NULL, MS_BIND | MS_REC, NULL) < 0)
+        return fail_mount (error, "the host's /", spec->rootfs);
+      if (!readonly_recursive (spec->rootfs, error))
+        return FALSE;
+      *out_used = HUTCH_ROOTFS_OVERLAY;
+      *out_why = g_strdup ("");
+      return TRUE;
+    }
   for (HutchRootfsDriver d = spec->driver; d <= HUTCH_ROOTFS_COPY; d++)
     {
       g_autoptr (GError) local = NULL;
@@ -639,9 +650,10 @@ mount_overlay_over (const HutchSandboxMount *m, const char *target, GError **err
   if (stat (m->source, &st) < 0 || !S_ISDIR (st.st_mode))
     return hutch_throw (error, HUTCH_ERROR_USAGE, "%s is not a directory: :O lays an overlay over a "
                         "directory", m->source);
-  /* what a killed run left */
-  (void) hutch_util_remove_tree_at (AT_FDCWD, m->overlay_dir);
-  if (g_mkdir_with_parents (upper, 0755) < 0 || mkdir (work, 0700) < 0)
+  /* what a killed run left; a kept overlay keeps its upper dir, and its
+   * work dir is emptied (the kernel wants it so) */
+  (void) hutch_util_remove_tree_at (AT_FDCWD, m->keep_overlay ? work : m->overlay_dir);
+  if ((g_mkdir_with_parents (upper, 0755) < 0 && errno != EEXIST) || mkdir (work, 0700) < 0)
     return hutch_throw_errno (error, "making %s", m->overlay_dir);
   /* the top of the overlay is the upper dir: it looks as the host's does */
   if (chown (upper, st.st_uid, st.st_gid) < 0 || chmod (upper, st.st_mode & 07777) < 0)
@@ -651,13 +663,52 @@ mount_overlay_over (const HutchSandboxMount *m, const char *target, GError **err
   if (mount ("overlay", target, "overlay", m->readonly ? MS_RDONLY : 0, opts) < 0)
     {
       int errsv = errno;
-      (void) hutch_util_remove_tree_at (AT_FDCWD, m->overlay_dir);
+      if (!m->keep_overlay)
+        (void) hutch_util_remove_tree_at (AT_FDCWD, m->overlay_dir);
+      if (m->keep_overlay)
+        return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                            "the kernel refused an overlay over %s (%s): hutch shell needs the "
+                            "kernel overlay in a user namespace (Linux 5.11 or later with "
+                            "overlayfs built in or loaded: \"modprobe overlay\" as root; see "
+                            "\"hutch check\")",
+                            m->source, g_strerror (errsv));
       return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                           "the kernel refused an overlay over %s (%s): :O needs the kernel "
                           "overlay in a user namespace (Linux 5.11 or later; see \"hutch check\"), "
                           "which hutch does not replace with fuse-overlayfs or a copy here",
                           m->source, g_strerror (errsv));
     }
+  return TRUE;
+}
+
+/* Hides @path (when it is there): an empty read-only tmpfs over a
+ * directory, /dev/null over anything else. */
+static gboolean
+hide_in_root (int root_fd, const char *path, GError **error)
+{
+  g_autoptr (GError) local = NULL;
+  hutch_autofd int fd = hutch_util_open_in_root (root_fd, path, O_PATH | O_NOFOLLOW, 0, &local);
+  g_autofree char *target = NULL;
+  struct stat st;
+
+  if (fd < 0)
+    {
+      if (g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOENT)
+          || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_NOTDIR)
+          || g_error_matches (local, G_FILE_ERROR, G_FILE_ERROR_ACCES))
+        return TRUE; /* nothing there to hide, or nothing the user could reach */
+      g_propagate_prefixed_error (error, g_steal_pointer (&local), "hiding %s: ", path);
+      return FALSE;
+    }
+  if (fstat (fd, &st) < 0)
+    return hutch_throw_errno (error, "hiding %s", path);
+  if (S_ISLNK (st.st_mode))
+    return TRUE; /* a link leads to what is hidden, or not, on its own */
+  target = fd_path (fd);
+  if (S_ISDIR (st.st_mode) ? mount ("tmpfs", target, "tmpfs", MS_RDONLY | MS_NOSUID | MS_NODEV,
+                                    "size=0,mode=0700") < 0
+                           : mount ("/dev/null", target, NULL, MS_BIND, NULL) < 0)
+    return fail_mount (error, "a mask", path);
   return TRUE;
 }
 
@@ -671,6 +722,8 @@ mount_user (int root_fd, const HutchSandboxSpec *spec, const HutchSandboxMount *
   hutch_autofd int fd = -1;
   g_autofree char *target = NULL, *what = mount_text (m);
 
+  if (m->hide)
+    return hide_in_root (root_fd, m->target, error);
   /* before the target is made: an image without it has nothing to give */
   if (m->copy_up && m->source != NULL && !fill_volume (root_fd, m, error))
     return g_prefix_error (error, "%s: filling the volume from the image: ", what), FALSE;

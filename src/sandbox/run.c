@@ -96,7 +96,8 @@ outer_cleanup (const HutchSandboxSpec *spec, pid_t fuse_pid)
     }
   /* -v :O: what the container wrote over the host's directory */
   for (guint i = 0; spec->mounts != NULL && i < spec->mounts->len; i++)
-    if (((HutchSandboxMount *) spec->mounts->pdata[i])->overlay_dir != NULL)
+    if (((HutchSandboxMount *) spec->mounts->pdata[i])->overlay_dir != NULL
+        && !((HutchSandboxMount *) spec->mounts->pdata[i])->keep_overlay)
       (void) hutch_util_remove_tree_at (AT_FDCWD,
                                         ((HutchSandboxMount *) spec->mounts->pdata[i])->overlay_dir);
   /* --rm: the anonymous volumes go with the container; what they hold is

@@ -189,6 +189,9 @@ typedef struct
   gboolean chown;      /* -v :U: source and all it holds given to the container's user */
   gboolean overlay;    /* -v :O: an overlay over source, what is written thrown away */
   char *overlay_dir;   /* :O: its upper and work dirs, emptied at each start and end */
+  gboolean keep_overlay; /* with overlay: the upper dir is kept, start to start (hutch shell) */
+  gboolean hide;       /* no source: what is at target is hidden (an empty read-only tmpfs
+                        * over a directory, /dev/null over a file); nothing when it is not there */
 } HutchSandboxMount;
 
 void hutch_sandbox_mount_free (HutchSandboxMount *m);
@@ -275,6 +278,9 @@ typedef struct
    * which the container joins instead of making and mapping its own */
   gboolean join_userns;
   int userns_fd;
+  /* hutch shell: the rootfs is the host's own /, bound read-only (with what
+   * is mounted below it); lowerdirs, upperdir and the driver are unused */
+  gboolean host_root;
   char **lowerdirs; /* the layers, top first */
   char *upperdir;
   char *workdir;

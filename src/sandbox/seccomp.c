@@ -10,6 +10,7 @@
 
 #include <errno.h>
 #include <sched.h>
+#include <sys/ioctl.h>
 #include <seccomp.h>
 #include <sys/prctl.h>
 
@@ -35,6 +36,8 @@ static const unsigned long namespace_flags[] = {
   CLONE_NEWNS, CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET,
   CLONE_NEWCGROUP,
 };
+
+static const unsigned long tty_denied[] = { TIOCSTI, TIOCLINUX };
 
 /* The container's rules, and @extra (NULL-terminated) denied as well. */
 static gboolean
@@ -64,6 +67,13 @@ load (const char *const *extra, const char *allowed, GError **error)
     if ((r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (clone), 1,
                                SCMP_A0 (SCMP_CMP_MASKED_EQ, namespace_flags[i], namespace_flags[i]))) < 0)
       return hutch_throw_errno_val (error, -r, "seccomp: clone flags");
+  /* No keystrokes pushed into a terminal (TIOCSTI) nor its console
+   * selection read (TIOCLINUX): a terminal the sandbox shares with the
+   * user is the user's shell's input. */
+  for (gsize i = 0; i < G_N_ELEMENTS (tty_denied); i++)
+    if ((r = seccomp_rule_add (ctx, SCMP_ACT_ERRNO (EPERM), SCMP_SYS (ioctl), 1,
+                               SCMP_A1 (SCMP_CMP_MASKED_EQ, 0xffffffffu, tty_denied[i]))) < 0)
+      return hutch_throw_errno_val (error, -r, "seccomp: ioctl");
   if ((r = seccomp_load (ctx)) < 0)
     return hutch_throw_errno_val (error, -r, "loading the seccomp filter");
   return TRUE;
