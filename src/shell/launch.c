@@ -222,8 +222,10 @@ plan_mounts (Plan *p, HutchContext *ctx, const HutchShellOptions *o, const char 
   add_tmpfs (p, runtime_dir, runtime_data);
   if (!plan_overlays (p, cwd, out_changed))
     return FALSE;
+  /* (what is not on the host has nothing to hide: no mount for it) */
   for (guint i = 0; i < hide->len; i++)
-    add_hide (p, hide->pdata[i]);
+    if (lstat (hide->pdata[i], &st) == 0)
+      add_hide (p, hide->pdata[i]);
   for (guint i = 0; i < ro->len; i++)
     {
       HutchSandboxMount *m = mount_new (ro->pdata[i], ro->pdata[i]);
