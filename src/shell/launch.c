@@ -445,18 +445,12 @@ network_prepare (const HutchShellOptions *o, HutchShellSession *s, HutchNetConfi
       if (cfg->mode != HUTCH_NET_SLIRP)
         return hutch_throw (error, HUTCH_ERROR_USAGE,
                             "--allow-host needs the slirp network, not --network %s", mode);
-#ifdef HUTCH_NET_ALLOW_LIST
       if (!hutch_net_config_add_allow (cfg, *a, error))
         return FALSE;
-#else
-      return hutch_throw (error, HUTCH_ERROR_USAGE, "--allow-host: not yet");
-#endif
     }
   if (cfg->mode != HUTCH_NET_SLIRP)
     return TRUE;
-#ifdef HUTCH_NET_ALLOW_LIST
   cfg->egress_log = g_build_filename (s->dir, "egress.log", NULL);
-#endif
   host_resolv = hutch_util_read_host_file ("/etc/resolv.conf", 1 << 20, NULL);
   hutch_net_config_read_resolv (cfg, host_resolv);
   resolv = hutch_net_resolv_conf_text (cfg, NULL, NULL, NULL);
