@@ -4,7 +4,10 @@
  * hutch's monitor, on the host, runs libslirp on the tap's fd (slirp.c),
  * answers DNS at 10.0.2.3 itself (dns.c) and serves -p: TCP by accepting on
  * the host and splicing into a connection made inside the namespace from
- * the client's own address, UDP through libslirp (forward.c). */
+ * the client's own address, UDP through libslirp (forward.c). With
+ * --allow-host, every frame the container sends is judged first by the
+ * egress policy (policy.c, policy-frame.c), which DNS teaches the
+ * addresses of allowed names (dns.c, dns-parse.c). */
 #pragma once
 
 #include <netinet/in.h>
