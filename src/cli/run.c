@@ -132,6 +132,9 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     { "tmpfs", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.tmpfs, "Mount a tmpfs at CTR", "CTR[:OPTIONS]" },
     { "network", 0, 0, G_OPTION_ARG_STRING, &network,
       "slirp[:OPTIONS] (default: user-mode networking), none or host", "MODE" },
+    { "allow-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.allow_hosts,
+      "Let the container reach only these (repeatable; every refusal is logged in its egress.log)",
+      "NAME|*.DOMAIN|IP|CIDR[:PORT]" },
     { "publish", 'p', 0, G_OPTION_ARG_STRING_ARRAY, &publish, "Forward a host port to the container",
       "[HOSTIP:][HOSTPORT:]CTRPORT[/udp]" },
     { "publish-all", 'P', 0, G_OPTION_ARG_NONE, &o.publish_all,
@@ -234,6 +237,20 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   for (char **p = publish; p != NULL && *p != NULL; p++)
     if (!hutch_net_config_add_port (&o.net, *p, &error))
       return run_usage_error (cmd, &o, &error);
+  for (char **a = o.allow_hosts; a != NULL && *a != NULL; a++)
+    if (!hutch_net_config_add_allow (&o.net, *a, &error))
+      return run_usage_error (cmd, &o, &error);
+  if (hutch_net_config_has_policy (&o.net) && o.net.mode != HUTCH_NET_SLIRP)
+    {
+      hutch_run_options_clear (&o);
+      return hutch_cli_usage_error (cmd, "--allow-host needs the slirp network, where hutch sees "
+                                    "every packet the container sends: with --network %s %s; "
+                                    "leave --network out, or give --network slirp",
+                                    network,
+                                    strcmp (network, "none") == 0
+                                      ? "the container has no network to allow anything on"
+                                      : "it uses the host's own network, which hutch cannot filter");
+    }
   if (!run_flags_parse (cmd, &o, ro_tmpfs, stop_timeout, label_files, &error))
     return run_usage_error (cmd, &o, &error);
   if (init_text != NULL && strcmp (init_text, "true") != 0 && strcmp (init_text, "false") != 0)

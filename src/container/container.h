@@ -164,6 +164,7 @@ typedef struct
   char **dns;           /* --dns IP */
   char **dns_search;    /* --dns-search DOMAIN */
   char **dns_options;   /* --dns-option OPT */
+  char **allow_hosts;   /* --allow-host, as given (parsed into net too) */
   char *shm_size;       /* --shm-size SIZE */
   char **ulimits;       /* --ulimit NAME=SOFT[:HARD] */
   char **group_add;     /* --group-add GROUP */
@@ -245,6 +246,7 @@ typedef struct
   char **dns;           /* --dns: the name servers of resolv.conf */
   char **dns_search;    /* --dns-search */
   char **dns_options;   /* --dns-option */
+  char **allow_hosts;   /* --allow-host: the egress policy, kept for each start */
   gboolean tty;
   char *cgroup;         /* its own cgroup of the last start, or NULL */
   gboolean paused;      /* running, with its cgroup frozen (pause) */

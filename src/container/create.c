@@ -47,6 +47,7 @@ hutch_run_options_clear (HutchRunOptions *o)
   g_strfreev (o->dns);
   g_strfreev (o->dns_search);
   g_strfreev (o->dns_options);
+  g_strfreev (o->allow_hosts);
   g_free (o->shm_size);
   g_strfreev (o->ulimits);
   g_strfreev (o->group_add);
@@ -546,6 +547,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   c->dns = g_strdupv (o->dns);
   c->dns_search = g_strdupv (o->dns_search);
   c->dns_options = g_strdupv (o->dns_options);
+  c->allow_hosts = g_strdupv (o->allow_hosts);
   dir = hutch_container_dir (ctx, c->id);
   /* what killed commands left, before a name is taken */
   hutch_container_sweep (ctx);

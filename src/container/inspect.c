@@ -122,6 +122,13 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_member_strv (w, "Dns", c->dns);
   hutch_json_member_strv (w, "DnsSearch", c->dns_search);
   hutch_json_member_strv (w, "DnsOptions", c->dns_options);
+  /* hutch's own: the egress policy and where its refusals are logged */
+  hutch_json_member_strv (w, "AllowHosts", c->allow_hosts);
+  if (c->allow_hosts != NULL && c->allow_hosts[0] != NULL)
+    {
+      g_autofree char *egress = g_build_filename (dir, "egress.log", NULL);
+      hutch_json_member_string (w, "EgressLog", egress);
+    }
   hutch_json_key (w, "RestartPolicy");
   hutch_json_begin_object (w);
   hutch_json_member_string (w, "Name", hutch_container_restart_kind_name (c->restart.kind));

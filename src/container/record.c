@@ -53,6 +53,7 @@ hutch_container_free (HutchContainer *c)
   g_strfreev (c->dns);
   g_strfreev (c->dns_search);
   g_strfreev (c->dns_options);
+  g_strfreev (c->allow_hosts);
   g_free (c->cgroup);
   g_free (c->log_error);
   g_free (c);
@@ -277,6 +278,8 @@ record_text (const HutchContainer *c)
     hutch_json_member_strv (w, "DnsSearch", c->dns_search);
   if (c->dns_options != NULL && c->dns_options[0] != NULL)
     hutch_json_member_strv (w, "DnsOptions", c->dns_options);
+  if (c->allow_hosts != NULL && c->allow_hosts[0] != NULL)
+    hutch_json_member_strv (w, "AllowHosts", c->allow_hosts);
   hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
   hutch_json_member_bool (w, "Tty", c->tty);
   hutch_json_member_string (w, "Cgroup", c->cgroup);
@@ -493,6 +496,7 @@ load_once (const HutchContext *ctx, const char *id, const char *dir, gboolean fi
   c->dns = strv_of (root, "Dns");
   c->dns_search = strv_of (root, "DnsSearch");
   c->dns_options = strv_of (root, "DnsOptions");
+  c->allow_hosts = strv_of (root, "AllowHosts");
   c->cgroup = g_strdup (string_of (root, "Cgroup"));
   c->created = time_parse (hutch_json_node_member (root, "Created"));
   cmd = hutch_json_node_member (root, "Command");

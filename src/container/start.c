@@ -113,7 +113,8 @@ choose_network (HutchNetConfig *net, GError **error)
         what = g_strdup_printf ("/dev/net/tun is missing (%s): load the tun module (as root: "
                                 "modprobe tun)",
                                 g_strerror (errno));
-      if (net->explicit_mode || net->ports->len > 0)
+      /* --allow-host asks for the slirp network: its policy lives there */
+      if (net->explicit_mode || net->ports->len > 0 || hutch_net_config_has_policy (net))
         return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                             "the slirp network needs a tap device, but %s; or run with --network none",
                             what);
@@ -471,6 +472,16 @@ prepare_network (Monitor *m, HutchNetConfig *net, GError **error)
   if (m->c->network != NULL && !hutch_net_config_parse_mode (net, m->c->network, error))
     return FALSE;
   g_array_append_vals (net->ports, m->c->ports->data, m->c->ports->len);
+  /* the policy of create, again at each start; its log in the
+   * container's directory */
+  for (char **a = m->c->allow_hosts; a != NULL && *a != NULL; a++)
+    if (!hutch_net_config_add_allow (net, *a, error))
+      return FALSE;
+  if (hutch_net_config_has_policy (net))
+    {
+      g_autofree char *dir = hutch_container_dir (m->ctx, m->c->id);
+      net->egress_log = g_build_filename (dir, "egress.log", NULL);
+    }
   return choose_network (net, error);
 }
 

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "net.h"
+#include "net-private.h"
 
 void
 hutch_net_config_init (HutchNetConfig *cfg)
@@ -21,6 +21,7 @@ hutch_net_config_init (HutchNetConfig *cfg)
   cfg->ipv6 = TRUE;
   cfg->dns = g_array_new (FALSE, TRUE, sizeof (struct sockaddr_in));
   cfg->ports = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
+  cfg->allow = g_ptr_array_new_with_free_func (hutch_net_allow_free);
 }
 
 void
@@ -29,6 +30,8 @@ hutch_net_config_clear (HutchNetConfig *cfg)
   g_clear_pointer (&cfg->dns, g_array_unref);
   g_clear_pointer (&cfg->ports, g_array_unref);
   g_clear_pointer (&cfg->search, g_strfreev);
+  g_clear_pointer (&cfg->allow, g_ptr_array_unref);
+  g_clear_pointer (&cfg->egress_log, g_free);
 }
 
 void
@@ -38,6 +41,10 @@ hutch_net_config_copy (HutchNetConfig *dst, const HutchNetConfig *src)
   dst->dns = g_array_copy (src->dns);
   dst->ports = g_array_copy (src->ports);
   dst->search = g_strdupv (src->search);
+  dst->allow = src->allow != NULL ? g_ptr_array_copy (src->allow, hutch_net_allow_copy, NULL)
+                                  : g_ptr_array_new ();
+  g_ptr_array_set_free_func (dst->allow, hutch_net_allow_free);
+  dst->egress_log = g_strdup (src->egress_log);
 }
 
 static gboolean

@@ -4,7 +4,10 @@
  * hutch's monitor, on the host, runs libslirp on the tap's fd (slirp.c),
  * answers DNS at 10.0.2.3 itself (dns.c) and serves -p: TCP by accepting on
  * the host and splicing into a connection made inside the namespace from
- * the client's own address, UDP through libslirp (forward.c). */
+ * the client's own address, UDP through libslirp (forward.c). With
+ * --allow-host, every frame the container sends is judged first by the
+ * egress policy (policy.c, policy-frame.c), which DNS teaches the
+ * addresses of allowed names (dns.c, dns-parse.c). */
 #pragma once
 
 #include <netinet/in.h>
@@ -55,7 +58,23 @@ typedef struct
   GArray *dns;                 /* of struct sockaddr_in: the upstream resolvers */
   GArray *ports;               /* of HutchNetPort */
   char **search;               /* the host's search domains */
+  GPtrArray *allow;            /* of HutchNetAllow: --allow-host; empty: no policy */
+  char *egress_log;            /* where refusals are written under a policy, or NULL */
 } HutchNetConfig;
+
+/* One --allow-host entry (policy.c): NAME, *.SUFFIX, IP or IP/BITS, each
+ * with :PORT or not. */
+typedef struct
+{
+  char *text;        /* as given */
+  char *name;        /* NULL for an address; lower case, no final dot; for
+                      * *.example.org: ".example.org" */
+  guint32 addr;      /* network order, masked */
+  guint32 mask;      /* network order */
+  guint16 port;      /* 0: any */
+  gboolean gateway;  /* 10.0.2.2, the host's loopback (also as
+                      * host.containers.internal) */
+} HutchNetAllow;
 
 /* The fixed addresses of the slirp network, as slirp4netns uses them. */
 #define HUTCH_NET_ADDR "10.0.2.100"
@@ -71,6 +90,17 @@ void hutch_net_config_copy (HutchNetConfig *dst, const HutchNetConfig *src);
  * enable_ipv6=, dns=IP[:PORT]), none or host. HUTCH_ERROR_USAGE when
  * malformed. */
 gboolean hutch_net_config_parse_mode (HutchNetConfig *cfg, const char *text, GError **error);
+
+/* --allow-host NAME|IP|CIDR[:PORT], added to @cfg: from then on the
+ * network has an egress policy (hutch_net_config_has_policy()): only
+ * what some entry allows gets out, IPv6 is off, and DNS answers only the
+ * names allowed. NAME may start with "*." (any name below it, not the
+ * name itself). 10.0.2.2, host.containers.internal and
+ * host.docker.internal open the host's loopback (for that port alone, if
+ * given). HUTCH_ERROR_USAGE naming the entry and the accepted forms. */
+gboolean hutch_net_config_add_allow (HutchNetConfig *cfg, const char *text, GError **error);
+/* TRUE when @cfg has an --allow-host entry. */
+gboolean hutch_net_config_has_policy (const HutchNetConfig *cfg);
 
 /* -p [HOSTIP:][HOSTPORT[-END]:]CTRPORT[-END][/tcp|/udp], added to @cfg. */
 gboolean hutch_net_config_add_port (HutchNetConfig *cfg, const char *text, GError **error);

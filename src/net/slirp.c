@@ -48,6 +48,7 @@ struct HutchNet
   GPtrArray *timers;
   HutchNetDns *dns;
   HutchNetForward *fwd;
+  HutchNetPolicy *policy; /* --allow-host, or NULL */
   guint8 *frame;
   /* where our fds are in the poll array of this round */
   GArray *fds;
@@ -177,7 +178,8 @@ start_slirp (HutchNet *net, GError **error)
   inet_pton (AF_INET, HUTCH_NET_GATEWAY, &c.vhost);
   inet_pton (AF_INET, "10.0.2.15", &c.vdhcp_start);
   inet_pton (AF_INET, HUTCH_NET_DNS, &c.vnameserver);
-  c.in6_enabled = net->cfg->ipv6;
+  /* the policy covers IPv4: IPv6 is off under one */
+  c.in6_enabled = net->cfg->ipv6 && net->policy == NULL;
   inet_pton (AF_INET6, "fd00::", &c.vprefix_addr6);
   c.vprefix_len = 64;
   inet_pton (AF_INET6, "fd00::2", &c.vhost6);
@@ -227,8 +229,10 @@ hutch_net_new (HutchNetConfig *cfg, GError **error)
       if (p->host_port != 0 && p->host_port < start)
         return hutch_net_port_error (error, EACCES, p, start), NULL;
     }
+  if (hutch_net_config_has_policy (cfg) && (net->policy = hutch_net_policy_new (cfg, error)) == NULL)
+    return NULL;
   if ((net->fwd = hutch_net_forward_new (cfg, start, error)) == NULL
-      || (net->dns = hutch_net_dns_new (cfg, error)) == NULL || !load_slirp (net, error)
+      || (net->dns = hutch_net_dns_new (cfg, net->policy, error)) == NULL || !load_slirp (net, error)
       || !start_slirp (net, error))
     return NULL;
   return g_steal_pointer (&net);
@@ -249,6 +253,11 @@ hutch_net_child_setup (HutchNet *net, GError **error)
   /* not ours to hold: the ports must close when the monitor goes */
   hutch_net_forward_host_fds (net->fwd, fds);
   g_array_append_val (fds, dns);
+  if (net->policy != NULL && hutch_net_policy_log_fd (net->policy) >= 0)
+    {
+      int log = hutch_net_policy_log_fd (net->policy);
+      g_array_append_val (fds, log);
+    }
   for (guint i = 0; i < fds->len; i++)
     close (g_array_index (fds, int, i));
   return hutch_net_tap_setup (net->cfg, error);
@@ -264,6 +273,7 @@ hutch_net_free (HutchNet *net)
   /* libslirp's GLib stays loaded: unloading a GLib is not supported */
   g_clear_pointer (&net->fwd, hutch_net_forward_free);
   g_clear_pointer (&net->dns, hutch_net_dns_free);
+  g_clear_pointer (&net->policy, hutch_net_policy_free);
   hutch_fd_clear (&net->tap);
   g_ptr_array_unref (net->timers);
   g_free (net->frame);
@@ -358,7 +368,10 @@ read_tap (HutchNet *net)
       ssize_t n = read (net->tap, net->frame, HUTCH_NET_FRAME_MAX);
       if (n <= 0)
         break;
-      if (!hutch_net_dns_intercept (net->dns, net->frame, (gsize) n))
+      /* the policy first: what it refuses reaches neither DNS nor libslirp */
+      if (net->policy != NULL && !hutch_net_policy_filter (net->policy, net->frame, (gsize) n, net->tap))
+        continue;
+      if (!hutch_net_dns_intercept (net->dns, net->frame, (gsize) n, net->tap, net->cfg->mtu))
         net->api.input (net->slirp, net->frame, (int) n);
     }
 }
