@@ -181,6 +181,70 @@ H shell --name s1 --allow-socket "$T/host.sock" -- python3 -c "$probe" "$T/host.
 like "$out" "^refused [0-9]+
 reached hello$" "--allow-socket shows that one socket"
 
+# ---- the egress allow-list, for a program that knows nothing of proxies ----
+NET=$(dirname "$0")/nethelp.py
+HOSTIP=$(ip -4 -o addr show scope global up 2>/dev/null | awk '{ sub("/.*", "", $4); print $4; exit }')
+if [ -z "$HOSTIP" ]; then
+  skip "the host has no IPv4 address but loopback: nothing to serve the sandbox from"
+else
+  PA=$(python3 "$NET" free-port)
+  PB=$(python3 "$NET" free-port)
+  DP=$(python3 "$NET" free-port)
+  for s in "a $PA" "b $PB"; do
+    set -- $s
+    mkfifo "$T/$1.ready"
+    python3 "$NET" http "$HOSTIP" "$2" >"$T/$1.ready" 2>/dev/null &
+    at_exit "kill $!"
+    read -r _ <"$T/$1.ready"
+  done
+  # a resolver of the test's own: good.test is the host, the rest NXDOMAIN
+  cat >"$T/resolver.py" <<'PY'
+import socket, struct, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.bind((sys.argv[1], int(sys.argv[2])))
+print("ready", flush=True)
+while True:
+    q, peer = s.recvfrom(4096)
+    i, labels = 12, []
+    while q[i]:
+        labels.append(q[i + 1:i + 1 + q[i]].decode()); i += 1 + q[i]
+    name, qtype = ".".join(labels).lower(), struct.unpack("!H", q[i + 1:i + 3])[0]
+    rr = b""
+    if name == "good.test" and qtype == 1:
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 30, 4) + socket.inet_aton(sys.argv[1])
+    flags = 0x8180 | (0 if name == "good.test" else 3)
+    s.sendto(struct.pack("!HHHHHH", struct.unpack("!H", q[:2])[0], flags, 1, 1 if rr else 0, 0, 0)
+             + q[12:i + 5] + rr, peer)
+PY
+  mkfifo "$T/dns.ready"
+  python3 "$T/resolver.py" "$HOSTIP" "$DP" >"$T/dns.ready" 2>/dev/null &
+  at_exit "kill $!"
+  read -r _ <"$T/dns.ready"
+  client='
+import socket, sys
+for target in sys.argv[1:]:
+    host, port = target.rsplit(":", 1)
+    try:
+        socket.create_connection((host, int(port)), timeout=10).close(); print(target, "ok")
+    except socket.gaierror as e:
+        print(target, "no-name")
+    except OSError as e:
+        print(target, "errno", e.errno)'
+  H shell --name net1 --allow-host "$HOSTIP:$PA" -- env -u http_proxy python3 -c "$client" \
+    "$HOSTIP:$PA" "$HOSTIP:$PB"
+  is "$out" "$HOSTIP:$PA ok
+$HOSTIP:$PB errno 111" "--allow-host IP:PORT: the allowed server answers, the other is refused at once (a reset)"
+  H shell --name net1 --network "slirp:dns=$HOSTIP:$DP" --allow-host "good.test:$PB" -- \
+    python3 -c "$client" "good.test:$PB" "bad.test:$PA" "$HOSTIP:$PA"
+  is "$out" "good.test:$PB ok
+bad.test:$PA no-name
+$HOSTIP:$PA errno 111" "by name: the listed name resolves and answers, an unlisted name has no address, an unlisted IP is refused"
+  H shell log net1
+  like "$out" "tcp $HOSTIP:$PB .*refused" "shell log: the refused connection"
+  like "$out" "dns bad.test .*refused" "shell log: the refused name"
+  H shell rm net1
+fi
+
 # ---- a session's name, kept sessions, a running session joined ----
 H load -q -i "$FIX/busybox.docker.tar"
 H create --name taken localhost/hutch-test/busybox:latest true
