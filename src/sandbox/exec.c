@@ -92,7 +92,8 @@ joiner_main (const HutchSandboxSpec *spec, const int *ns, gboolean detach, int e
                                                  hutch_sandbox_ns_names[i]);
         fail (err_fd, what);
       }
-  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+  if (hutch_sandbox_idmap_root_mapped (spec->idmap)
+      && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
     fail (err_fd, "becoming root of the container's user namespace");
   if (tty_sock >= 0)
     {

@@ -186,6 +186,12 @@ hutch_sandbox_idmap_set_keep_id (HutchIdMap *map)
   map->keep_id = TRUE;
 }
 
+gboolean
+hutch_sandbox_idmap_root_mapped (const HutchIdMap *map)
+{
+  return !(map->keep_id && map->single) || map->uid == 0;
+}
+
 /* newuidmap/newgidmap's arguments: the lines of the map. */
 static GPtrArray *
 helper_argv (const char *helper, pid_t pid, const HutchIdMap *map, gboolean gid)

@@ -66,7 +66,8 @@ outer_setup (const HutchSandboxSpec *spec, int err_fd, pid_t *fuse_pid, GError *
   HutchRootfsDriver used;
   g_autofree char *why = NULL, *msg = NULL;
 
-  if (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0)
+  if (hutch_sandbox_idmap_root_mapped (spec->idmap)
+      && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
     return hutch_throw_errno (error, "becoming root of the user namespace");
   if (!hutch_sandbox_mount_rootfs (spec, &used, fuse_pid, &why, error))
     return FALSE;

@@ -48,6 +48,10 @@ GArray *hutch_sandbox_idmap_lines (const HutchIdMap *map, gboolean gid);
 gboolean hutch_sandbox_idmap_contains (const HutchIdMap *map, gboolean gid, guint32 id);
 /* The user's own map made keep-id (HUTCH_ERROR_USAGE-free: never fails). */
 void hutch_sandbox_idmap_set_keep_id (HutchIdMap *map);
+/* Whether container id 0 is mapped: not in a single keep-id map, the user
+ * alone at its own id (hutch shell: no setuid helper to run), where the
+ * sandbox's set-up runs as the user with the namespace's capabilities. */
+gboolean hutch_sandbox_idmap_root_mapped (const HutchIdMap *map);
 
 /* Reads the ranges that @user (or its numeric @uid) owns in @path (the
  * subuid/subgid file). A missing file means no ranges, not an error.

@@ -183,18 +183,8 @@ hutch_shell_session_running (const HutchShellSession *s, pid_t *out_init, guint6
   return TRUE;
 }
 
-static HutchIdMap *
-session_map (GError **error)
-{
-  HutchIdMap *map = hutch_sandbox_idmap_new_for_user (error);
-
-  if (map != NULL)
-    hutch_sandbox_idmap_set_keep_id (map);
-  return map;
-}
-
-/* Removes @name under @dir_path: what the kernel's overlay left there
- * (work/work, whiteouts) belongs to the namespace's root, not the user. */
+/* Removes @name under @dir_path: the user's own files, but the kernel's
+ * overlay leaves work/work without any permission. */
 gboolean
 hutch_shell_remove_at (const char *dir_path, const char *name, GError **error)
 {
@@ -206,7 +196,9 @@ hutch_shell_remove_at (const char *dir_path, const char *name, GError **error)
     return errno == ENOENT || hutch_throw_errno (error, "opening %s", dir_path);
   if (hutch_util_remove_tree_at (dfd, name) || errno == ENOENT)
     return TRUE;
-  if ((map = session_map (error)) == NULL)
+  /* (root of a namespace where the user's files are its own: a directory
+   * the kernel's overlay left without any permission goes too) */
+  if ((map = hutch_sandbox_idmap_new_for_user (error)) == NULL)
     return FALSE;
   return hutch_sandbox_userns_remove_at (map, dfd, names, error);
 }
