@@ -313,6 +313,7 @@ run_shell (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   HutchShellOptions o = { 0 };
   HutchSandboxResult result;
   g_autofree char *name = NULL, *userns = NULL;
+  gboolean joined = FALSE;
   int status;
   const GOptionEntry entries[] = {
     { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "The session's name (kept, re-entered)", "NAME" },
@@ -349,7 +350,7 @@ run_shell (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if (o.name != NULL && !name_free_of_containers (ctx, o.name, &error))
     return hutch_cli_usage_error (cmd, "%s", error->message);
   o.argv = argc > 1 ? argv + 1 : NULL;
-  if (!hutch_shell_run (ctx, &o, &result, &name, &error))
+  if (!hutch_shell_run (ctx, &o, &result, &name, &joined, &error))
     {
       g_strfreev (o.writable), g_strfreev (o.readonly), g_strfreev (o.hide), g_strfreev (o.env);
       g_strfreev (o.allow_socket), g_strfreev (o.allow_host), g_free (o.network), g_free (o.name);
@@ -359,7 +360,8 @@ run_shell (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     }
   if (result.exec_error != NULL)
     fprintf (stderr, "hutch: %s\n", result.exec_error);
-  (void) changes_hint (ctx, name, o.name != NULL);
+  if (!joined) /* (the first shell of the session says it when it ends) */
+    (void) changes_hint (ctx, name, o.name != NULL);
   g_free (result.exec_error);
   g_strfreev (o.writable), g_strfreev (o.readonly), g_strfreev (o.hide), g_strfreev (o.env);
   g_strfreev (o.allow_socket), g_strfreev (o.allow_host), g_free (o.network), g_free (o.name);

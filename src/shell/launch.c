@@ -484,7 +484,7 @@ net_dispatch (gpointer data, GArray *fds)
 
 gboolean
 hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResult *result,
-                 char **out_name, GError **error)
+                 char **out_name, gboolean *out_joined, GError **error)
 {
   g_autoptr (HutchShellSession) s = NULL;
   g_autoptr (HutchIdMap) map = NULL;
@@ -538,6 +538,7 @@ hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResu
       if (!plan_mounts (&p, ctx, o, cwd, &changed, error))
         return FALSE;
       spec.env = (char **) env->pdata;
+      *out_joined = TRUE;
       return join (s, &spec, result, error);
     }
   if ((lock = hutch_shell_lock_open (s, error)) < 0)
@@ -581,6 +582,9 @@ hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResu
   if (ok)
     ok = hutch_sandbox_run (&spec, result, error);
   state = g_build_filename (s->dir, "state", NULL);
+  (void) unlink (state);
+  g_free (state);
+  state = g_build_filename (s->dir, "ctl", NULL);
   (void) unlink (state);
   hutch_fd_clear (&p.listen_fd);
   for (guint i = 0; i < HUTCH_SANDBOX_N_NS; i++)

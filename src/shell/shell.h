@@ -57,7 +57,6 @@ typedef struct
   char **allow_socket; /* --allow-socket: host unix sockets shown */
   char **allow_host;   /* --allow-host */
   char *network;       /* none (default), slirp, or NULL */
-  char *egress_log;    /* filled in: where refusals are logged */
 } HutchShellOptions;
 
 /* The secrets hidden by default: paths under the home directory. */
@@ -76,9 +75,10 @@ char *hutch_shell_config_path (void);
 
 /* Runs a shell in the session (made when new, entered when stopped,
  * joined when running) in the foreground and returns its exit status in
- * @result. *@out_name is the session's name. */
+ * @result. *@out_name is the session's name; *@out_joined whether the
+ * session was running already. */
 gboolean hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResult *result,
-                          char **out_name, GError **error);
+                          char **out_name, gboolean *out_joined, GError **error);
 
 /* ---- what a session changed (changes.c) ---- */
 
