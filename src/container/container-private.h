@@ -152,6 +152,14 @@ gboolean hutch_container_keep_id_prepare (const char *dir, HutchSandboxSpec *spe
                                           gboolean user_given, gboolean read_only,
                                           GError **error);
 
+/* --userns=keep-id: upper/ and rootfs/ of the container directory @dir
+ * given to the container's root (a subordinate id under @map, where the
+ * default map's root is the user who made them): the top of the overlay,
+ * and a copy driver's root, are the container's "/", which is root's in
+ * the image. */
+gboolean hutch_container_keep_id_own_root (const HutchIdMap *map, const char *dir,
+                                           GError **error);
+
 /* validate.c: HUTCH_ERROR_USAGE naming the flag. A hostname by RFC 1123;
  * a user "uid[:gid]" or "name[:group]" whose numbers are ids the
  * container has in @map (never (uid_t) -1); an absolute working dir. */

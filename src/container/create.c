@@ -577,6 +577,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
             && g_mkdir (spec.workdir = g_build_filename (dir, "work", NULL), 0700) == 0
             && g_mkdir (spec.rootfs = g_build_filename (dir, "rootfs", NULL), 0755) == 0)
            || hutch_throw_errno (error, "making the container directory %s", dir);
+      ok = ok && (o->userns != HUTCH_USERNS_KEEP_ID || hutch_container_keep_id_own_root (map, dir, error));
     }
   ok = ok && hutch_container_spec_write (dir, &spec, &o->limits, !o->rm, error)
        && hutch_container_health_config_write (dir, o, image->config, error)

@@ -227,3 +227,26 @@ hutch_container_keep_id_prepare (const char *dir, HutchSandboxSpec *spec, gboole
     }
   return TRUE;
 }
+
+/* As root of the container's user namespace: upper/ and rootfs/ of the
+ * container directory @data given to that root. */
+static gboolean
+own_root_in_userns (gpointer data, GError **error)
+{
+  const char *dir = data;
+  static const char *const names[] = { "upper", "rootfs" };
+  hutch_autofd int dfd = open (dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (dfd < 0)
+    return hutch_throw_errno (error, "opening %s", dir);
+  for (gsize i = 0; i < G_N_ELEMENTS (names); i++)
+    if (fchownat (dfd, names[i], 0, 0, AT_SYMLINK_NOFOLLOW) < 0)
+      return hutch_throw_errno (error, "giving %s/%s to the container's root", dir, names[i]);
+  return TRUE;
+}
+
+gboolean
+hutch_container_keep_id_own_root (const HutchIdMap *map, const char *dir, GError **error)
+{
+  return hutch_sandbox_userns_run (map, own_root_in_userns, (gpointer) dir, error);
+}
