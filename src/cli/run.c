@@ -99,7 +99,7 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   g_autofree char *memory = NULL, *memory_swap = NULL, *memory_res = NULL, *cpus = NULL;
   g_autofree char *cgroups = NULL;
   g_autofree char *log_driver = NULL;
-  g_autofree char *restart = NULL;
+  g_autofree char *restart = NULL, *userns = NULL;
   g_auto (GStrv) log_opts = NULL;
   gint64 cpu_shares = 0, pids_limit = 0;
   HutchPullOptions pull_opts = { 0 };
@@ -214,6 +214,8 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
     { "restart", 0, 0, G_OPTION_ARG_STRING, &restart,
       "no (default), on-failure[:N], always or unless-stopped: start it again when it ends",
       "POLICY" },
+    { "userns", 0, 0, G_OPTION_ARG_STRING, &userns,
+      "keep-id: your uid and gid inside as outside (\"\": container root is you)", "MODE" },
     { NULL },
   };
 
@@ -300,7 +302,8 @@ run_or_create (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **a
   if (!hutch_log_config_parse (&o.log, log_driver, log_opts, &error))
     return run_usage_error (cmd, &o, &error);
   /* -v and --mount refused before anything is pulled */
-  if (!hutch_container_mounts_check (&o, &error) || !hutch_cli_restart_parse (restart, &o, &error))
+  if (!hutch_container_mounts_check (&o, &error) || !hutch_cli_restart_parse (restart, &o, &error)
+      || !hutch_container_userns_parse (userns, &o.userns, &error))
     return run_usage_error (cmd, &o, &error);
   if (!create)
     {

@@ -241,7 +241,7 @@ hutch_container_commit (HutchContext *ctx, const char *id, const HutchCommitOpti
   if (image == NULL)
     return g_prefix_error (error, "the image of container %s (%s): ", c->name, c->image), FALSE;
   if (!hutch_container_rootfs_open (ctx, c, &rootfs, error)
-      || (map = hutch_sandbox_idmap_new_for_user (error)) == NULL)
+      || (map = hutch_container_idmap_new (c, error)) == NULL)
     return FALSE;
   what = g_strdup_printf ("the new layer of container %s", c->name);
   chains = hutch_store_chain_ids (image->config);

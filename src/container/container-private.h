@@ -140,6 +140,26 @@ void hutch_log_writer_drain (HutchLogWriter *w);
  * taken. The writer goes on after one, dropping what it cannot write. */
 char *hutch_log_writer_take_failure (HutchLogWriter *w);
 
+/* --userns=keep-id at create (userns.c): the command as the user's
+ * uid:gid unless -u was @user_given (the image's User gives way, as with
+ * podman), and <@dir>/passwd and
+ * <@dir>/group (the image's, with the user's line added when they lack
+ * its id) bound over /etc/passwd and /etc/group among @spec->mounts
+ * (read-only with @read_only), unless a -v or --mount is there already.
+ * The user's home there is the host's $HOME when a mount brings it in,
+ * else the working directory, as podman chooses it. */
+gboolean hutch_container_keep_id_prepare (const char *dir, HutchSandboxSpec *spec,
+                                          gboolean user_given, gboolean read_only,
+                                          GError **error);
+
+/* --userns=keep-id: upper/ and rootfs/ of the container directory @dir
+ * given to the container's root (a subordinate id under @map, where the
+ * default map's root is the user who made them): the top of the overlay,
+ * and a copy driver's root, are the container's "/", which is root's in
+ * the image. */
+gboolean hutch_container_keep_id_own_root (const HutchIdMap *map, const char *dir,
+                                           GError **error);
+
 /* validate.c: HUTCH_ERROR_USAGE naming the flag. A hostname by RFC 1123;
  * a user "uid[:gid]" or "name[:group]" whose numbers are ids the
  * container has in @map (never (uid_t) -1); an absolute working dir. */

@@ -130,6 +130,22 @@ const char *hutch_container_restart_kind_name (HutchRestartKind kind);
  * `hutch generate systemd`, whose Restart= does it). */
 #define HUTCH_RESTART_BY_ENV "HUTCH_RESTART_BY_SYSTEMD"
 
+/* ---- --userns (userns.c) ---- */
+
+typedef enum
+{
+  HUTCH_USERNS_DEFAULT, /* container 0 is the user, 1.. the subordinate ids */
+  HUTCH_USERNS_KEEP_ID, /* the user at its own uid and gid, the subordinate ids around it */
+} HutchUsernsMode;
+
+/* --userns @text: "" (or NULL) the default, "keep-id". HUTCH_ERROR_USAGE
+ * naming the flag and the modes otherwise. */
+gboolean hutch_container_userns_parse (const char *text, HutchUsernsMode *out, GError **error);
+/* As inspect's HostConfig.UsernsMode shows it: "" or "keep-id". */
+const char *hutch_container_userns_name (HutchUsernsMode mode);
+/* The user's id map (hutch_sandbox_idmap_new_for_user()) in @mode. */
+HutchIdMap *hutch_container_idmap_new_for_mode (HutchUsernsMode mode, GError **error);
+
 /* ---- hutch run (run.c) ---- */
 
 /* No --stop-timeout: stop waits its own default (10 s, or -t). */
@@ -189,6 +205,7 @@ typedef struct
   gboolean detach;      /* -d */
   HutchLogConfig log;   /* --log-driver, --log-opt */
   HutchRestartPolicy restart; /* --restart */
+  HutchUsernsMode userns; /* --userns */
 } HutchRunOptions;
 
 /* Checks of what run's flags put in files: --add-host NAME:IP (IP may be
@@ -260,10 +277,16 @@ typedef struct
   int restart_count;     /* restarts by the policy since the user's last start */
   gboolean stop_asked;   /* stop, kill or rm -f by the user since its last start */
   gboolean restarting;   /* exited, and its restart keeper is to start it again */
+  HutchUsernsMode userns; /* --userns, for as long as the container lives */
 } HutchContainer;
 
 void hutch_container_free (HutchContainer *c);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchContainer, hutch_container_free)
+
+/* The id map container @c runs with (its --userns): what everything that
+ * runs in its user namespace, or reads or writes its files as root of one,
+ * must use, so that owners inside mean what they meant to the container. */
+HutchIdMap *hutch_container_idmap_new (const HutchContainer *c, GError **error);
 
 /* Checks (and makes) the store and the runroot of @ctx before containers
  * are made or read: each must be a directory of the user's own, not a

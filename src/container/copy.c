@@ -525,7 +525,8 @@ hutch_container_copy_in (const HutchContext *ctx, const char *id, const HutchCop
                          GError **error)
 {
   g_auto (CopyPath) src = { 0 };
-  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
+  g_autoptr (HutchContainer) c = hutch_container_load (ctx, id, error);
+  g_autoptr (HutchIdMap) map = c != NULL ? hutch_container_idmap_new (c, error) : NULL;
   g_autofree char *name = NULL;
   const char *where = NULL;
   struct sigaction ignore = { .sa_handler = SIG_IGN }, old_pipe;

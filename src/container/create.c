@@ -444,8 +444,7 @@ make_spec (HutchContext *ctx, const HutchRunOptions *o, HutchStoreImage *image, 
   else
     spec->lowerdirs = g_new0 (char *, chains->len + 1);
   for (guint i = 0; i < chains->len; i++)
-    spec->lowerdirs[chains->len - 1 - i] = g_build_filename (ctx->root, "layers",
-                                                              (char *) chains->pdata[i] + 7, "diff", NULL);
+    spec->lowerdirs[chains->len - 1 - i] = hutch_store_layer_diff_path (ctx->root, chains->pdata[i], map);
   spec->hostname = g_strdup (o->hostname != NULL ? o->hostname : (const char *) c->id);
   if (o->hostname == NULL)
     spec->hostname[12] = '\0';
@@ -496,7 +495,7 @@ make_dir (const HutchContext *ctx, const char *id, GError **error)
 HutchContainer *
 hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **error)
 {
-  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
+  g_autoptr (HutchIdMap) map = hutch_container_idmap_new_for_mode (o->userns, error);
   g_autoptr (HutchStore) store = NULL;
   g_autoptr (HutchStoreImage) image = NULL;
   g_autoptr (HutchContainer) c = g_new0 (HutchContainer, 1);
@@ -537,6 +536,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
   c->tty = o->tty;
   c->log = o->log;
   c->restart = o->restart;
+  c->userns = o->userns;
   hutch_log_config_resolve (&c->log);
   stop = o->stop_signal != NULL ? o->stop_signal
                                 : hutch_image_config_get_string (image->config, "StopSignal");
@@ -567,7 +567,10 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
     {
       c->ports = g_array_copy (net.ports);
       c->bound = g_array_new (FALSE, TRUE, sizeof (HutchNetPort));
-      ok = make_spec (ctx, o, image, map, c, &spec, &volumes_lock, made, error);
+      ok = make_spec (ctx, o, image, map, c, &spec, &volumes_lock, made, error)
+           && (o->userns != HUTCH_USERNS_KEEP_ID
+               || hutch_container_keep_id_prepare (dir, &spec, o->user != NULL, o->read_only,
+                                                   error));
     }
   if (ok)
     {
@@ -576,6 +579,7 @@ hutch_container_create (HutchContext *ctx, const HutchRunOptions *o, GError **er
             && g_mkdir (spec.workdir = g_build_filename (dir, "work", NULL), 0700) == 0
             && g_mkdir (spec.rootfs = g_build_filename (dir, "rootfs", NULL), 0755) == 0)
            || hutch_throw_errno (error, "making the container directory %s", dir);
+      ok = ok && (o->userns != HUTCH_USERNS_KEEP_ID || hutch_container_keep_id_own_root (map, dir, error));
     }
   ok = ok && hutch_container_spec_write (dir, &spec, &o->limits, !o->rm, error)
        && hutch_container_health_config_write (dir, o, image->config, error)

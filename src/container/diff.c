@@ -636,7 +636,7 @@ hutch_container_diff (const HutchContext *ctx, const char *id, GError **error)
     return NULL;
   if (fd < 0)
     return hutch_throw_errno (error, "memfd_create"), NULL;
-  if ((map = hutch_sandbox_idmap_new_for_user (error)) == NULL
+  if ((map = hutch_container_idmap_new (c, error)) == NULL
       || !hutch_sandbox_userns_run (map, diff_in_userns, &job, error))
     return g_prefix_error (error, "the changes of container %s: ", c->name), NULL;
   if (lseek (fd, 0, SEEK_SET) < 0 || (text = hutch_util_read_all (fd, G_MAXSIZE / 2, &len, error)) == NULL)

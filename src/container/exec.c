@@ -63,7 +63,7 @@ hutch_container_exec (const HutchContext *ctx, const char *id, const HutchExecOp
   if (c->status != HUTCH_CONTAINER_RUNNING)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "container %s is not running (%s): start it first",
                         c->name, hutch_container_status_name (c->status));
-  if ((map = hutch_sandbox_idmap_new_for_user (error)) == NULL
+  if ((map = hutch_container_idmap_new (c, error)) == NULL
       || !hutch_container_user_validate ("-u", o->user, map, error)
       || !hutch_container_workdir_validate ("-w", o->workdir, error)
       || !hutch_container_spec_read (dir, &spec, error))

@@ -115,6 +115,7 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   hutch_json_begin_object (w);
   hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
   hutch_json_member_string (w, "NetworkMode", c->network != NULL ? c->network : "slirp");
+  hutch_json_member_string (w, "UsernsMode", hutch_container_userns_name (c->userns));
   hutch_json_member_bool (w, "ReadonlyRootfs", spec.read_only);
   hutch_json_member_bool (w, "Init", spec.init);
   hutch_json_member_string (w, "CgroupPath", c->cgroup);
@@ -157,6 +158,11 @@ hutch_container_inspect_write (const HutchContext *ctx, const HutchContainer *c,
   for (guint i = 0; i < spec.mounts->len; i++)
     {
       const HutchSandboxMount *m = spec.mounts->pdata[i];
+      /* keep-id's /etc/passwd and /etc/group are hutch's, as /etc/hosts is:
+       * no mount the user made */
+      if (m->source != NULL && g_str_has_prefix (m->source, dir)
+          && m->source[strlen (dir)] == '/')
+        continue;
       hutch_json_begin_object (w);
       hutch_json_member_string (w, "Type", m->volume != NULL   ? "volume"
                                            : m->source != NULL ? "bind"

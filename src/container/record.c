@@ -282,6 +282,9 @@ record_text (const HutchContainer *c)
     hutch_json_member_strv (w, "AllowHosts", c->allow_hosts);
   hutch_json_member_bool (w, "AutoRemove", c->auto_remove);
   hutch_json_member_bool (w, "Tty", c->tty);
+  /* absent for the default map, as in records of a hutch before --userns */
+  if (c->userns != HUTCH_USERNS_DEFAULT)
+    hutch_json_member_string (w, "UsernsMode", hutch_container_userns_name (c->userns));
   hutch_json_member_string (w, "Cgroup", c->cgroup);
   hutch_json_key (w, "LogConfig");
   hutch_json_begin_object (w);
@@ -509,6 +512,7 @@ load_once (const HutchContext *ctx, const char *id, const char *dir, gboolean fi
   c->auto_remove = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
   n = hutch_json_node_member (root, "Tty");
   c->tty = n != NULL && n->type == HUTCH_JSON_BOOL && n->boolean;
+  (void) hutch_container_userns_parse (string_of (root, "UsernsMode"), &c->userns, NULL);
   read_log_config (hutch_json_node_member (root, "LogConfig"), &c->log);
   read_restart (root, c);
   state = hutch_json_node_member (root, "State");

@@ -127,7 +127,10 @@ finish_tombstone (const HutchContext *ctx, int containers_fd, const char *id, co
   remove_cgroups (cgroup, id, name != NULL ? name : id);
   if (hutch_util_remove_tree_at (containers_fd, trash))
     return TRUE;
-  /* what the container wrote belongs to subordinate ids */
+  /* what the container wrote belongs to subordinate ids; the default map
+   * serves a keep-id container too (its record is gone by now): both map
+   * the same host ids, the user's and the subordinate ones, so root of
+   * either may delete any of its files */
   map = hutch_sandbox_idmap_new_for_user (error);
   if (map == NULL || !hutch_sandbox_userns_remove_at (map, containers_fd, names, error))
     return g_prefix_error (error, "deleting containers/%s: ", trash), FALSE;

@@ -70,7 +70,7 @@ hutch_container_root_job_start (const HutchContext *ctx, const char *id, HutchSa
         return NULL;
       return hutch_sandbox_root_job_join (ns, view, func, data, error);
     }
-  if ((map = hutch_sandbox_idmap_new_for_user (error)) == NULL
+  if ((map = hutch_container_idmap_new (c, error)) == NULL
       || !hutch_container_spec_read (dir, &spec, error))
     return NULL;
   spec.idmap = map;

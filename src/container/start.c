@@ -719,7 +719,7 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
   g_autoptr (GError) local = NULL;
 
   memset (result, 0, sizeof *result);
-  if (c == NULL || (map = hutch_sandbox_idmap_new_for_user (error)) == NULL)
+  if (c == NULL || (map = hutch_container_idmap_new (c, error)) == NULL)
     return FALSE;
   if (c->status == HUTCH_CONTAINER_RUNNING)
     return hutch_throw (error, HUTCH_ERROR_BUSY, "container %s is already running", c->name);
@@ -821,7 +821,7 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
                      char **out_id, GError **error)
 {
   /* the id helpers run while the container is made */
-  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (NULL);
+  g_autoptr (HutchIdMap) map = hutch_container_idmap_new_for_mode (o->userns, NULL);
   g_autoptr (HutchUsernsAhead) ahead = map != NULL ? hutch_sandbox_userns_ahead (map) : NULL;
   g_autoptr (HutchContainer) c = hutch_container_create (ctx, o, error);
 

@@ -453,12 +453,16 @@ lock_held (Check *c, const char *name)
   return fd >= 0 && flock (fd, LOCK_EX | LOCK_NB) < 0 && errno == EWOULDBLOCK;
 }
 
+/* @idmap_text: the default map's; @keep_id_text: the keep-id map's, which
+ * a keep-id copy (store.h) records. */
 static void
-check_layer (Check *c, const char *name, const char *idmap_text, GPtrArray *to_remove)
+check_layer (Check *c, const char *name, const char *idmap_text, const char *keep_id_text,
+             GPtrArray *to_remove)
 {
-  g_autofree char *chain = g_strconcat ("sha256:", name, NULL);
+  g_autofree char *chain = NULL;
   g_autofree char *object = g_strconcat ("layers/", name, NULL);
   g_autofree char *recorded = NULL;
+  gboolean keep_id = FALSE;
   HutchStoreFinding *f;
 
   if (g_str_has_prefix (name, HUTCH_STORE_TMP_PREFIX) || g_str_has_prefix (name, HUTCH_STORE_TOMB_PREFIX))
@@ -472,10 +476,12 @@ check_layer (Check *c, const char *name, const char *idmap_text, GPtrArray *to_r
                                                            : "left by a removal that was killed");
       return;
     }
-  if (!is_hex64 (name))
+  if (!hutch_store_layer_name_parse (name, &chain, &keep_id))
     return;
+  if (keep_id)
+    idmap_text = keep_id_text;
   c->out->layers++;
-  recorded = hutch_store_layer_complete_idmap (c->store, chain);
+  recorded = hutch_store_layer_complete_idmap (c->store, name, chain);
   if (recorded == NULL)
     f = add (c, TRUE, object, "--repair removes it; the next run or load of its image unpacks it again",
              "the layer is incomplete (half unpacked or half removed): its completeness marker "
@@ -503,7 +509,7 @@ check_layers (Check *c, GError **error)
   g_autoptr (GPtrArray) names = NULL;
   g_autoptr (GPtrArray) to_remove = g_ptr_array_new_with_free_func (g_free);
   g_autoptr (HutchIdMap) map = NULL;
-  g_autofree char *idmap_text = NULL;
+  g_autofree char *idmap_text = NULL, *keep_id_text = NULL;
 
   if (!hutch_store_layers_dir_open (c->store))
     return TRUE;
@@ -514,8 +520,10 @@ check_layers (Check *c, GError **error)
   if (map == NULL)
     return FALSE;
   idmap_text = hutch_sandbox_idmap_describe (map);
+  hutch_sandbox_idmap_set_keep_id (map);
+  keep_id_text = hutch_sandbox_idmap_describe (map);
   for (guint i = 0; i < names->len; i++)
-    check_layer (c, names->pdata[i], idmap_text, to_remove);
+    check_layer (c, names->pdata[i], idmap_text, keep_id_text, to_remove);
   if (c->out->unused_layers > 0)
     add (c, FALSE, "layers", "\"hutch system prune\" removes them", "%u unpacked layer%s that no image uses",
          c->out->unused_layers, c->out->unused_layers == 1 ? "" : "s");
@@ -532,7 +540,9 @@ check_locks (Check *c)
   for (guint i = 0; names != NULL && i < names->len; i++)
     {
       const char *name = names->pdata[i];
-      stale += is_hex64 (g_str_has_prefix (name, "layer-") ? name + 6 : name) && !lock_held (c, name);
+      stale += (g_str_has_prefix (name, "layer-") ? hutch_store_layer_name_parse (name + 6, NULL, NULL)
+                                                  : is_hex64 (name))
+               && !lock_held (c, name);
     }
   if (stale > 0)
     add (c, FALSE, "locks", "the next load, pull, rmi or prune removes them, as does --repair",

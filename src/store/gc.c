@@ -258,10 +258,11 @@ sweep_locks (HutchStore *store, guint *out_removed, GError **error)
   for (guint i = 0; i < names->len; i++)
     {
       const char *name = names->pdata[i];
-      const char *hex = g_str_has_prefix (name, "layer-") ? name + 6 : name;
+      gboolean layer = g_str_has_prefix (name, "layer-");
       gboolean busy;
       int fd;
-      if (strlen (hex) != 64 || strspn (hex, "0123456789abcdef") != 64)
+      if (layer ? !hutch_store_layer_name_parse (name + 6, NULL, NULL)
+                : strlen (name) != 64 || strspn (name, "0123456789abcdef") != 64)
         continue;
       fd = hutch_store_lock_file_try (store, name, &busy, NULL);
       if (fd < 0)

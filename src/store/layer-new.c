@@ -176,7 +176,8 @@ make_tmp (Job *job, int *out_tmp_fd, GError **error)
   if (mkdirat (layers_fd, tmp, 0700) < 0)
     return hutch_throw_errno (error, "making a directory in %s/layers", job->store->root), NULL;
   *out_tmp_fd = openat (layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (*out_tmp_fd < 0 || mkdirat (*out_tmp_fd, "diff", 0755) < 0
+  if (*out_tmp_fd < 0 || !hutch_store_keep_id_own (*out_tmp_fd, NULL, job->map, NULL)
+      || mkdirat (*out_tmp_fd, "diff", 0755) < 0
       || (job->diff_fd = openat (*out_tmp_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
     {
       hutch_throw_errno (error, "making a directory in %s/layers", job->store->root);
@@ -234,26 +235,33 @@ chain_of (const char *parent, const char *diff_id, char out[HUTCH_DIGEST_BUFSIZE
   hutch_sha256_digest_of (text, strlen (text), out);
 }
 
-/* The unpacked tree into layers/<chain id>, under the layer's lock; when
- * that layer is there already (the same change committed twice), ours goes. */
+/* The unpacked tree into layers/<chain id> (the map's copy), under the
+ * layer's lock; when that layer is there already (the same change committed
+ * twice), ours goes. */
 static gboolean
 place_layer (Job *job, const char *tmp, int tmp_fd, GError **error)
 {
   HutchStore *store = job->store;
   const char *chain = job->out->chain_id;
   g_autofree char *idmap = hutch_sandbox_idmap_describe (job->map);
-  g_autofree char *lock_name = g_strconcat ("layer-", hutch_store_digest_hex (chain), NULL);
+  g_autofree char *name = hutch_store_layer_name (chain, job->map);
+  g_autofree char *lock_name = g_strconcat ("layer-", name, NULL);
   g_autofree char *present = NULL;
   int lock;
   gboolean ok;
 
   if (!hutch_store_layer_info_write (tmp_fd, job->out->diff_id, chain, idmap, &job->stats, error)
-      || syncfs (tmp_fd) < 0)
+      || !hutch_store_keep_id_own (tmp_fd, "info", job->map, error) || syncfs (tmp_fd) < 0)
     return g_prefix_error (error, "%s: ", job->what), FALSE;
   lock = hutch_store_lock_file (store, lock_name, error);
   if (lock < 0)
     return FALSE;
-  present = hutch_store_layer_complete_idmap (store, chain);
+  if (!hutch_store_keep_id_own (lock, NULL, job->map, error))
+    {
+      hutch_store_unlock_file (store, lock_name, &lock);
+      return FALSE;
+    }
+  present = hutch_store_layer_complete_idmap (store, name, chain);
   if (present != NULL)
     {
       (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
@@ -264,12 +272,12 @@ place_layer (Job *job, const char *tmp, int tmp_fd, GError **error)
       struct stat st;
       g_autofree char *tomb = NULL;
       /* half made or half removed: never used; out of the way */
-      ok = fstatat (store->layers_fd, hutch_store_digest_hex (chain), &st, AT_SYMLINK_NOFOLLOW) < 0
-           || hutch_store_layer_bury_at (store->layers_fd, hutch_store_digest_hex (chain), &tomb, error);
+      ok = fstatat (store->layers_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0
+           || hutch_store_layer_bury_at (store->layers_fd, name, &tomb, error);
       if (tomb != NULL)
         (void) hutch_util_remove_tree_at (store->layers_fd, tomb);
       ok = ok
-           && (renameat (store->layers_fd, tmp, store->layers_fd, hutch_store_digest_hex (chain)) == 0
+           && (renameat (store->layers_fd, tmp, store->layers_fd, name) == 0
                || hutch_throw_errno (error, "renaming layer %s into place", chain));
       job->out->layer_created = ok;
     }
@@ -295,6 +303,8 @@ create_in_userns (gpointer data, GError **error)
       job->out->size = hutch_store_blob_writer_size (job->blob);
       chain_of (job->parent_chain, job->out->diff_id, job->out->chain_id);
       ok = hutch_store_blob_writer_commit (job->blob, &job->out->blob_created, error)
+           && hutch_store_keep_id_own (job->store->blobs_fd, hutch_store_digest_hex (job->out->digest),
+                                       job->map, error)
            && place_layer (job, tmp, tmp_fd, error);
     }
   if (!ok)
@@ -322,6 +332,7 @@ hutch_store_layer_create (HutchStore *store, const HutchIdMap *map, const char *
     return hutch_throw_errno (error, "mapping memory");
   memset (shared, 0, sizeof *shared);
   shared->compression = compression;
+  shared->keep_id = map->keep_id;
   job.out = shared;
   job.diff_fd = -1;
   job.options.what = what;
@@ -366,7 +377,8 @@ hutch_store_new_layer_discard (HutchStore *store, const HutchStoreNewLayer *laye
                                                     : NULL;
       if (used == NULL || unknown != NULL || g_hash_table_contains (used, layer->chain_id))
         return;
-      g_ptr_array_add (names, g_strdup (hutch_store_digest_hex (layer->chain_id)));
+      g_ptr_array_add (names, g_strconcat (hutch_store_digest_hex (layer->chain_id),
+                                           layer->keep_id ? HUTCH_STORE_KEEP_ID_SUFFIX : "", NULL));
       if (!hutch_store_layers_remove_names (store, names, &local))
         g_debug ("removing layer %s: %s", layer->chain_id, local->message);
     }

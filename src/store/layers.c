@@ -7,7 +7,9 @@
  * under a per-layer lock. Removal is the reverse: the directory is first
  * renamed to a tombstone (layers/.rm-*), in one step that no reader can see
  * half done, then deleted inside the same namespace, since its files belong
- * to subordinate ids. Leftovers of killed processes are swept here too. */
+ * to subordinate ids. Leftovers of killed processes are swept here too.
+ * A keep-id container's layers are a second copy, layers/<chain id>-keep-id
+ * (see store.h): the same files, owned as that map has them. */
 #include "config.h"
 
 #include <errno.h>
@@ -53,17 +55,69 @@ typedef struct
   GPtrArray *chains;
   const char *image;
   const char *idmap_text;
+  const HutchIdMap *map; /* whose copies: keep-id's, or the default ones */
   HutchLayerOptions options;
   GPtrArray *todo; /* indexes of layers to unpack, as GUINT_TO_POINTER */
   HutchLayerReadFunc read; /* the compressed bytes, or NULL to read the blob */
   gpointer read_data;
 } EnsureJob;
 
-/* layers/<chain>/info, or NULL when it cannot be read. */
+/* The name in layers/ of @chain's copy, keep-id's or the default one. */
 static char *
-info_read (HutchStore *store, const char *chain)
+copy_name (const char *chain, gboolean keep_id)
 {
-  g_autofree char *path = g_strconcat (hutch_store_digest_hex (chain), "/info", NULL);
+  return g_strconcat (hutch_store_digest_hex (chain), keep_id ? HUTCH_STORE_KEEP_ID_SUFFIX : "",
+                      NULL);
+}
+
+char *
+hutch_store_layer_name (const char *chain, const HutchIdMap *map)
+{
+  return copy_name (chain, map->keep_id);
+}
+
+char *
+hutch_store_layer_diff_path (const char *root, const char *chain, const HutchIdMap *map)
+{
+  g_autofree char *name = hutch_store_layer_name (chain, map);
+
+  return g_build_filename (root, "layers", name, "diff", NULL);
+}
+
+gboolean
+hutch_store_layer_name_parse (const char *name, char **out_chain, gboolean *out_keep_id)
+{
+  gboolean keep_id;
+
+  if (strlen (name) < 64 || strspn (name, "0123456789abcdef") != 64)
+    return FALSE;
+  keep_id = strcmp (name + 64, HUTCH_STORE_KEEP_ID_SUFFIX) == 0;
+  if (name[64] != '\0' && !keep_id)
+    return FALSE;
+  if (out_chain != NULL)
+    *out_chain = g_strdup_printf ("sha256:%.64s", name);
+  if (out_keep_id != NULL)
+    *out_keep_id = keep_id;
+  return TRUE;
+}
+
+gboolean
+hutch_store_keep_id_own (int dfd, const char *name, const HutchIdMap *map, GError **error)
+{
+  /* under keep-id the user is container uid @map->uid, the same id outside */
+  if (map->keep_id
+      && fchownat (dfd, name != NULL ? name : "", map->uid, map->gid,
+                   name != NULL ? AT_SYMLINK_NOFOLLOW : AT_EMPTY_PATH) < 0)
+    return hutch_throw_errno (error, "giving %s to uid %u", name != NULL ? name : "a directory of "
+                              "the store", (unsigned) map->uid);
+  return TRUE;
+}
+
+/* layers/<name>/info, or NULL when it cannot be read. */
+static char *
+info_read (HutchStore *store, const char *name)
+{
+  g_autofree char *path = g_strconcat (name, "/info", NULL);
   hutch_autofd int fd = openat (store->layers_fd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   gsize len;
 
@@ -89,11 +143,11 @@ info_idmap (const char *info, const char *chain)
  * directory. Anything else there is half made or half removed, and is
  * never used. */
 char *
-hutch_store_layer_complete_idmap (HutchStore *store, const char *chain)
+hutch_store_layer_complete_idmap (HutchStore *store, const char *name, const char *chain)
 {
-  g_autofree char *info = info_read (store, chain);
+  g_autofree char *info = info_read (store, name);
   g_autofree char *idmap = info != NULL ? info_idmap (info, chain) : NULL;
-  g_autofree char *diff = g_strconcat (hutch_store_digest_hex (chain), "/diff", NULL);
+  g_autofree char *diff = g_strconcat (name, "/diff", NULL);
   struct stat st;
 
   if (idmap == NULL || fstatat (store->layers_fd, diff, &st, AT_SYMLINK_NOFOLLOW) < 0
@@ -103,9 +157,9 @@ hutch_store_layer_complete_idmap (HutchStore *store, const char *chain)
 }
 
 static gboolean
-layer_complete (HutchStore *store, const char *chain)
+layer_complete (HutchStore *store, const char *name, const char *chain)
 {
-  g_autofree char *idmap = hutch_store_layer_complete_idmap (store, chain);
+  g_autofree char *idmap = hutch_store_layer_complete_idmap (store, name, chain);
 
   return idmap != NULL;
 }
@@ -156,9 +210,10 @@ hutch_store_layer_info_write (int dfd, const char *diff_id, const char *chain, c
 }
 
 /* In the user namespace, holding the layer's lock: from blob to
- * layers/<chain> through the temporary directory @tmp. */
+ * layers/@name through the temporary directory @tmp. */
 static gboolean
-unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GError **error)
+unpack_locked (EnsureJob *job, guint i, const char *what, const char *name, const char *tmp,
+               GError **error)
 {
   HutchStore *store = job->store;
   const HutchDescriptor *blob = job->manifest->layers->pdata[i];
@@ -173,17 +228,16 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
   struct stat st;
   gboolean ok;
 
-  if (fstatat (store->layers_fd, hutch_store_digest_hex (chain), &st, AT_SYMLINK_NOFOLLOW) == 0)
+  if (fstatat (store->layers_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     {
       g_autofree char *tomb = NULL;
-      if (layer_complete (store, chain))
+      if (layer_complete (store, name, chain))
         return TRUE; /* another process unpacked it while we waited */
       /* Half made or half removed (by a hutch before tombstones, or by
        * hand): never used, and as root of the namespace we can finish it
        * off here. Its name is free the moment it is renamed. */
-      g_debug ("layers/%s is incomplete: removing it", hutch_store_digest_hex (chain));
-      if (!hutch_store_layer_bury_at (store->layers_fd, hutch_store_digest_hex (chain), &tomb,
-                                      error))
+      g_debug ("layers/%s is incomplete: removing it", name);
+      if (!hutch_store_layer_bury_at (store->layers_fd, name, &tomb, error))
         return FALSE;
       (void) hutch_util_remove_tree_at (store->layers_fd, tomb);
     }
@@ -192,6 +246,7 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
   (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
   if (mkdirat (store->layers_fd, tmp, 0700) < 0
       || (tmp_fd = openat (store->layers_fd, tmp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0
+      || !hutch_store_keep_id_own (tmp_fd, NULL, job->map, NULL)
       || mkdirat (tmp_fd, "diff", 0755) < 0
       || (diff_fd = openat (tmp_fd, "diff", O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
     {
@@ -213,16 +268,17 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *tmp, GErro
   /* Durable before it has its name: a crash leaves a .tmp- directory, never
    * a layer with empty files. */
   ok = ok && hutch_store_layer_info_write (tmp_fd, diff_id, chain, job->idmap_text, &stats, error)
+       && hutch_store_keep_id_own (tmp_fd, "info", job->map, error)
        && (syncfs (tmp_fd) == 0 || hutch_throw_errno (error, "syncing %s", what))
-       && (renameat (store->layers_fd, tmp, store->layers_fd, hutch_store_digest_hex (chain)) == 0
+       && (renameat (store->layers_fd, tmp, store->layers_fd, name) == 0
            || hutch_throw_errno (error, "renaming layer %s into place", chain));
   if (!ok)
     {
       (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
       return FALSE;
     }
-  g_debug ("unpacked %s into layers/%s: %u entries, %" G_GUINT64_FORMAT " bytes", what,
-           hutch_store_digest_hex (chain), stats.entries, stats.bytes);
+  g_debug ("unpacked %s into layers/%s: %u entries, %" G_GUINT64_FORMAT " bytes", what, name,
+           stats.entries, stats.bytes);
   if (stats.devices_skipped > 0)
     g_warning ("%s: skipped %u device node%s (they cannot be made without privileges)", what,
                stats.devices_skipped, stats.devices_skipped == 1 ? "" : "s");
@@ -236,16 +292,18 @@ unpack_one (EnsureJob *job, guint i, GError **error)
   const HutchDescriptor *blob = job->manifest->layers->pdata[i];
   const char *chain = job->chains->pdata[i];
   g_autofree char *what = g_strdup_printf ("image %s, layer %u (%s)", job->image, i + 1, blob->digest);
+  g_autofree char *name = hutch_store_layer_name (chain, job->map);
   /* Named by the layer, not the process: the next unpack of the layer,
    * holding its lock, knows a .tmp- of that name is a killed one's. */
-  g_autofree char *tmp = g_strconcat (HUTCH_STORE_TMP_PREFIX, hutch_store_digest_hex (chain), NULL);
-  g_autofree char *lock_name = g_strconcat ("layer-", hutch_store_digest_hex (chain), NULL);
+  g_autofree char *tmp = g_strconcat (HUTCH_STORE_TMP_PREFIX, name, NULL);
+  g_autofree char *lock_name = g_strconcat ("layer-", name, NULL);
   int lock = hutch_store_lock_file (job->store, lock_name, error);
   gboolean ok;
 
   if (lock < 0)
     return FALSE;
-  ok = unpack_locked (job, i, what, tmp, error);
+  ok = hutch_store_keep_id_own (lock, NULL, job->map, error)
+       && unpack_locked (job, i, what, name, tmp, error);
   hutch_store_unlock_file (job->store, lock_name, &lock);
   return ok;
 }
@@ -277,14 +335,15 @@ open_layers_dir (HutchStore *store, GError **error)
 /* Which layers of the image are not unpacked yet; a layer unpacked under
  * another mapping is an error. */
 static gboolean
-find_missing (HutchStore *store, GPtrArray *chains, const char *idmap_text, const char *image,
-              GPtrArray *todo, GError **error)
+find_missing (HutchStore *store, GPtrArray *chains, const HutchIdMap *map, const char *idmap_text,
+              const char *image, GPtrArray *todo, GError **error)
 {
   if (!open_layers_dir (store, error))
     return FALSE;
   for (guint i = 0; i < chains->len; i++)
     {
-      g_autofree char *recorded = hutch_store_layer_complete_idmap (store, chains->pdata[i]);
+      g_autofree char *name = hutch_store_layer_name (chains->pdata[i], map);
+      g_autofree char *recorded = hutch_store_layer_complete_idmap (store, name, chains->pdata[i]);
       if (recorded == NULL)
         {
           /* not there, or not whole: the unpack finishes off what is there */
@@ -310,6 +369,7 @@ job_options (EnsureJob *job, const HutchIdMap *map, guint64 max_bytes)
   job->options.max_file_size = HUTCH_LAYER_DEFAULT_MAX_FILE;
   job->options.id_count = hutch_sandbox_idmap_size (map);
   job->options.squash_owners = map->single;
+  job->map = map;
 }
 
 GPtrArray *
@@ -320,7 +380,7 @@ hutch_store_layers_missing (HutchStore *store, const HutchImageConfig *config,
   g_autoptr (GPtrArray) todo = g_ptr_array_new ();
   g_autofree char *idmap_text = hutch_sandbox_idmap_describe (map);
 
-  if (!find_missing (store, chains, idmap_text, image, todo, error))
+  if (!find_missing (store, chains, map, idmap_text, image, todo, error))
     return NULL;
   return g_steal_pointer (&todo);
 }
@@ -333,7 +393,7 @@ hutch_store_layer_unpack_from (HutchStore *store, const HutchManifest *manifest,
 {
   g_autoptr (GPtrArray) chains = hutch_store_chain_ids (config);
   g_autofree char *idmap_text = hutch_sandbox_idmap_describe (map);
-  EnsureJob job = { store, manifest, config, chains, image, idmap_text, { 0 }, NULL, read,
+  EnsureJob job = { store, manifest, config, chains, image, idmap_text, NULL, { 0 }, NULL, read,
                     read_data };
 
   if (!open_layers_dir (store, error))
@@ -351,9 +411,9 @@ hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
   g_autoptr (GPtrArray) chains = hutch_store_chain_ids (config);
   g_autoptr (GPtrArray) todo = g_ptr_array_new ();
   g_autofree char *idmap_text = hutch_sandbox_idmap_describe (map);
-  EnsureJob job = { store, manifest, config, chains, image, idmap_text, { 0 }, todo };
+  EnsureJob job = { store, manifest, config, chains, image, idmap_text, NULL, { 0 }, todo };
 
-  if (!find_missing (store, chains, idmap_text, image, todo, error))
+  if (!find_missing (store, chains, map, idmap_text, image, todo, error))
     return FALSE;
   if (todo->len == 0)
     return TRUE;
@@ -384,7 +444,13 @@ hutch_store_layer_tar_size (HutchStore *store, const char *chain, const char *di
   g_autoptr (HutchJsonNode) root = NULL;
   const HutchJsonNode *c, *d;
 
-  if (!hutch_store_layers_dir_open (store) || (info = info_read (store, chain)) == NULL
+  g_autofree char *name = copy_name (chain, FALSE);
+  g_autofree char *keep_id_name = copy_name (chain, TRUE);
+
+  /* either copy knows: a keep-id container's commit unpacks only its own */
+  if (!hutch_store_layers_dir_open (store)
+      || ((info = info_read (store, name)) == NULL
+          && (info = info_read (store, keep_id_name)) == NULL)
       || (root = hutch_json_parse (info, strlen (info), NULL)) == NULL)
     return -1;
   c = hutch_json_node_member (root, "chainID");
@@ -407,8 +473,9 @@ hutch_store_layers_bytes (HutchStore *store, GHashTable *in_use, gint64 *out_tot
     return;
   for (guint i = 0; i < names->len; i++)
     {
-      g_autofree char *chain = g_strconcat ("sha256:", (char *) names->pdata[i], NULL);
-      g_autofree char *info = hutch_digest_validate (chain, NULL) ? info_read (store, chain) : NULL;
+      g_autofree char *chain = NULL;
+      g_autofree char *info = hutch_store_layer_name_parse (names->pdata[i], &chain, NULL)
+                                  ? info_read (store, names->pdata[i]) : NULL;
       gint64 bytes = info != NULL ? info_bytes (info) : 0;
       *out_total += bytes;
       if (in_use != NULL && !g_hash_table_contains (in_use, chain))
@@ -476,7 +543,7 @@ tmp_is_stale (HutchStore *store, const char *name, int *out_lock, char **out_loc
   char *end = NULL;
   guint64 pid;
 
-  if (strlen (rest) == 64 && strspn (rest, "0123456789abcdef") == 64)
+  if (hutch_store_layer_name_parse (rest, NULL, NULL))
     {
       lock_name = g_strconcat ("layer-", rest, NULL);
       *out_lock = hutch_store_lock_file_try (store, lock_name, &busy, NULL);
@@ -572,11 +639,14 @@ hutch_store_layers_remove (HutchStore *store, GHashTable *keep, GPtrArray *only,
   for (guint n = 0; n < listed->len; n++)
     {
       const char *name = listed->pdata[n];
-      g_autofree char *digest = g_strconcat ("sha256:", name, NULL);
+      g_autofree char *digest = NULL;
       gboolean mine = only == NULL;
+      /* a layer's copies, keep-id's too, go together */
+      if (!hutch_store_layer_name_parse (name, &digest, NULL))
+        continue;
       for (guint i = 0; !mine && i < only->len; i++)
         mine = strcmp (only->pdata[i], digest) == 0;
-      if (hutch_digest_validate (digest, NULL) && mine && !g_hash_table_contains (keep, digest))
+      if (mine && !g_hash_table_contains (keep, digest))
         g_ptr_array_add (names, g_strdup (name));
     }
   if (!hutch_store_layers_remove_names (store, names, error))

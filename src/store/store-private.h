@@ -92,9 +92,29 @@ void hutch_store_layers_bytes (HutchStore *store, GHashTable *in_use, gint64 *ou
 /* Opens layers/ when it exists; FALSE (no error) when it does not. */
 gboolean hutch_store_layers_dir_open (HutchStore *store);
 
-/* The id mapping recorded by layer @chain when it is complete (unpacked to
- * the end: its info whole and naming it); NULL for anything else. */
-char *hutch_store_layer_complete_idmap (HutchStore *store, const char *chain);
+/* The id mapping recorded by layers/@name, a copy of layer @chain, when it
+ * is complete (unpacked to the end: its info whole and naming @chain);
+ * NULL for anything else. */
+char *hutch_store_layer_complete_idmap (HutchStore *store, const char *name, const char *chain);
+
+/* The name in layers/ of a copy of a layer as a keep-id map owns it: its
+ * chain's hex, then this. */
+#define HUTCH_STORE_KEEP_ID_SUFFIX "-keep-id"
+
+/* Whether @name (of layers/, or of a lock after "layer-") is a layer's
+ * copy: the hex of its chain, and for a keep-id copy the suffix. With
+ * TRUE, *@out_chain (may be NULL) is the chain id ("sha256:..."), and
+ * *@out_keep_id (may be NULL) says which copy. */
+gboolean hutch_store_layer_name_parse (const char *name, char **out_chain, gboolean *out_keep_id);
+
+/* In a user namespace mapped with @map, as its root: @name under @dfd
+ * (NULL: @dfd itself) made the user's when @map is keep-id. What the store
+ * keeps beside a layer's files (its directory, info, locks, blobs) is the
+ * user's own, as the default map makes it (container 0 is the user there);
+ * keep-id's root is a subordinate id, whose 0700 directory the user could
+ * not read outside the namespace. */
+gboolean hutch_store_keep_id_own (int dfd, const char *name, const HutchIdMap *map,
+                                  GError **error);
 
 /* Removes layers/@names (directory names), each made a tombstone first. */
 gboolean hutch_store_layers_remove_names (HutchStore *store, GPtrArray *names, GError **error);

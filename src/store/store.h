@@ -162,6 +162,7 @@ typedef struct
   char chain_id[HUTCH_DIGEST_BUFSIZE]; /* layers/<chain id> */
   gboolean blob_created;              /* the store did not have the blob */
   gboolean layer_created;             /* nor the unpacked layer */
+  gboolean keep_id;                   /* unpacked as a keep-id map owns it */
 } HutchStoreNewLayer;
 
 /* Writes the tar bytes it is given through @write (with @write_data) in
@@ -203,6 +204,17 @@ gboolean hutch_store_image_create (HutchStore *store, const char *config_json,
 
 /* The OCI chain ids of @config's layers, in order. */
 GPtrArray *hutch_store_chain_ids (const HutchImageConfig *config);
+
+/* The cache holds a layer once for each way of owning its files: the
+ * default map (container 0 the user) in layers/<chain hex>, and a keep-id
+ * map (--userns=keep-id: the user at its own id) in
+ * layers/<chain hex>-keep-id, since the same files belong to other host ids
+ * there. Every function below that takes a map works on that map's copy;
+ * removal takes a layer's copies together. The name in layers/ of @chain
+ * unpacked under @map. */
+char *hutch_store_layer_name (const char *chain, const HutchIdMap *map);
+/* <@root>/layers/<name>/diff: the tree of @chain as @map owns it. */
+char *hutch_store_layer_diff_path (const char *root, const char *chain, const HutchIdMap *map);
 
 /* Makes sure every layer of the image (@manifest, @config) is unpacked in
  * layers/<chain id>, unpacking what is missing as root of a user namespace

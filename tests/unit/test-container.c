@@ -589,6 +589,180 @@ test_limits (void)
   rm_rf (dir);
 }
 
+static void
+test_userns_parse (void)
+{
+  g_autoptr (GError) error = NULL;
+  HutchUsernsMode m = HUTCH_USERNS_KEEP_ID;
+  const char *refused[] = { "host", "auto", "keep-id:uid=0", "KEEP-ID", " keep-id" };
+
+  g_assert_true (hutch_container_userns_parse (NULL, &m, &error));
+  g_assert_cmpint (m, ==, HUTCH_USERNS_DEFAULT);
+  g_assert_true (hutch_container_userns_parse ("keep-id", &m, &error));
+  g_assert_cmpint (m, ==, HUTCH_USERNS_KEEP_ID);
+  g_assert_true (hutch_container_userns_parse ("", &m, &error));
+  g_assert_cmpint (m, ==, HUTCH_USERNS_DEFAULT);
+  g_assert_no_error (error);
+  g_assert_cmpstr (hutch_container_userns_name (HUTCH_USERNS_DEFAULT), ==, "");
+  g_assert_cmpstr (hutch_container_userns_name (HUTCH_USERNS_KEEP_ID), ==, "keep-id");
+  for (gsize i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_assert_false (hutch_container_userns_parse (refused[i], &m, &error));
+      g_assert_error (error, HUTCH_ERROR, HUTCH_ERROR_USAGE);
+      g_assert_nonnull (strstr (error->message, "--userns"));
+      g_assert_nonnull (strstr (error->message, "keep-id"));
+      g_clear_error (&error);
+    }
+}
+
+/* A record keeps its --userns; one without UsernsMode (a hutch before
+ * it) is the default map. */
+static void
+test_record_userns (void)
+{
+  g_autofree char *root = scratch ();
+  g_autofree char *run = scratch ();
+  g_autoptr (HutchContext) ctx = hutch_context_new (root, run, HUTCH_LOG_ERROR);
+  g_autoptr (GError) error = NULL;
+  g_autoptr (HutchContainer) c = g_new0 (HutchContainer, 1);
+  g_autoptr (HutchContainer) back = NULL;
+  g_autoptr (HutchContainer) plain = NULL;
+  g_autofree char *dir = NULL, *path = NULL, *text = NULL;
+  char *cmd[] = { "true", NULL };
+
+  c->id = g_strdup ("abcdef0000000000000000000000000000000000000000000000000000000003");
+  c->name = g_strdup ("kid");
+  c->image = g_strdup ("busybox");
+  c->image_id = g_strdup ("sha256:x");
+  c->command = g_strdupv (cmd);
+  c->userns = HUTCH_USERNS_KEEP_ID;
+  dir = hutch_container_dir (ctx, c->id);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (hutch_container_save (ctx, c, &error));
+  back = hutch_container_load (ctx, c->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (back->userns, ==, HUTCH_USERNS_KEEP_ID);
+  path = g_build_filename (dir, "hutch.json", NULL);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_nonnull (strstr (text, "\"UsernsMode\": \"keep-id\""));
+  c->userns = HUTCH_USERNS_DEFAULT;
+  g_assert_true (hutch_container_save (ctx, c, &error));
+  g_clear_pointer (&text, g_free);
+  g_assert_true (g_file_get_contents (path, &text, NULL, NULL));
+  g_assert_null (strstr (text, "UsernsMode"));
+  plain = hutch_container_load (ctx, c->id, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (plain->userns, ==, HUTCH_USERNS_DEFAULT);
+  rm_rf (root);
+  rm_rf (run);
+}
+
+static void
+write_at (const char *dir, const char *rel, const char *text)
+{
+  g_autofree char *path = g_build_filename (dir, rel, NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path, text, -1, NULL));
+}
+
+static char *
+read_at (const char *dir, const char *rel)
+{
+  g_autofree char *path = g_build_filename (dir, rel, NULL);
+  char *text = NULL;
+
+  return g_file_get_contents (path, &text, NULL, NULL) ? text : NULL;
+}
+
+/* keep-id's /etc files: the image's (from the top layer that has each)
+ * with the user's line, unless the image lists the id; bound among the
+ * mounts in depth order; none over a -v at /etc. */
+static void
+test_keep_id_prepare (void)
+{
+  g_autofree char *top = scratch ();
+  g_autofree char *low = scratch ();
+  g_autofree char *ctr = scratch ();
+  g_autoptr (GError) error = NULL;
+  char *lower[] = { top, low, NULL };
+  g_autofree char *me = g_strdup_printf ("%u:%u", (unsigned) getuid (), (unsigned) getgid ());
+  g_autofree char *line = NULL, *passwd = NULL, *group = NULL, *listed = NULL;
+  HutchSandboxMount *data = g_new0 (HutchSandboxMount, 1);
+  HutchSandboxMount *deep = g_new0 (HutchSandboxMount, 1);
+  HutchSandboxSpec spec = { .cleanup_fd = -1 };
+
+  /* ids no test user has */
+  g_assert_cmpuint (getuid (), <, 65500);
+  write_at (low, "etc/passwd", "sys:x:65500:65500::/:/bin/sh\nold:x:65501:65501::/:/bin/sh\n");
+  write_at (low, "etc/group", "sys:x:65500:\nold:x:65501:\n");
+  write_at (top, "etc/group", "sys:x:65500:\nwheel:x:65510:sys"); /* no newline at its end */
+  data->source = g_strdup ("/srv");
+  data->target = g_strdup ("/data");
+  deep->source = g_strdup ("/srv/x");
+  deep->target = g_strdup ("/data/a/b");
+  spec.lowerdirs = g_strdupv (lower);
+  spec.cwd = g_strdup ("/src");
+  spec.user = g_strdup ("nginx");
+  spec.mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
+  g_ptr_array_add (spec.mounts, data);
+  g_ptr_array_add (spec.mounts, deep);
+  g_assert_true (hutch_container_keep_id_prepare (ctr, &spec, FALSE, TRUE, &error));
+  g_assert_no_error (error);
+  g_assert_cmpstr (spec.user, ==, me);
+  passwd = read_at (ctr, "passwd");
+  group = read_at (ctr, "group");
+  line = g_strdup_printf (":x:%u:%u:", (unsigned) getuid (), (unsigned) getgid ());
+  g_assert_true (g_str_has_prefix (passwd, "sys:x:65500:65500::/:/bin/sh\nold:x:65501:65501::/:/bin/sh\n"));
+  g_assert_nonnull (strstr (passwd, line));
+  g_assert_true (g_str_has_suffix (passwd, ":/src:/bin/sh\n"));
+  /* the top layer's group, a newline put before the user's line */
+  g_assert_true (g_str_has_prefix (group, "sys:x:65500:\nwheel:x:65510:sys\n"));
+  g_assert_null (strstr (group, "old:"));
+  /* order: /data, then the two binds (depth 2, read-only as asked), then /data/a/b */
+  g_assert_cmpuint (spec.mounts->len, ==, 4);
+  g_assert_cmpstr (((HutchSandboxMount *) spec.mounts->pdata[1])->target, ==, "/etc/passwd");
+  g_assert_cmpstr (((HutchSandboxMount *) spec.mounts->pdata[2])->target, ==, "/etc/group");
+  g_assert_true (((HutchSandboxMount *) spec.mounts->pdata[1])->readonly);
+  g_assert_cmpstr (((HutchSandboxMount *) spec.mounts->pdata[3])->target, ==, "/data/a/b");
+  hutch_container_spec_clear (&spec);
+
+  /* -u given: kept; the image lists the uid: no line added */
+  listed = g_strdup_printf ("sys:x:65500:65500::/:/bin/sh\nimg:x:%u:%u::/home/img:/bin/sh\n",
+                            (unsigned) getuid (), (unsigned) getgid ());
+  write_at (top, "etc/passwd", listed);
+  memset (&spec, 0, sizeof spec);
+  spec.cleanup_fd = -1;
+  spec.lowerdirs = g_strdupv (lower);
+  spec.cwd = g_strdup ("/");
+  spec.user = g_strdup ("0");
+  spec.mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
+  g_assert_true (hutch_container_keep_id_prepare (ctr, &spec, TRUE, FALSE, &error));
+  g_assert_cmpstr (spec.user, ==, "0");
+  g_clear_pointer (&passwd, g_free);
+  passwd = read_at (ctr, "passwd");
+  g_assert_cmpstr (passwd, ==, listed);
+  hutch_container_spec_clear (&spec);
+
+  /* a -v over /etc: the user's, no file bound over it */
+  memset (&spec, 0, sizeof spec);
+  spec.cleanup_fd = -1;
+  spec.lowerdirs = g_strdupv (lower);
+  spec.cwd = g_strdup ("/");
+  spec.mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
+  data = g_new0 (HutchSandboxMount, 1);
+  data->source = g_strdup ("/srv/etc");
+  data->target = g_strdup ("/etc/");
+  g_ptr_array_add (spec.mounts, data);
+  g_assert_true (hutch_container_keep_id_prepare (ctr, &spec, FALSE, FALSE, &error));
+  g_assert_cmpuint (spec.mounts->len, ==, 1);
+  hutch_container_spec_clear (&spec);
+  rm_rf (top);
+  rm_rf (low);
+  rm_rf (ctr);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -597,6 +771,9 @@ main (int argc, char **argv)
   g_test_add_func ("/container/spec/refused", test_spec_refused);
   g_test_add_func ("/container/records", test_records);
   g_test_add_func ("/container/records/without-log-config", test_record_without_log_config);
+  g_test_add_func ("/container/records/userns", test_record_userns);
+  g_test_add_func ("/container/userns/parse", test_userns_parse);
+  g_test_add_func ("/container/userns/keep-id-etc-files", test_keep_id_prepare);
   g_test_add_func ("/container/log/config", test_log_config);
   g_test_add_func ("/container/log/rotation", test_log_rotation);
   g_test_add_func ("/container/log/write-failure", test_log_write_failure);
