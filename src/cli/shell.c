@@ -311,25 +311,30 @@ run_shell (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
                                            NULL };
   g_autoptr (GError) error = NULL;
   HutchShellOptions o = { 0 };
+  g_auto (GStrv) o_writable = NULL, o_readonly = NULL, o_hide = NULL, o_env = NULL;
+  g_auto (GStrv) o_allow_socket = NULL, o_allow_host = NULL;
+  g_autofree char *o_network = NULL, *o_name = NULL, *o_overlay_driver = NULL;
   HutchSandboxResult result;
   g_autofree char *name = NULL, *userns = NULL;
   gboolean joined = FALSE;
   int status;
   const GOptionEntry entries[] = {
-    { "name", 0, 0, G_OPTION_ARG_STRING, &o.name, "The session's name (kept, re-entered)", "NAME" },
-    { "writable", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &o.writable,
+    { "name", 0, 0, G_OPTION_ARG_STRING, &o_name, "The session's name (kept, re-entered)", "NAME" },
+    { "writable", 'w', 0, G_OPTION_ARG_FILENAME_ARRAY, &o_writable,
       "Write this path of yours straight through to the host", "PATH" },
-    { "ro", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.readonly, "Show this path read-only", "PATH" },
-    { "hide", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.hide, "Hide this path too", "PATH" },
-    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o.env,
+    { "ro", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o_readonly, "Show this path read-only", "PATH" },
+    { "hide", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o_hide, "Hide this path too", "PATH" },
+    { "env", 'e', 0, G_OPTION_ARG_STRING_ARRAY, &o_env,
       "Pass this variable although it looks secret, or set it", "NAME[=VALUE]" },
-    { "allow-socket", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o.allow_socket,
+    { "allow-socket", 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &o_allow_socket,
       "Show this unix socket of the host (an agent, a bus)", "PATH" },
-    { "network", 0, 0, G_OPTION_ARG_STRING, &o.network, "none (default) or slirp (everything)",
+    { "network", 0, 0, G_OPTION_ARG_STRING, &o_network, "none (default) or slirp (everything)",
       "MODE" },
-    { "allow-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o.allow_host,
+    { "allow-host", 0, 0, G_OPTION_ARG_STRING_ARRAY, &o_allow_host,
       "Reach only these: NAME, *.DOMAIN, IP or CIDR, each with :PORT or not", "HOST" },
     { "userns", 0, 0, G_OPTION_ARG_STRING, &userns, "keep-id (the only mode of a shell)", "MODE" },
+    { "overlay-driver", 0, 0, G_OPTION_ARG_STRING, &o_overlay_driver,
+      "overlay (the kernel's, then fuse-overlayfs: the default) or fuse-overlayfs", "DRIVER" },
     { NULL },
   };
 
@@ -343,8 +348,14 @@ run_shell (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
     return status;
   if (argc >= 2 && strcmp (argv[1], "--") == 0)
     argv++, argc--;
+  o = (HutchShellOptions) { o_name, NULL, o_writable, o_readonly, o_hide, o_env, o_allow_socket,
+                            o_allow_host, o_network, o_overlay_driver };
   if (userns != NULL && strcmp (userns, "keep-id") != 0)
     return hutch_cli_usage_error (cmd, "--userns %s: a shell runs as you, --userns=keep-id", userns);
+  if (o.overlay_driver != NULL && strcmp (o.overlay_driver, "overlay") != 0
+      && strcmp (o.overlay_driver, "fuse-overlayfs") != 0)
+    return hutch_cli_usage_error (cmd, "--overlay-driver %s: overlay or fuse-overlayfs",
+                                  o.overlay_driver);
   if (o.name != NULL && !hutch_shell_name_validate (o.name, &error))
     return hutch_cli_usage_error (cmd, "%s", error->message);
   if (o.name != NULL && !name_free_of_containers (ctx, o.name, &error))
@@ -352,8 +363,6 @@ run_shell (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   o.argv = argc > 1 ? argv + 1 : NULL;
   if (!hutch_shell_run (ctx, &o, &result, &name, &joined, &error))
     {
-      g_strfreev (o.writable), g_strfreev (o.readonly), g_strfreev (o.hide), g_strfreev (o.env);
-      g_strfreev (o.allow_socket), g_strfreev (o.allow_host), g_free (o.network), g_free (o.name);
       if (g_error_matches (error, HUTCH_ERROR, HUTCH_ERROR_USAGE))
         return hutch_cli_usage_error (cmd, "%s", error->message);
       return hutch_cli_fail (g_steal_pointer (&error));
@@ -363,8 +372,6 @@ run_shell (const HutchCliCommand *cmd, HutchContext *ctx, int argc, char **argv)
   if (!joined) /* (the first shell of the session says it when it ends) */
     (void) changes_hint (ctx, name, o.name != NULL);
   g_free (result.exec_error);
-  g_strfreev (o.writable), g_strfreev (o.readonly), g_strfreev (o.hide), g_strfreev (o.env);
-  g_strfreev (o.allow_socket), g_strfreev (o.allow_host), g_free (o.network), g_free (o.name);
   return result.status;
 }
 

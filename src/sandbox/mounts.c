@@ -414,7 +414,8 @@ mount_rootfs_overlay (const HutchSandboxSpec *spec, GError **error)
  * of the process that stays outside the container's pid namespace, where
  * the container cannot reach it through /proc, and killed with it. */
 static gboolean
-mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
+fuse_serve (const HutchSandboxSpec *spec, const char *at, const char *at_text, pid_t *out_pid,
+            GError **error)
 {
   g_auto (HutchFusePaths) paths = { NULL, NULL };
   g_autofree char *data = NULL, *devfd = NULL;
@@ -427,16 +428,19 @@ mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
     return hutch_throw_errno (error, "fuse-overlayfs: opening /dev/fuse (see \"hutch check\")");
   if (!hutch_sandbox_fuse_paths_prepare (spec, &paths, error))
     return FALSE;
-  data = g_strdup_printf ("fd=%d,rootmode=40000,user_id=0,group_id=0,default_permissions,allow_other",
-                          fuse);
-  if (mount ("fuse-overlayfs", spec->rootfs, "fuse.fuse-overlayfs", MS_NODEV, data) < 0)
-    return hutch_throw_errno (error, "fuse-overlayfs: mounting on %s", spec->rootfs);
+  /* (the mount's owner: root of the namespace, or the user where it is
+   * alone in it) */
+  data = g_strdup_printf ("fd=%d,rootmode=40000,user_id=%u,group_id=%u,default_permissions,"
+                          "allow_other",
+                          fuse, (unsigned) geteuid (), (unsigned) getegid ());
+  if (mount ("fuse-overlayfs", at, "fuse.fuse-overlayfs", MS_NODEV, data) < 0)
+    return hutch_throw_errno (error, "fuse-overlayfs: mounting on %s", at_text);
   devfd = g_strdup_printf ("/dev/fd/%d", fuse);
   hutch_util_assert_single_thread ();
   pid = fork ();
   if (pid < 0)
     {
-      (void) umount2 (spec->rootfs, MNT_DETACH);
+      (void) umount2 (at, MNT_DETACH);
       return hutch_throw_errno (error, "starting fuse-overlayfs");
     }
   if (pid == 0)
@@ -447,7 +451,7 @@ mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
       if (fcntl (fuse, F_SETFD, 0) < 0 || (log >= 0 && dup2 (log, STDERR_FILENO) < 0)
           || (log >= 0 && dup2 (log, STDOUT_FILENO) < 0))
         _exit (127);
-      if (!hutch_sandbox_fuse_paths_enter (&paths, spec->rootfs))
+      if (!hutch_sandbox_fuse_paths_enter (&paths, at_text))
         {
           dprintf (STDERR_FILENO, "showing it the store's directories: %s", g_strerror (errno));
           _exit (126);
@@ -460,7 +464,7 @@ mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
   /* Only the server holds the device now: if it dies, the mount fails
    * requests instead of waiting for an answer. */
   hutch_fd_clear (&fuse);
-  if (stat (spec->rootfs, &st) == 0)
+  if (stat (at, &st) == 0)
     {
       *out_pid = pid;
       return TRUE;
@@ -470,7 +474,7 @@ mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
     char buf[1024] = "";
     ssize_t n = log >= 0 ? pread (log, buf, sizeof buf - 1, 0) : -1;
     g_autofree char *said = g_strstrip (g_strndup (buf, n > 0 ? (gsize) n : 0));
-    (void) umount2 (spec->rootfs, MNT_DETACH);
+    (void) umount2 (at, MNT_DETACH);
     (void) kill (pid, SIGKILL);
     while (waitpid (pid, &status, 0) < 0 && errno == EINTR)
       ;
@@ -479,9 +483,15 @@ mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
                           "fuse-overlayfs could not be run (%s): install it (apt-get install "
                           "fuse-overlayfs)", said);
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                        "fuse-overlayfs could not serve the rootfs (%s%s%s)", g_strerror (errsv),
-                        *said != '\0' ? ": " : "", said);
+                        "fuse-overlayfs could not serve %s (%s%s%s)", at_text,
+                        g_strerror (errsv), *said != '\0' ? ": " : "", said);
   }
+}
+
+static gboolean
+mount_rootfs_fuse (const HutchSandboxSpec *spec, pid_t *out_pid, GError **error)
+{
+  return fuse_serve (spec, spec->rootfs, spec->rootfs, out_pid, error);
 }
 
 const char *
@@ -633,6 +643,30 @@ chown_source (int root_fd, const HutchSandboxSpec *spec, const HutchSandboxMount
   return TRUE;
 }
 
+static gboolean mount_user (int root_fd, const HutchSandboxSpec *spec, const HutchSandboxMount *m,
+                            GError **error);
+
+/* The upper and work dirs of an overlay over m->source, in
+ * m->overlay_dir: emptied first (what a killed run left), but for a kept
+ * overlay's upper dir; the upper dir looks as the host's directory does. */
+static gboolean
+overlay_dirs_prepare (const HutchSandboxMount *m, const char *upper, const char *work,
+                      GError **error)
+{
+  struct stat st;
+
+  if (stat (m->source, &st) < 0 || !S_ISDIR (st.st_mode))
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s is not a directory: :O lays an overlay over a "
+                        "directory", m->source);
+  (void) hutch_util_remove_tree_at (AT_FDCWD, m->keep_overlay ? work : m->overlay_dir);
+  if ((g_mkdir_with_parents (upper, 0755) < 0 && errno != EEXIST) || mkdir (work, 0700) < 0)
+    return hutch_throw_errno (error, "making %s", m->overlay_dir);
+  if (!m->keep_overlay
+      && (chown (upper, st.st_uid, st.st_gid) < 0 || chmod (upper, st.st_mode & 07777) < 0))
+    return hutch_throw_errno (error, "making %s", upper);
+  return TRUE;
+}
+
 /* -v :O: the kernel overlay over the host's directory, its upper and work
  * dirs in the container's own directory, made empty here and removed when
  * the container ends (outer_cleanup() in run.c). */
@@ -645,38 +679,79 @@ mount_overlay_over (const HutchSandboxMount *m, const char *target, GError **err
   g_autofree char *upper_opt = hutch_util_option_escape (upper);
   g_autofree char *work_opt = hutch_util_option_escape (work);
   g_autofree char *opts = NULL;
-  struct stat st;
 
-  if (stat (m->source, &st) < 0 || !S_ISDIR (st.st_mode))
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "%s is not a directory: :O lays an overlay over a "
-                        "directory", m->source);
-  /* what a killed run left; a kept overlay keeps its upper dir, and its
-   * work dir is emptied (the kernel wants it so) */
-  (void) hutch_util_remove_tree_at (AT_FDCWD, m->keep_overlay ? work : m->overlay_dir);
-  if ((g_mkdir_with_parents (upper, 0755) < 0 && errno != EEXIST) || mkdir (work, 0700) < 0)
-    return hutch_throw_errno (error, "making %s", m->overlay_dir);
-  /* the top of the overlay is the upper dir: it looks as the host's does */
-  if (chown (upper, st.st_uid, st.st_gid) < 0 || chmod (upper, st.st_mode & 07777) < 0)
-    return hutch_throw_errno (error, "making %s", upper);
+  if (!overlay_dirs_prepare (m, upper, work, error))
+    return FALSE;
   opts = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower_opt, upper_opt,
                           work_opt);
   if (mount ("overlay", target, "overlay", m->readonly ? MS_RDONLY : 0, opts) < 0)
     {
       int errsv = errno;
-      if (!m->keep_overlay)
-        (void) hutch_util_remove_tree_at (AT_FDCWD, m->overlay_dir);
       if (m->keep_overlay)
         return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                            "the kernel refused an overlay over %s (%s): hutch shell needs the "
-                            "kernel overlay in a user namespace (Linux 5.11 or later with "
-                            "overlayfs built in or loaded: \"modprobe overlay\" as root; see "
-                            "\"hutch check\")",
-                            m->source, g_strerror (errsv));
+                            "the kernel refused an overlay over %s (%s)", m->source,
+                            g_strerror (errsv));
+      (void) hutch_util_remove_tree_at (AT_FDCWD, m->overlay_dir);
       return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                           "the kernel refused an overlay over %s (%s): :O needs the kernel "
                           "overlay in a user namespace (Linux 5.11 or later; see \"hutch check\"), "
                           "which hutch does not replace with fuse-overlayfs or a copy here",
                           m->source, g_strerror (errsv));
+    }
+  return TRUE;
+}
+
+/* hutch shell's overlays, made by the outer child: the kernel's; where it
+ * refuses (or fuse-overlayfs was asked for), fuse-overlayfs, served from
+ * here as the rootfs's is, out of the sandbox's sight. */
+static gboolean
+mount_kept_overlay (const HutchSandboxSpec *spec, int root_fd, const HutchSandboxMount *m,
+                    GArray *fuse_pids, GError **error)
+{
+  hutch_autofd int fd = target_in_root (root_fd, m->target, FALSE, error);
+  g_autofree char *target = NULL, *text = NULL;
+  g_autofree char *upper = g_build_filename (m->overlay_dir, "upper", NULL);
+  g_autofree char *work = g_build_filename (m->overlay_dir, "work", NULL);
+  g_autoptr (GError) kernel = NULL, fuse = NULL;
+  char *lower[2] = { m->source, NULL };
+  HutchSandboxSpec dirs = { .lowerdirs = lower, .upperdir = upper, .workdir = work };
+  gboolean forced = spec->driver_forced && spec->driver == HUTCH_ROOTFS_FUSE_OVERLAYFS;
+  pid_t pid = -1;
+
+  if (fd < 0)
+    return g_prefix_error (error, "an overlay over %s: ", m->source), FALSE;
+  target = fd_path (fd);
+  if (!forced && mount_overlay_over (m, target, &kernel))
+    return TRUE;
+  text = g_build_filename (spec->rootfs, m->target, NULL);
+  if ((forced && !overlay_dirs_prepare (m, upper, work, &fuse))
+      || (fuse == NULL && !fuse_serve (&dirs, target, text, &pid, &fuse)))
+    return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
+                        "%s%s%s: an overlay needs the kernel's overlay in a user namespace "
+                        "(Linux 5.11 or later, with overlayfs loaded: \"modprobe overlay\" as "
+                        "root) or fuse-overlayfs (\"apt-get install fuse-overlayfs\", and /dev/fuse "
+                        "open to you); see \"hutch check\"",
+                        kernel != NULL ? kernel->message : "", kernel != NULL ? "; then " : "",
+                        fuse->message);
+  g_array_append_val (fuse_pids, pid);
+  if (kernel != NULL)
+    g_warning ("%s: fuse-overlayfs serves it instead", kernel->message);
+  return TRUE;
+}
+
+gboolean
+hutch_sandbox_mount_early (const HutchSandboxSpec *spec, GArray *fuse_pids, GError **error)
+{
+  hutch_autofd int root_fd = open (spec->rootfs, O_PATH | O_DIRECTORY | O_CLOEXEC);
+
+  if (root_fd < 0)
+    return hutch_throw_errno (error, "opening the rootfs %s", spec->rootfs);
+  for (guint i = 0; spec->early_mounts != NULL && i < spec->early_mounts->len; i++)
+    {
+      const HutchSandboxMount *m = spec->early_mounts->pdata[i];
+      if (m->overlay && m->keep_overlay ? !mount_kept_overlay (spec, root_fd, m, fuse_pids, error)
+                                        : !mount_user (root_fd, spec, m, error))
+        return FALSE;
     }
   return TRUE;
 }

@@ -61,7 +61,8 @@ hutch_sandbox_send (int fd, char kind, const char *text)
 }
 
 static gboolean
-outer_setup (const HutchSandboxSpec *spec, int err_fd, pid_t *fuse_pid, GError **error)
+outer_setup (const HutchSandboxSpec *spec, int err_fd, pid_t *fuse_pid, GArray *fuse_pids,
+             GError **error)
 {
   HutchRootfsDriver used;
   g_autofree char *why = NULL, *msg = NULL;
@@ -69,7 +70,8 @@ outer_setup (const HutchSandboxSpec *spec, int err_fd, pid_t *fuse_pid, GError *
   if (hutch_sandbox_idmap_root_mapped (spec->idmap)
       && (setresgid (0, 0, 0) < 0 || setresuid (0, 0, 0) < 0))
     return hutch_throw_errno (error, "becoming root of the user namespace");
-  if (!hutch_sandbox_mount_rootfs (spec, &used, fuse_pid, &why, error))
+  if (!hutch_sandbox_mount_rootfs (spec, &used, fuse_pid, &why, error)
+      || (spec->early_mounts != NULL && !hutch_sandbox_mount_early (spec, fuse_pids, error)))
     return FALSE;
   /* The fallback's notice, said now rather than after the command. */
   if (*why != '\0')
@@ -84,10 +86,21 @@ outer_setup (const HutchSandboxSpec *spec, int err_fd, pid_t *fuse_pid, GError *
  * wrote removed while we are root of its user namespace: its files belong
  * to subordinate ids the user alone could not delete. */
 static void
-outer_cleanup (const HutchSandboxSpec *spec, pid_t fuse_pid)
+outer_cleanup (const HutchSandboxSpec *spec, pid_t fuse_pid, GArray *fuse_pids)
 {
   if (umount2 (spec->rootfs, 0) < 0)
     (void) umount2 (spec->rootfs, MNT_DETACH);
+  /* hutch shell's overlays served by fuse-overlayfs: their mounts went,
+   * detached, with the rootfs's tree, where no unmount reaches the server
+   * (it would wait on /dev/fuse for good); it writes each request through
+   * as it answers it, so nothing is lost by killing it */
+  for (guint i = 0; fuse_pids != NULL && i < fuse_pids->len; i++)
+    {
+      pid_t p = g_array_index (fuse_pids, pid_t, i);
+      (void) kill (p, SIGKILL);
+      while (waitpid (p, NULL, 0) < 0 && errno == EINTR)
+        ;
+    }
   if (fuse_pid > 0)
     {
       /* its file system is gone: it ends; make sure */
@@ -290,6 +303,7 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
                         | SIGCHLD;
   sigset_t set;
   pid_t fuse_pid = -1, init;
+  g_autoptr (GArray) fuse_pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
   int status;
   char c;
 
@@ -311,11 +325,11 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
       _exit (125);
   for (guint i = 0; spec->redirect && i < spec->n_readers && i < G_N_ELEMENTS (spec->readers); i++)
     close (spec->readers[i]);
-  if (!outer_setup (spec, err_fd, &fuse_pid, &error)
+  if (!outer_setup (spec, err_fd, &fuse_pid, fuse_pids, &error)
       || (spec->net != NULL && !outer_network (spec, ctl, &error)))
     {
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, error->message);
-      outer_cleanup (spec, fuse_pid);
+      outer_cleanup (spec, fuse_pid, fuse_pids);
       _exit (125);
     }
   if (!spec->network_host && spec->net == NULL)
@@ -330,7 +344,7 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
       g_autofree char *msg = g_strdup_printf ("creating the container's namespaces: %s",
                                               g_strerror (errno));
       hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, msg);
-      outer_cleanup (spec, fuse_pid);
+      outer_cleanup (spec, fuse_pid, fuse_pids);
       _exit (125);
     }
   {
@@ -342,7 +356,7 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
   /* the monitor blocked these before cloning us: they wait for us here */
   hutch_sandbox_forwarded_set (&set);
   status = outer_wait (spec, init, &set, ctl);
-  outer_cleanup (spec, fuse_pid);
+  outer_cleanup (spec, fuse_pid, fuse_pids);
   _exit (hutch_sandbox_exit_code (status));
 }
 

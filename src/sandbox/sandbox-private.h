@@ -14,6 +14,11 @@ G_BEGIN_DECLS
  * with us). Then, in pid 1: the rest, and pivot_root. */
 gboolean hutch_sandbox_mount_rootfs (const HutchSandboxSpec *spec, HutchRootfsDriver *out_used,
                                      pid_t *out_fuse_pid, char **out_why, GError **error);
+/* In the outer child, after the rootfs: spec->early_mounts (hutch shell's
+ * tmpfs and overlays), the pid of each fuse-overlayfs server started for
+ * them appended to @fuse_pids (children, killed with us). */
+gboolean hutch_sandbox_mount_early (const HutchSandboxSpec *spec, GArray *fuse_pids,
+                                    GError **error);
 /* fuse-overlayfs's -o (fuse-paths.c): @opts names spec's directories; where
  * a path has ',', ':' or '\', as seen through a bind of @dir (the
  * directory that holds them all) over /tmp, which _enter() makes in the

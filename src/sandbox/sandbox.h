@@ -296,6 +296,11 @@ typedef struct
   char *hosts_file;
   char *resolv_file;
   GPtrArray *mounts; /* of HutchSandboxMount */
+  /* with host_root: mounted by the outer child before pid 1 is made, so
+   * that a fuse-overlayfs server for one is outside the sandbox's pid
+   * namespace; driver_forced with HUTCH_ROOTFS_FUSE_OVERLAYFS makes its
+   * overlays fuse-overlayfs's */
+  GPtrArray *early_mounts;
   gboolean network_host;
   const HutchSandboxNet *net; /* NULL: loopback only (or the host's) */
   gboolean read_only;

@@ -20,6 +20,11 @@
 #include "shell-private.h"
 
 #define OPAQUE_XATTR "user.overlay.opaque"
+/* fuse-overlayfs's forms: a file .wh.NAME where it could not make a 0/0
+ * device, and these two markers in an opaque directory */
+#define WH_PREFIX ".wh."
+#define WH_OPAQUE ".wh..wh..opq"
+#define WH_OPAQUE_DEV ".wh..opq"
 #define COPY_CHUNK (256 * 1024)
 
 void
@@ -70,7 +75,9 @@ dir_opaque (int dfd)
   char v[4] = { 0 };
   g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", dfd);
 
-  return getxattr (path, OPAQUE_XATTR, v, sizeof v - 1) == 1 && v[0] == 'y';
+  if (getxattr (path, OPAQUE_XATTR, v, sizeof v - 1) == 1 && v[0] == 'y')
+    return TRUE;
+  return faccessat (dfd, WH_OPAQUE, F_OK, AT_SYMLINK_NOFOLLOW) == 0;
 }
 
 static gint64
@@ -129,8 +136,20 @@ walk_entry (Walk *w, int upper_fd, const char *rel, const char *name, gboolean r
   struct stat st, host;
   gboolean on_host;
 
+  if (strcmp (name, WH_OPAQUE) == 0 || strcmp (name, WH_OPAQUE_DEV) == 0)
+    return TRUE;
   if (fstatat (upper_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
     return hutch_throw_errno (error, "reading the session's %s", child);
+  if (g_str_has_prefix (name, WH_PREFIX) && name[strlen (WH_PREFIX)] != '\0')
+    {
+      /* fuse-overlayfs's whiteout of NAME */
+      g_free (child);
+      child = *rel != '\0' ? g_build_filename (rel, name + strlen (WH_PREFIX), NULL)
+                           : g_strdup (name + strlen (WH_PREFIX));
+      if (!replaced && host_lstat (w, child, &host))
+        change_add (w, 'D', child, S_ISDIR (host.st_mode), FALSE, &host);
+      return TRUE;
+    }
   on_host = !replaced && host_lstat (w, child, &host);
   if (is_whiteout (&st))
     {
@@ -158,7 +177,9 @@ walk_entry (Walk *w, int upper_fd, const char *rel, const char *name, gboolean r
             {
               struct stat hst, ust;
               g_autofree char *gone = g_build_filename (child, names->pdata[i], NULL);
-              if (fstatat (fd, names->pdata[i], &ust, AT_SYMLINK_NOFOLLOW) == 0)
+              g_autofree char *wh = g_strconcat (WH_PREFIX, names->pdata[i], NULL);
+              if (fstatat (fd, names->pdata[i], &ust, AT_SYMLINK_NOFOLLOW) == 0
+                  || fstatat (fd, wh, &ust, AT_SYMLINK_NOFOLLOW) == 0)
                 continue;
               if (fstatat (hfd, names->pdata[i], &hst, AT_SYMLINK_NOFOLLOW) == 0)
                 change_add (w, 'D', gone, S_ISDIR (hst.st_mode), FALSE, &hst);
@@ -323,9 +344,13 @@ apply_one (const HutchShellSession *s, const HutchShellChange *c, GError **error
         return errno == ENOENT || hutch_throw_errno (error, "looking at it");
       if (S_ISDIR (st.st_mode) ? !hutch_util_remove_tree_at (hfd, base) : unlinkat (hfd, base, 0) < 0)
         return hutch_throw_errno (error, "removing it");
-      /* the whiteout, when it was one */
+      /* the whiteout, when it was one, in either form */
       if (ufd >= 0)
-        (void) unlinkat (ufd, base, 0);
+        {
+          g_autofree char *wh = g_strconcat (WH_PREFIX, base, NULL);
+          (void) unlinkat (ufd, base, 0);
+          (void) unlinkat (ufd, wh, 0);
+        }
       return TRUE;
     }
   if (ufd < 0)
@@ -341,6 +366,8 @@ apply_one (const HutchShellSession *s, const HutchShellChange *c, GError **error
         {
           g_autofree char *fp = g_strdup_printf ("/proc/self/fd/%d", fd);
           (void) removexattr (fp, OPAQUE_XATTR);
+          (void) unlinkat (fd, WH_OPAQUE, 0);
+          (void) unlinkat (fd, WH_OPAQUE_DEV, 0);
         }
       return TRUE;
     }

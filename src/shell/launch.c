@@ -25,7 +25,8 @@ extern char **environ;
 typedef struct
 {
   HutchShellSession *session;
-  GPtrArray *mounts; /* of HutchSandboxMount */
+  GPtrArray *early;  /* of HutchSandboxMount: /tmp, /run and the overlays, by the outer child */
+  GPtrArray *mounts; /* of HutchSandboxMount: the rest, by pid 1 */
   GPtrArray *env;    /* NULL-terminated at the end */
   HutchSandboxHooks hooks;
   /* a second `hutch shell` of the session asks here for the namespaces
@@ -63,7 +64,7 @@ add_tmpfs (Plan *p, const char *target, const char *data)
 
   m->flags = MS_NOSUID | MS_NODEV;
   m->data = g_strdup (data);
-  g_ptr_array_add (p->mounts, m);
+  g_ptr_array_add (p->early, m);
 }
 
 static void
@@ -140,7 +141,7 @@ plan_overlays (Plan *p, const char *cwd, gboolean *out_changed)
       m->overlay = TRUE;
       m->keep_overlay = TRUE;
       m->overlay_dir = g_strdup_printf ("%s/ov/%u", s->dir, i);
-      g_ptr_array_add (p->mounts, m);
+      g_ptr_array_add (p->early, m);
     }
   g_ptr_array_add (paths, NULL);
   g_strfreev (s->paths);
@@ -217,7 +218,7 @@ plan_mounts (Plan *p, HutchContext *ctx, const HutchShellOptions *o, const char 
     {
       HutchSandboxMount *m = mount_new ("/run/systemd/resolve", "/run/systemd/resolve");
       m->readonly = TRUE;
-      g_ptr_array_add (p->mounts, m);
+      g_ptr_array_add (p->early, m);
     }
   add_tmpfs (p, runtime_dir, runtime_data);
   if (!plan_overlays (p, cwd, out_changed))
@@ -489,6 +490,7 @@ hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResu
   g_autoptr (HutchShellSession) s = NULL;
   g_autoptr (HutchIdMap) map = NULL;
   g_autoptr (GPtrArray) mounts = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
+  g_autoptr (GPtrArray) early = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_mount_free);
   g_autoptr (GPtrArray) env = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *cwd = g_get_current_dir ();
   g_autofree char *rootfs = NULL, *user = NULL, *state = NULL;
@@ -498,7 +500,7 @@ hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResu
   HutchSandboxNet net_hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
                                 net_prepare, net_dispatch, NULL };
   HutchSandboxSpec spec = { .cleanup_fd = -1, .userns_fd = -1 };
-  Plan p = { NULL, mounts, env, { { 0 } }, -1, 0, { -1, -1, -1, -1, -1, -1, -1 } };
+  Plan p = { NULL, early, mounts, env, { { 0 } }, -1, 0, { -1, -1, -1, -1, -1, -1, -1 } };
   hutch_autofd int lock = -1;
   pid_t init = 0;
   guint64 start = 0;
@@ -562,6 +564,12 @@ hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResu
   spec.rootfs = rootfs;
   spec.hostname = (char *) g_get_host_name ();
   spec.mounts = mounts;
+  spec.early_mounts = early;
+  if (o->overlay_driver != NULL && strcmp (o->overlay_driver, "overlay") != 0)
+    {
+      spec.driver = HUTCH_ROOTFS_FUSE_OVERLAYFS;
+      spec.driver_forced = TRUE;
+    }
   spec.env = (char **) env->pdata;
   if ((p.listen_fd = ctl_listen (s, error)) < 0)
     {

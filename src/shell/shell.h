@@ -57,6 +57,8 @@ typedef struct
   char **allow_socket; /* --allow-socket: host unix sockets shown */
   char **allow_host;   /* --allow-host */
   char *network;       /* none (default), slirp, or NULL */
+  char *overlay_driver; /* NULL or "overlay": the kernel's, else fuse-overlayfs; "fuse-overlayfs":
+                         * that one alone */
 } HutchShellOptions;
 
 /* The secrets hidden by default: paths under the home directory. */

@@ -129,6 +129,31 @@ absent "$T/elsewhere/f" "apply --force replaces a link with the session's direct
 is "$(cat "$HOME/proj/d2/f" 2>&1)" "data" "the file in its place"
 H shell discard s1
 
+# ---- fuse-overlayfs: where the kernel's overlay is refused, or asked for ----
+if command -v fuse-overlayfs >/dev/null && [ -r /dev/fuse ] && [ -w /dev/fuse ]; then
+  mkdir -p "$HOME/fz/gone"
+  echo 1 >"$HOME/fz/gone/f"
+  echo 1 >"$HOME/fz/del"
+  H shell --name fz --overlay-driver fuse-overlayfs -- sh -c \
+    'grep -c " fuse.fuse-overlayfs " /proc/self/mounts; echo n >~/fz/new; rm ~/fz/del; rm -r ~/fz/gone; mkdir ~/fz/gone; echo g >~/fz/gone/g'
+  is "$rc:$out" "0:1" "--overlay-driver fuse-overlayfs: the home directory under fuse-overlayfs"
+  absent "$HOME/fz/new" "its writes are held as well"
+  H shell diff fz
+  is "$out" "D $HOME/fz/del
+C $HOME/fz/gone
+D $HOME/fz/gone/f
+A $HOME/fz/gone/g
+A $HOME/fz/new" "diff reads fuse-overlayfs's whiteouts and opaque directories"
+  H shell apply fz
+  is "$rc:$(ls "$HOME/fz" | tr '\n' ' ')$(ls "$HOME/fz/gone")" "0:gone new g" "and apply puts them on the host"
+  is "$(pgrep -u "$(id -u)" -f 'fuse-overlayfs -f -o lowerdir='"$HOME" | wc -l)" 0 "no fuse-overlayfs server is left"
+  H shell rm fz
+  H shell --name fz --overlay-driver nonesuch -- true
+  like "$rc:$err" "^125:.*--overlay-driver nonesuch" "an unknown overlay driver"
+else
+  skip "fuse-overlayfs or a usable /dev/fuse is missing"
+fi
+
 # ---- -w, --ro, --hide ----
 H shell --name s1 -w "$HOME/out" --hide "$HOME/proj/sub" -- sh -c 'echo built >~/out/bin; ls ~/proj/sub | wc -l; id -u >~/out/who'
 is "$(cat "$HOME/out/bin" 2>&1)" "built" "-w: written straight through to the host"
