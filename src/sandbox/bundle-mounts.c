@@ -305,6 +305,25 @@ readonly_path (int root_fd, const char *path, GError **error)
   return remount_bind (root_fd, path, MS_RDONLY, error);
 }
 
+/* linux.sysctl, written while /proc/sys is still writable (readonlyPaths
+ * usually has it). */
+static gboolean
+write_sysctl (const char *kv, GError **error)
+{
+  g_auto (GStrv) parts = g_strsplit (kv, "=", 2);
+  g_autofree char *path = NULL;
+  hutch_autofd int fd = -1;
+
+  if (parts[0] == NULL || parts[1] == NULL || strstr (parts[0], "..") != NULL)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "linux.sysctl: bad entry %s", kv);
+  path = g_strconcat ("/proc/sys/", parts[0], NULL);
+  g_strdelimit (path + strlen ("/proc/sys/"), ".", '/');
+  fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 || !hutch_util_write_all (fd, parts[1], strlen (parts[1]), NULL))
+    return hutch_throw_errno (error, "linux.sysctl: %s", parts[0]);
+  return TRUE;
+}
+
 gboolean
 hutch_sandbox_bundle_setup_fs (const HutchSandboxBundle *b, GError **error)
 {
@@ -328,6 +347,9 @@ hutch_sandbox_bundle_setup_fs (const HutchSandboxBundle *b, GError **error)
   root_fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return hutch_throw_errno (error, "opening the new root");
+  for (char **s = b->sysctl; s != NULL && *s != NULL; s++)
+    if (!write_sysctl (*s, error))
+      return FALSE;
   for (char **p = b->masked_paths; p != NULL && *p != NULL; p++)
     if (!mask_path (root_fd, *p, error))
       return FALSE;

@@ -116,23 +116,6 @@ enter_namespaces (const HutchSandboxBundle *b, gboolean own_userns, GError **err
   return ok;
 }
 
-static gboolean
-write_sysctl (const char *kv, GError **error)
-{
-  g_auto (GStrv) parts = g_strsplit (kv, "=", 2);
-  g_autofree char *path = NULL;
-  hutch_autofd int fd = -1;
-
-  if (parts[0] == NULL || parts[1] == NULL || strstr (parts[0], "..") != NULL)
-    return hutch_throw (error, HUTCH_ERROR_USAGE, "linux.sysctl: bad entry %s", kv);
-  path = g_strconcat ("/proc/sys/", parts[0], NULL);
-  g_strdelimit (path + strlen ("/proc/sys/"), ".", '/');
-  fd = open (path, O_WRONLY | O_CLOEXEC | O_NOFOLLOW);
-  if (fd < 0 || !hutch_util_write_all (fd, parts[1], strlen (parts[1]), NULL))
-    return hutch_throw_errno (error, "linux.sysctl: %s", parts[0]);
-  return TRUE;
-}
-
 /* In the process, until it waits: everything that can fail is done here,
  * so that a failure is create's to report. */
 static gboolean
@@ -150,9 +133,6 @@ container_setup (const HutchSandboxBundle *b, int *out_tty, GError **error)
     return hutch_throw_errno (error, "domainname %s", b->domainname);
   if (!hutch_sandbox_bundle_setup_fs (b, error))
     return FALSE;
-  for (char **s = b->sysctl; s != NULL && *s != NULL; s++)
-    if (!write_sysctl (*s, error))
-      return FALSE;
   if (b->process.terminal)
     {
       if (b->console_fd < 0)
