@@ -482,7 +482,27 @@ help (void)
           "  --debug             debug messages too\n"
           "  --systemd-cgroup    accepted (no cgroup is made)\n"
           "  --rootless[=BOOL]   accepted; spec --rootless\n"
-          "  -v, --version       print the version\n");
+          "  -v, --version       print the version\n"
+          "  -h, --help          show this help\n");
+}
+
+/* For `hutch __complete oci`: the global options, as --help lists them. */
+static void
+complete_options (void)
+{
+  static const GOptionEntry globals[] = {
+    { "root", 0, 0, G_OPTION_ARG_FILENAME, NULL, NULL, NULL },
+    { "log", 0, 0, G_OPTION_ARG_FILENAME, NULL, NULL, NULL },
+    { "log-format", 0, 0, G_OPTION_ARG_STRING, NULL, NULL, NULL },
+    { "debug", 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL },
+    { "systemd-cgroup", 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL },
+    { "rootless", 0, 0, G_OPTION_ARG_NONE, NULL, NULL, NULL },
+    { "version", 'v', 0, G_OPTION_ARG_NONE, NULL, NULL, NULL },
+    { "help", 'h', 0, G_OPTION_ARG_NONE, NULL, NULL, NULL },
+    { NULL },
+  };
+
+  hutch_cli_complete_print_options (globals);
 }
 
 /* --opt VALUE or --opt=VALUE at argv[*i]; NULL when @name is not it. */
@@ -512,6 +532,11 @@ hutch_cli_oci_main (int argc, char **argv)
   g_autofree char *root = NULL;
   int i = 1, status;
 
+  if (g_getenv (HUTCH_CLI_COMPLETE_ENV) != NULL)
+    {
+      complete_options ();
+      return 0;
+    }
   for (; i < argc && argv[i][0] == '-'; i++)
     {
       const char *v;
