@@ -548,7 +548,8 @@ hutch_cli_main (int argc, char **argv)
   const HutchCliCommand *cmd;
   g_auto (GStrv) owned_argv = NULL; /* the strings; argv, their order as parsed */
   g_autofree char **parsed_argv = NULL;
-  gboolean stdin_closed;
+  gboolean stdin_closed = standard_fds_fill ();
+  g_autofree char *called = argc > 0 ? g_path_get_basename (argv[0]) : NULL;
   const GOptionEntry entries[] = {
     { "root", 0, 0, G_OPTION_ARG_FILENAME, &root,
       "Store directory (default: ${XDG_DATA_HOME:-~/.local/share}/hutch)", "DIR" },
@@ -561,13 +562,11 @@ hutch_cli_main (int argc, char **argv)
     { NULL },
   };
 
-  /* Called through the hutch-runtime link: runc's command line, and its
-   * callers' file descriptors as they are (conmon passes fds 0-2) */
-  if (argc > 0 && strcmp (argv[0], "hutch-runtime") != 0 && g_str_has_suffix (argv[0], "/hutch-runtime"))
+  /* Called through the hutch-runtime link: runc's command line alone
+   * (after the closed standard fds were filled: a fifo or socket the
+   * runtime opens must never become the container's stdin) */
+  if (g_strcmp0 (called, "hutch-runtime") == 0)
     return hutch_cli_oci_main (argc, argv);
-  if (argc > 0 && strcmp (argv[0], "hutch-runtime") == 0)
-    return hutch_cli_oci_main (argc, argv);
-  stdin_closed = standard_fds_fill ();
 
   /* The fast path: `hutch --version` must cost little more than exec. */
   if (argc == 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-v") == 0))
