@@ -296,11 +296,31 @@ else
     out=$("${P[@]}" --runtime "$RT" exec "$cid" sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " "' 2>"$T/.perr") && rc=0 || rc=$?
     [ "$rc" = 0 ] || sed 's/^/# /' "$T/.perr"
     is "$out" "$(printf 'in-exec\nsleep 60 ')" "podman exec"
+    # -t under a real terminal: the pty's master goes to conmon over --console-socket
+    if command -v script >/dev/null; then
+      out=$(timeout 30 script -qec "$(printf '%q ' "${P[@]}" --runtime "$RT") exec -it $cid sh -c 'tty; echo on-tty'" /dev/null 2>&1 | tr -d '\r\000' | tr '\n' ' ') && rc=0 || rc=$?
+      like "$out" "/dev/pts/[0-9]+ on-tty" "podman exec -it under a terminal"
+      out=$(timeout 30 script -qec "$(printf '%q ' "${P[@]}" --runtime "$RT") run --rm -it $IMG sh -c 'tty; echo on-tty'" /dev/null 2>&1 | tr -d '\r\000' | tr '\n' ' ') && rc=0 || rc=$?
+      like "$out" "/dev/pts/[0-9]+ on-tty" "podman run --rm -it under a terminal"
+    else
+      skip "script(1) is not installed: podman -it is not tested"
+    fi
     "${P[@]}" --runtime "$RT" stop -t 1 "$cid" >/dev/null 2>"$T/.perr" && rc=0 || rc=$?
     ok "$rc" "podman stop"
     "${P[@]}" --runtime "$RT" rm "$cid" >/dev/null 2>"$T/.perr" && rc=0 || rc=$?
     ok "$rc" "podman rm"
     out=$("${P[@]}" --runtime "$RT" run --rm --read-only "$IMG" sh -c 'touch /x 2>/dev/null || echo ro; touch /tmp/y && echo tmp-rw' 2>"$T/.perr") && rc=0 || rc=$?
     is "$out" "$(printf 'ro\ntmp-rw')" "podman run --read-only"
+    port=$((20000 + $$ % 20000))
+    "${P[@]}" --runtime "$RT" run -d --name web -p "127.0.0.1:$port:8080" "$IMG" \
+      sh -c 'echo served | nc -l -p 8080' >/dev/null 2>"$T/.perr" && rc=0 || rc=$?
+    ok "$rc" "podman run -d -p (a published port)"
+    out=""
+    for i in $(seq 100); do
+      out=$(python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1); print(s.recv(64).decode().strip())' "$port" 2>/dev/null) && break
+      tick
+    done
+    is "$out" "served" "... reachable from the host"
+    "${P[@]}" --runtime "$RT" rm -f -t 0 web >/dev/null 2>&1
   fi
 fi
