@@ -75,6 +75,11 @@ extern const HutchCliCommand hutch_cli_command_unpause;
 extern const HutchCliCommand hutch_cli_command_top;
 extern const HutchCliCommand hutch_cli_command_history;
 extern const HutchCliCommand hutch_cli_command_image_prune; /* in the image group */
+extern const HutchCliCommand hutch_cli_command_oci;
+
+/* `hutch oci` and the hutch-runtime link (oci.c): runc's command line,
+ * from @argv[0] on. */
+int hutch_cli_oci_main (int argc, char **argv);
 
 /* Set in the environment of a command that hutch __complete asks for its
  * options: hutch_cli_parse() then prints them and returns (status 0), and a

@@ -67,6 +67,7 @@ static const HutchCliCommand *const commands[] = {
   &hutch_cli_command_unpause,
   &hutch_cli_command_top,
   &hutch_cli_command_history,
+  &hutch_cli_command_oci,
   NULL,
 };
 
@@ -548,6 +549,7 @@ hutch_cli_main (int argc, char **argv)
   g_auto (GStrv) owned_argv = NULL; /* the strings; argv, their order as parsed */
   g_autofree char **parsed_argv = NULL;
   gboolean stdin_closed = standard_fds_fill ();
+  g_autofree char *called = argc > 0 ? g_path_get_basename (argv[0]) : NULL;
   const GOptionEntry entries[] = {
     { "root", 0, 0, G_OPTION_ARG_FILENAME, &root,
       "Store directory (default: ${XDG_DATA_HOME:-~/.local/share}/hutch)", "DIR" },
@@ -560,6 +562,11 @@ hutch_cli_main (int argc, char **argv)
     { NULL },
   };
 
+  /* Called through the hutch-runtime link: runc's command line alone
+   * (after the closed standard fds were filled: a fifo or socket the
+   * runtime opens must never become the container's stdin) */
+  if (g_strcmp0 (called, "hutch-runtime") == 0)
+    return hutch_cli_oci_main (argc, argv);
 
   /* The fast path: `hutch --version` must cost little more than exec. */
   if (argc == 2 && (strcmp (argv[1], "--version") == 0 || strcmp (argv[1], "-v") == 0))
@@ -591,6 +598,9 @@ hutch_cli_main (int argc, char **argv)
       fputs (text, help ? stdout : stderr);
       return help ? 0 : HUTCH_EXIT_FAILURE;
     }
+  /* its own global options, log and exit statuses: runc's */
+  if (argc >= 2 && strcmp (argv[1], "oci") == 0)
+    return hutch_cli_oci_main (argc - 1, argv + 1);
   if (log_level != NULL && !hutch_log_level_parse (log_level, &level, &error))
     return hutch_cli_usage_error (NULL, "%s", error->message);
   g_log_set_writer_func (log_writer, GINT_TO_POINTER (level), NULL);

@@ -420,4 +420,143 @@ HutchSandboxRootJob *hutch_sandbox_root_job_mount (const HutchSandboxSpec *spec,
  * Frees @job. */
 gboolean hutch_sandbox_root_job_finish (HutchSandboxRootJob *job, GError **error);
 
+/* ---- running an OCI bundle (bundle*.c): `hutch oci` ----
+ * What oci/ hands down after reading a bundle's config.json. Unlike `run`
+ * there is no monitor: the container's process is a grandchild of the
+ * runtime that outlives it (the caller, conmon or a shim, is its reaper),
+ * its rootfs is a plain directory, its mounts come in config.json's order,
+ * and it waits on an exec fifo between create and start. */
+
+/* A namespace of the bundle: @type a CLONE_NEW* flag; @path to join, or
+ * NULL for a new one. */
+typedef struct
+{
+  int type;
+  char *path;
+} HutchBundleNs;
+
+/* One entry of config.json's "mounts", options already split: @flags to
+ * set, @propagation (MS_SHARED, MS_SLAVE, MS_PRIVATE or MS_UNBINDABLE, with
+ * MS_REC) applied after, @data what the file system gets. */
+typedef struct
+{
+  char *destination;
+  char *type;
+  char *source;
+  unsigned long flags;
+  unsigned long propagation;
+  char *data;
+} HutchBundleMount;
+
+void hutch_sandbox_bundle_mount_free (HutchBundleMount *m);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchBundleMount, hutch_sandbox_bundle_mount_free)
+
+/* The capability sets of a process, as masks of CAP_* bits. */
+enum
+{
+  HUTCH_CAPS_BOUNDING,
+  HUTCH_CAPS_EFFECTIVE,
+  HUTCH_CAPS_INHERITABLE,
+  HUTCH_CAPS_PERMITTED,
+  HUTCH_CAPS_AMBIENT,
+  HUTCH_CAPS_N_SETS,
+};
+
+/* linux.seccomp, compiled by libseccomp in the process before its exec.
+ * Actions are libseccomp's SCMP_ACT_* values; @op a scmp_compare. */
+typedef struct
+{
+  guint index;
+  guint64 value;
+  guint64 value_two;
+  int op;
+} HutchSeccompArg;
+
+typedef struct
+{
+  char **names;
+  guint32 action;
+  GArray *args; /* HutchSeccompArg, or NULL */
+} HutchSeccompRule;
+
+typedef struct
+{
+  guint32 default_action;
+  GArray *archs;    /* guint32 SCMP_ARCH_* tokens */
+  GPtrArray *rules; /* HutchSeccompRule */
+} HutchSeccompProfile;
+
+void hutch_sandbox_seccomp_profile_free (HutchSeccompProfile *p);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchSeccompProfile, hutch_sandbox_seccomp_profile_free)
+
+/* config.json's "process" (or exec's --process). */
+typedef struct
+{
+  char **args;
+  char **env;
+  char *cwd;
+  uid_t uid;
+  gid_t gid;
+  GArray *groups; /* gid_t: additionalGids; NULL for none */
+  gboolean has_umask;
+  mode_t umask;
+  gboolean has_caps;
+  guint64 caps[HUTCH_CAPS_N_SETS];
+  GArray *rlimits; /* HutchSandboxRlimit, or NULL */
+  gboolean no_new_privs;
+  gboolean terminal;
+  gboolean has_oom_score_adj;
+  int oom_score_adj;
+  HutchSeccompProfile *seccomp; /* NULL: none */
+} HutchBundleProcess;
+
+void hutch_sandbox_bundle_process_clear (HutchBundleProcess *p);
+
+typedef struct
+{
+  char *rootfs;               /* absolute */
+  gboolean rootfs_readonly;
+  unsigned long rootfs_propagation; /* 0: MS_REC | MS_PRIVATE, as runc */
+  GPtrArray *mounts;          /* HutchBundleMount, in order */
+  char **masked_paths;
+  char **readonly_paths;
+  char **devices;             /* linux.devices' paths: the host's bound there */
+  char **sysctl;              /* "key=value" */
+  char *hostname;
+  char *domainname;
+  GArray *namespaces;         /* HutchBundleNs */
+  GArray *uid_map;            /* HutchIdMapLine, or NULL */
+  GArray *gid_map;
+  HutchBundleProcess process;
+  gboolean no_pivot;
+  int preserve_fds;           /* fds 3 .. 3+n-1 stay open across exec */
+  int console_fd;             /* where a terminal's master goes, or -1 */
+  int fifo_fd;                /* O_PATH of the exec fifo the process waits on */
+} HutchSandboxBundle;
+
+void hutch_sandbox_bundle_clear (HutchSandboxBundle *b);
+
+/* Whether @b has a namespace of @type (new or joined); its entry, or NULL. */
+const HutchBundleNs *hutch_sandbox_bundle_ns (const HutchSandboxBundle *b, int type);
+
+/* Makes the container @b describes and leaves its process waiting on the
+ * exec fifo (`hutch oci create`): set up, pivoted, its terminal sent, its
+ * command found, but not yet its own user. Returns its pid as we see it,
+ * or -1 with @error (nothing of it left then). The process is not our child:
+ * an intermediate that joined and made the namespaces forked it and left. */
+pid_t hutch_sandbox_bundle_create (const HutchSandboxBundle *b, GError **error);
+
+/* Starts @p in the running container whose pid 1 is @pid (`hutch oci
+ * exec`): joins its namespaces, takes @p's credentials and execs. With
+ * @detach returns its pid once it runs (*@out_status unset); else waits and
+ * sets *@out_status (128+N for signal N). @console_fd as in the bundle. */
+pid_t hutch_sandbox_bundle_exec (pid_t pid, const HutchBundleProcess *p, int console_fd,
+                                 int preserve_fds, gboolean detach, int *out_status,
+                                 GError **error);
+
+/* Writes id maps @uid_map and @gid_map (HutchIdMapLine) for @pid: directly
+ * when we may (root, or only our own ids), else with newuidmap/newgidmap. */
+gboolean hutch_sandbox_idmap_write_lines (pid_t pid, GArray *uid_map, GArray *gid_map,
+                                          GError **error);
+
 G_END_DECLS

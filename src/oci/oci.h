@@ -1,0 +1,179 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* oci/: hutch as an OCI runtime (`hutch oci`, `hutch-runtime`): a bundle's
+ * config.json read into what sandbox/ runs (config.c), the state directory
+ * of each container under --root (state.c), create/start/kill/delete/exec
+ * (runtime.c), the hooks (hooks.c), and the default spec and features
+ * documents (spec.c). Nothing here prints: cli/oci.c does. */
+#pragma once
+
+#include <sys/types.h>
+#include <glib.h>
+
+#include "sandbox/sandbox.h"
+#include "util/util.h"
+
+G_BEGIN_DECLS
+
+/* One hook of config.json's "hooks". */
+typedef struct
+{
+  char *path;
+  char **args;
+  char **env;
+  int timeout; /* seconds; 0: none */
+} HutchOciHook;
+
+typedef enum
+{
+  HUTCH_OCI_HOOK_PRESTART,
+  HUTCH_OCI_HOOK_CREATE_RUNTIME,
+  HUTCH_OCI_HOOK_CREATE_CONTAINER,
+  HUTCH_OCI_HOOK_START_CONTAINER,
+  HUTCH_OCI_HOOK_POSTSTART,
+  HUTCH_OCI_HOOK_POSTSTOP,
+  HUTCH_OCI_HOOK_N_KINDS,
+} HutchOciHookKind;
+
+/* A bundle's config.json, read. */
+typedef struct
+{
+  HutchSandboxBundle sandbox;
+  GPtrArray *hooks[HUTCH_OCI_HOOK_N_KINDS]; /* HutchOciHook */
+  HutchJsonNode *annotations;               /* the object, or NULL */
+  char *bundle;                             /* absolute */
+} HutchOciConfig;
+
+void hutch_oci_config_free (HutchOciConfig *c);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchOciConfig, hutch_oci_config_free)
+
+/* Reads @path (a bundle's config.json; @bundle is the directory relative
+ * paths are taken from). A field hutch does not support is
+ * HUTCH_ERROR_USAGE naming it, a value of the wrong kind
+ * HUTCH_ERROR_INVALID_IMAGE naming it; unknown fields are ignored, as the
+ * runtime-spec asks. */
+HutchOciConfig *hutch_oci_config_load (const char *path, const char *bundle, GError **error);
+
+/* A "process" object (config.json's, or exec's --process file) into @out,
+ * cleared first. @where prefixes field names in errors. */
+gboolean hutch_oci_process_parse (const HutchJsonNode *node, const char *where,
+                                  HutchBundleProcess *out, GError **error);
+
+/* Runs @hooks (of HutchOciHook) in order with @state_json on each one's
+ * stdin; @what names the kind in errors. A hook that fails, or outlives
+ * its timeout (killed then), is an error. */
+gboolean hutch_oci_hooks_run (GPtrArray *hooks, const char *what, const char *state_json,
+                              GError **error);
+
+/* ---- the runtime ---- */
+
+/* Global options, as runc has them. */
+typedef struct
+{
+  char *root;     /* the state directory; NULL: the default */
+  gboolean debug;
+  gboolean systemd_cgroup;
+  gboolean rootless;
+} HutchOciContext;
+
+/* --root's default: $XDG_RUNTIME_DIR/hutch-runtime for a user, else
+ * /run/hutch-runtime as root, else /tmp/hutch-runtime-UID. */
+char *hutch_oci_default_root (void);
+
+typedef struct
+{
+  char *bundle;
+  char *pid_file;
+  char *console_socket;
+  gboolean no_pivot;
+  gboolean no_new_keyring;
+  int preserve_fds;
+} HutchOciCreateOptions;
+
+typedef enum
+{
+  HUTCH_OCI_CREATING,
+  HUTCH_OCI_CREATED,
+  HUTCH_OCI_RUNNING,
+  HUTCH_OCI_STOPPED,
+} HutchOciStatus;
+
+const char *hutch_oci_status_name (HutchOciStatus s);
+
+/* What the state directory of a container holds, and its status now. */
+typedef struct
+{
+  char *id;
+  char *dir;       /* its state directory */
+  char *bundle;
+  char *rootfs;
+  char *created;   /* RFC 3339 */
+  char *owner;
+  pid_t pid;
+  guint64 start_time;
+  HutchOciStatus status;
+  HutchJsonNode *annotations;
+} HutchOciState;
+
+void hutch_oci_state_free (HutchOciState *s);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchOciState, hutch_oci_state_free)
+
+/* HUTCH_ERROR_USAGE for an id that is empty, has '/' or is "." or "..". */
+gboolean hutch_oci_id_validate (const char *id, GError **error);
+
+/* The state of container @id: HUTCH_ERROR_NOT_FOUND when there is none. */
+HutchOciState *hutch_oci_state_load (const HutchOciContext *ctx, const char *id, GError **error);
+/* The runtime-spec state document of @s. */
+char *hutch_oci_state_json (const HutchOciState *s, gboolean pretty);
+/* Every container's state, sorted by id. */
+GPtrArray *hutch_oci_state_list (const HutchOciContext *ctx, GError **error);
+
+/* `create`: the container made and left waiting for `start`. */
+gboolean hutch_oci_create (const HutchOciContext *ctx, const char *id,
+                           const HutchOciCreateOptions *opts, GError **error);
+/* `start`: a created container's process let go to its exec. */
+gboolean hutch_oci_start (const HutchOciContext *ctx, const char *id, GError **error);
+/* `kill`: @sig to its process (with @all, every process of it). */
+gboolean hutch_oci_kill (const HutchOciContext *ctx, const char *id, int sig, gboolean all,
+                         GError **error);
+/* `delete`: the state removed, the poststop hooks run; a running one only
+ * with @force (killed first). */
+gboolean hutch_oci_delete (const HutchOciContext *ctx, const char *id, gboolean force,
+                           GError **error);
+/* The pids of the container's processes (its pid namespace's, or pid 1). */
+GArray *hutch_oci_pids (const HutchOciContext *ctx, const char *id, GError **error);
+
+/* Waits for @s's process to end (it must be our child: `run` made itself
+ * the subreaper before create), passing our signals on; its exit status. */
+int hutch_oci_wait (const HutchOciState *s);
+
+typedef struct
+{
+  char *process_file; /* --process, or NULL */
+  char **args;        /* else these, over config.json's process */
+  char *cwd;
+  char **env;
+  char *user;         /* "uid[:gid]" */
+  char **caps;        /* --cap: added to every set */
+  gboolean tty;
+  gboolean detach;
+  gboolean no_new_privs;
+  char *pid_file;
+  char *console_socket;
+  int preserve_fds;
+} HutchOciExecOptions;
+
+/* `exec`: a process in the running container @id; its exit status in
+ * *@out_status (not with detach). */
+gboolean hutch_oci_exec (const HutchOciContext *ctx, const char *id,
+                         const HutchOciExecOptions *opts, int *out_status, GError **error);
+
+/* `spec`: a default config.json (rootless: a user namespace mapping the
+ * caller to root, no network namespace's sysfs needed). */
+char *hutch_oci_spec_default (gboolean rootless);
+/* `features`: the runtime-spec features document. */
+char *hutch_oci_features (void);
+
+/* A signal by name ("TERM", "SIGTERM") or number; -1 when unknown. */
+int hutch_oci_signal_parse (const char *text);
+
+G_END_DECLS

@@ -1,0 +1,401 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The runtime's commands on a container's state: create (config.json read
+ * before anything is made, so a bad bundle leaves nothing; everything made
+ * undone when a later step fails), start through the exec fifo, kill with a
+ * pidfd checked against the process's start time, delete, the pids of a
+ * container, and `run`'s wait. exec is exec.c's. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "oci-private.h"
+
+HutchOciConfig *
+hutch_oci_state_config (const HutchOciState *s, GError **error)
+{
+  g_autofree char *path = g_build_filename (s->dir, HUTCH_OCI_CONFIG_COPY, NULL);
+
+  return hutch_oci_config_load (path, s->bundle != NULL ? s->bundle : "/", error);
+}
+
+int
+hutch_oci_console_connect (const char *path, GError **error)
+{
+  struct sockaddr_un addr = { .sun_family = AF_UNIX };
+  hutch_autofd int fd = socket (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  if (strlen (path) >= sizeof addr.sun_path)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "--console-socket %s: path too long", path), -1;
+  strcpy (addr.sun_path, path);
+  if (fd < 0 || connect (fd, (struct sockaddr *) &addr, sizeof addr) < 0)
+    return hutch_throw_errno (error, "--console-socket %s", path), -1;
+  return hutch_fd_steal (&fd);
+}
+
+static char *
+now_rfc3339 (void)
+{
+  g_autoptr (GDateTime) now = g_date_time_new_now_utc ();
+
+  return g_date_time_format (now, "%Y-%m-%dT%H:%M:%S.%fZ");
+}
+
+static gboolean
+write_pid_file (const char *path, pid_t pid, GError **error)
+{
+  g_autofree char *text = g_strdup_printf ("%d", (int) pid);
+
+  if (!hutch_util_replace_file (path, text, strlen (text), 0644, FALSE, error))
+    {
+      g_prefix_error (error, "--pid-file: ");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+copy_config (const char *from, const char *dir, GError **error)
+{
+  g_autofree char *text = NULL;
+  g_autofree char *to = g_build_filename (dir, HUTCH_OCI_CONFIG_COPY, NULL);
+  gsize len;
+
+  return g_file_get_contents (from, &text, &len, error)
+         && hutch_util_replace_file (to, text, len, 0600, FALSE, error);
+}
+
+/* Everything of create after the state directory exists; the caller
+ * removes it when this fails. */
+static gboolean
+create_in (const char *id, const char *dir, const char *config_path, HutchOciConfig *cfg,
+           const HutchOciCreateOptions *opts, GError **error)
+{
+  g_autofree char *fifo = g_build_filename (dir, HUTCH_OCI_FIFO, NULL);
+  hutch_autofd int fifo_fd = -1, console_fd = -1;
+  g_autoptr (HutchOciState) s = g_new0 (HutchOciState, 1);
+  g_autofree char *state = NULL;
+  static const HutchOciHookKind at_create[] = { HUTCH_OCI_HOOK_PRESTART,
+                                                HUTCH_OCI_HOOK_CREATE_RUNTIME,
+                                                HUTCH_OCI_HOOK_CREATE_CONTAINER };
+  static const char *const at_create_names[] = { "prestart", "createRuntime", "createContainer" };
+
+  if (!copy_config (config_path, dir, error))
+    return FALSE;
+  if (mkfifo (fifo, 0600) < 0)
+    return hutch_throw_errno (error, "creating %s", fifo);
+  fifo_fd = open (fifo, O_PATH | O_CLOEXEC);
+  if (fifo_fd < 0)
+    return hutch_throw_errno (error, "opening %s", fifo);
+  if (opts->console_socket != NULL && (console_fd = hutch_oci_console_connect (opts->console_socket, error)) < 0)
+    return FALSE;
+  cfg->sandbox.fifo_fd = fifo_fd;
+  cfg->sandbox.console_fd = console_fd;
+  cfg->sandbox.no_pivot = opts->no_pivot;
+  cfg->sandbox.preserve_fds = opts->preserve_fds;
+  s->pid = hutch_sandbox_bundle_create (&cfg->sandbox, error);
+  if (s->pid < 0)
+    return FALSE;
+  s->id = g_strdup (id);
+  s->dir = g_strdup (dir);
+  s->bundle = g_strdup (cfg->bundle);
+  s->rootfs = g_strdup (cfg->sandbox.rootfs);
+  s->created = now_rfc3339 ();
+  s->owner = hutch_oci_owner ();
+  s->status = HUTCH_OCI_CREATED;
+  s->annotations = g_steal_pointer (&cfg->annotations);
+  if (!hutch_util_pid_start_time (s->pid, &s->start_time))
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "the container's process ended while created");
+  state = hutch_oci_state_json (s, FALSE);
+  for (gsize i = 0; i < G_N_ELEMENTS (at_create); i++)
+    if (!hutch_oci_hooks_run (cfg->hooks[at_create[i]], at_create_names[i], state, error))
+      goto fail;
+  if (!hutch_oci_state_save (s, error)
+      || (opts->pid_file != NULL && !write_pid_file (opts->pid_file, s->pid, error)))
+    goto fail;
+  return TRUE;
+
+fail:
+  /* a failed create leaves no process behind */
+  (void) kill (s->pid, SIGKILL);
+  return FALSE;
+}
+
+gboolean
+hutch_oci_create (const HutchOciContext *ctx, const char *id, const HutchOciCreateOptions *opts,
+                  GError **error)
+{
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *bundle = NULL, *config_path = NULL, *dir = NULL;
+  g_autoptr (HutchOciConfig) cfg = NULL;
+
+  if (!hutch_oci_id_validate (id, error))
+    return FALSE;
+  bundle = opts->bundle == NULL ? g_strdup (cwd)
+           : g_path_is_absolute (opts->bundle) ? g_strdup (opts->bundle)
+                                               : g_build_filename (cwd, opts->bundle, NULL);
+  config_path = g_build_filename (bundle, "config.json", NULL);
+  if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "bundle %s has no config.json", bundle);
+  cfg = hutch_oci_config_load (config_path, bundle, error);
+  if (cfg == NULL)
+    return FALSE;
+  dir = hutch_oci_state_dir (ctx, id, TRUE, error);
+  if (dir == NULL)
+    return FALSE;
+  if (!create_in (id, dir, config_path, cfg, opts, error))
+    {
+      (void) hutch_oci_state_remove (dir, NULL);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+alive (const HutchOciState *s)
+{
+  guint64 now;
+
+  return hutch_util_pid_start_time (s->pid, &now) && now == s->start_time;
+}
+
+/* The fifo read: the process's open for writing meets ours, and its byte
+ * says it goes on to exec. Opened without blocking, so that a process that
+ * died waiting is noticed rather than waited for forever. */
+static gboolean
+release (const HutchOciState *s, GError **error)
+{
+  g_autofree char *fifo = g_build_filename (s->dir, HUTCH_OCI_FIFO, NULL);
+  hutch_autofd int fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0)
+    return hutch_throw_errno (error, "opening %s", fifo);
+  for (;;)
+    {
+      struct pollfd p = { fd, POLLIN, 0 };
+      char c;
+      int r = poll (&p, 1, 100);
+      if (r < 0 && errno != EINTR)
+        return hutch_throw_errno (error, "waiting on %s", fifo);
+      if (r > 0 && read (fd, &c, 1) == 1)
+        break;
+      if (!alive (s))
+        return hutch_throw (error, HUTCH_ERROR_FAILED,
+                            "container %s: its process ended before start", s->id);
+    }
+  if (unlink (fifo) < 0)
+    return hutch_throw_errno (error, "removing %s", fifo);
+  return TRUE;
+}
+
+gboolean
+hutch_oci_start (const HutchOciContext *ctx, const char *id, GError **error)
+{
+  g_autoptr (HutchOciState) s = hutch_oci_state_load (ctx, id, error);
+  g_autoptr (HutchOciConfig) cfg = NULL;
+  g_autoptr (GError) hook_error = NULL;
+  g_autofree char *state = NULL;
+
+  if (s == NULL)
+    return FALSE;
+  if (s->status != HUTCH_OCI_CREATED)
+    return hutch_throw (error, HUTCH_ERROR_USAGE, "cannot start container %s: it is %s, not created",
+                        id, hutch_oci_status_name (s->status));
+  cfg = hutch_oci_state_config (s, error);
+  if (cfg == NULL || !release (s, error))
+    return FALSE;
+  s->status = HUTCH_OCI_RUNNING;
+  state = hutch_oci_state_json (s, FALSE);
+  /* the container runs: a failing poststart hook is a warning (runtime-spec) */
+  if (!hutch_oci_hooks_run (cfg->hooks[HUTCH_OCI_HOOK_POSTSTART], "poststart", state, &hook_error))
+    g_warning ("%s", hook_error->message);
+  return TRUE;
+}
+
+/* Each process of the container: those in its pid namespace when it has
+ * its own, else its process alone. */
+GArray *
+hutch_oci_pids (const HutchOciContext *ctx, const char *id, GError **error)
+{
+  g_autoptr (HutchOciState) s = hutch_oci_state_load (ctx, id, error);
+  GArray *pids;
+  struct stat theirs, ours;
+  g_autofree char *ns = NULL;
+  DIR *d;
+  struct dirent *e;
+
+  if (s == NULL)
+    return NULL;
+  pids = g_array_new (FALSE, FALSE, sizeof (pid_t));
+  if (s->status == HUTCH_OCI_STOPPED || s->status == HUTCH_OCI_CREATING)
+    return pids;
+  ns = g_strdup_printf ("/proc/%d/ns/pid", (int) s->pid);
+  if (stat (ns, &theirs) < 0 || stat ("/proc/self/ns/pid", &ours) < 0
+      || theirs.st_ino == ours.st_ino || (d = opendir ("/proc")) == NULL)
+    {
+      g_array_append_val (pids, s->pid);
+      return pids;
+    }
+  while ((e = readdir (d)) != NULL)
+    {
+      g_autofree char *p = NULL;
+      struct stat st;
+      pid_t pid = (pid_t) g_ascii_strtoll (e->d_name, NULL, 10);
+      if (pid <= 0)
+        continue;
+      p = g_strdup_printf ("/proc/%d/ns/pid", (int) pid);
+      if (stat (p, &st) == 0 && st.st_ino == theirs.st_ino && st.st_dev == theirs.st_dev)
+        g_array_append_val (pids, pid);
+    }
+  closedir (d);
+  return pids;
+}
+
+gboolean
+hutch_oci_kill (const HutchOciContext *ctx, const char *id, int sig, gboolean all, GError **error)
+{
+  g_autoptr (HutchOciState) s = hutch_oci_state_load (ctx, id, error);
+  g_autofree char *what = NULL;
+  hutch_autofd int pidfd = -1;
+
+  if (s == NULL)
+    return FALSE;
+  if (s->status == HUTCH_OCI_STOPPED || s->status == HUTCH_OCI_CREATING)
+    return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "container %s is not running", id);
+  what = g_strdup_printf ("container %s's process", id);
+  pidfd = hutch_util_pidfd_open_checked (s->pid, s->start_time, what, error);
+  if (pidfd < 0 || !hutch_util_pidfd_signal (pidfd, sig, error))
+    return FALSE;
+  if (all)
+    {
+      g_autoptr (GArray) pids = hutch_oci_pids (ctx, id, NULL);
+      for (guint i = 0; pids != NULL && i < pids->len; i++)
+        if (g_array_index (pids, pid_t, i) != s->pid)
+          (void) kill (g_array_index (pids, pid_t, i), sig);
+    }
+  return TRUE;
+}
+
+/* Up to 10 s for a killed process to be gone (its reaper is not us). */
+static gboolean
+wait_gone (const HutchOciState *s, GError **error)
+{
+  for (int i = 0; i < 1000; i++)
+    {
+      g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) s->pid);
+      g_autofree char *text = NULL;
+      const char *paren;
+      if (!alive (s))
+        return TRUE;
+      text = hutch_util_read_host_file (path, 4096, NULL);
+      paren = text != NULL ? strrchr (text, ')') : NULL;
+      if (paren == NULL || paren[2] == 'Z' || paren[2] == 'X')
+        return TRUE;
+      g_usleep (10000);
+    }
+  return hutch_throw (error, HUTCH_ERROR_BUSY, "container %s: its process did not end after SIGKILL",
+                      s->id);
+}
+
+gboolean
+hutch_oci_delete (const HutchOciContext *ctx, const char *id, gboolean force, GError **error)
+{
+  g_autoptr (HutchOciState) s = hutch_oci_state_load (ctx, id, error);
+  g_autoptr (HutchOciConfig) cfg = NULL;
+  g_autoptr (GError) hook_error = NULL;
+  g_autofree char *state = NULL;
+
+  if (s == NULL)
+    return FALSE;
+  if ((s->status == HUTCH_OCI_RUNNING || s->status == HUTCH_OCI_CREATING) && !force)
+    return hutch_throw (error, HUTCH_ERROR_BUSY,
+                        "cannot delete container %s that is not stopped: %s", id,
+                        hutch_oci_status_name (s->status));
+  if (s->status == HUTCH_OCI_RUNNING || s->status == HUTCH_OCI_CREATED)
+    {
+      /* a created container is deleted without --force, as runc does */
+      if (kill (s->pid, SIGKILL) < 0 && errno != ESRCH)
+        return hutch_throw_errno (error, "killing container %s", id);
+      if (!wait_gone (s, error))
+        return FALSE;
+    }
+  s->status = HUTCH_OCI_STOPPED;
+  cfg = s->bundle != NULL ? hutch_oci_state_config (s, NULL) : NULL;
+  if (!hutch_oci_state_remove (s->dir, error))
+    return FALSE;
+  state = hutch_oci_state_json (s, FALSE);
+  if (cfg != NULL
+      && !hutch_oci_hooks_run (cfg->hooks[HUTCH_OCI_HOOK_POSTSTOP], "poststop", state, &hook_error))
+    g_warning ("%s", hook_error->message);
+  return TRUE;
+}
+
+int
+hutch_oci_wait (const HutchOciState *s)
+{
+  static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+  sigset_t set;
+  int status;
+
+  sigemptyset (&set);
+  for (gsize i = 0; i < G_N_ELEMENTS (passed); i++)
+    sigaddset (&set, passed[i]);
+  sigaddset (&set, SIGCHLD);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  for (;;)
+    {
+      pid_t gone;
+      int sig = sigwaitinfo (&set, NULL);
+      if (sig < 0 && errno == EINTR)
+        continue;
+      if (sig > 0 && sig != SIGCHLD)
+        {
+          (void) kill (s->pid, sig);
+          continue;
+        }
+      /* reap every orphan handed to us; end with the container's process */
+      while ((gone = waitpid (-1, &status, WNOHANG)) > 0)
+        if (gone == s->pid)
+          return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
+      if (gone < 0 && errno == ECHILD)
+        return 255;
+    }
+}
+
+int
+hutch_oci_signal_parse (const char *text)
+{
+  static const struct
+  {
+    const char *name;
+    int sig;
+  } sigs[] = {
+    { "HUP", SIGHUP },   { "INT", SIGINT },     { "QUIT", SIGQUIT },   { "ILL", SIGILL },
+    { "TRAP", SIGTRAP }, { "ABRT", SIGABRT },   { "BUS", SIGBUS },     { "FPE", SIGFPE },
+    { "KILL", SIGKILL }, { "USR1", SIGUSR1 },   { "SEGV", SIGSEGV },   { "USR2", SIGUSR2 },
+    { "PIPE", SIGPIPE }, { "ALRM", SIGALRM },   { "TERM", SIGTERM },   { "CHLD", SIGCHLD },
+    { "CONT", SIGCONT }, { "STOP", SIGSTOP },   { "TSTP", SIGTSTP },   { "TTIN", SIGTTIN },
+    { "TTOU", SIGTTOU }, { "URG", SIGURG },     { "XCPU", SIGXCPU },   { "XFSZ", SIGXFSZ },
+    { "VTALRM", SIGVTALRM }, { "PROF", SIGPROF }, { "WINCH", SIGWINCH }, { "IO", SIGIO },
+    { "PWR", SIGPWR },   { "SYS", SIGSYS },
+  };
+  const char *name = g_str_has_prefix (text, "SIG") ? text + 3 : text;
+  char *end = NULL;
+  gint64 n = g_ascii_strtoll (text, &end, 10);
+
+  if (end != text && *end == '\0')
+    return n > 0 && n < NSIG ? (int) n : -1;
+  for (gsize i = 0; i < G_N_ELEMENTS (sigs); i++)
+    if (g_ascii_strcasecmp (name, sigs[i].name) == 0)
+      return sigs[i].sig;
+  return -1;
+}

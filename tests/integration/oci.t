@@ -1,0 +1,326 @@
+#!/bin/bash
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# hutch as an OCI runtime (issue 23), as an ordinary user: a bundle made
+# from the busybox test image, driven through the hutch-runtime link with
+# runc's command line (create/start/state/kill/delete, run, exec, list, ps,
+# spec, features), config.json honoured (mounts, masked and read-only
+# paths, user, capabilities, rlimits, seccomp, hooks, a terminal over
+# --console-socket), the bad inputs, and podman --runtime hutch-runtime.
+. "$(dirname "$0")/lib.sh"
+require_fixtures
+
+RT=$HUTCH_TEST_BUILDDIR/src/hutch-runtime
+ROOT=$T/state
+# rt ARG...: sets $out, $err, $rc. Through files, not a pipe: a created
+# container keeps the stdio it was given, and a pipe would never end.
+rt() {
+  "$RT" --root "$ROOT" "$@" >"$T/.stdout" 2>"$T/.stderr" </dev/null && rc=0 || rc=$?
+  out=$(cat "$T/.stdout")
+  err=$(cat "$T/.stderr")
+}
+# at the end: every container of ours killed and deleted
+at_exit 'for c in $("$RT" --root "$ROOT" list -q 2>/dev/null); do "$RT" --root "$ROOT" delete -f "$c"; done'
+
+# cfg BUNDLE PYTHON: edits BUNDLE/config.json as the dict d
+cfg() {
+  python3 - "$1/config.json" "$2" <<'PY'
+import json, sys
+p = sys.argv[1]
+d = json.load(open(p))
+exec(sys.argv[2])
+json.dump(d, open(p, "w"), indent=1)
+PY
+}
+# bundle DIR ARGS-JSON: the busybox rootfs, `spec --rootless`, no terminal
+busybox_layer "$T/layer.tar"
+bundle() {
+  mkdir -p "$1/rootfs"
+  tar -xf "$T/layer.tar" -C "$1/rootfs"
+  (cd "$1" && "$RT" spec --rootless) || return 1
+  cfg "$1" "d['process']['terminal'] = False; d['process']['args'] = $2"
+}
+wait_status() { # wait_status ID STATUS: up to 5 s
+  local i
+  for i in $(seq 100); do
+    rt state "$1"
+    [ "$(json_get "$out" 'd["status"]' 2>/dev/null)" = "$2" ] && return 0
+    tick
+  done
+  return 1
+}
+
+# ---- spec and features ----
+mkdir -p "$T/spec"
+(cd "$T/spec" && "$RT" spec --rootless) && rc=0 || rc=$?
+ok "$rc" "spec --rootless writes config.json"
+c=$(cat "$T/spec/config.json")
+is "$(json_get "$c" '[m["hostID"] for m in d["linux"]["uidMappings"]]')" "[$(id -u)]" \
+  "spec --rootless maps the caller to root"
+like "$(json_get "$c" '[n["type"] for n in d["linux"]["namespaces"]]')" "'user'" \
+  "spec --rootless has a user namespace"
+(cd "$T/spec" && "$RT" spec 2>"$T/.stderr") && rc=0 || rc=$?
+is "$rc" 1 "spec refuses to overwrite config.json"
+rt features
+is "$(json_get "$out" 'd["ociVersionMax"]')" "1.2.0" "features is the runtime-spec features document"
+like "$(json_get "$out" 'd["linux"]["namespaces"]')" "'user'" "features lists the namespaces"
+out=$("$RT" --version) && rc=0 || rc=$?
+like "$out" "^hutch-runtime version" "--version"
+
+# ---- create, start, state, exec, kill, delete ----
+B=$T/b1
+bundle "$B" '["sleep", "30"]'
+rt create --bundle "$B" --pid-file "$T/c1.pid" c1
+ok "$rc" "create"
+[ "$rc" = 0 ] || echo "# $err"
+pid=$(cat "$T/c1.pid" 2>/dev/null)
+rt state c1
+is "$(json_get "$out" 'd["status"]')" created "state after create: created"
+is "$(json_get "$out" 'd["pid"]')" "$pid" "state pid is the --pid-file's"
+is "$(json_get "$out" 'd["id"]+" "+d["bundle"]+" "+d["ociVersion"]')" "c1 $B 1.2.0" \
+  "state id, bundle, ociVersion"
+is "$(json_get "$out" 'sorted(d.keys())')" \
+  "['annotations', 'bundle', 'created', 'id', 'ociVersion', 'owner', 'pid', 'rootfs', 'status']" \
+  "state has the runtime-spec fields"
+ok "$([ -d "/proc/$pid" ]; echo $?)" "the created process waits, outliving create"
+rt create --bundle "$B" c1
+is "$rc" 1 "create of an id in use fails"
+like "$err" "exists: c1" "... saying the id exists"
+rt exec c1 true
+ok "$rc" "exec into a created container"
+rt start c1
+ok "$rc" "start"
+rt state c1
+is "$(json_get "$out" 'd["status"]')" running "state after start: running"
+rt start c1
+is "$rc" 1 "start of a started container fails"
+like "$err" "not created" "... saying it is not created"
+rt exec c1 sh -c 'echo $((40+2)) $(hostname) $(cat /proc/1/cmdline | tr "\0" " ")'
+is "$out" "42 hutch sleep 30" "exec runs in the container (hostname, pid 1)"
+rt exec --env FOO=bar --cwd /tmp c1 sh -c 'echo $FOO $(pwd)'
+is "$out" "bar /tmp" "exec --env --cwd"
+cat >"$T/proc.json" <<'EOF'
+{"terminal": false, "user": {"uid": 0, "gid": 0}, "args": ["sh", "-c", "echo from-process-file; exit 7"],
+ "env": ["PATH=/bin"], "cwd": "/"}
+EOF
+rt exec --process "$T/proc.json" c1
+is "$rc:$out" "7:from-process-file" "exec --process FILE, its exit status passed on"
+rt exec --detach --pid-file "$T/e.pid" c1 sleep 20
+ok "$rc" "exec --detach"
+epid=$(cat "$T/e.pid" 2>/dev/null)
+ok "$([ -n "$epid" ] && [ -d "/proc/$epid" ]; echo $?)" "exec --detach --pid-file: the process runs"
+rt ps --format json c1
+is "$(json_get "$out" 'sorted(d)')" "$(python3 -c "print(sorted([$pid, ${epid:-0}]))")" \
+  "ps lists the container's processes"
+rt exec c1 nosuchcommand
+is "$rc" 127 "exec of a missing command: 127"
+rt list
+like "$out" "c1 +$pid +running" "list"
+rt delete c1
+is "$rc" 1 "delete of a running container without --force fails"
+rt kill c1 KILL
+ok "$rc" "kill KILL"
+wait_status c1 stopped
+ok $? "the container is stopped after kill"
+rt exec c1 true
+is "$rc" 1 "exec into a stopped container fails"
+like "$err" "stopped" "... saying it is stopped"
+rt delete c1
+ok "$rc" "delete"
+rt state c1
+like "$rc:$err" "^1:.*does not exist" "state after delete: no such container"
+ok "$([ ! -d "$ROOT/c1" ]; echo $?)" "delete removes the state directory"
+
+# kill --all and delete --force of a running one
+rt create --bundle "$B" c2 && rt start c2
+rt exec --detach c2 sleep 40
+rt kill --all c2 KILL
+ok "$rc" "kill --all"
+rt create --bundle "$B" c3 && rt start c3
+rt delete --force c3
+ok "$rc" "delete --force of a running container"
+ok "$([ ! -d "$ROOT/c3" ]; echo $?)" "... removes it"
+rt delete --force c2
+
+# ---- run ----
+B2=$T/b2
+bundle "$B2" '["sh", "-c", "echo hi; id -u; exit 3"]'
+rt run --bundle "$B2" r1
+is "$rc:$out" "$(printf '3:hi\n0')" "run: output and exit status"
+rt state r1
+is "$rc" 1 "run deletes the container after it ends"
+
+# ---- config.json honoured ----
+B3=$T/b3
+bundle "$B3" '["sh", "-c", "touch /x 2>/dev/null && echo rootfs-rw; echo data >/mnt/t/f && cat /mnt/t/f; [ -c /proc/keys ] && echo keys-masked; ls /usr | wc -l; echo w >/proc/sys/kernel/hostname 2>/dev/null || echo sys-ro; cat /data/in; echo > /data/new 2>/dev/null || echo bind-ro; ulimit -n; grep CapEff /proc/self/status; mkdir /tmp/d 2>&1 | grep -o \"not permitted\""]'
+mkdir -p "$T/data" && echo host-file >"$T/data/in"
+cfg "$B3" "
+d['mounts'].append({'destination': '/mnt/t', 'type': 'tmpfs', 'source': 'tmpfs', 'options': ['nosuid', 'size=1m']})
+d['mounts'].append({'destination': '/data', 'type': 'bind', 'source': '$T/data', 'options': ['rbind', 'ro']})
+d['mounts'].append({'destination': '/tmp', 'type': 'tmpfs', 'source': 'tmpfs'})
+d['process']['rlimits'] = [{'type': 'RLIMIT_NOFILE', 'soft': 321, 'hard': 321}]
+d['linux']['maskedPaths'].append('/usr')
+d['linux']['seccomp'] = {'defaultAction': 'SCMP_ACT_ALLOW', 'architectures': ['SCMP_ARCH_X86_64'],
+  'syscalls': [{'names': ['mkdir', 'mkdirat'], 'action': 'SCMP_ACT_ERRNO', 'errnoRet': 1}]}
+"
+rt run --bundle "$B3" r3
+[ "$rc" = 0 ] || echo "# $err"
+is "$out" "$(printf 'data\nkeys-masked\n0\nsys-ro\nhost-file\nbind-ro\n321\nCapEff:\t0000000020000420\nnot permitted')" \
+  "root.readonly, tmpfs and ro bind mounts, maskedPaths, readonlyPaths, rlimits, capabilities, seccomp"
+
+# a full mapping (newuidmap) and a user with additionalGids
+if grep -q "^$(id -un):" /etc/subuid 2>/dev/null; then
+  B4=$T/b4
+  bundle "$B4" '["sh", "-c", "id -u; id -g; id -G; cat /proc/self/uid_map | wc -l"]'
+  s=$(grep "^$(id -un):" /etc/subuid | head -1 | cut -d: -f2)
+  g=$(grep "^$(id -un):" /etc/subgid | head -1 | cut -d: -f2)
+  cfg "$B4" "
+d['linux']['uidMappings'] = [{'containerID': 0, 'hostID': $(id -u), 'size': 1}, {'containerID': 1, 'hostID': $s, 'size': 65536}]
+d['linux']['gidMappings'] = [{'containerID': 0, 'hostID': $(id -g), 'size': 1}, {'containerID': 1, 'hostID': $g, 'size': 65536}]
+d['process']['user'] = {'uid': 1000, 'gid': 1000, 'additionalGids': [10, 20]}
+"
+  rt run --bundle "$B4" r4
+  [ "$rc" = 0 ] || echo "# $err"
+  is "$out" "$(printf '1000\n1000\n1000 10 20\n2')" "uid/gidMappings through newuidmap; process.user with additionalGids"
+else
+  skip "no /etc/subuid range for $(id -un): the newuidmap mapping is not tested"
+fi
+
+# hooks: the state on stdin; poststop at delete
+B5=$T/b5
+bundle "$B5" '["true"]'
+cfg "$B5" "
+d['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $T/prestart.json']}],
+  'poststop': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $T/poststop.json']}]}
+"
+rt run --bundle "$B5" h1
+ok "$rc" "run with hooks"
+is "$(json_get "$(cat "$T/prestart.json" 2>/dev/null || echo '{}')" 'd.get("id")+" "+d.get("status")')" \
+  "h1 created" "prestart hook gets the state on stdin"
+is "$(json_get "$(cat "$T/poststop.json" 2>/dev/null || echo '{}')" 'd.get("status")')" "stopped" \
+  "poststop hook runs at delete"
+cfg "$B5" "d['hooks'] = {'createRuntime': [{'path': '/bin/sleep', 'args': ['sleep', '5'], 'timeout': 1}]}"
+rt create --bundle "$B5" h2
+like "$rc:$err" "^1:.*createRuntime hook.*timed out" "a hook past its timeout fails create"
+ok "$([ ! -d "$ROOT/h2" ]; echo $?)" "... and leaves no state"
+
+# a terminal over --console-socket (runc's protocol: the master by SCM_RIGHTS)
+B6=$T/b6
+bundle "$B6" '["sh", "-c", "tty; echo on-tty"]'
+cfg "$B6" "d['process']['terminal'] = True"
+python3 - "$T/console.sock" >"$T/console.out" 2>&1 <<'PY' &
+import array, os, socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.bind(sys.argv[1]); s.listen(1)
+c, _ = s.accept()
+msg, anc, _, _ = c.recvmsg(256, socket.CMSG_LEN(4))
+fd = array.array("i", anc[0][2][:4])[0]
+out = b""
+while True:
+    try:
+        b = os.read(fd, 4096)
+    except OSError:
+        break
+    if not b:
+        break
+    out += b
+print(msg.decode(), out.decode().replace("\r", ""))
+PY
+py=$!
+for i in $(seq 100); do [ -S "$T/console.sock" ] && break; tick; done
+rt create --bundle "$B6" --console-socket "$T/console.sock" t1
+ok "$rc" "create with process.terminal and --console-socket"
+rt start t1
+wait_status t1 stopped
+wait $py
+like "$(cat "$T/console.out")" "^/dev/pts/[0-9]+ /dev/pts/[0-9]+" "the terminal's master came over the socket, with its name"
+like "$(cat "$T/console.out")" "on-tty" "the process runs on that terminal"
+rt delete t1
+
+# ---- bad inputs ----
+mkdir -p "$T/empty"
+rt create --bundle "$T/empty" bad1
+like "$rc:$err" "^1:.*has no config.json" "a bundle without config.json"
+B7=$T/b7
+bundle "$B7" '["true"]'
+echo '{"ociVersion": "1.2.0", "process": ' >"$B7/config.json"
+rt create --bundle "$B7" bad2
+like "$rc:$err" "^1:.*config.json.*line" "a config.json that does not parse names the place"
+(cd "$B7" && rm config.json && "$RT" spec --rootless)
+cfg "$B7" "d['process']['args'] = 'sh'"
+rt create --bundle "$B7" bad3
+like "$rc:$err" "^1:.*process\.args: expected an array" "a field of the wrong kind is named"
+cfg "$B7" "d['process']['args'] = ['true']; d['linux']['intelRdt'] = {'closID': 'x'}"
+rt create --bundle "$B7" bad4
+like "$rc:$err" "^1:.*linux\.intelRdt is not supported" "a feature hutch lacks is named"
+cfg "$B7" "del d['linux']['intelRdt']; d['linux']['namespaces'].append({'type': 'time'})"
+rt create --bundle "$B7" bad5
+like "$rc:$err" "^1:.*linux\.namespaces\[[0-9]\]\.type: \"time\" is not supported" "an unsupported namespace is named"
+rt create --bundle "$B" a/b
+like "$rc:$err" "^1:.*invalid container id" "an id with '/'"
+rt start nosuch
+like "$rc:$err" "^1:.*does not exist: nosuch" "start of a container not created"
+rt kill nosuch
+is "$rc" 1 "kill of a container not created"
+# a create that fails after its process exists: no process, no state left
+cfg "$B7" "d['linux']['namespaces'] = [n for n in d['linux']['namespaces'] if n['type'] != 'time']; d['process']['args'] = ['sleep', '4242']; d['mounts'].append({'destination': '/x', 'type': 'bind', 'source': '/nonexistent-$$', 'options': ['bind']})"
+rt create --bundle "$B7" --pid-file "$T/bad.pid" bad6
+like "$rc:$err" "^1:.*bind source /nonexistent" "a mount that fails fails create, naming its source"
+ok "$([ ! -d "$ROOT/bad6" ] && [ ! -e "$T/bad.pid" ]; echo $?)" "a failed create leaves no state and no pid file"
+sleep 0.2
+ok "$(! pgrep -u "$(id -u)" -f "create --bundle $B7 --pid-file" >/dev/null; echo $?)" \
+  "a failed create leaves no process"
+rt list -q
+is "$out" "" "list is empty at the end"
+
+# ---- podman --runtime hutch-runtime ----
+if ! command -v podman >/dev/null; then
+  skip "podman is not installed"
+else
+  export XDG_RUNTIME_DIR=$T/xdg
+  mkdir -m 0700 -p "$XDG_RUNTIME_DIR"
+  P=(podman --root "$T/podman" --runroot "$XDG_RUNTIME_DIR/podman" --storage-driver vfs
+     --cgroup-manager cgroupfs --events-backend file)
+  at_exit 'podman --root "$T/podman" --runroot "$XDG_RUNTIME_DIR/podman" --storage-driver vfs unshare rm -rf "$T/podman" >/dev/null 2>&1'
+  # podman itself needs runc for load here (its default, crun, refuses this host)
+  if ! "${P[@]}" --runtime runc load -q -i "$FIX/busybox.docker.tar" >/dev/null 2>"$T/.perr"; then
+    skip "podman cannot load an image on this host: $(head -1 "$T/.perr")"
+  else
+    IMG=localhost/hutch-test/busybox:latest
+    out=$("${P[@]}" --runtime "$RT" run --rm --hostname web "$IMG" sh -c 'echo hi; id; hostname' 2>"$T/.perr") && rc=0 || rc=$?
+    [ "$rc" = 0 ] || sed 's/^/# /' "$T/.perr"
+    is "$out" "$(printf 'hi\nuid=0(root) gid=0(root)\nweb')" "podman --runtime hutch-runtime run --rm"
+    out=$("${P[@]}" --runtime "$RT" run --rm "$IMG" sh -c 'exit 5' 2>&1) && rc=0 || rc=$?
+    is "$rc" 5 "podman run: the exit status comes through"
+    cid=$("${P[@]}" --runtime "$RT" run -d "$IMG" sleep 60 2>"$T/.perr") && rc=0 || rc=$?
+    ok "$rc" "podman run -d"
+    out=$("${P[@]}" --runtime "$RT" exec "$cid" sh -c 'echo in-exec; cat /proc/1/cmdline | tr "\0" " "' 2>"$T/.perr") && rc=0 || rc=$?
+    [ "$rc" = 0 ] || sed 's/^/# /' "$T/.perr"
+    is "$out" "$(printf 'in-exec\nsleep 60 ')" "podman exec"
+    # -t under a real terminal: the pty's master goes to conmon over --console-socket
+    if command -v script >/dev/null; then
+      out=$(timeout 30 script -qec "$(printf '%q ' "${P[@]}" --runtime "$RT") exec -it $cid sh -c 'tty; echo on-tty'" /dev/null 2>&1 | tr -d '\r\000' | tr '\n' ' ') && rc=0 || rc=$?
+      like "$out" "/dev/pts/[0-9]+ on-tty" "podman exec -it under a terminal"
+      out=$(timeout 30 script -qec "$(printf '%q ' "${P[@]}" --runtime "$RT") run --rm -it $IMG sh -c 'tty; echo on-tty'" /dev/null 2>&1 | tr -d '\r\000' | tr '\n' ' ') && rc=0 || rc=$?
+      like "$out" "/dev/pts/[0-9]+ on-tty" "podman run --rm -it under a terminal"
+    else
+      skip "script(1) is not installed: podman -it is not tested"
+    fi
+    "${P[@]}" --runtime "$RT" stop -t 1 "$cid" >/dev/null 2>"$T/.perr" && rc=0 || rc=$?
+    ok "$rc" "podman stop"
+    "${P[@]}" --runtime "$RT" rm "$cid" >/dev/null 2>"$T/.perr" && rc=0 || rc=$?
+    ok "$rc" "podman rm"
+    out=$("${P[@]}" --runtime "$RT" run --rm --read-only "$IMG" sh -c 'touch /x 2>/dev/null || echo ro; touch /tmp/y && echo tmp-rw' 2>"$T/.perr") && rc=0 || rc=$?
+    is "$out" "$(printf 'ro\ntmp-rw')" "podman run --read-only"
+    port=$((20000 + $$ % 20000))
+    "${P[@]}" --runtime "$RT" run -d --name web -p "127.0.0.1:$port:8080" "$IMG" \
+      sh -c 'echo served | nc -l -p 8080' >/dev/null 2>"$T/.perr" && rc=0 || rc=$?
+    ok "$rc" "podman run -d -p (a published port)"
+    out=""
+    for i in $(seq 100); do
+      out=$(python3 -c 'import socket,sys; s=socket.create_connection(("127.0.0.1", int(sys.argv[1])), 1); print(s.recv(64).decode().strip())' "$port" 2>/dev/null) && break
+      tick
+    done
+    is "$out" "served" "... reachable from the host"
+    "${P[@]}" --runtime "$RT" rm -f -t 0 web >/dev/null 2>&1
+  fi
+fi
