@@ -72,13 +72,23 @@ run_attached() {
   local hp outer pid1 i
   "$HUTCH" --root "$R" run --rm --name "fault-$2" --network "$1" "$BB" sleep 1000 >/dev/null 2>"$T/.stderr" &
   hp=$!
-  for i in $(seq 200); do
+  # (up to 60 s: a slirp container under ASan while the suite runs
+  # beside it took more than the 10 s this once allowed)
+  for i in $(seq 1200); do
     pid1=$("$HUTCH" --root "$R" inspect "fault-$2" 2>/dev/null | python3 -c \
       'import json,sys; print(json.load(sys.stdin)[0]["State"]["Pid"])' 2>/dev/null)
     [ "${pid1:-0}" -gt 0 ] && break
     read -r -t 0.05 _ <>"$T/tick" || true
   done
-  outer=$(ps -o ppid= -p "${pid1:-0}" | tr -d ' ')
+  if [ "${pid1:-0}" -le 0 ]; then
+    # never a hang: the container that did not start in time is ended
+    kill "$hp" 2>/dev/null
+    "$HUTCH" --root "$R" rm -f "fault-$2" >/dev/null 2>&1
+    wait "$hp"
+    rc=-1 err="the container fault-$2 had no pid 1 after 60 s"
+    return
+  fi
+  outer=$(ps -o ppid= -p "$pid1" | tr -d ' ')
   timeout -k 5 20 strace -qq -o /dev/null -p "${outer:-0}" -e trace="$2,restart_syscall" \
     -e inject="$2,restart_syscall:error=$3" &
   # bounded: a monitor that never ends is a failure, not a hang
