@@ -63,30 +63,6 @@ make_etc_files (HutchSandboxSpec *spec, const char *dir, HutchNetConfig *net,
          && write_file (dir, "resolv.conf", resolv, &spec->resolv_file, error);
 }
 
-static int
-net_child_setup (gpointer data, GError **error)
-{
-  return hutch_net_child_setup (data, error);
-}
-
-static void
-net_monitor_start (gpointer data, int ctl)
-{
-  hutch_net_set_ctl (data, ctl);
-}
-
-static void
-net_prepare (gpointer data, GArray *fds, int *timeout_ms)
-{
-  hutch_net_poll_prepare (data, fds, timeout_ms);
-}
-
-static void
-net_dispatch (gpointer data, GArray *fds)
-{
-  hutch_net_poll_dispatch (data, fds);
-}
-
 /* The network asked for, or the fallback to loopback alone when the tap
  * device cannot be had and slirp was only the default. */
 static gboolean
@@ -711,8 +687,7 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
   HutchSandboxSpec spec = { .cleanup_fd = -1, .userns_fd = -1 };
   HutchNetConfig net = { 0 };
   HutchCgroupLimits limits = { 0 };
-  HutchSandboxNet hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
-                            net_prepare, net_dispatch, NULL };
+  HutchSandboxNet hooks = { 0 };
   Monitor m = { ctx, c, -1, -1, -1, { -1, -1, -1, -1, -1, -1, -1 }, -1, lock, NULL, NULL, { { 0 } },
                 FALSE, -1 };
   gboolean ok;
@@ -754,7 +729,7 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
   if (ok && net.mode == HUTCH_NET_SLIRP)
     {
       ok = (slirp = hutch_net_new (&net, error)) != NULL;
-      hooks.data = slirp;
+      hutch_net_sandbox_hooks (slirp, &hooks);
       spec.net = &hooks;
       g_array_set_size (c->bound, 0);
       if (ok)

@@ -14,6 +14,7 @@
 #include <poll.h>
 #include <glib.h>
 
+#include "sandbox/sandbox.h"
 #include "util/util.h"
 
 G_BEGIN_DECLS
@@ -157,5 +158,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchNet, hutch_net_free)
  * to do with what poll() said about them. */
 void hutch_net_poll_prepare (HutchNet *net, GArray *fds, int *timeout_ms);
 void hutch_net_poll_dispatch (HutchNet *net, GArray *fds);
+
+/* @net as the sandbox's network hooks (HutchSandboxNet), for a spec's net. */
+void hutch_net_sandbox_hooks (HutchNet *net, HutchSandboxNet *out);
 
 G_END_DECLS

@@ -403,3 +403,34 @@ hutch_net_poll_dispatch (HutchNet *net, GArray *fds)
   hutch_net_forward_dispatch (net->fwd, fds);
   net->fds = NULL;
 }
+
+static int
+hooks_child_setup (gpointer data, GError **error)
+{
+  return hutch_net_child_setup (data, error);
+}
+
+static void
+hooks_monitor_start (gpointer data, int ctl)
+{
+  hutch_net_set_ctl (data, ctl);
+}
+
+static void
+hooks_prepare (gpointer data, GArray *fds, int *timeout_ms)
+{
+  hutch_net_poll_prepare (data, fds, timeout_ms);
+}
+
+static void
+hooks_dispatch (gpointer data, GArray *fds)
+{
+  hutch_net_poll_dispatch (data, fds);
+}
+
+void
+hutch_net_sandbox_hooks (HutchNet *net, HutchSandboxNet *out)
+{
+  *out = (HutchSandboxNet) { hooks_child_setup, hutch_net_serve_request, hooks_monitor_start,
+                             hooks_prepare, hooks_dispatch, net };
+}

@@ -459,30 +459,6 @@ network_prepare (const HutchShellOptions *o, HutchShellSession *s, HutchNetConfi
   return hutch_util_replace_file (spec->resolv_file, resolv, strlen (resolv), 0644, FALSE, error);
 }
 
-static int
-net_child_setup (gpointer data, GError **error)
-{
-  return hutch_net_child_setup (data, error);
-}
-
-static void
-net_monitor_start (gpointer data, int ctl)
-{
-  hutch_net_set_ctl (data, ctl);
-}
-
-static void
-net_prepare (gpointer data, GArray *fds, int *timeout_ms)
-{
-  hutch_net_poll_prepare (data, fds, timeout_ms);
-}
-
-static void
-net_dispatch (gpointer data, GArray *fds)
-{
-  hutch_net_poll_dispatch (data, fds);
-}
-
 gboolean
 hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResult *result,
                  char **out_name, gboolean *out_joined, GError **error)
@@ -497,8 +473,7 @@ hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResu
   g_auto (GStrv) argv = shell_argv (o);
   g_autoptr (HutchNet) slirp = NULL;
   HutchNetConfig net = { 0 };
-  HutchSandboxNet net_hooks = { net_child_setup, hutch_net_serve_request, net_monitor_start,
-                                net_prepare, net_dispatch, NULL };
+  HutchSandboxNet net_hooks = { 0 };
   HutchSandboxSpec spec = { .cleanup_fd = -1, .userns_fd = -1 };
   Plan p = { NULL, early, mounts, env, { { 0 } }, -1, 0, { -1, -1, -1, -1, -1, -1, -1 } };
   hutch_autofd int lock = -1;
@@ -584,7 +559,7 @@ hutch_shell_run (HutchContext *ctx, const HutchShellOptions *o, HutchSandboxResu
   if (net.mode == HUTCH_NET_SLIRP)
     {
       ok = (slirp = hutch_net_new (&net, error)) != NULL;
-      net_hooks.data = slirp;
+      hutch_net_sandbox_hooks (slirp, &net_hooks);
       spec.net = &net_hooks;
     }
   if (ok)
