@@ -152,7 +152,8 @@ hutch_tvalue_print (const Value *v, GString *out)
         {
           /* as Go prints a map: keys in order */
           g_autofree char **keys = g_new0 (char *, v->node->n_members + 1);
-          memcpy (keys, v->node->keys, v->node->n_members * sizeof (char *));
+          if (v->node->n_members > 0) /* (an empty map has no keys array) */
+            memcpy (keys, v->node->keys, v->node->n_members * sizeof (char *));
           qsort (keys, v->node->n_members, sizeof (char *), key_order);
           g_string_append (out, "map[");
           for (guint i = 0; i < v->node->n_members; i++)
