@@ -30,8 +30,6 @@ fi
 
 TRIALS=${HUTCH_SWEEP_TRIALS:-1}
 R=$T/store
-export XDG_RUNTIME_DIR=$T/xdg # a runroot of this test's own
-mkdir -m 0700 "$XDG_RUNTIME_DIR"
 RUNROOT=$XDG_RUNTIME_DIR/hutch
 BB=localhost/hutch-test/busybox:latest
 H() { hutch --root "$R" "$@"; }

@@ -78,6 +78,7 @@ run_attached() {
     pid1=$("$HUTCH" --root "$R" inspect "fault-$2" 2>/dev/null | python3 -c \
       'import json,sys; print(json.load(sys.stdin)[0]["State"]["Pid"])' 2>/dev/null)
     [ "${pid1:-0}" -gt 0 ] && break
+    kill -0 "$hp" 2>/dev/null || break # run ended: its stderr says why
     read -r -t 0.05 _ <>"$T/tick" || true
   done
   if [ "${pid1:-0}" -le 0 ]; then
@@ -85,7 +86,7 @@ run_attached() {
     kill "$hp" 2>/dev/null
     "$HUTCH" --root "$R" rm -f "fault-$2" >/dev/null 2>&1
     wait "$hp"
-    rc=-1 err="the container fault-$2 had no pid 1 after 60 s"
+    rc=-1 err="the container fault-$2 had no pid 1 (run said: $(cat "$T/.stderr"))"
     return
   fi
   outer=$(ps -o ppid= -p "$pid1" | tr -d ' ')

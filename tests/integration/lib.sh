@@ -10,6 +10,14 @@ tap_failed=0
 # A private scratch directory, removed on exit; the store defaults go there.
 T=$(mktemp -d "${TMPDIR:-/tmp}/hutch-it.XXXXXX")
 export XDG_DATA_HOME="$T/data"
+# and a runroot of its own: the fallback /tmp/hutch-run-UID is shared by
+# every test of the user, and check.t and runroot.t remove it (a container
+# of faults.t lost its live state that way, started and never seen).
+# (hostenv tests start as root, run alone, and drop to users with env -i)
+if [ "$(id -u)" != 0 ]; then
+  export XDG_RUNTIME_DIR="$T/xdg"
+  mkdir -m 0700 "$XDG_RUNTIME_DIR"
+fi
 cleanup_hooks=()
 at_exit() { cleanup_hooks+=("$1"); }
 tap_exit() {
@@ -129,13 +137,11 @@ store_snapshot() { # (events.log is a log of what was done, not content: left ou
 }
 
 # busybox_store: a store of the test's own at $R holding the busybox image
-# ($BB), a runroot of its own, H to run hutch on them; at the end its
+# ($BB), H to run hutch on them; at the end its
 # containers are removed, then the store (inside the user namespace: its
 # files belong to subordinate ids).
 busybox_store() {
   R=$T/store
-  export XDG_RUNTIME_DIR=$T/xdg
-  mkdir -m 0700 "$XDG_RUNTIME_DIR"
   BB=localhost/hutch-test/busybox:latest
   "$HUTCH" --root "$R" load -q -i "$FIX/busybox.docker.tar" 2>/dev/null
   at_exit '"$HUTCH" --root "$R" rm -f $("$HUTCH" --root "$R" ps -aq) >/dev/null 2>&1'

@@ -11,8 +11,6 @@
 require_fixtures
 
 R=$T/store
-export XDG_RUNTIME_DIR=$T/xdg # a runroot of this test's own
-mkdir -m 0700 "$XDG_RUNTIME_DIR"
 BB=localhost/hutch-test/busybox:latest
 NET=$(dirname "$0")/nethelp.py
 H() { hutch --root "$R" "$@"; }

@@ -20,7 +20,6 @@ like "$(json_get "$out" 'd["host"]["store"]["runrootFallback"]')" "not set" "and
 is "$(stat -c '%u %a %F' "$fallback")" "$uid 700 directory" "it is a 0700 directory of ours"
 
 # XDG_RUNTIME_DIR that is ours.
-mkdir -m 0700 "$T/xdg"
 out=$(XDG_RUNTIME_DIR=$T/xdg "$HUTCH" info)
 is "$(runroot_of "$out")" "$T/xdg/hutch" "runroot is \$XDG_RUNTIME_DIR/hutch when that is ours"
 is "$(json_get "$out" 'd["host"]["store"]["runrootFallback"]')" None "no fallback reason then"
