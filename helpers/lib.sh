@@ -63,14 +63,13 @@ hutch_give_subids() {
     --add-subgids "$start-$((start + 65535))" "$user"
 }
 
-# hutch_bench_as_test_user SCRIPT BUILD FIXTURES : for the image benchmarks
-# started as root: installs what they need, makes the test images, opens
-# /dev/net/tun and /dev/fuse as udev would, builds BUILD as a release, then
-# re-runs SCRIPT BUILD as hutch-test (a clean environment, USER set, as
-# ch-run wants it). Does not return.
-hutch_bench_as_test_user() {
-  local script=$1 build=$2 fix=$3 dev
-  hutch_install_packages build run test bench
+# hutch_bench_prepare_as_root BUILD GROUP... : what a benchmark started as
+# root needs: the packages of GROUPs, /dev/net/tun and /dev/fuse opened as
+# udev would, the test images, BUILD built as a release.
+hutch_bench_prepare_as_root() {
+  local build=$1 dev
+  shift
+  hutch_install_packages build run test "$@"
   for dev in /dev/net/tun /dev/fuse; do
     [ -e "$dev" ] && chmod 0666 "$dev"
   done
@@ -80,6 +79,16 @@ hutch_bench_as_test_user() {
   fi
   ninja -C "$build" >/dev/null
   chmod -R a+rX "$build"
+}
+
+# hutch_bench_as_test_user SCRIPT BUILD FIXTURES : for the image benchmarks
+# started as root: installs what they need, makes the test images, opens
+# /dev/net/tun and /dev/fuse as udev would, builds BUILD as a release, then
+# re-runs SCRIPT BUILD as hutch-test (a clean environment, USER set, as
+# ch-run wants it). Does not return.
+hutch_bench_as_test_user() {
+  local script=$1 build=$2 fix=$3
+  hutch_bench_prepare_as_root "$build" bench
   exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
     USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" bash "$script" "$build"
 }

@@ -325,6 +325,8 @@ rlimits_of (const HutchJsonNode *n, HutchSandboxSpec *spec, GError **error)
 void
 hutch_container_spec_clear (HutchSandboxSpec *spec)
 {
+  g_clear_pointer (&spec->nest_maps[0], g_free);
+  g_clear_pointer (&spec->nest_maps[1], g_free);
   g_strfreev (spec->lowerdirs);
   g_free (spec->upperdir);
   g_free (spec->workdir);

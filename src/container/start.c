@@ -674,6 +674,16 @@ restart_begin (HutchContext *ctx, HutchContainer *c, gboolean restart, GError **
 /* @ahead: the user namespace `run` had made while it created the
  * container, taken; NULL makes one here. @restart: by the restart
  * keeper, not the user. */
+/* The container's user namespace, made (or the user's holder found in
+ * the runroot) while the caller does other work. */
+static HutchUsernsAhead *
+userns_ahead (const HutchContext *ctx, const HutchIdMap *map)
+{
+  gboolean runroot = hutch_util_ensure_private_dir (ctx->runroot, 0700, NULL);
+
+  return hutch_sandbox_userns_ahead (map, runroot ? ctx->runroot : NULL);
+}
+
 static gboolean
 start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUsernsAhead *ahead_in,
                  gboolean restart, HutchSandboxResult *result, GError **error)
@@ -709,11 +719,10 @@ start_container (HutchContext *ctx, const char *id, HutchStartMode mode, HutchUs
        && prepare_network (&m, &net, error)
        && make_etc_files (&spec, dir, &net, c, error) && live_take (&m, error);
   /* before the cgroup: its holder is a process in ours until it is done */
+  if (ok && ahead == NULL)
+    ahead = userns_ahead (ctx, map);
   if (ok && ahead != NULL)
-    {
-      spec.userns_fd = hutch_sandbox_userns_ahead_finish (g_steal_pointer (&ahead), error);
-      ok = spec.join_userns = spec.userns_fd >= 0;
-    }
+    ok = hutch_sandbox_userns_ahead_finish (g_steal_pointer (&ahead), &spec, error);
   if (ok && !limits.disabled)
     {
       HutchCgroupCaps caps;
@@ -797,7 +806,7 @@ hutch_container_run (HutchContext *ctx, const HutchRunOptions *o, HutchSandboxRe
 {
   /* the id helpers run while the container is made */
   g_autoptr (HutchIdMap) map = hutch_container_idmap_new_for_mode (o->userns, NULL);
-  g_autoptr (HutchUsernsAhead) ahead = map != NULL ? hutch_sandbox_userns_ahead (map) : NULL;
+  g_autoptr (HutchUsernsAhead) ahead = map != NULL ? userns_ahead (ctx, map) : NULL;
   g_autoptr (HutchContainer) c = hutch_container_create (ctx, o, error);
 
   if (c == NULL)

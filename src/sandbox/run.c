@@ -291,6 +291,89 @@ inner_main (const HutchSandboxSpec *spec, int err_fd, int tty_sock, int ctl)
   _exit (125);
 }
 
+/* In the map writer, a child of the outer one left in the holder's
+ * namespace: errno, or 0. */
+static int
+write_nested_map (pid_t pid, const char *name, const char *text)
+{
+  char path[64];
+  hutch_autofd int fd = -1;
+  size_t len = strlen (text);
+
+  g_snprintf (path, sizeof path, "/proc/%d/%s", (int) pid, name);
+  fd = open (path, O_WRONLY | O_CLOEXEC);
+  if (fd < 0)
+    return errno;
+  if (write (fd, text, len) != (ssize_t) len)
+    return errno != 0 ? errno : EIO;
+  return 0;
+}
+
+/* The outer child joins the user namespace made ahead and makes its mount
+ * namespace. With nest_maps, that was the user's holder: its own user
+ * namespace is made inside it, and mapped by a child that stays behind
+ * (only a process in the parent namespace may write the map). NULL, or
+ * what failed. */
+static char *
+join_userns (const HutchSandboxSpec *spec)
+{
+  pid_t self = getpid (), writer;
+  int go[2], status, errsv = 0;
+  char c;
+
+  if (setns (spec->userns_fd, CLONE_NEWUSER) < 0)
+    return g_strdup_printf ("joining the container's user namespace: %s", g_strerror (errno));
+  close (spec->userns_fd);
+  if (spec->nest_maps[0] == NULL)
+    return unshare (CLONE_NEWNS) == 0
+               ? NULL
+               : g_strdup_printf ("making the container's mount namespace: %s",
+                                  g_strerror (errno));
+  if (pipe2 (go, O_CLOEXEC) < 0)
+    return g_strdup_printf ("making the container's user namespace: pipe: %s",
+                            g_strerror (errno));
+  hutch_util_assert_single_thread ();
+  writer = fork ();
+  if (writer == 0)
+    {
+      int e;
+      close (go[1]);
+      if (read (go[0], &c, 1) != 1 || c != 'm')
+        _exit (0);
+      e = write_nested_map (self, "uid_map", spec->nest_maps[0]);
+      if (e == 0)
+        e = write_nested_map (self, "gid_map", spec->nest_maps[1]);
+      _exit (e);
+    }
+  close (go[0]);
+  if (writer < 0)
+    {
+      errsv = errno;
+      close (go[1]);
+      return g_strdup_printf ("making the container's user namespace: fork: %s",
+                              g_strerror (errsv));
+    }
+  if (unshare (CLONE_NEWUSER | CLONE_NEWNS) < 0)
+    errsv = errno;
+  (void) !write (go[1], errsv == 0 ? "m" : "x", 1);
+  close (go[1]);
+  while (waitpid (writer, &status, 0) < 0 && errno == EINTR)
+    ;
+  if (errsv != 0)
+    {
+      g_autofree char *fix = NULL;
+      g_autofree char *why = hutch_sandbox_userns_why (errsv, &fix);
+      return g_strdup_printf ("creating the container's namespaces: %s%s%s (see \"hutch check\")",
+                              why, fix != NULL ? ". To fix it: " : "", fix != NULL ? fix : "");
+    }
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    return g_strdup_printf ("mapping ids into the container: writing its uid_map and gid_map "
+                            "from the user's namespace holder: %s",
+                            WIFEXITED (status) ? g_strerror (WEXITSTATUS (status))
+                                               : "the writer was killed");
+  return NULL;
+}
+
 /* The outer child: root of the new user and mount namespaces, still in the
  * host's pid namespace. It mounts the rootfs (and serves fuse-overlayfs
  * from here, out of the container's sight), starts pid 1 in the other
@@ -311,15 +394,15 @@ child_main (const HutchSandboxSpec *spec, int go_fd, int err_fd, int tty_sock, i
   if (read (go_fd, &c, 1) != 1 || c != 'g')
     _exit (125); /* the monitor failed to map us and said why */
   close (go_fd);
-  if (spec->join_userns && (setns (spec->userns_fd, CLONE_NEWUSER) < 0 || unshare (CLONE_NEWNS) < 0))
-    {
-      g_autofree char *msg = g_strdup_printf ("joining the container's user namespace: %s",
-                                              g_strerror (errno));
-      hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, msg);
-      _exit (125);
-    }
   if (spec->join_userns)
-    close (spec->userns_fd);
+    {
+      g_autofree char *msg = join_userns (spec);
+      if (msg != NULL)
+        {
+          hutch_sandbox_send (err_fd, HUTCH_SANDBOX_MSG_SETUP, msg);
+          _exit (125);
+        }
+    }
   for (int i = 0; spec->redirect && i < 3; i++)
     if (spec->stdio[i] != i && dup2 (spec->stdio[i], i) < 0)
       _exit (125);
@@ -377,10 +460,34 @@ struct _HutchUsernsAhead
   int hold;  /* the holder leaves when this closes */
   int ns;
   HutchIdMapWriter *writer;
+  HutchHolderNew *made; /* the user's holder, being made */
+  char *nest[2];        /* with the user's holder: the container's maps in it */
 };
 
+/* The user's holder's namespace, or one being made, with the maps that
+ * nest @map in it; FALSE when it does not serve (no subordinate ids, ids
+ * outside the user's, no runroot). */
+static gboolean
+ahead_from_holder (HutchUsernsAhead *a, const HutchIdMap *map, const char *runroot)
+{
+  g_autoptr (HutchIdMap) user = NULL;
+  const char *env = g_getenv ("HUTCH_USERNS_HOLDER");
+
+  if (runroot == NULL || map->single || g_strcmp0 (env, "0") == 0)
+    return FALSE;
+  user = hutch_sandbox_idmap_new_for_user (NULL);
+  if (user == NULL || user->single)
+    return FALSE;
+  a->nest[0] = hutch_sandbox_idmap_nest_text (map, user, FALSE);
+  a->nest[1] = hutch_sandbox_idmap_nest_text (map, user, TRUE);
+  if (a->nest[0] == NULL || a->nest[1] == NULL)
+    return FALSE;
+  a->made = hutch_sandbox_holder_get (user, runroot, &a->ns);
+  return a->made != NULL || a->ns >= 0;
+}
+
 HutchUsernsAhead *
-hutch_sandbox_userns_ahead (const HutchIdMap *map)
+hutch_sandbox_userns_ahead (const HutchIdMap *map, const char *runroot)
 {
   g_autoptr (HutchUsernsAhead) a = g_new0 (HutchUsernsAhead, 1);
   g_autofree char *path = NULL;
@@ -388,6 +495,10 @@ hutch_sandbox_userns_ahead (const HutchIdMap *map)
   char c;
 
   a->hold = a->ns = -1;
+  if (ahead_from_holder (a, map, runroot))
+    return g_steal_pointer (&a);
+  g_clear_pointer (&a->nest[0], g_free);
+  g_clear_pointer (&a->nest[1], g_free);
   if (pipe2 (hold, O_CLOEXEC) < 0)
     return NULL;
   /* born in its namespace: nothing to wait for before mapping it */
@@ -422,18 +533,33 @@ map_error_propagate (GError **error, GError *map_error)
                                 "mapping ids into the container (see \"hutch check\"): ");
 }
 
-int
-hutch_sandbox_userns_ahead_finish (HutchUsernsAhead *ahead, GError **error)
+gboolean
+hutch_sandbox_userns_ahead_finish (HutchUsernsAhead *ahead, HutchSandboxSpec *spec,
+                                   GError **error)
 {
   GError *map_error = NULL;
   int ns = -1;
 
-  if (hutch_sandbox_idmap_write_finish (g_steal_pointer (&ahead->writer), &map_error))
+  if (ahead->made != NULL)
+    {
+      ns = hutch_sandbox_holder_finish (g_steal_pointer (&ahead->made), &map_error);
+      if (ns < 0)
+        map_error_propagate (error, map_error);
+    }
+  else if (ahead->writer == NULL
+           || hutch_sandbox_idmap_write_finish (g_steal_pointer (&ahead->writer), &map_error))
     ns = hutch_fd_steal (&ahead->ns);
   else
     map_error_propagate (error, map_error);
+  if (ns >= 0)
+    {
+      spec->userns_fd = ns;
+      spec->join_userns = TRUE;
+      spec->nest_maps[0] = g_steal_pointer (&ahead->nest[0]);
+      spec->nest_maps[1] = g_steal_pointer (&ahead->nest[1]);
+    }
   hutch_sandbox_userns_ahead_free (ahead);
-  return ns;
+  return ns >= 0;
 }
 
 void
@@ -441,11 +567,14 @@ hutch_sandbox_userns_ahead_free (HutchUsernsAhead *ahead)
 {
   if (ahead->writer != NULL)
     (void) hutch_sandbox_idmap_write_finish (ahead->writer, NULL);
+  g_clear_pointer (&ahead->made, hutch_sandbox_holder_new_free);
   hutch_fd_clear (&ahead->ns);
   hutch_fd_clear (&ahead->hold);
   if (ahead->holder > 0)
     while (waitpid (ahead->holder, NULL, 0) < 0 && errno == EINTR)
       ;
+  g_free (ahead->nest[0]);
+  g_free (ahead->nest[1]);
   g_free (ahead);
 }
 

@@ -56,6 +56,22 @@ gboolean hutch_sandbox_seccomp_load (GError **error);
  * execve, and no_new_privs for the calling process. */
 gboolean hutch_sandbox_seccomp_load_monitor (GError **error);
 
+/* The user's namespace holder (holder.c): an fd of its namespace in
+ * *@out_ns when a live one maps @map, and NULL; else a new holder being
+ * mapped, for _finish, which records it and returns the fd (-1 with @error
+ * when the mapping failed); else NULL and -1 (no runroot to record it in:
+ * the caller makes a namespace of its own). */
+typedef struct _HutchHolderNew HutchHolderNew;
+HutchHolderNew *hutch_sandbox_holder_get (const HutchIdMap *map, const char *runroot, int *out_ns);
+int hutch_sandbox_holder_finish (HutchHolderNew *h, GError **error);
+void hutch_sandbox_holder_new_free (HutchHolderNew *h);
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchHolderNew, hutch_sandbox_holder_new_free)
+/* @inner's lines (container ids to host ids) as seen from a namespace
+ * mapped with @outer: the uid_map (gid_map with @gid) text a process in
+ * that namespace writes for one nested in it; NULL when an id of @inner is
+ * not in @outer. */
+char *hutch_sandbox_idmap_nest_text (const HutchIdMap *inner, const HutchIdMap *outer, gboolean gid);
+
 /* The message protocol from the child to the monitor on the error pipe:
  * one byte kind, then a NUL-terminated message. */
 #define HUTCH_SANDBOX_MSG_SETUP 'S'   /* setup failed: message */

@@ -282,6 +282,11 @@ typedef struct
    * which the container joins instead of making and mapping its own */
   gboolean join_userns;
   int userns_fd;
+  /* with join_userns, the user's namespace holder's: the container's own
+   * user namespace is made inside it, mapped with these uid_map and
+   * gid_map texts (in the holder's ids); NULL: the joined one is the
+   * container's */
+  char *nest_maps[2];
   /* hutch shell: the rootfs is the host's own /, bound read-only (with what
    * is mounted below it); lowerdirs, upperdir and the driver are unused */
   gboolean host_root;
@@ -339,14 +344,18 @@ typedef struct
 /* A user namespace made and mapped with @map ahead of the container, by a
  * child that only holds it: newuidmap and newgidmap (a setuid exec each,
  * a fifth of a container's start-up) run while the caller does other work.
- * NULL when it could not be made: the container then makes its own, and
- * tells why that fails. */
+ * With @runroot (and subordinate ids, and HUTCH_USERNS_HOLDER not "0"),
+ * the user's namespace holder there instead (holder.c): made once, kept
+ * between runs, each container's namespace nested in it with no setuid
+ * helper at all. NULL when it could not be made: the container then makes
+ * its own, and tells why that fails. */
 typedef struct _HutchUsernsAhead HutchUsernsAhead;
-HutchUsernsAhead *hutch_sandbox_userns_ahead (const HutchIdMap *map);
-/* Waits for the mapping: an fd of the namespace, for HutchSandboxSpec's
- * userns_fd (the caller closes it), or -1 with @error as
- * hutch_sandbox_run would tell it. Frees @ahead. */
-int hutch_sandbox_userns_ahead_finish (HutchUsernsAhead *ahead, GError **error);
+HutchUsernsAhead *hutch_sandbox_userns_ahead (const HutchIdMap *map, const char *runroot);
+/* Waits for the mapping, then sets @spec's join_userns, userns_fd (the
+ * caller closes it) and nest_maps (the caller frees them); FALSE with
+ * @error as hutch_sandbox_run would tell it. Frees @ahead. */
+gboolean hutch_sandbox_userns_ahead_finish (HutchUsernsAhead *ahead, HutchSandboxSpec *spec,
+                                            GError **error);
 /* Gives it up unused. */
 void hutch_sandbox_userns_ahead_free (HutchUsernsAhead *ahead);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchUsernsAhead, hutch_sandbox_userns_ahead_free)

@@ -57,6 +57,10 @@ skip() { # skip REASON: a skip, or a failure when HUTCH_TEST_STRICT=1 (CI)
   fi
 }
 
+# test_mounts: how many mounts of the host's mount namespace are under this
+# test's directory (others' mounts, of tests beside it, are not counted)
+test_mounts() { grep -c -F " $T/" /proc/self/mountinfo || true; }
+
 tick() { # a 50 ms pause between two looks at a condition
   [ -p "$T/.tick" ] || mkfifo "$T/.tick"
   read -r -t 0.05 _ <>"$T/.tick" || true

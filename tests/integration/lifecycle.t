@@ -35,7 +35,6 @@ gone() { # PID: until it has ended (10 s at most)
   return 1
 }
 
-mounts_before=$(wc -l </proc/self/mountinfo)
 
 # ---- a real service: httpd detached, with a published port
 PORT=$(python3 "$NET" free-port)
@@ -306,4 +305,4 @@ ok $? "no container directory or name left"
 [ -n "$runroot" ] && [ -z "$(ls "$runroot/containers" 2>/dev/null)" ]
 ok $? "nothing left in the runroot" || ls -lR "$runroot/containers" 2>&1 | head -20 | sed 's/^/# /' 
 is "$(live_procs)" 0 "no process of ours left"
-is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount left on the host's side"
+is "$(test_mounts)" 0 "no mount left on the host's side"

@@ -11,7 +11,6 @@ R=$T/store
 DEB=localhost/hutch-test/debian:bookworm
 WH=localhost/hutch-test/whiteout:latest
 H() { hutch --root "$R" "$@"; }
-mounts_before=$(wc -l </proc/self/mountinfo)
 procs() { pgrep -u "$(id -u)" -f "$R" | wc -l; }
 procs_before=$(procs)
 "$HUTCH" --root "$R" load -q -i "$FIX/debian.oci.tar" 2>/dev/null
@@ -100,5 +99,5 @@ hutch --root "$S" check --format json
 like "$(check_row "$out" rootfs)" "^ok.*userxattr" "check: the kernel overlay works there too"
 is "$(ls "$S/containers" | wc -l)" 0 "every container there is gone"
 
-is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount is left on the host's side"
+is "$(test_mounts)" 0 "no mount is left on the host's side"
 is "$(procs)" "$procs_before" "no hutch or fuse-overlayfs process is left"

@@ -10,7 +10,6 @@ R=$T/store
 DEB=localhost/hutch-test/debian:bookworm
 BB=localhost/hutch-test/busybox:latest
 H() { hutch --root "$R" "$@"; }
-mounts_before=$(wc -l </proc/self/mountinfo)
 procs() { pgrep -u "$(id -u)" -f "$R" | wc -l; } # ours alone: other tests run beside
 procs_before=$(procs)
 "$HUTCH" --root "$R" load -q -i "$FIX/debian.oci.tar" 2>/dev/null
@@ -77,10 +76,16 @@ is "$out" box "--hostname"
 H run --rm --init=false "$BB" sh -c 'echo $$'
 is "$out" 1 "--init=false makes the command pid 1"
 
-H run --rm "$DEB" sh -c 'cat /proc/self/uid_map; id -u; stat -c %U:%G /etc/shadow'
+# (the map as the host sees it: inside, the container's user namespace is
+# nested in the user's namespace holder, whose ids it shows)
+H run -d --name maps "$DEB" sleep 1000
+H inspect -f '{{.State.Pid}}' maps
+out=$(cat "/proc/$out/uid_map")
 like "$out" "^ +0 +$(id -u) +1" "container root is the user"
 like "$out" " +1 +[0-9]+ +65536" "and 65536 subordinate ids follow"
-like "$out" "shadow:?" "files keep the image's owners (root:shadow)"
+H rm -f maps
+H run --rm "$DEB" sh -c 'id -u; stat -c %U:%G /etc/shadow'
+like "$out" "^0"$'\n'"root:shadow" "root inside; files keep the image's owners (root:shadow)"
 H run --rm -u nobody -w /work -e FOO=bar "$DEB" sh -c 'id -un; pwd; echo $FOO; echo $HOME'
 is "$out" "$(printf 'nobody\n/work\nbar\n/nonexistent')" "-u NAME from the image, -w made, -e, HOME from its passwd"
 H run --rm -u 1000:1000 "$DEB" id
@@ -179,5 +184,5 @@ H ps -a --format json
 is "$(json_get "$out" 'd[0]["State"], d[0]["ExitCode"]')" "('exited', 4)" "leaves its container, recorded as exited 4"
 H system prune
 is "$rc:$(ls "$R/containers" | wc -l)" "0:0" "system prune removes it, files of subordinate ids and all"
-is "$(wc -l </proc/self/mountinfo)" "$mounts_before" "no mount is left on the host's side"
+is "$(test_mounts)" 0 "no mount is left on the host's side"
 is "$(procs)" "$procs_before" "no hutch or fuse-overlayfs process is left"
