@@ -11,7 +11,13 @@
 # bwrap and <= 0.05x podman; ch-run is the stretch.
 #
 # usage: tests/bench/run-latency.sh [BUILD_DIR]   (default: build-release)
+#        tests/bench/run-latency.sh --profile [BUILD_DIR] [ROUNDS]: one run
+#        broken into phases, as root (tests/bench/run-profile.sh)
 set -euo pipefail
+if [ "${1:-}" = --profile ]; then
+  shift
+  exec bash "$(dirname "${BASH_SOURCE[0]}")/run-profile.sh" "$@"
+fi
 src=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 . "$src/helpers/lib.sh"
 hutch_bench_start "$0" "${1:-}"

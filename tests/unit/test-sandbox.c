@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-/* sandbox/ through its header: the id map lines, default and keep-id. */
+/* sandbox/ through its headers: the id map lines, default and keep-id, and
+ * as written from the user's namespace holder. */
 #include "config.h"
 
-#include "sandbox/sandbox.h"
+#include "sandbox/sandbox-private.h"
 
 static HutchIdMap *
 map_new (guint32 uid, const HutchIdRange *ranges, guint n)
@@ -70,10 +71,42 @@ test_idmap_lines (void)
   g_assert_cmpstr (t5, ==, "1000 1000 1");
 }
 
+/* A container's map as the holder's namespace sees it: the holder maps
+ * the user's default lines; the container's are translated into its ids. */
+static void
+test_idmap_nest (void)
+{
+  const HutchIdRange one[] = { { 100000, 65536 } };
+  const HutchIdRange two[] = { { 100000, 500 }, { 300000, 65536 } };
+  const HutchIdRange other[] = { { 200000, 65536 } };
+  g_autoptr (HutchIdMap) user = map_new (1000, one, 1);
+  g_autoptr (HutchIdMap) ctr = map_new (1000, one, 1);
+  g_autoptr (HutchIdMap) user2 = map_new (1000, two, 2);
+  g_autoptr (HutchIdMap) ctr2 = map_new (1000, two, 2);
+  g_autoptr (HutchIdMap) foreign = map_new (1000, other, 1);
+  g_autofree char *same = hutch_sandbox_idmap_nest_text (ctr, user, FALSE);
+  g_autofree char *keep = NULL, *split = NULL, *none = NULL;
+
+  /* the default map in the holder's: the identity */
+  g_assert_cmpstr (same, ==, "0 0 1\n1 1 65536\n");
+  /* keep-id: the user (holder's 0) at 1000, subordinate ids around it */
+  hutch_sandbox_idmap_set_keep_id (ctr);
+  keep = hutch_sandbox_idmap_nest_text (ctr, user, TRUE);
+  g_assert_cmpstr (keep, ==, "0 1 1000\n1000 0 1\n1001 1001 64536\n");
+  /* two ranges: a container line that crosses from one to the next */
+  hutch_sandbox_idmap_set_keep_id (ctr2);
+  split = hutch_sandbox_idmap_nest_text (ctr2, user2, FALSE);
+  g_assert_cmpstr (split, ==, "0 1 500\n500 501 500\n1000 0 1\n1001 1001 65036\n");
+  /* ids the holder does not have: not nested */
+  none = hutch_sandbox_idmap_nest_text (foreign, user, FALSE);
+  g_assert_null (none);
+}
+
 int
 main (int argc, char **argv)
 {
   g_test_init (&argc, &argv, NULL);
   g_test_add_func ("/sandbox/idmap/lines", test_idmap_lines);
+  g_test_add_func ("/sandbox/idmap/nest", test_idmap_nest);
   return g_test_run ();
 }
