@@ -362,3 +362,38 @@ hutch_sandbox_idmap_nest_text (const HutchIdMap *inner, const HutchIdMap *outer,
     }
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
+
+int
+hutch_sandbox_holder_ns_for (const HutchIdMap *map)
+{
+  g_autoptr (HutchIdMap) user = NULL;
+  g_autoptr (HutchHolderNew) made = NULL;
+  g_autoptr (GArray) want = NULL;
+  g_autoptr (GArray) have = NULL;
+  g_autofree char *runroot = NULL;
+  int ns = -1;
+
+  if (map->single || map->keep_id || g_strcmp0 (g_getenv ("HUTCH_USERNS_HOLDER"), "0") == 0)
+    return -1;
+  user = hutch_sandbox_idmap_new_for_user (NULL);
+  if (user == NULL || user->single)
+    return -1;
+  /* only the user's own map, as the holder has it */
+  for (int gid = 0; gid < 2; gid++)
+    {
+      want = hutch_sandbox_idmap_lines (map, gid);
+      have = hutch_sandbox_idmap_lines (user, gid);
+      if (want->len != have->len
+          || memcmp (want->data, have->data, want->len * sizeof (HutchIdMapLine)) != 0)
+        return -1;
+      g_clear_pointer (&want, g_array_unref);
+      g_clear_pointer (&have, g_array_unref);
+    }
+  runroot = hutch_util_default_runroot (NULL);
+  if (runroot == NULL || !hutch_util_ensure_private_dir (runroot, 0700, NULL))
+    return -1;
+  made = hutch_sandbox_holder_get (user, runroot, &ns);
+  if (made != NULL)
+    ns = hutch_sandbox_holder_finish (g_steal_pointer (&made), NULL);
+  return ns;
+}

@@ -66,6 +66,10 @@ HutchHolderNew *hutch_sandbox_holder_get (const HutchIdMap *map, const char *run
 int hutch_sandbox_holder_finish (HutchHolderNew *h, GError **error);
 void hutch_sandbox_holder_new_free (HutchHolderNew *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchHolderNew, hutch_sandbox_holder_new_free)
+/* The holder's namespace (in the default runroot), made if need be, for
+ * work as root of @map when @map is the user's own map; -1 otherwise (the
+ * caller maps a namespace of its own). */
+int hutch_sandbox_holder_ns_for (const HutchIdMap *map);
 /* @inner's lines (container ids to host ids) as seen from a namespace
  * mapped with @outer: the uid_map (gid_map with @gid) text a process in
  * that namespace writes for one nested in it; NULL when an id of @inner is

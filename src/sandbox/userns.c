@@ -88,14 +88,18 @@ hutch_sandbox_idmap_size (const HutchIdMap *map)
  * for), wait to be mapped, become its root. Returns 0, an errno for the
  * result, or -1 when all there was to say is said. */
 static int
-child_enter (int to_parent, int from_parent)
+child_enter (int to_parent, int from_parent, int holder_ns)
 {
   int unshare_errno;
   char c;
 
   /* Die with the parent rather than unpack for no one. */
   (void) prctl (PR_SET_PDEATHSIG, SIGKILL);
-  unshare_errno = unshare (CLONE_NEWUSER) == 0 ? 0 : errno;
+  /* the user's namespace holder's, mapped already; else a new one */
+  if (holder_ns >= 0)
+    unshare_errno = setns (holder_ns, CLONE_NEWUSER) == 0 ? 0 : errno;
+  else
+    unshare_errno = unshare (CLONE_NEWUSER) == 0 ? 0 : errno;
   if (write (to_parent, &unshare_errno, sizeof unshare_errno) != sizeof unshare_errno
       || unshare_errno != 0)
     return -1;
@@ -174,6 +178,7 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
   int to_parent[2], from_parent[2];
   g_autoptr (GError) map_error = NULL;
   int unshare_errno = 0;
+  hutch_autofd int holder_ns = hutch_sandbox_holder_ns_for (map);
   pid_t pid;
 
   if (pipe2 (to_parent, O_CLOEXEC) < 0)
@@ -199,7 +204,7 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
 
       close (to_parent[0]);
       close (from_parent[1]);
-      err = child_enter (to_parent[1], from_parent[0]);
+      err = child_enter (to_parent[1], from_parent[0], holder_ns);
       if (err < 0)
         _exit (1);
       if (err != 0)
@@ -237,7 +242,7 @@ spawn_in_userns (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data
                    "entering a user namespace: the process making it died first");
       return -1;
     }
-  if (!hutch_sandbox_idmap_write (pid, map, &map_error))
+  if (holder_ns < 0 && !hutch_sandbox_idmap_write (pid, map, &map_error))
     {
       close (from_parent[1]);
       close (to_parent[0]);
