@@ -651,15 +651,20 @@ static gboolean mount_user (int root_fd, const HutchSandboxSpec *spec, const Hut
  * overlay's upper dir; the upper dir looks as the host's directory does. */
 static gboolean
 overlay_dirs_prepare (const HutchSandboxMount *m, const char *upper, const char *work,
-                      GError **error)
+                      gboolean reuse_work, GError **error)
 {
   struct stat st;
 
   if (stat (m->source, &st) < 0 || !S_ISDIR (st.st_mode))
     return hutch_throw (error, HUTCH_ERROR_USAGE, "%s is not a directory: :O lays an overlay over a "
                         "directory", m->source);
-  (void) hutch_util_remove_tree_at (AT_FDCWD, m->keep_overlay ? work : m->overlay_dir);
-  if ((g_mkdir_with_parents (upper, 0755) < 0 && errno != EEXIST) || mkdir (work, 0700) < 0)
+  /* A kept overlay's work dir is the kernel's to empty: it removes what
+   * a killed run left in it at each mount (two directory removals and a
+   * mkdir less per overlay, on the store's file system, each run). */
+  if (!m->keep_overlay || !reuse_work)
+    (void) hutch_util_remove_tree_at (AT_FDCWD, m->keep_overlay ? work : m->overlay_dir);
+  if ((g_mkdir_with_parents (upper, 0755) < 0 && errno != EEXIST)
+      || (mkdir (work, 0700) < 0 && !(m->keep_overlay && reuse_work && errno == EEXIST)))
     return hutch_throw_errno (error, "making %s", m->overlay_dir);
   if (!m->keep_overlay
       && (chown (upper, st.st_uid, st.st_gid) < 0 || chmod (upper, st.st_mode & 07777) < 0))
@@ -680,7 +685,7 @@ mount_overlay_over (const HutchSandboxMount *m, const char *target, GError **err
   g_autofree char *work_opt = hutch_util_option_escape (work);
   g_autofree char *opts = NULL;
 
-  if (!overlay_dirs_prepare (m, upper, work, error))
+  if (!overlay_dirs_prepare (m, upper, work, TRUE, error))
     return FALSE;
   opts = g_strdup_printf ("lowerdir=%s,upperdir=%s,workdir=%s,userxattr", lower_opt, upper_opt,
                           work_opt);
@@ -724,7 +729,7 @@ mount_kept_overlay (const HutchSandboxSpec *spec, int root_fd, const HutchSandbo
   if (!forced && mount_overlay_over (m, target, &kernel))
     return TRUE;
   text = g_build_filename (spec->rootfs, m->target, NULL);
-  if ((forced && !overlay_dirs_prepare (m, upper, work, &fuse))
+  if ((forced && !overlay_dirs_prepare (m, upper, work, FALSE, &fuse))
       || (fuse == NULL && !fuse_serve (&dirs, target, text, &pid, &fuse)))
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                         "%s%s%s: an overlay needs the kernel's overlay in a user namespace "
