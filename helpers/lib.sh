@@ -67,9 +67,13 @@ hutch_give_subids() {
 # started as root: installs what they need, makes the test images, opens
 # /dev/net/tun and /dev/fuse as udev would, builds BUILD as a release, then
 # re-runs SCRIPT BUILD as hutch-test (a clean environment, USER set, as
-# ch-run wants it). Does not return.
+# ch-run wants it; BENCH_* variables, a benchmark's knobs, pass through).
+# Does not return.
 hutch_bench_as_test_user() {
-  local script=$1 build=$2 fix=$3 dev
+  local script=$1 build=$2 fix=$3 dev v knobs=()
+  for v in "${!BENCH_@}"; do
+    knobs+=("$v=${!v}")
+  done
   hutch_install_packages build run test bench
   for dev in /dev/net/tun /dev/fuse; do
     [ -e "$dev" ] && chmod 0666 "$dev"
@@ -81,7 +85,7 @@ hutch_bench_as_test_user() {
   ninja -C "$build" >/dev/null
   chmod -R a+rX "$build"
   exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" bash "$script" "$build"
+    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" "${knobs[@]}" bash "$script" "$build"
 }
 
 # hutch_bench_start SCRIPT [BUILD] : how every benchmark starts. Sets build
