@@ -26,9 +26,14 @@
 # slirp4netns runs under podman (with mtu=65520, as hutch's default MTU);
 # Debian 12's podman (4.3) cannot drive pasta (4.4 added it), so pasta runs
 # on its own around iperf3, without a container: that is its best case.
-# Also the resident memory of what carries the network during a download
-# (the heaviest path for libslirp's buffers), the most seen while it runs
-# (item 5): hutch's monitor vs conmon + slirp4netns, and pasta.
+# Also the CPU seconds that what carries the network (hutch's monitor;
+# pasta; slirp4netns + conmon, + rootlessport for "in") spends per GB
+# moved: on a loaded machine throughput follows the share of the CPUs a
+# process gets, CPU per GB does not, so compare that one first. And the
+# resident memory of the carrier during a download (the heaviest path for
+# libslirp's buffers), the most seen while it runs (item 5). Carriers of
+# podman and pasta are found by name among this user's processes: run
+# nothing else of theirs meanwhile.
 # Goals (issue 24): every path >= 1.0x pasta, up >= 1.5x; monitor <= 6.4 MB.
 #
 # usage: tests/bench/net.sh [BUILD_DIR]   (default: build-release)
@@ -61,11 +66,39 @@ PATHS = os.environ.get("BENCH_NET_PATHS", "up down in second").split()
 def free_port():
     s = socket.socket(); s.bind(("127.0.0.1", 0)); p = s.getsockname()[1]; s.close(); return p
 
-def gbps(text):
+def result(text):
+    """Gbit/s and GB moved, from iperf3's JSON."""
     d = json.loads(text)
     if "error" in d:
         raise RuntimeError(d["error"])
-    return d["end"]["sum_received"]["bits_per_second"] / 1e9
+    r = d["end"]["sum_received"]
+    return r["bits_per_second"] / 1e9, r["bytes"] / 1e9
+
+HZ = os.sysconf("SC_CLK_TCK")
+
+def cpu_ticks(pid):
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])  # utime + stime
+    except (OSError, IndexError):
+        return None
+
+def watch(proc, carriers):
+    """While proc runs: the most RSS the carriers (a function giving their
+    pids) hold, in KiB, and the CPU seconds they spend, from the first
+    look to the last (a pid that ends counts as last seen)."""
+    rss, first, last = 0, {}, {}
+    while proc.poll() is None:
+        pids = carriers()
+        rss = max(rss, rss_kib(pids))
+        for p in pids:
+            t = cpu_ticks(p)
+            if t is not None:
+                first.setdefault(p, t)
+                last[p] = t
+        time.sleep(0.05)
+    return rss, sum(last[p] - first[p] for p in last) / HZ
 
 def rss_kib(pids):
     total = 0
@@ -99,33 +132,37 @@ def host_server(addr):
 def iperf(target, port, reverse):
     return ["iperf3", "-c", target, "-p", str(port), "-t", str(SECS), "-J"] + (["-R"] if reverse else [])
 
-def run_out(addr, reverse, cmd_for_port, rss_of=None):
-    """A client in the container to a server on the host at addr."""
+# Each case gives (Gbit/s, RSS KiB of the carrier, its CPU seconds per GB).
+# The CPU count is the steadier number on a loaded machine: throughput
+# follows the share of the CPUs a process gets, CPU per GB does not.
+def run_out(addr, reverse, cmd_for_port, carriers):
+    """A client in the container to a server on the host at addr; the
+    carriers' CPU includes starting the container (some ms)."""
     srv, port = host_server(addr)
     c = subprocess.Popen(cmd_for_port(port, reverse), stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, text=True)
-    rss = 0
-    while rss_of and c.poll() is None:  # the most it holds while the test runs
-        rss = max(rss, rss_kib(rss_of(c.pid)))
-        time.sleep(0.1)
+    rss, cpu = watch(c, lambda: carriers(c.pid))
     out, err = c.communicate()
     srv.kill()
     srv.wait()
     if not out.strip():
         raise RuntimeError("exit %d: %s" % (c.returncode, err.strip()[-300:]))
-    return gbps(out), rss
+    g, gb = result(out)
+    return g, rss, cpu / gb
 
-def run_in(prefix_for_port):
+def run_in(prefix_for_port, carriers):
     """A client on the host to a server in the container, through a forwarded port."""
     port = free_port()
     s = subprocess.Popen(prefix_for_port(port) + ["iperf3", "-s", "-1"],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         for _ in range(400):  # until the server in the container takes the test
-            out = subprocess.run(iperf("127.0.0.1", port, False), capture_output=True,
-                                 text=True, timeout=SECS + 30).stdout
+            c = subprocess.Popen(iperf("127.0.0.1", port, False), stdout=subprocess.PIPE,
+                                 stderr=subprocess.DEVNULL, text=True)
+            rss, cpu = watch(c, lambda: carriers(s.pid))
             try:
-                return gbps(out), 0
+                g, gb = result(c.communicate(timeout=SECS + 30)[0])
+                return g, rss, cpu / gb
             except (RuntimeError, ValueError, KeyError):
                 time.sleep(0.05)
         raise RuntimeError("the server in the container never answered")
@@ -133,40 +170,41 @@ def run_in(prefix_for_port):
         s.wait(timeout=30)
 
 def floor(path):
-    if path == "in":
-        return None
     srv, port = host_server("127.0.0.1")
     out = subprocess.run(iperf("127.0.0.1", port, path == "down"), capture_output=True,
                          text=True).stdout
     srv.wait()
-    return gbps(out), 0
+    return result(out)[0], 0, 0
 
 # --- hutch: its monitor is the `hutch run` process itself
 def hutch_case(path, binary=hutch):
     hutch_run = [binary, "--root", store, "run", "--rm"]
     loop = ["--network", "slirp:allow_host_loopback=true"]
     if path == "in":
-        return lambda: run_in(lambda p: hutch_run + ["-p", "127.0.0.1:%d:5201" % p, img])
+        return lambda: run_in(lambda p: hutch_run + ["-p", "127.0.0.1:%d:5201" % p, img],
+                              lambda pid: [pid])
     addr, target = ("127.0.0.1", "10.0.2.2") if path in ("up", "down") else (second, second)
     return lambda: run_out(addr, path == "down",
                            lambda p, r: hutch_run + loop + [img] + iperf(target, p, r),
-                           (lambda pid: [pid]) if path == "down" else None)
+                           lambda pid: [pid])
 
 # --- pasta around iperf3; a 10.0.2.0/24 address of its own in the "second"
 # case, so that the host's address is not also the namespace's
 def pasta_case(path):
+    carriers = lambda pid: pids_named("passt", "passt.avx2", "pasta", "pasta.avx2")
     if path == "in":
         return lambda: run_in(lambda p: ["pasta", "--config-net", "--quiet", "-t", "%d:5201" % p,
-                                         "-u", "none", "-T", "none", "-U", "none", "--"])
+                                         "-u", "none", "-T", "none", "-U", "none", "--"],
+                              carriers)
     if path == "second":
         net = ["-a", "10.0.2.100", "-n", "24", "-g", "10.0.2.2"]
         return lambda: run_out(second, False, lambda p, r: ["pasta", "--config-net", "--quiet"]
-                               + net + ["--"] + iperf(second, p, r))
+                               + net + ["--"] + iperf(second, p, r), carriers)
     gw = 'exec iperf3 -c "$(ip route | awk \'/default/ {print $3; exit}\')" -p %d -t %d -J %s'
     return lambda: run_out("127.0.0.1", path == "down",
                            lambda p, r: ["pasta", "--config-net", "--quiet", "--", "sh", "-c",
                                          gw % (p, SECS, "-R" if r else "")],
-                           (lambda pid: pids_named("passt", "passt.avx2", "pasta", "pasta.avx2")) if path == "down" else None)
+                           carriers)
 
 # --- slirp4netns under podman (conmon + slirp4netns carry the network)
 pod = ["podman", "--runtime", "runc", "run", "--rm"]
@@ -174,13 +212,15 @@ def s4n_case(path):
     helpers = lambda pid: pids_named("slirp4netns", "conmon")
     if path == "in":
         return lambda: run_in(lambda p: pod + ["--network", "slirp4netns:mtu=65520",
-                                               "-p", "127.0.0.1:%d:5201" % p, img])
+                                               "-p", "127.0.0.1:%d:5201" % p, img],
+                              lambda pid: pids_named("slirp4netns", "conmon", "rootlessport",
+                                                     "rootlessport-c"))
     addr, target = ("127.0.0.1", "10.0.2.2") if path in ("up", "down") else (second, second)
     return lambda: run_out(addr, path == "down",
                            lambda p, r: pod + ["--network",
                                                "slirp4netns:allow_host_loopback=true,mtu=65520",
                                                img] + iperf(target, p, r),
-                           helpers if path == "down" else None)
+                           helpers)
 
 makers = {"hutch": hutch_case,
           "hutch-before": lambda path: hutch_case(path, os.path.join(before, "src/hutch")),
@@ -201,17 +241,21 @@ if "slirp4netns" in TOOLS and podman_ok != "yes":
 
 res = {k: [] for k in cases}
 mem = {k: [] for k in cases}
+cpu = {k: [] for k in cases}
 for _ in range(ROUNDS):
     for key, f in cases.items():
         try:
-            v, r = f()
+            v, r, c = f()
         except Exception as e:  # a peer that cannot run here is reported, not fatal
             print("%s %s failed: %s" % (key[0], key[1], e), file=sys.stderr)
             continue
         res[key].append(v)
         if r:
             mem[key].append(r)
+        if c:
+            cpu[key].append(c)
 med = {k: statistics.median(v) for k, v in res.items() if v}
+cpu_med = {k: statistics.median(v) for k, v in cpu.items() if v}
 
 print("== TCP throughput, iperf3 %d s, median of %d interleaved rounds, Gbit/s (ratio to pasta)"
       % (SECS, ROUNDS))
@@ -236,6 +280,20 @@ for path in PATHS:
         if h / p < goal:
             print("GOAL MISSED: hutch %s is %.2fx pasta (goal %.1fx)" % (path, h / p, goal))
             verdict = 1
+print("== CPU seconds of the network carrier per GB moved, median (ratio to pasta; lower is better)")
+print("%-8s" % "path" + "".join("%20s" % t for t in TOOLS))
+for path in PATHS:
+    row = "%-8s" % path
+    p = cpu_med.get(("pasta", path))
+    for t in TOOLS:
+        v = cpu_med.get((t, path))
+        if v is None:
+            row += "%20s" % "-"
+        elif p and t != "pasta":
+            row += "%20s" % ("%.3f (%.2fx)" % (v, v / p))
+        else:
+            row += "%20s" % ("%.3f" % v)
+    print(row)
 print("== resident memory of the network carrier during a download, MiB (most seen; median)")
 for t, what in (("hutch", "hutch monitor"), ("hutch-before", "hutch-before monitor"),
                 ("slirp4netns", "conmon + slirp4netns"),
