@@ -85,12 +85,16 @@ hutch_bench_prepare_as_root() {
 # started as root: installs what they need, makes the test images, opens
 # /dev/net/tun and /dev/fuse as udev would, builds BUILD as a release, then
 # re-runs SCRIPT BUILD as hutch-test (a clean environment, USER set, as
-# ch-run wants it). Does not return.
+# ch-run wants it; BENCH_* variables, a benchmark's knobs, pass through).
+# Does not return.
 hutch_bench_as_test_user() {
-  local script=$1 build=$2 fix=$3
+  local script=$1 build=$2 fix=$3 v knobs=()
+  for v in "${!BENCH_@}"; do
+    knobs+=("$v=${!v}")
+  done
   hutch_bench_prepare_as_root "$build" bench
   exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" bash "$script" "$build"
+    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" "${knobs[@]}" bash "$script" "$build"
 }
 
 # hutch_bench_start SCRIPT [BUILD] : how every benchmark starts. Sets build

@@ -12,6 +12,25 @@ int hutch_net_poll_add (GArray *fds, int fd, short events);
 /* Frames on the tap are at most this long (Ethernet header + MTU). */
 #define HUTCH_NET_FRAME_MAX (14 + 65536)
 
+/* ---- pure ACKs held back within a round of the loop (ack.c) ---- */
+
+/* An Ethernet frame of a TCP ACK with the longest headers. */
+#define HUTCH_NET_ACK_MAX (14 + 60 + 60)
+
+typedef struct
+{
+  guint8 frame[HUTCH_NET_ACK_MAX];
+  gsize len; /* 0: none held */
+} HutchNetAckHold;
+
+/* For a frame libslirp sends to @tap: TRUE when it is a pure IPv4 TCP
+ * ACK, now held in @hold (replacing a held one that it supersedes, else
+ * after writing that one); FALSE when the caller is to write it, after
+ * what was held, now written. */
+gboolean hutch_net_ack_hold (HutchNetAckHold *hold, int tap, const guint8 *frame, gsize len);
+/* Writes the ACK held, if any, to @tap. */
+void hutch_net_ack_flush (HutchNetAckHold *hold, int tap);
+
 /* Big-endian fields of frames, and the Internet checksum (RFC 1071):
  * hutch_net_sum() adds @len bytes to a running @sum, hutch_net_sum_fold()
  * makes the field of it. */

@@ -50,6 +50,7 @@ struct HutchNet
   HutchNetForward *fwd;
   HutchNetPolicy *policy; /* --allow-host, or NULL */
   guint8 *frame;
+  HutchNetAckHold acks; /* libslirp's last pure ACK of this round */
   /* where our fds are in the poll array of this round */
   GArray *fds;
   guint base;
@@ -71,6 +72,12 @@ cb_send_packet (const void *buf, size_t len, void *opaque)
 
   if (net->tap < 0)
     return (ssize_t) len; /* dropped: TCP retransmits */
+  /* libslirp acknowledges each segment it takes from the container at
+   * once, and each ACK written to the tap makes the container's TCP send
+   * again from inside that write, in this process: held until the round
+   * ends, one ACK stands for all the segments the round read. */
+  if (hutch_net_ack_hold (&net->acks, net->tap, buf, len))
+    return (ssize_t) len;
   do
     n = write (net->tap, buf, len);
   while (n < 0 && errno == EINTR);
@@ -400,6 +407,8 @@ hutch_net_poll_dispatch (HutchNet *net, GArray *fds)
           net->api.handle_timer (net->slirp, t->id, t->cb_opaque);
         }
     }
+  if (net->tap >= 0)
+    hutch_net_ack_flush (&net->acks, net->tap); /* before the loop may sleep */
   hutch_net_forward_dispatch (net->fwd, fds);
   net->fds = NULL;
 }

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* net/'s egress policy without a network: --allow-host as parsed, the
  * verdicts, the DNS messages it reads (hostile ones too), and the frames
- * that refuse a connection, checked byte by byte. */
+ * that refuse a connection, checked byte by byte; and which of libslirp's
+ * ACKs are held back. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -316,6 +317,86 @@ test_policy_frames (void)
   close (sv[1]);
 }
 
+/* A segment of libslirp's to the container: @flags, acking @ack with
+ * window @win, and @payload bytes of data. */
+static GByteArray *
+ack_frame (guint16 port, guint32 ack, guint16 win, guint8 flags, guint payload)
+{
+  GByteArray *f = frame (IPPROTO_TCP, "192.0.2.10", port, flags);
+  guint8 *tcp = f->data + 14 + 20;
+
+  hutch_net_put16 (tcp + 8, (guint16) (ack >> 16));
+  hutch_net_put16 (tcp + 10, (guint16) ack);
+  hutch_net_put16 (tcp + 14, win);
+  for (guint i = 0; i < payload; i++)
+    g_byte_array_append (f, (const guint8 *) "x", 1);
+  hutch_net_put16 (f->data + 14 + 2, (guint16) (20 + 20 + payload));
+  return f;
+}
+
+static gboolean
+hold (HutchNetAckHold *h, int tap, guint16 port, guint32 ack, guint16 win, guint8 flags,
+      guint payload)
+{
+  g_autoptr (GByteArray) f = ack_frame (port, ack, win, flags, payload);
+
+  return hutch_net_ack_hold (h, tap, f->data, f->len);
+}
+
+/* The ack number of the next frame on @fd, or -1 when there is none. */
+static gint64
+next_ack (int fd)
+{
+  guint8 buf[256];
+  ssize_t n = recv (fd, buf, sizeof buf, MSG_DONTWAIT);
+
+  if (n < 0)
+    return -1;
+  g_assert_cmpint (n, >=, 14 + 20 + 20);
+  return (gint64) hutch_net_get16 (buf + 14 + 20 + 8) << 16 | hutch_net_get16 (buf + 14 + 20 + 10);
+}
+
+static void
+test_ack_hold (void)
+{
+  HutchNetAckHold h = { .len = 0 };
+  int sv[2];
+
+  g_assert_cmpint (socketpair (AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), ==, 0);
+  /* a later ACK of the flow stands for the one held */
+  g_assert_true (hold (&h, sv[0], 80, 100, 5000, 0x10, 0));
+  g_assert_true (hold (&h, sv[0], 80, 200, 5000, 0x10, 0));
+  g_assert_cmpint (next_ack (sv[1]), ==, -1);
+  hutch_net_ack_flush (&h, sv[0]);
+  g_assert_cmpint (next_ack (sv[1]), ==, 200);
+  g_assert_cmpint (next_ack (sv[1]), ==, -1);
+  /* so does a window update, but a duplicate ACK is not swallowed */
+  g_assert_true (hold (&h, sv[0], 80, 300, 5000, 0x10, 0));
+  g_assert_true (hold (&h, sv[0], 80, 300, 6000, 0x10, 0));
+  g_assert_true (hold (&h, sv[0], 80, 300, 6000, 0x10, 0));
+  hutch_net_ack_flush (&h, sv[0]);
+  g_assert_cmpint (next_ack (sv[1]), ==, 300);
+  g_assert_cmpint (next_ack (sv[1]), ==, 300);
+  g_assert_cmpint (next_ack (sv[1]), ==, -1);
+  /* nor is an older one, nor one of another flow */
+  g_assert_true (hold (&h, sv[0], 80, 500, 5000, 0x10, 0));
+  g_assert_true (hold (&h, sv[0], 80, 400, 5000, 0x10, 0));
+  g_assert_true (hold (&h, sv[0], 81, 600, 5000, 0x10, 0));
+  g_assert_cmpint (next_ack (sv[1]), ==, 500);
+  g_assert_cmpint (next_ack (sv[1]), ==, 400);
+  g_assert_cmpint (next_ack (sv[1]), ==, -1);
+  /* data, or any flag but ACK, is the caller's to write, after what was held */
+  g_assert_false (hold (&h, sv[0], 81, 700, 5000, 0x18, 10));
+  g_assert_cmpint (next_ack (sv[1]), ==, 600);
+  g_assert_false (hold (&h, sv[0], 81, 700, 5000, 0x11, 0));
+  g_assert_false (hold (&h, sv[0], 81, 700, 5000, 0x14, 0));
+  g_assert_cmpint (next_ack (sv[1]), ==, -1);
+  hutch_net_ack_flush (&h, sv[0]);
+  g_assert_cmpint (next_ack (sv[1]), ==, -1);
+  close (sv[0]);
+  close (sv[1]);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -325,5 +406,6 @@ main (int argc, char **argv)
   g_test_add_func ("/net/policy/judge", test_policy_judge);
   g_test_add_func ("/net/policy/frames", test_policy_frames);
   g_test_add_func ("/net/dns/parse", test_dns_parse);
+  g_test_add_func ("/net/ack/hold", test_ack_hold);
   return g_test_run ();
 }
