@@ -298,8 +298,13 @@ hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat form
   gboolean ok;
 
   hutch_archive_load_init (&load, store, what, platform, unpack_limit);
-  ok = hutch_archive_read_and_import (&load, path, format, error)
-       && finish_images (&load, used, layers, error) && record (&load, out_loaded, error);
+  hutch_util_profile_mark ("load: start");
+  ok = hutch_archive_read_and_import (&load, path, format, error);
+  hutch_util_profile_mark ("load: archive read, blobs stored");
+  ok = ok && finish_images (&load, used, layers, error);
+  hutch_util_profile_mark ("load: layers unpacked");
+  ok = ok && record (&load, out_loaded, error);
+  hutch_util_profile_mark ("load: recorded");
   undo_blobs (&load, ok ? used : NULL, layers);
   hutch_archive_load_clear (&load);
   return ok;

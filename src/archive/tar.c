@@ -163,11 +163,14 @@ stage_unnamed (Load *load, struct archive *a, Member *m, gint64 size, guint *pen
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
                         "%s has more than %d files not named by their digest", load->what,
                         MAX_PENDING);
+  hutch_util_profile_mark ("stage: start");
   st = hutch_archive_stager_new (load, error);
   if (st == NULL || !copy_data (load, a, m->name, size, hutch_archive_stager_write, st, error))
     return FALSE;
+  hutch_util_profile_mark ("stage: member read, hashed, compressed");
   if (!hutch_archive_stager_finish (st, m, error))
     return g_prefix_error (error, "%s, member \"%s\": ", load->what, m->name), FALSE;
+  hutch_util_profile_mark ("stage: blob finished (fsync)");
   return TRUE;
 }
 
