@@ -319,14 +319,15 @@ make_dir (Unpack *u, struct archive_entry *entry, int parent, const char *name,
   hutch_autofd int fd = -1;
   DirTime t = { g_strdup (path), { archive_entry_mtime (entry), archive_entry_mtime_nsec (entry) } };
   gboolean kept = FALSE;
-  int made = mkdirat (parent, name, made_right (u, entry) ? archive_entry_perm (entry) & 0777 : 0700);
+  mode_t mode = made_right (u, entry) ? archive_entry_perm (entry) & 0777 : 0700;
+  int made = mkdirat (parent, name, mode);
 
   if (made < 0 && errno == EEXIST)
     {
       /* a directory stays (and gets this entry's metadata); else it goes */
       if (!clear_name (u, parent, name, TRUE, &kept, error))
         return g_free (t.path), FALSE;
-      made = kept ? 0 : mkdirat (parent, name, 0700);
+      made = kept ? 0 : mkdirat (parent, name, mode);
     }
   if (made < 0)
     return g_free (t.path), refuse_errno (u, error, "making it");
