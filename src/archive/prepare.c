@@ -279,6 +279,10 @@ hutch_archive_prescan (Load *load, int fd)
   const char *text;
   gsize len;
 
+  /* Only a load that undoes the layers it made when it fails
+   * (hutch_archive_load sets load->layers; tests/fuzz does not). */
+  if (load->layers == NULL)
+    return;
   /* A compressed archive would be decompressed twice to find its
    * manifest.json at the end: its layers are unpacked from their blobs. */
   if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || pread (fd, magic, sizeof magic, 0) != sizeof magic
@@ -369,8 +373,7 @@ hutch_archive_prepared_start (Load *load, const char *name)
   /* Reported before the work, as store/layers.c does: a load that fails
    * later removes the layer again when no image uses it. */
   chains = hutch_store_chain_ids (plan->config);
-  if (load->layers != NULL)
-    g_ptr_array_add (load->layers, g_strdup (chains->pdata[plan->index]));
+  g_ptr_array_add (load->layers, g_strdup (chains->pdata[plan->index]));
   g_hash_table_remove (load->plans, name); /* one child per layer */
   p->plan = NULL;
   return p;
