@@ -13,6 +13,13 @@
 #   skopeo copy docker-archive:ARCHIVE oci:DIR:NAME    into a fresh layout
 #   podman load -i ARCHIVE                     when rootless podman works here
 # and the SHA-256 speed of GLib's GChecksum against OpenSSL's libcrypto.
+# Ratios to tar swing from run to run (1.5x-3.6x in one hour here): on an
+# ext4 without a journal, each inode made in a block group that just lost
+# many is found only after skipping every inode freed in the last minute
+# (5 minutes while the inode table is dirty): ext4's recently_deleted(),
+# as perf shows. Every command here writes into a directory just emptied,
+# but how recently its old tree was written differs; CPU time and many
+# rounds steady it.
 # Goals: hutch load <= 1.5x tar -xf of the layer (issue 24, item 4); the
 # import >= 0.9x the throughput of sha256sum and faster than skopeo (issue 3).
 #
