@@ -85,27 +85,30 @@ hutch_bench_prepare_as_root() {
 # started as root: installs what they need, makes the test images, opens
 # /dev/net/tun and /dev/fuse as udev would, builds BUILD as a release, then
 # re-runs SCRIPT BUILD as hutch-test (a clean environment, USER set, as
-# ch-run wants it; BENCH_* variables, a benchmark's knobs, pass through).
-# Does not return.
+# ch-run wants it; BENCH_* variables, a benchmark's knobs, and ARG...
+# pass through). Does not return.
+# (usage: hutch_bench_as_test_user SCRIPT BUILD FIXTURES [ARG...])
 hutch_bench_as_test_user() {
   local script=$1 build=$2 fix=$3 v knobs=()
+  shift 3
   for v in "${!BENCH_@}"; do
     knobs+=("$v=${!v}")
   done
   hutch_bench_prepare_as_root "$build" bench
   exec runuser -u hutch-test -- env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/tmp \
-    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" "${knobs[@]}" bash "$script" "$build"
+    USER=hutch-test LANG=C.UTF-8 HUTCH_FIXTURES="$fix" "${knobs[@]}" bash "$script" "$build" "$@"
 }
 
-# hutch_bench_start SCRIPT [BUILD] : how every benchmark starts. Sets build
-# (default: build-release), fix (the test images), hutch, work (a scratch
-# directory, removed on exit) and store (work/store). Started as root, it
-# re-runs SCRIPT as hutch-test (hutch_bench_as_test_user) instead.
+# hutch_bench_start SCRIPT [BUILD [ARG...]] : how every benchmark starts.
+# Sets build (default: build-release), fix (the test images), hutch, work (a
+# scratch directory, removed on exit) and store (work/store). Started as
+# root, it re-runs SCRIPT BUILD ARG... as hutch-test
+# (hutch_bench_as_test_user) instead.
 hutch_bench_start() {
   build=${2:-$(cd "$hutch_helpers_dir/.." && pwd)/build-release}
   fix=${HUTCH_FIXTURES:-/var/tmp/hutch-fixtures}
   if [ "$(id -u)" = 0 ]; then
-    hutch_bench_as_test_user "$1" "$build" "$fix"
+    hutch_bench_as_test_user "$1" "$build" "$fix" "${@:3}"
   fi
   hutch=$build/src/hutch
   work=$(mktemp -d /var/tmp/hutch-bench.XXXXXX)

@@ -11,6 +11,7 @@ G_BEGIN_DECLS
 
 typedef struct Member Member;
 typedef struct Load Load;
+typedef struct Prepared Prepared;
 
 struct Member
 {
@@ -44,6 +45,11 @@ struct Load
   GPtrArray *created;
   /* what to record */
   GArray *adds; /* images found, to record when all check out (load.c) */
+  /* unpacking layers as they stream past (prepare.c) */
+  HutchIdMap *map;     /* the user's, once asked for */
+  GHashTable *plans;   /* member name → Plan: layers to unpack while staged */
+  GPtrArray *prepared; /* Prepared, children unpacking, to join */
+  GPtrArray *layers;   /* borrowed: chains of layers this load made, to undo */
 };
 
 /* load.c: sets up @load for a load of @what (which it borrows) into
@@ -57,6 +63,10 @@ void hutch_archive_load_clear (Load *load);
 gboolean hutch_archive_read_and_import (Load *load, const char *path, HutchArchiveFormat format,
                                         GError **error);
 
+/* tar.c: @path (relative to the directory @base, "" for the top) as a
+ * member name: no "." or empty components, ".." applied; NULL when it is
+ * absolute or climbs out of the archive. */
+char *hutch_archive_clean_path (const char *base, const char *path);
 /* tar.c: reads the whole tarball at @path into load->members, linking blobs
  * named blobs/sha256/<hex> as they stream past. */
 gboolean hutch_archive_tar_read (Load *load, const char *path, GError **error);
@@ -85,10 +95,35 @@ gboolean hutch_archive_oci_import (Load *load, GError **error);
 /* oci.c: reads oci-layout and index.json from a layout directory. */
 gboolean hutch_archive_oci_dir_open (Load *load, const char *path, GError **error);
 
+/* prepare.c: one pass for docker-archive layers. Before the archive is
+ * read, a look at its headers and small members (an uncompressed file
+ * only) finds the layers its images lack, as load->plans; then each such
+ * layer's bytes, as they stream past to be hashed and compressed, go to an
+ * unpack in a user-namespace child too, which puts the layer in the cache
+ * (store/layers.c, the same unpack as ever). Best effort: no plan, no
+ * harm; the layer is unpacked from its blob later, as before. */
+void hutch_archive_prescan (Load *load, int fd);
+/* A child unpacking member @name, or NULL (no plan for it, or the child
+ * could not start: then later, from the blob). Single-threaded callers
+ * only (it forks). */
+Prepared *hutch_archive_prepared_start (Load *load, const char *name);
+/* The next bytes of the member; a child that stopped gets no more (its
+ * error comes at the join). */
+void hutch_archive_prepared_feed (Prepared *p, const void *buf, gsize len);
+/* The member ended: its child is queued to be joined. */
+void hutch_archive_prepared_end (Load *load, Prepared *p);
+/* Waits for every child; the first error is the load's. */
+gboolean hutch_archive_prepared_join_all (Load *load, GError **error);
+/* A member that failed half way: its child is told the end and joined. */
+void hutch_archive_prepared_abandon (Prepared *p);
+/* The children left (told the end, joined) and the plans go. */
+void hutch_archive_prepared_clear (Load *load);
+
 /* stage.c: a member without a digest in its name on its way into the
- * store; plain tars are gzipped as they pass (see there). */
+ * store; plain tars are gzipped as they pass (see there), and unpacked
+ * too when load->plans has @name. */
 typedef struct Stager Stager;
-Stager *hutch_archive_stager_new (Load *load, GError **error);
+Stager *hutch_archive_stager_new (Load *load, const char *name, GError **error);
 /* A HutchLayerWriteFunc over a Stager. */
 gboolean hutch_archive_stager_write (gpointer stager, const void *buf, gsize len, GError **error);
 /* Ends the member: @m gets the finished blob (pending, to be linked when

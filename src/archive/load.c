@@ -101,9 +101,7 @@ hutch_archive_check_layers (Load *load, const HutchManifest *m, const HutchImage
 static gboolean
 finish_images (Load *load, GHashTable *used, GPtrArray *created, GError **error)
 {
-  g_autoptr (HutchIdMap) map = hutch_sandbox_idmap_new_for_user (error);
-
-  if (map == NULL)
+  if (load->map == NULL && (load->map = hutch_sandbox_idmap_new_for_user (error)) == NULL)
     return FALSE;
   for (guint i = 0; i < load->adds->len; i++)
     {
@@ -125,7 +123,7 @@ finish_images (Load *load, GHashTable *used, GPtrArray *created, GError **error)
       ctext = hutch_store_blob_read (load->store, m->config->digest, HUTCH_JSON_MAX_SIZE, &len, error);
       if (ctext == NULL || (cfg = hutch_image_config_parse (ctext, len, error)) == NULL)
         return FALSE;
-      if (!hutch_store_layers_ensure (load->store, m, cfg, map,
+      if (!hutch_store_layers_ensure (load->store, m, cfg, load->map,
                                       p->names->len > 1 ? (char *) p->names->pdata[0] : p->id,
                                       load->unpack_limit, created, error))
         return g_prefix_error (error, "%s: ", load->what), FALSE;
@@ -281,6 +279,8 @@ hutch_archive_load_clear (Load *load)
   g_clear_pointer (&load->index_json, g_bytes_unref);
   g_clear_pointer (&load->oci_layout, g_bytes_unref);
   hutch_fd_clear (&load->dir_fd);
+  hutch_archive_prepared_clear (load);
+  g_clear_pointer (&load->map, hutch_sandbox_idmap_free);
   g_ptr_array_unref (load->created);
   g_array_unref (load->adds);
 }
@@ -298,8 +298,14 @@ hutch_archive_load (HutchStore *store, const char *path, HutchArchiveFormat form
   gboolean ok;
 
   hutch_archive_load_init (&load, store, what, platform, unpack_limit);
-  ok = hutch_archive_read_and_import (&load, path, format, error)
-       && finish_images (&load, used, layers, error) && record (&load, out_loaded, error);
+  load.layers = layers;
+  hutch_util_profile_mark ("load: start");
+  ok = hutch_archive_read_and_import (&load, path, format, error);
+  hutch_util_profile_mark ("load: archive read, blobs stored");
+  ok = ok && finish_images (&load, used, layers, error);
+  hutch_util_profile_mark ("load: layers unpacked");
+  ok = ok && record (&load, out_loaded, error);
+  hutch_util_profile_mark ("load: recorded");
   undo_blobs (&load, ok ? used : NULL, layers);
   hutch_archive_load_clear (&load);
   return ok;

@@ -20,6 +20,9 @@
 
 struct Stager
 {
+  Load *load;
+  char *name;         /* the member's */
+  Prepared *prepared; /* its unpack, when it is a layer planned so */
   HutchBlobWriter *w;
   HutchLayerCompressor *c; /* once the member showed a tar header */
   guint8 head[TAR_BLOCK];
@@ -28,7 +31,7 @@ struct Stager
 };
 
 Stager *
-hutch_archive_stager_new (Load *load, GError **error)
+hutch_archive_stager_new (Load *load, const char *name, GError **error)
 {
   gboolean present;
   g_autoptr (HutchBlobWriter) w = hutch_store_blob_writer_new (load->store, NULL, &present, error);
@@ -37,6 +40,8 @@ hutch_archive_stager_new (Load *load, GError **error)
   if (w == NULL)
     return NULL;
   s = g_new0 (Stager, 1);
+  s->load = load;
+  s->name = g_strdup (name);
   s->w = g_steal_pointer (&w);
   return s;
 }
@@ -47,7 +52,9 @@ hutch_archive_stager_free (Stager *s)
   if (s == NULL)
     return;
   g_clear_pointer (&s->c, hutch_layer_compressor_free);
+  g_clear_pointer (&s->prepared, hutch_archive_prepared_abandon);
   hutch_store_blob_writer_free (s->w);
+  g_free (s->name);
   g_free (s);
 }
 
@@ -62,6 +69,8 @@ forward (Stager *s, const void *buf, gsize len, GError **error)
 {
   if (len == 0)
     return TRUE;
+  if (s->prepared != NULL)
+    hutch_archive_prepared_feed (s->prepared, buf, len);
   return s->c != NULL ? hutch_layer_compressor_write (s->c, buf, len, error)
                       : hutch_store_blob_writer_write (s->w, buf, len, error);
 }
@@ -72,6 +81,9 @@ static gboolean
 decide (Stager *s, GError **error)
 {
   s->decided = TRUE;
+  if (s->head_len == TAR_BLOCK && memcmp (s->head + 257, "ustar", 5) == 0)
+    /* the child first: it forks, and the compressor starts threads */
+    s->prepared = hutch_archive_prepared_start (s->load, s->name);
   if (s->head_len == TAR_BLOCK && memcmp (s->head + 257, "ustar", 5) == 0)
     s->c = hutch_layer_compressor_new (HUTCH_LAYER_GZIP, HUTCH_LAYER_LEVEL_DEFAULT, 0,
                                        blob_write, s->w);
@@ -111,6 +123,8 @@ hutch_archive_stager_finish (Stager *s, Member *m, GError **error)
         return FALSE;
       m->plain_size = (gint64) bytes;
     }
+  if (s->prepared != NULL)
+    hutch_archive_prepared_end (s->load, g_steal_pointer (&s->prepared));
   if (!hutch_store_blob_writer_finish (s->w, -1, error))
     return FALSE;
   m->size = hutch_store_blob_writer_size (s->w);
@@ -134,7 +148,7 @@ dir_member_free (gpointer p)
 static gboolean
 stage_file (Load *load, int fd, Member *m, GError **error)
 {
-  g_autoptr (Stager) st = hutch_archive_stager_new (load, error);
+  g_autoptr (Stager) st = hutch_archive_stager_new (load, m->name, error);
   g_autofree char *buf = g_malloc (1 << 20);
   gboolean created = FALSE;
   ssize_t n;

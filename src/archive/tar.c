@@ -31,8 +31,8 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchArchiveReader, archive_read_free)
 /* Cleans @path (relative to the directory @base, "" for the top) into a
  * member name: no "." or empty components, ".." applied. NULL when it is
  * absolute or climbs out of the archive. */
-static char *
-clean_path (const char *base, const char *path)
+char *
+hutch_archive_clean_path (const char *base, const char *path)
 {
   g_autoptr (GPtrArray) parts = g_ptr_array_new_with_free_func (g_free);
   g_autofree char *joined = NULL;
@@ -163,11 +163,14 @@ stage_unnamed (Load *load, struct archive *a, Member *m, gint64 size, guint *pen
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
                         "%s has more than %d files not named by their digest", load->what,
                         MAX_PENDING);
-  st = hutch_archive_stager_new (load, error);
+  hutch_util_profile_mark ("stage: start");
+  st = hutch_archive_stager_new (load, m->name, error);
   if (st == NULL || !copy_data (load, a, m->name, size, hutch_archive_stager_write, st, error))
     return FALSE;
+  hutch_util_profile_mark ("stage: member read, hashed, compressed");
   if (!hutch_archive_stager_finish (st, m, error))
     return g_prefix_error (error, "%s, member \"%s\": ", load->what, m->name), FALSE;
+  hutch_util_profile_mark ("stage: blob finished (fsync)");
   return TRUE;
 }
 
@@ -214,7 +217,7 @@ static gboolean
 read_entry (Load *load, struct archive *a, struct archive_entry *entry, guint *pending,
             GError **error)
 {
-  g_autofree char *name = clean_path ("", archive_entry_pathname (entry));
+  g_autofree char *name = hutch_archive_clean_path ("", archive_entry_pathname (entry));
   GBytes **small = NULL;
   Member *m;
 
@@ -232,7 +235,7 @@ read_entry (Load *load, struct archive *a, struct archive_entry *entry, guint *p
   g_hash_table_insert (load->members, m->name, m);
   if (archive_entry_hardlink (entry) != NULL)
     {
-      m->hardlink = clean_path ("", archive_entry_hardlink (entry));
+      m->hardlink = hutch_archive_clean_path ("", archive_entry_hardlink (entry));
       return TRUE;
     }
   if (archive_entry_filetype (entry) == AE_IFLNK)
@@ -321,6 +324,7 @@ hutch_archive_tar_read (Load *load, const char *path, GError **error)
     fd = open (path, O_RDONLY | O_CLOEXEC);
   if (fd < 0)
     return hutch_throw_errno (error, "opening %s", load->what);
+  hutch_archive_prescan (load, fd);
   /* The tar format and two filters only: no other format's parser runs on
    * input we have not checked yet. */
   archive_read_support_format_tar (a);
@@ -345,6 +349,8 @@ hutch_archive_tar_read (Load *load, const char *path, GError **error)
   if (r != ARCHIVE_EOF)
     return archive_fail (a, load->what, g_hash_table_size (load->members) > 0 ? "(after the last)" : NULL,
                          error);
+  if (!hutch_archive_prepared_join_all (load, error))
+    return FALSE;
   if (g_hash_table_size (load->members) == 0 && load->manifest_json == NULL
       && load->index_json == NULL)
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "%s is empty or not a tar archive",
@@ -370,7 +376,7 @@ commit_pending (Load *load, Member *m, GError **error)
 Member *
 hutch_archive_tar_resolve (Load *load, const char *who, const char *name, GError **error)
 {
-  g_autofree char *path = clean_path ("", name);
+  g_autofree char *path = hutch_archive_clean_path ("", name);
 
   if (path == NULL)
     return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
@@ -398,7 +404,7 @@ hutch_archive_tar_resolve (Load *load, const char *who, const char *name, GError
         }
       dir = g_path_get_dirname (path);
       next = m->hardlink != NULL ? g_strdup (m->hardlink)
-                                 : clean_path (strcmp (dir, ".") == 0 ? "" : dir, m->link_target);
+                                 : hutch_archive_clean_path (strcmp (dir, ".") == 0 ? "" : dir, m->link_target);
       if (next == NULL)
         return hutch_throw (error, HUTCH_ERROR_UNSAFE_PATH,
                             "%s: %s names \"%s\", a link to \"%s\" outside the archive",

@@ -38,8 +38,18 @@ typedef struct
   HutchLayerStats *stats;
   HutchLayerPipe *stream; /* decoded in its own thread */
   GError *stream_error;   /* what the read callback hit */
-  char *parent_path;    /* the cached parent directory ... */
-  int parent_fd;        /* ... and its O_PATH fd */
+  /* The directories on the current entry's path, held open (O_PATH):
+   * held[i] is parts[0..i]. A tar lists a directory's entries together,
+   * depth first, so the next entry's parent shares most of them. */
+  GArray *held;         /* of int */
+  GPtrArray *held_names;
+  int deep_fd;          /* the parent of an entry deeper than MAX_HELD */
+  int parent_fd;        /* the current parent: borrowed from the above */
+  gid_t parent_gid;     /* ... and the group a new file in it gets */
+  gboolean parent_setgid; /* ... a new directory in it gets S_ISGID */
+  uid_t own_uid;        /* who we are: a new file is ours */
+  gid_t own_gid;
+  int umask;            /* this process's, or -1 when unknown */
   GArray *dir_times;
   const char *entry;    /* the entry being written, escaped, for messages */
 } Unpack;
@@ -78,10 +88,43 @@ split_name (Unpack *u, const char *raw, GError **error)
 }
 
 static void
+drop_held (Unpack *u, guint keep)
+{
+  while (u->held->len > keep)
+    {
+      (void) close (g_array_index (u->held, int, u->held->len - 1));
+      g_array_set_size (u->held, u->held->len - 1);
+      g_ptr_array_set_size (u->held_names, (gint) u->held_names->len - 1);
+    }
+}
+
+static void
 forget_parent (Unpack *u)
 {
-  hutch_fd_clear (&u->parent_fd);
-  g_clear_pointer (&u->parent_path, g_free);
+  drop_held (u, 0);
+  hutch_fd_clear (&u->deep_fd);
+  u->parent_fd = -1;
+}
+
+/* The directory @name in @fd, never through a symlink; with @create, made
+ * (0755) when missing. An O_PATH fd, or -1. */
+static int
+open_step (Unpack *u, int fd, const char *name, gboolean create, GError **error)
+{
+  int next = openat (fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+
+  if (next < 0 && errno == ENOENT && create)
+    {
+      if (mkdirat (fd, name, 0755) < 0 && errno != EEXIST)
+        return refuse_errno (u, error, "making its parent directories"), -1;
+      next = openat (fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    }
+  if (next < 0 && (errno == ENOTDIR || errno == ELOOP))
+    return refuse (u, error, HUTCH_ERROR_UNSAFE_PATH,
+                   "a directory on its path is a symlink or a file in this layer"), -1;
+  if (next < 0)
+    return refuse_errno (u, error, "opening its parent directory"), -1;
+  return next;
 }
 
 /* Opens the directory of @parts[0 .. n-1] one component at a time, never
@@ -94,41 +137,60 @@ walk (Unpack *u, GPtrArray *parts, guint n, gboolean create, GError **error)
 
   for (guint i = 0; i < n && fd >= 0; i++)
     {
-      const char *name = parts->pdata[i];
-      int next = openat (fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (next < 0 && errno == ENOENT && create)
-        {
-          if (mkdirat (fd, name, 0755) < 0 && errno != EEXIST)
-            return refuse_errno (u, error, "making its parent directories"), -1;
-          next = openat (fd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        }
-      if (next < 0 && (errno == ENOTDIR || errno == ELOOP))
-        return refuse (u, error, HUTCH_ERROR_UNSAFE_PATH,
-                       "a directory on its path is a symlink or a file in this layer"), -1;
+      int next = open_step (u, fd, parts->pdata[i], create, error);
       if (next < 0)
-        return refuse_errno (u, error, "opening its parent directory"), -1;
+        return -1;
       close (fd);
       fd = next;
     }
   return hutch_fd_steal (&fd);
 }
 
-/* The parent of the entry, through the cache: tar entries come grouped by
- * directory. */
+/* Past this depth a path is walked afresh each time (fds are limited). */
+#define MAX_HELD 64
+
+/* The parent of the entry: only the components that differ from the last
+ * entry's path are opened. What is held are the directories above the
+ * current entry, so replacing an entry (clear_name, which removes a child
+ * of the parent) never removes one of them. */
 static int
 parent_of (Unpack *u, GPtrArray *parts, GError **error)
 {
-  g_autoptr (GString) joined = g_string_new (NULL);
+  guint n = parts->len - 1, same = 0;
+  struct stat st;
 
-  for (guint i = 0; i + 1 < parts->len; i++)
-    g_string_append_printf (joined, "%s%s", i > 0 ? "/" : "", (char *) parts->pdata[i]);
-  if (u->parent_path != NULL && strcmp (u->parent_path, joined->str) == 0)
+  while (same < u->held->len && same < n
+         && strcmp (u->held_names->pdata[same], parts->pdata[same]) == 0)
+    same++;
+  if (u->parent_fd >= 0 && u->deep_fd < 0 && same == n && same == u->held->len)
     return u->parent_fd;
-  forget_parent (u);
-  u->parent_fd = walk (u, parts, parts->len - 1, TRUE, error);
-  if (u->parent_fd < 0)
-    return -1;
-  u->parent_path = g_string_free (g_steal_pointer (&joined), FALSE);
+  hutch_fd_clear (&u->deep_fd);
+  if (n > MAX_HELD)
+    {
+      forget_parent (u);
+      if ((u->deep_fd = walk (u, parts, n, TRUE, error)) < 0)
+        return -1;
+      u->parent_fd = u->deep_fd;
+    }
+  else
+    {
+      drop_held (u, same);
+      for (guint i = same; i < n; i++)
+        {
+          int from = i == 0 ? u->root_fd : g_array_index (u->held, int, i - 1);
+          int next = open_step (u, from, parts->pdata[i], TRUE, error);
+          if (next < 0)
+            return forget_parent (u), -1;
+          g_array_append_val (u->held, next);
+          g_ptr_array_add (u->held_names, g_strdup (parts->pdata[i]));
+        }
+      u->parent_fd = n == 0 ? u->root_fd : g_array_index (u->held, int, n - 1);
+    }
+  /* A set-group-ID directory gives new files its group, not ours. */
+  if (fstat (u->parent_fd, &st) < 0)
+    return refuse_errno (u, error, "looking at its parent directory"), forget_parent (u), -1;
+  u->parent_setgid = (st.st_mode & S_ISGID) != 0;
+  u->parent_gid = u->parent_setgid ? st.st_gid : u->own_gid;
   return u->parent_fd;
 }
 
@@ -162,6 +224,7 @@ write_data (Unpack *u, struct archive *a, struct archive_entry *entry, int fd, G
   size_t len;
   la_int64_t offset;
   gint64 size = archive_entry_size (entry);
+  gint64 end = 0;
 
   for (;;)
     {
@@ -190,8 +253,10 @@ write_data (Unpack *u, struct archive *a, struct archive_entry *entry, int fd, G
           len -= (size_t) n;
           offset += n;
         }
+      end = MAX (end, (gint64) offset);
     }
-  if (ftruncate (fd, size) < 0)
+  /* Only a sparse entry's trailing hole is left to make. */
+  if (end != size && ftruncate (fd, size) < 0)
     return refuse_errno (u, error, "setting its size");
   return TRUE;
 }
@@ -245,9 +310,25 @@ set_owner (Unpack *u, int parent, const char *name, struct archive_entry *entry,
           "says)", (gint64) uid, (gint64) gid, u->opts->id_count, u->opts->id_count - 1);
       return refuse (u, error, HUTCH_ERROR_INVALID_IMAGE, why);
     }
+  if ((uid_t) uid == u->own_uid && (gid_t) gid == u->parent_gid)
+    return TRUE; /* a new file is ours, in its directory's group: already right */
   if (fchownat (parent, name, (uid_t) uid, (gid_t) gid, AT_SYMLINK_NOFOLLOW) < 0)
     return refuse_errno (u, error, "setting its owner");
   return TRUE;
+}
+
+/* Whether an entry made with its mode and our ids is already as the tar
+ * says: no chown (which would clear set-id bits), no set-id or sticky bit
+ * (chmod's to set), no umask that took bits away. Then fchmod can go. */
+static gboolean
+made_right (Unpack *u, struct archive_entry *entry)
+{
+  la_int64_t uid = archive_entry_uid (entry), gid = archive_entry_gid (entry);
+  mode_t perm = archive_entry_perm (entry) & 07777;
+
+  if (u->umask < 0 || u->parent_setgid || (perm & 07000) != 0 || (perm & (mode_t) u->umask) != 0)
+    return FALSE;
+  return u->opts->squash_owners || ((uid_t) uid == u->own_uid && (gid_t) gid == u->parent_gid);
 }
 
 static gboolean
@@ -257,16 +338,26 @@ make_file (Unpack *u, struct archive *a, struct archive_entry *entry, int parent
   struct timespec times[2] = { { 0, UTIME_OMIT }, { archive_entry_mtime (entry),
                                                      archive_entry_mtime_nsec (entry) } };
   hutch_autofd int fd = -1;
+  gboolean right = made_right (u, entry), kept;
+  mode_t mode = right ? archive_entry_perm (entry) & 0777 : 0600;
 
   if ((guint64) MAX (archive_entry_size (entry), 0) > u->opts->max_file_size)
     return refuse (u, error, HUTCH_ERROR_INVALID_IMAGE, "its size is over the limit");
-  fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+  /* Made first, what is there looked at only when the name is taken: one
+   * fstatat less per entry, and a tar rarely repeats a name. */
+  fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+  if (fd < 0 && errno == EEXIST)
+    {
+      if (!clear_name (u, parent, name, FALSE, &kept, error))
+        return FALSE;
+      fd = openat (parent, name, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
+    }
   if (fd < 0)
     return refuse_errno (u, error, "creating it");
   /* Owner before mode (chown clears setuid), capabilities after both
    * (chown clears them too), times last. */
   return write_data (u, a, entry, fd, error) && set_owner (u, parent, name, entry, error)
-         && (fchmod (fd, archive_entry_perm (entry) & 07777) == 0
+         && (right || fchmod (fd, archive_entry_perm (entry) & 07777) == 0
              || refuse_errno (u, error, "setting its mode"))
          && set_xattrs (u, entry, fd, TRUE, error)
          && (futimens (fd, times) == 0 || refuse_errno (u, error, "setting its times"));
@@ -278,9 +369,24 @@ make_dir (Unpack *u, struct archive_entry *entry, int parent, const char *name,
 {
   hutch_autofd int fd = -1;
   DirTime t = { g_strdup (path), { archive_entry_mtime (entry), archive_entry_mtime_nsec (entry) } };
+  gboolean kept = FALSE;
+  mode_t mode = made_right (u, entry) ? archive_entry_perm (entry) & 0777 : 0700;
+  int made = mkdirat (parent, name, mode);
 
-  if (mkdirat (parent, name, 0700) < 0 && errno != EEXIST)
+  if (made < 0 && errno == EEXIST)
+    {
+      /* a directory stays (and gets this entry's metadata); else it goes */
+      if (!clear_name (u, parent, name, TRUE, &kept, error))
+        return g_free (t.path), FALSE;
+      made = kept ? 0 : mkdirat (parent, name, mode);
+    }
+  if (made < 0)
     return g_free (t.path), refuse_errno (u, error, "making it");
+  if (!kept && made_right (u, entry) && archive_entry_xattr_count (entry) == 0)
+    {
+      g_array_append_val (u->dir_times, t); /* set after its contents */
+      return TRUE; /* made as the entry says: nothing more to set */
+    }
   fd = openat (parent, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return g_free (t.path), refuse_errno (u, error, "opening it");
@@ -374,7 +480,9 @@ make_entry (Unpack *u, struct archive *a, struct archive_entry *entry, GPtrArray
       u->stats->devices_skipped++;
       return TRUE;
     }
-  if (!clear_name (u, parent, base, type == AE_IFDIR && !is_link, &kept, error))
+  /* files and directories see to a taken name themselves (EEXIST) */
+  if ((is_link || (type != AE_IFREG && type != AE_IFDIR))
+      && !clear_name (u, parent, base, FALSE, &kept, error))
     return FALSE;
   if (is_link)
     return make_hardlink (u, entry, parent, base, error);
@@ -440,6 +548,20 @@ set_dir_times (Unpack *u)
     }
 }
 
+/* The umask, from /proc/self/status (Linux 4.7): reading it with umask(2)
+ * would change it for a moment under other threads. -1 when unknown. */
+static int
+read_umask (void)
+{
+  g_autofree char *text = NULL;
+  const char *line;
+
+  if (!g_file_get_contents ("/proc/self/status", &text, NULL, NULL)
+      || (line = strstr (text, "\nUmask:")) == NULL)
+    return -1;
+  return (int) g_ascii_strtoll (line + 7, NULL, 8);
+}
+
 static la_ssize_t
 read_callback (struct archive *a, void *data, const void **buffer)
 {
@@ -502,13 +624,16 @@ unpack_stream (int dir_fd, HutchLayerStream *stream, const HutchLayerOptions *op
                HutchLayerStats *out_stats, GError **error)
 {
   g_autoptr (HutchArchiveReader) a = archive_read_new ();
-  Unpack u = { .root_fd = dir_fd, .opts = opts, .stats = out_stats, .parent_fd = -1 };
+  Unpack u = { .root_fd = dir_fd, .opts = opts, .stats = out_stats, .parent_fd = -1, .deep_fd = -1,
+               .own_uid = geteuid (), .own_gid = getegid (), .umask = read_umask () };
   gboolean ok;
 
   if (stream == NULL)
     return FALSE;
   u.stream = hutch_layer_pipe_new (stream, opts->what);
   u.dir_times = g_array_new (FALSE, FALSE, sizeof (DirTime));
+  u.held = g_array_new (FALSE, FALSE, sizeof (int));
+  u.held_names = g_ptr_array_new_with_free_func (g_free);
   g_array_set_clear_func (u.dir_times, dir_time_clear);
   /* tar only: decompression is ours, and no other format's parser runs. */
   archive_read_support_format_tar (a);
@@ -522,6 +647,8 @@ unpack_stream (int dir_fd, HutchLayerStream *stream, const HutchLayerOptions *op
   if (ok)
     set_dir_times (&u);
   forget_parent (&u);
+  g_array_unref (u.held);
+  g_ptr_array_unref (u.held_names);
   g_array_unref (u.dir_times);
   g_clear_error (&u.stream_error);
   /* archive_read_free (the autoptr) must not read from a freed pipe */

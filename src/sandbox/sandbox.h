@@ -95,6 +95,17 @@ typedef gboolean (*HutchUsernsFunc) (gpointer user_data, GError **error);
 gboolean hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func,
                                    gpointer user_data, GError **error);
 
+/* hutch_sandbox_userns_run() in two halves, so that the caller works
+ * beside the child (feeding it through a socket, say): _start() returns
+ * once the child is mapped and calling @func, which runs on a copy of
+ * the caller's memory; _join() waits for it, returns what @func returned
+ * and frees @child. Every child spawned must be joined. The caller must
+ * be single-threaded at _start() (it forks). */
+typedef struct HutchUsernsChild HutchUsernsChild;
+HutchUsernsChild *hutch_sandbox_userns_start (const HutchIdMap *map, HutchUsernsFunc func,
+                                              gpointer user_data, GError **error);
+gboolean hutch_sandbox_userns_join (HutchUsernsChild *child, GError **error);
+
 /* Removes @names (NULL-terminated) under @dfd, trees included, as root of
  * such a namespace: files of unpacked layers and containers belong to
  * subordinate ids the user alone cannot delete. */

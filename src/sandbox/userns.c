@@ -295,23 +295,49 @@ hutch_sandbox_userns_remove_at (const HutchIdMap *map, int dfd, const char *cons
   return hutch_sandbox_userns_run (map, remove_names, &job, error);
 }
 
-gboolean
-hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data,
-                          GError **error)
+struct HutchUsernsChild
 {
-  hutch_autofd int result = -1;
+  pid_t pid;
+  int result; /* the read end of its result pipe */
+};
+
+HutchUsernsChild *
+hutch_sandbox_userns_start (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data,
+                            GError **error)
+{
+  int result = -1;
   pid_t pid = spawn_in_userns (map, func, user_data, NULL, &result, error);
-  gboolean ok;
-  int status;
+  HutchUsernsChild *child;
 
   if (pid < 0)
-    return FALSE;
-  ok = receive_result (result, error);
-  status = wait_child (pid);
+    return NULL;
+  child = g_new0 (HutchUsernsChild, 1);
+  child->pid = pid;
+  child->result = result;
+  return child;
+}
+
+gboolean
+hutch_sandbox_userns_join (HutchUsernsChild *child, GError **error)
+{
+  gboolean ok = receive_result (child->result, error);
+  int status = wait_child (child->pid);
+
+  hutch_fd_clear (&child->result);
+  g_free (child);
   if (ok && status != 0)
     return hutch_throw (error, HUTCH_ERROR_FAILED,
                         "the process working in the user namespace exited with status %d", status);
   return ok;
+}
+
+gboolean
+hutch_sandbox_userns_run (const HutchIdMap *map, HutchUsernsFunc func, gpointer user_data,
+                          GError **error)
+{
+  HutchUsernsChild *child = hutch_sandbox_userns_start (map, func, user_data, error);
+
+  return child != NULL && hutch_sandbox_userns_join (child, error);
 }
 
 int

@@ -254,6 +254,7 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *name, cons
       (void) hutch_util_remove_tree_at (store->layers_fd, tmp);
       return FALSE;
     }
+  hutch_util_profile_mark ("unpack: start");
   if (job->read != NULL)
     ok = hutch_layer_unpack_from (diff_fd, job->read, job->read_data, c, &opts, &stats, error);
   else
@@ -265,11 +266,14 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *name, cons
     ok = hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
                       "%s: its content is %s, but the image config says %s: the layer is "
                       "corrupt or was tampered with", what, stats.diff_id, diff_id);
+  hutch_util_profile_mark ("unpack: extracted, diff_id checked");
   /* Durable before it has its name: a crash leaves a .tmp- directory, never
    * a layer with empty files. */
   ok = ok && hutch_store_layer_info_write (tmp_fd, diff_id, chain, job->idmap_text, &stats, error)
        && hutch_store_keep_id_own (tmp_fd, "info", job->map, error)
-       && (syncfs (tmp_fd) == 0 || hutch_throw_errno (error, "syncing %s", what))
+       && (syncfs (tmp_fd) == 0 || hutch_throw_errno (error, "syncing %s", what));
+  hutch_util_profile_mark ("unpack: synced (syncfs)");
+  ok = ok
        && (renameat (store->layers_fd, tmp, store->layers_fd, name) == 0
            || hutch_throw_errno (error, "renaming layer %s into place", chain));
   if (!ok)
@@ -313,6 +317,7 @@ ensure_in_userns (gpointer data, GError **error)
 {
   EnsureJob *job = data;
 
+  hutch_util_profile_mark ("unpack: in the user namespace");
   for (guint j = 0; j < job->todo->len; j++)
     if (!unpack_one (job, GPOINTER_TO_UINT (job->todo->pdata[j]), error))
       return FALSE;
@@ -424,6 +429,7 @@ hutch_store_layers_ensure (HutchStore *store, const HutchManifest *manifest,
    * meantime is safe. */
   for (guint j = 0; out_created != NULL && j < todo->len; j++)
     g_ptr_array_add (out_created, g_strdup (chains->pdata[GPOINTER_TO_UINT (todo->pdata[j])]));
+  hutch_util_profile_mark ("unpack: entering a user namespace");
   return hutch_sandbox_userns_run (map, ensure_in_userns, &job, error);
 }
 

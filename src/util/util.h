@@ -273,6 +273,13 @@ void hutch_util_assert_single_thread_at (const char *where);
 #define hutch_util_assert_single_thread() ((void) 0)
 #endif
 
+/* ---- phase marks for the benchmarks (profile.c) ---- */
+
+/* With HUTCH_PROFILE in the environment, writes "hutch-profile PID WALL
+ * USER SYS PHASE" (seconds: CLOCK_MONOTONIC, this process's CPU) to
+ * stderr; else does nothing. For tests/bench scripts, never for users. */
+void hutch_util_profile_mark (const char *phase);
+
 /* ---- the context passed down from cli/ (context.c) ---- */
 
 typedef enum

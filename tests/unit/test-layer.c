@@ -473,6 +473,54 @@ test_sizes (Fx *fx, gconstpointer data)
   g_assert_nonnull (strstr (error->message, "decompression bomb"));
 }
 
+/* Entries made with their final mode when nothing can change it, fixed
+ * with fchmod when something can (the umask, a set-id bit, a set-group-ID
+ * parent), and a name taken by an earlier entry replaced as tar does. */
+static void
+test_modes_and_replace (Fx *fx, gconstpointer data)
+{
+  const E entries[] = {
+    { 'f', "plain", "x", 0644, -1 },
+    { 'f', "exec", "x", 0755, -1 },
+    { 'f', "open", "x", 0666, -1 },   /* the umask (022 here) would take bits */
+    { 'f', "readonly", "x", 0444, -1 },
+    { 'f', "setuid", "x", 04755, -1 },
+    { 'd', "sg", NULL, 02775, -1 },
+    { 'd', "sg/sub", NULL, 0755, -1 }, /* would inherit S_ISGID */
+    { 'f', "again", "first", 0600, -1 },
+    { 'f', "again", "second", 0640, -1 },
+    { 'f', "was-file", "x", 0644, -1 },
+    { 'd', "was-file", NULL, 0750, -1 },
+    { 'd', "was-dir", NULL, 0755, -1 },
+    { 'f', "was-dir/inside", "x", 0644, -1 },
+    { 'f', "was-dir", "now a file", 0644, -1 },
+    { 'd', "kept", NULL, 0755, -1 },
+    { 'f', "kept/inside", "x", 0644, -1 },
+    { 'd', "kept", NULL, 0711, -1 },
+  };
+  static const struct { const char *path; int mode; } want[] = {
+    { "plain", S_IFREG | 0644 },   { "exec", S_IFREG | 0755 },  { "open", S_IFREG | 0666 },
+    { "readonly", S_IFREG | 0444 }, { "setuid", S_IFREG | 04755 }, { "sg", S_IFDIR | 02775 },
+    { "sg/sub", S_IFDIR | 0755 },  { "again", S_IFREG | 0640 }, { "was-file", S_IFDIR | 0750 },
+    { "was-dir", S_IFREG | 0644 }, { "kept", S_IFDIR | 0711 },  { "kept/inside", S_IFREG | 0644 },
+  };
+  g_autoptr (GError) error = NULL;
+  g_autofree char *again = layer_path (fx, "again"), *text = NULL;
+
+  unpack (fx, entries, G_N_ELEMENTS (entries), &error);
+  g_assert_no_error (error);
+  for (gsize i = 0; i < G_N_ELEMENTS (want); i++)
+    {
+      g_autofree char *path = layer_path (fx, want[i].path);
+      struct stat st;
+      g_assert_cmpint (lstat (path, &st), ==, 0);
+      if ((int) (st.st_mode & (S_IFMT | 07777)) != want[i].mode)
+        g_error ("%s: mode %o, want %o", want[i].path, st.st_mode, want[i].mode);
+    }
+  g_assert_true (g_file_get_contents (again, &text, NULL, NULL));
+  g_assert_cmpstr (text, ==, "second");
+}
+
 static void
 test_corrupt (Fx *fx, gconstpointer data)
 {
@@ -536,5 +584,6 @@ main (int argc, char **argv)
   ADD ("escaped-message", test_escaped_message);
   ADD ("sizes", test_sizes);
   ADD ("corrupt", test_corrupt);
+  ADD ("modes-and-replace", test_modes_and_replace);
   return g_test_run ();
 }
