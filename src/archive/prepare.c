@@ -419,7 +419,8 @@ hutch_archive_prepared_join_all (Load *load, GError **error)
       HutchUsernsChild *child = g_steal_pointer (&p->child);
       if (!hutch_sandbox_userns_join (child, &local) && ok)
         {
-          g_propagate_error (error, g_steal_pointer (&local));
+          /* what failed, in which archive, as the later checks say it */
+          g_propagate_prefixed_error (error, g_steal_pointer (&local), "%s: ", load->what);
           ok = FALSE;
         }
     }

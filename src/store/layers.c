@@ -264,7 +264,7 @@ unpack_locked (EnsureJob *job, guint i, const char *what, const char *name, cons
     }
   if (ok && strcmp (stats.diff_id, diff_id) != 0)
     ok = hutch_throw (error, HUTCH_ERROR_DIGEST_MISMATCH,
-                      "%s: its content is %s, but the image config says %s: the layer is "
+                      "%s: its content is %s, but the image config says its content is %s: the layer is "
                       "corrupt or was tampered with", what, stats.diff_id, diff_id);
   hutch_util_profile_mark ("unpack: extracted, diff_id checked");
   /* Durable before it has its name: a crash leaves a .tmp- directory, never

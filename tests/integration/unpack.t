@@ -192,7 +192,7 @@ json.dump(idx, open(os.path.join(out, "index.json"), "w"))
 PY
 H load --input-format oci-dir -i "$T/evil/diffid"
 is "$rc" 125 "a gzip layer that is not its diff_id fails the load"
-like "$err" "its content is sha256:[0-9a-f]{64}, but the image config says sha256:0{64}" "and says so"
+like "$err" "its content is sha256:[0-9a-f]{64}, but the image config says its content is sha256:0{64}" "and says so"
 is "$(store_snapshot "$R")" "$before" "leaving the store as it was"
 
 # A layer unpacked under another id mapping is detected, not used.
