@@ -354,20 +354,18 @@ hutch_oci_wait (const HutchOciState *s)
   for (;;)
     {
       pid_t gone;
-      int sig = sigwaitinfo (&set, NULL);
-      if (sig < 0 && errno == EINTR)
-        continue;
-      if (sig > 0 && sig != SIGCHLD)
-        {
-          (void) kill (s->pid, sig);
-          continue;
-        }
-      /* reap every orphan handed to us; end with the container's process */
+      int sig;
+      /* reap every orphan handed to us; end with the container's process.
+       * Looked at before the first wait: it may have ended already, its
+       * SIGCHLD dropped while still unblocked. */
       while ((gone = waitpid (-1, &status, WNOHANG)) > 0)
         if (gone == s->pid)
           return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
       if (gone < 0 && errno == ECHILD)
         return 255;
+      sig = sigwaitinfo (&set, NULL);
+      if (sig > 0 && sig != SIGCHLD)
+        (void) kill (s->pid, sig);
     }
 }
 

@@ -14,7 +14,8 @@ ROOT=$T/state
 # rt ARG...: sets $out, $err, $rc. Through files, not a pipe: a created
 # container keeps the stdio it was given, and a pipe would never end.
 rt() {
-  "$RT" --root "$ROOT" "$@" >"$T/.stdout" 2>"$T/.stderr" </dev/null && rc=0 || rc=$?
+  # (a bound: a hang is a failure, not a stuck test run)
+  timeout -k 5 120 "$RT" --root "$ROOT" "$@" >"$T/.stdout" 2>"$T/.stderr" </dev/null && rc=0 || rc=$?
   out=$(cat "$T/.stdout")
   err=$(cat "$T/.stderr")
 }
