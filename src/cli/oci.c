@@ -269,6 +269,27 @@ cmd_delete (const OciCli *c, int argc, char **argv)
 }
 
 static int
+cmd_update (const OciCli *c, int argc, char **argv)
+{
+  g_autofree char *resources = NULL;
+  GError *error = NULL;
+  const char *id;
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "resources", 'r', 0, G_OPTION_ARG_FILENAME, &resources,
+      "The new linux.resources, as JSON (- for stdin)", "FILE" },
+    { NULL },
+  };
+
+  if (!parse (c, "update", entries, &argc, &argv, &status)
+      || (id = one_id (c, "update", argc, argv, &status)) == NULL)
+    return status;
+  if (!hutch_oci_update (&c->oci, id, resources, &error))
+    return fail (c, error);
+  return 0;
+}
+
+static int
 cmd_list (const OciCli *c, int argc, char **argv)
 {
   g_autofree char *format = NULL;
@@ -441,7 +462,7 @@ static int
 cmd_unsupported (const OciCli *c, int argc, char **argv)
 {
   (void) argc;
-  return usage (c, "%s: hutch's runtime has no cgroup of its own to freeze or limit yet", argv[0]);
+  return usage (c, "%s: hutch's runtime has no cgroup of its own to freeze yet", argv[0]);
 }
 
 static const struct
@@ -463,7 +484,7 @@ static const struct
   { "features", "print what this runtime supports (JSON)", cmd_features },
   { "pause", "(not supported)", cmd_unsupported },
   { "resume", "(not supported)", cmd_unsupported },
-  { "update", "(not supported)", cmd_unsupported },
+  { "update", "change a container's linux.resources (--resources FILE)", cmd_update },
 };
 
 static void

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The parts of config.json that are more than fields: linux.seccomp (the
- * OCI profile into libseccomp's terms, which sandbox/ loads), what of
- * linux.resources a rootless runtime can honour, and the hooks. */
+ * OCI profile into libseccomp's terms, which sandbox/ loads) and the
+ * hooks. */
 #include "config.h"
 
 #include <errno.h>
@@ -153,30 +153,6 @@ hutch_oci_seccomp_parse (const HutchJsonNode *node, HutchSeccompProfile **out, G
         g_array_append_val (p->archs, token);
     }
   *out = g_steal_pointer (&p);
-  return TRUE;
-}
-
-/* ---- linux.resources ---- */
-
-gboolean
-hutch_oci_resources_check (const HutchJsonNode *node, GError **error)
-{
-  if (node == NULL || node->type == HUTCH_JSON_NULL)
-    return TRUE;
-  if (!hutch_oci_json_want (node, HUTCH_JSON_OBJECT, "linux.resources", error))
-    return FALSE;
-  for (guint i = 0; i < node->n_members; i++)
-    {
-      const HutchJsonNode *v = node->members[i];
-      /* device rules: the user namespace lets no device be made anyway */
-      if (strcmp (node->keys[i], "devices") == 0 || v->type == HUTCH_JSON_NULL
-          || ((v->type == HUTCH_JSON_OBJECT || v->type == HUTCH_JSON_ARRAY) && v->n_members == 0))
-        continue;
-      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                          "config.json: linux.resources.%s: hutch's runtime applies no cgroup "
-                          "limits yet (leave them out, or use runc or crun for them)",
-                          node->keys[i]);
-    }
   return TRUE;
 }
 

@@ -2,7 +2,8 @@
 /* oci/: hutch as an OCI runtime (`hutch oci`, `hutch-runtime`): a bundle's
  * config.json read into what sandbox/ runs (config.c), the state directory
  * of each container under --root (state.c), create/start/kill/delete/exec
- * (runtime.c), the hooks (hooks.c), and the default spec and features
+ * (runtime.c), the hooks (hooks.c), linux.resources (resources.c), and
+ * the default spec and features
  * documents (spec.c). Nothing here prints: cli/oci.c does. */
 #pragma once
 
@@ -41,6 +42,8 @@ typedef struct
   GPtrArray *hooks[HUTCH_OCI_HOOK_N_KINDS]; /* HutchOciHook */
   HutchJsonNode *annotations;               /* the object, or NULL */
   char *bundle;                             /* absolute */
+  GPtrArray *resources;                     /* linux.resources fields asking a limit */
+  char *cgroups_path;                       /* linux.cgroupsPath, or NULL */
 } HutchOciConfig;
 
 void hutch_oci_config_free (HutchOciConfig *c);
@@ -166,6 +169,13 @@ typedef struct
  * *@out_status (not with detach). */
 gboolean hutch_oci_exec (const HutchOciContext *ctx, const char *id,
                          const HutchOciExecOptions *opts, int *out_status, GError **error);
+
+/* `update --resources FILE` ("-": stdin): the new linux.resources of a
+ * container that is not stopped. Asking for no limit changes nothing;
+ * a limit is HUTCH_ERROR_HOST_UNSUPPORTED naming it (no cgroup is made
+ * for a container yet, see hutch_oci_resources_check). */
+gboolean hutch_oci_update (const HutchOciContext *ctx, const char *id, const char *resources_path,
+                           GError **error);
 
 /* `spec`: a default config.json (rootless: a user namespace mapping the
  * caller to root, no network namespace's sysfs needed). */

@@ -147,7 +147,7 @@ hutch_oci_create (const HutchOciContext *ctx, const char *id, const HutchOciCrea
   if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
     return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "bundle %s has no config.json", bundle);
   cfg = hutch_oci_config_load (config_path, bundle, error);
-  if (cfg == NULL)
+  if (cfg == NULL || !hutch_oci_resources_check (cfg->resources, cfg->cgroups_path, error))
     return FALSE;
   dir = hutch_oci_state_dir (ctx, id, TRUE, error);
   if (dir == NULL)

@@ -237,6 +237,49 @@ like "$(cat "$T/console.out")" "^/dev/pts/[0-9]+ /dev/pts/[0-9]+" "the terminal'
 like "$(cat "$T/console.out")" "on-tty" "the process runs on that terminal"
 rt delete t1
 
+# ---- linux.resources, cgroupsPath, update ----
+# This user gets no cgroup v2 subtree of its own on a v1 or hybrid host,
+# nor on a v2 host without delegation; there runc and crun rootless warn
+# when no limit was asked and fail when one was.
+cg_v2=$([ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && echo 1 || echo 0)
+B8=$T/b8
+bundle "$B8" '["sleep", "30"]'
+cfg "$B8" "
+d['linux']['cgroupsPath'] = '/hutch-test/cg1'
+d['linux']['resources'] = {'devices': [{'allow': False, 'access': 'rwm'}], 'pids': {'limit': 0},
+  'memory': {'limit': -1, 'swap': -1}, 'cpu': {'shares': 0, 'cpus': ''}}
+"
+rt create --bundle "$B8" cg0
+ok "$rc" "create with a cgroupsPath and resources that ask for no limit"
+[ "$cg_v2" = 0 ] && like "$err" "^warning: linux.cgroupsPath /hutch-test/cg1 is ignored.*cgroup v1" \
+  "... warns on stderr that cgroupsPath is ignored on this cgroup v1 host"
+rt delete cg0
+rt --log "$T/cg.log" --log-format json create --bundle "$B8" cg1
+ok "$rc" "... and with --log"
+[ "$cg_v2" = 0 ] && like "$(cat "$T/cg.log" 2>/dev/null)" '"level":"warning","msg":"linux.cgroupsPath /hutch-test/cg1 is ignored' \
+  "... the warning goes to the log as a JSON line"
+rt start cg1
+echo '{"pids": {"limit": 0}, "memory": {}}' >"$T/res-none.json"
+rt update --resources "$T/res-none.json" cg1
+ok "$rc" "update --resources that asks for no limit"
+echo '{"memory": {"limit": 67108864}, "pids": {"limit": 100}}' >"$T/res.json"
+rt update --resources "$T/res.json" cg1
+like "$rc:$err" "^1:.*resources\.memory\.limit, resources\.pids\.limit cannot be applied" \
+  "update --resources with limits fails, naming the fields"
+"$RT" --root "$ROOT" update --resources - cg1 <"$T/res.json" >/dev/null 2>"$T/.stderr" && rc=0 || rc=$?
+like "$rc:$(cat "$T/.stderr")" "^1:.*resources\.memory\.limit" "update --resources - reads stdin"
+rt update --resources "$T/res.json" nosuch
+like "$rc:$err" "^1:.*does not exist: nosuch" "update of a container not created"
+rt delete -f cg1
+cfg "$B8" "d['linux']['resources'] = {'memory': {'limit': 67108864}, 'cpu': {'quota': 50000, 'period': 100000}}"
+rt create --bundle "$B8" cg2
+like "$rc:$err" "^1:.*linux\.resources\.memory\.limit, linux\.resources\.cpu\.quota, linux\.resources\.cpu\.period cannot be applied" \
+  "create with limits fails, naming the fields"
+if [ "$cg_v2" = 0 ]; then
+  like "$err" "systemd\.unified_cgroup_hierarchy=1" "... and the host's fix (the unified hierarchy)"
+fi
+ok "$([ ! -d "$ROOT/cg2" ]; echo $?)" "... and leaves no state"
+
 # ---- bad inputs ----
 mkdir -p "$T/empty"
 rt create --bundle "$T/empty" bad1
