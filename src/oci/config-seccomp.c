@@ -162,15 +162,6 @@ static const char *const hook_names[HUTCH_OCI_HOOK_N_KINDS] = {
   "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
 
-static void
-hook_free (HutchOciHook *h)
-{
-  g_free (h->path);
-  g_strfreev (h->args);
-  g_strfreev (h->env);
-  g_free (h);
-}
-
 gboolean
 hutch_oci_hooks_parse (const HutchJsonNode *doc, GPtrArray **out, GError **error)
 {
@@ -188,11 +179,11 @@ hutch_oci_hooks_parse (const HutchJsonNode *doc, GPtrArray **out, GError **error
         continue;
       if (!hutch_oci_json_want (list, HUTCH_JSON_ARRAY, field, error))
         return FALSE;
-      out[k] = g_ptr_array_new_with_free_func ((GDestroyNotify) hook_free);
+      out[k] = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_hook_free);
       for (guint i = 0; i < list->n_members; i++)
         {
           g_autofree char *item = g_strdup_printf ("%s[%u]", field, i);
-          HutchOciHook *h = g_new0 (HutchOciHook, 1);
+          HutchSandboxHook *h = g_new0 (HutchSandboxHook, 1);
           gint64 timeout;
           g_ptr_array_add (out[k], h);
           if (!hutch_oci_json_want (list->members[i], HUTCH_JSON_OBJECT, item, error)

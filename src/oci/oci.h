@@ -2,8 +2,8 @@
 /* oci/: hutch as an OCI runtime (`hutch oci`, `hutch-runtime`): a bundle's
  * config.json read into what sandbox/ runs (config.c), the state directory
  * of each container under --root (state.c), create/start/kill/delete/exec
- * (runtime.c), the hooks (hooks.c), linux.resources (resources.c), and
- * the default spec and features
+ * (runtime.c; the hooks are run through sandbox/), linux.resources
+ * (resources.c), and the default spec and features
  * documents (spec.c). Nothing here prints: cli/oci.c does. */
 #pragma once
 
@@ -14,15 +14,6 @@
 #include "util/util.h"
 
 G_BEGIN_DECLS
-
-/* One hook of config.json's "hooks". */
-typedef struct
-{
-  char *path;
-  char **args;
-  char **env;
-  int timeout; /* seconds; 0: none */
-} HutchOciHook;
 
 typedef enum
 {
@@ -39,7 +30,7 @@ typedef enum
 typedef struct
 {
   HutchSandboxBundle sandbox;
-  GPtrArray *hooks[HUTCH_OCI_HOOK_N_KINDS]; /* HutchOciHook */
+  GPtrArray *hooks[HUTCH_OCI_HOOK_N_KINDS]; /* HutchSandboxHook */
   HutchJsonNode *annotations;               /* the object, or NULL */
   char *bundle;                             /* absolute */
   GPtrArray *resources;                     /* linux.resources fields asking a limit */
@@ -60,12 +51,6 @@ HutchOciConfig *hutch_oci_config_load (const char *path, const char *bundle, GEr
  * cleared first. @where prefixes field names in errors. */
 gboolean hutch_oci_process_parse (const HutchJsonNode *node, const char *where,
                                   HutchBundleProcess *out, GError **error);
-
-/* Runs @hooks (of HutchOciHook) in order with @state_json on each one's
- * stdin; @what names the kind in errors. A hook that fails, or outlives
- * its timeout (killed then), is an error. */
-gboolean hutch_oci_hooks_run (GPtrArray *hooks, const char *what, const char *state_json,
-                              GError **error);
 
 /* ---- the runtime ---- */
 

@@ -512,6 +512,26 @@ typedef struct
 
 void hutch_sandbox_bundle_process_clear (HutchBundleProcess *p);
 
+/* One of config.json's hooks: @path run with @args (NULL: the path
+ * alone) and @env (NULL: empty), the container's state document on its
+ * stdin, killed after @timeout seconds (0: never). */
+typedef struct
+{
+  char *path;
+  char **args;
+  char **env;
+  int timeout;
+} HutchSandboxHook;
+
+void hutch_sandbox_hook_free (HutchSandboxHook *h);
+
+/* Runs @hooks (HutchSandboxHook; NULL: none) in order with @state_json on
+ * each one's stdin. One that fails, or outlives its timeout (killed then),
+ * is HUTCH_ERROR_FAILED "@what hook: PATH failed (exit status N)" or
+ * "... timed out after N s"; the hooks after it do not run. */
+gboolean hutch_sandbox_hooks_run (GPtrArray *hooks, const char *what, const char *state_json,
+                                  GError **error);
+
 typedef struct
 {
   char *rootfs;               /* absolute */
@@ -532,6 +552,18 @@ typedef struct
   int preserve_fds;           /* fds 3 .. 3+n-1 stay open across exec */
   int console_fd;             /* where a terminal's master goes, or -1 */
   int fifo_fd;                /* O_PATH of the exec fifo the process waits on */
+  /* The hooks, all borrowed. When @runtime_hooks is set, the process stops
+   * once its mounts are made (before pivot_root) and the runtime calls it
+   * with the process's pid (prestart, createRuntime); a FALSE fails
+   * create. Then the process itself runs @create_hooks (createContainer)
+   * there, and @start_hooks (startContainer) once started, before its exec:
+   * in its namespaces, each given @hook_state ("creating" or "created",
+   * and the pid the process has there, as runc passes them). */
+  gboolean (*runtime_hooks) (pid_t pid, gconstpointer data, GError **error);
+  GPtrArray *create_hooks;    /* HutchSandboxHook, or NULL */
+  GPtrArray *start_hooks;
+  char *(*hook_state) (const char *status, pid_t pid, gconstpointer data);
+  gconstpointer hooks_data;
 } HutchSandboxBundle;
 
 void hutch_sandbox_bundle_clear (HutchSandboxBundle *b);
@@ -545,6 +577,14 @@ const HutchBundleNs *hutch_sandbox_bundle_ns (const HutchSandboxBundle *b, int t
  * or -1 with @error (nothing of it left then). The process is not our child:
  * an intermediate that joined and made the namespaces forked it and left. */
 pid_t hutch_sandbox_bundle_create (const HutchSandboxBundle *b, GError **error);
+
+/* `start`: lets the process waiting on the exec fifo @fifo go on, and
+ * waits until it has run its startContainer hooks and exec'd (the fifo
+ * closes). @alive says whether it still exists (a process that died
+ * waiting is not waited for). HUTCH_ERROR_FAILED with what the process
+ * said when a hook or its exec failed. */
+gboolean hutch_sandbox_bundle_start (const char *fifo, gboolean (*alive) (gconstpointer data),
+                                     gconstpointer data, GError **error);
 
 /* Starts @p in the running container whose pid 1 is @pid (`hutch oci
  * exec`): joins its namespaces, takes @p's credentials and execs. With

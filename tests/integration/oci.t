@@ -186,23 +186,82 @@ else
   skip "no /etc/subuid range for $(id -un): the newuidmap mapping is not tested"
 fi
 
-# hooks: the state on stdin; poststop at delete
+# ---- hooks: each at its moment, in its namespaces, the state on stdin ----
+# hook NAME [FILE]: a hook that saves its stdin in FILE (default
+# $T/hook-NAME.json) and appends NAME to the order log beside it
+hook() {
+  local f=${2:-$T/hook-$1.json}
+  echo "{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $f; echo $1 >> $(dirname "$f")/order; hostname > $f.host']}"
+}
 B5=$T/b5
-bundle "$B5" '["true"]'
+bundle "$B5" '["sh", "-c", "echo process >> /order"]'
 cfg "$B5" "
-d['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $T/prestart.json']}],
-  'poststop': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $T/poststop.json']}]}
+d['root']['readonly'] = False
+d['hooks'] = {'prestart': [$(hook prestart)], 'createRuntime': [$(hook createRuntime)],
+  'createContainer': [$(hook createContainer)], 'startContainer': [$(hook startContainer /start.json)],
+  'poststart': [$(hook poststart)], 'poststop': [$(hook poststop)]}
 "
 rt run --bundle "$B5" h1
-ok "$rc" "run with hooks"
-is "$(json_get "$(cat "$T/prestart.json" 2>/dev/null || echo '{}')" 'd.get("id")+" "+d.get("status")')" \
-  "h1 created" "prestart hook gets the state on stdin"
-is "$(json_get "$(cat "$T/poststop.json" 2>/dev/null || echo '{}')" 'd.get("status")')" "stopped" \
-  "poststop hook runs at delete"
-cfg "$B5" "d['hooks'] = {'createRuntime': [{'path': '/bin/sleep', 'args': ['sleep', '5'], 'timeout': 1}]}"
+ok "$rc" "run with every kind of hook"
+[ "$rc" = 0 ] || echo "# $err"
+is "$(tr '\n' ' ' <"$T/order" 2>/dev/null)" "prestart createRuntime createContainer poststart poststop " \
+  "the runtime's hooks run in the runtime-spec's order"
+is "$(tr '\n' ' ' <"$B5/rootfs/order" 2>/dev/null)" "startContainer process " \
+  "startContainer runs inside the container, before the process"
+hj() { json_get "$(cat "$1" 2>/dev/null || echo '{}')" "$2"; }
+is "$(hj "$T/hook-prestart.json" 'd.get("id")+" "+d.get("status")+" "+str(d.get("pid",0)>1)')" \
+  "h1 creating True" "prestart gets the state on stdin: creating, the pid as the runtime sees it"
+is "$(hj "$T/hook-createRuntime.json" 'd.get("status")+" "+d.get("bundle")')" "creating $B5" \
+  "createRuntime gets the state"
+is "$(hj "$T/hook-createContainer.json" 'd.get("status")+" "+str(d.get("pid"))')" "creating 1" \
+  "createContainer gets the state, with the pid the process has in its namespace"
+is "$(cat "$T/hook-createContainer.json.host" 2>/dev/null)/$(cat "$T/hook-prestart.json.host" 2>/dev/null)" \
+  "hutch/$(hostname)" "createContainer runs in the container's namespaces (its hostname), prestart in the runtime's"
+is "$(hj "$B5/rootfs/start.json" 'd.get("id")+" "+d.get("status")+" "+str(d.get("pid"))')" "h1 created 1" \
+  "startContainer gets the state"
+is "$(hj "$T/hook-poststart.json" 'd.get("status")')" "running" "poststart runs once the process runs"
+is "$(hj "$T/hook-poststop.json" 'd.get("status")')" "stopped" "poststop runs at delete"
+
+# a hook that fails: its kind, its path and its status in the error
+B9=$T/b9
+bundle "$B9" '["sh", "-c", "echo ran > /ran"]'
+cfg "$B9" "d['root']['readonly'] = False; d['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 2']}]}"
+rt create --bundle "$B9" h3
+like "$rc:$err" "^1:.*prestart hook: /bin/sh failed \(exit status 2\)" "a failing prestart hook fails create"
+cfg "$B9" "d['hooks'] = {'createContainer': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 3']}]}"
+rt create --bundle "$B9" --pid-file "$T/h4.pid" h4
+like "$rc:$err" "^1:.*createContainer hook: /bin/sh failed \(exit status 3\)" \
+  "a failing createContainer hook fails create"
+ok "$([ ! -d "$ROOT/h4" ] && [ ! -e "$T/h4.pid" ]; echo $?)" "... and leaves no state"
+cfg "$B9" "d['hooks'] = {'startContainer': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 4']}]}"
+rt create --bundle "$B9" h5
+ok "$rc" "create with a startContainer hook that will fail"
+rt start h5
+like "$rc:$err" "^1:.*startContainer hook: /bin/sh failed \(exit status 4\)" \
+  "a failing startContainer hook fails start"
+ok "$([ ! -e "$B9/rootfs/ran" ]; echo $?)" "... and the process never runs"
+wait_status h5 stopped
+ok $? "... and the container is stopped"
+rt delete h5
+cfg "$B9" "d['hooks'] = {'poststart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 5']}]}"
+rt run --bundle "$B9" h6
+like "$rc:$err" "^0:.*warning: poststart hook: /bin/sh failed \(exit status 5\)" \
+  "a failing poststart hook is a warning (the container runs)"
+rm -f "$B9/rootfs/ran"
+
+# a hook that hangs: killed at its timeout
+cfg "$B5" "d['hooks'] = {'createRuntime': [{'path': '/bin/sleep', 'args': ['sleep', '30'], 'timeout': 1}]}"
 rt create --bundle "$B5" h2
-like "$rc:$err" "^1:.*createRuntime hook.*timed out" "a hook past its timeout fails create"
+like "$rc:$err" "^1:.*createRuntime hook: /bin/sleep: timed out after 1 s" "a hook past its timeout fails create"
 ok "$([ ! -d "$ROOT/h2" ]; echo $?)" "... and leaves no state"
+cfg "$B9" "d['hooks'] = {'startContainer': [{'path': '/bin/sleep', 'args': ['sleep', '30'], 'timeout': 1}]}"
+rt create --bundle "$B9" h7
+rt start h7
+like "$rc:$err" "^1:.*startContainer hook: /bin/sleep: timed out after 1 s" \
+  "a startContainer hook past its timeout fails start"
+ok "$([ ! -e "$B9/rootfs/ran" ]; echo $?)" "... and the process never runs"
+rt delete -f h7
+ok "$(! pgrep -u "$(id -u)" -x sleep -a | grep -q 'sleep 30$'; echo $?)" "the hung hooks are killed"
 
 # a terminal over --console-socket (runc's protocol: the master by SCM_RIGHTS)
 B6=$T/b6
