@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 
@@ -216,12 +217,14 @@ hutch_cgroup_caps_check (const HutchCgroupCaps *caps, const char *asked, GError 
 
   if (caps->version != HUTCH_CGROUP_V2)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                        "%s cannot be applied: this host mounts cgroup %s, where a normal user "
-                        "cannot be given controllers. Boot with the unified hierarchy: add "
+                        "%s cannot be applied: this host mounts cgroup %s, where %s. Boot with "
+                        "the unified hierarchy: add "
                         "systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in "
                         "/etc/default/grub, then sudo update-grub and reboot; or run without "
                         "the limit (see \"hutch check\")",
-                        asked, caps->version == HUTCH_CGROUP_V1 ? "v1 only" : "v1 (hybrid)");
+                        asked, caps->version == HUTCH_CGROUP_V1 ? "v1 only" : "v1 (hybrid)",
+                        geteuid () == 0 ? "hutch applies no limits (it uses cgroup v2 only)"
+                                        : "a normal user cannot be given controllers");
   if (caps->delegation == HUTCH_CGROUP_DELEGATION_NONE)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                         "%s cannot be applied: cgroup %s is not writable by you and no systemd "

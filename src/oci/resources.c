@@ -14,7 +14,8 @@
 #include "oci-private.h"
 
 /* Whether leaf @n asks for something: runtime-spec uses 0, -1, false, ""
- * and null for "no limit" or "unchanged"; any other value is a limit. */
+ * and null for "no limit" or "unchanged"; any other value is a limit
+ * (but see is_default). */
 static gboolean
 leaf_asks (const HutchJsonNode *n)
 {
@@ -33,12 +34,21 @@ leaf_asks (const HutchJsonNode *n)
     }
 }
 
+/* Values that ask for what a new cgroup has anyway: cpu.shares 1024 is
+ * the kernel's default weight, and ctr run sets it on every container. */
+static gboolean
+is_default (const char *field, const HutchJsonNode *n)
+{
+  return g_str_has_suffix (field, ".cpu.shares") && n->type == HUTCH_JSON_NUMBER && n->is_int
+         && n->integer == 1024;
+}
+
 static void
 collect (const HutchJsonNode *n, const char *field, GPtrArray *out)
 {
   if (n->type != HUTCH_JSON_OBJECT)
     {
-      if (leaf_asks (n))
+      if (leaf_asks (n) && !is_default (field, n))
         g_ptr_array_add (out, g_strdup (field));
       return;
     }

@@ -306,7 +306,7 @@ bundle "$B8" '["sleep", "30"]'
 cfg "$B8" "
 d['linux']['cgroupsPath'] = '/hutch-test/cg1'
 d['linux']['resources'] = {'devices': [{'allow': False, 'access': 'rwm'}], 'pids': {'limit': 0},
-  'memory': {'limit': -1, 'swap': -1}, 'cpu': {'shares': 0, 'cpus': ''}}
+  'memory': {'limit': -1, 'swap': -1}, 'cpu': {'shares': 1024, 'cpus': ''}}
 "
 rt create --bundle "$B8" cg0
 ok "$rc" "create with a cgroupsPath and resources that ask for no limit"
