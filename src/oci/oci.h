@@ -75,6 +75,9 @@ typedef struct
   gboolean no_pivot;
   gboolean no_new_keyring;
   int preserve_fds;
+  /* `run`: with process.terminal and no console_socket, the terminal's
+   * master comes here, for hutch_oci_relay; NULL: no such terminal */
+  int *out_master;
 } HutchOciCreateOptions;
 
 typedef enum
@@ -130,9 +133,17 @@ gboolean hutch_oci_delete (const HutchOciContext *ctx, const char *id, gboolean 
 /* The pids of the container's processes (its pid namespace's, or pid 1). */
 GArray *hutch_oci_pids (const HutchOciContext *ctx, const char *id, GError **error);
 
-/* Waits for @s's process to end (it must be our child: `run` made itself
- * the subreaper before create), passing our signals on; its exit status. */
+/* `run`, before create: we become the subreaper of the container's
+ * process and block the signals hutch_oci_wait and hutch_oci_relay pass
+ * on to it (SIGCHLD too), so that none is lost before they wait. */
+void hutch_oci_run_begin (void);
+/* Waits for @s's process to end (it must be our child: see
+ * hutch_oci_run_begin), passing our signals on; its exit status. */
 int hutch_oci_wait (const HutchOciState *s);
+/* The same, relaying the terminal @master (HutchOciCreateOptions.out_master)
+ * to and from our stdio meanwhile, as runc run does; -1 with @error when
+ * the process could not be watched (it is killed then). */
+int hutch_oci_relay (const HutchOciState *s, int master, GError **error);
 
 typedef struct
 {

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -124,7 +125,7 @@ create_in (const char *id, const char *dir, const char *config_path, HutchOciCon
            const HutchOciCreateOptions *opts, GError **error)
 {
   g_autofree char *fifo = g_build_filename (dir, HUTCH_OCI_FIFO, NULL);
-  hutch_autofd int fifo_fd = -1, console_fd = -1;
+  hutch_autofd int fifo_fd = -1, console_fd = -1, relay_fd = -1;
   g_autoptr (HutchOciState) s = g_new0 (HutchOciState, 1);
   CreateHooks hooks = { s, cfg };
 
@@ -137,6 +138,15 @@ create_in (const char *id, const char *dir, const char *config_path, HutchOciCon
     return hutch_throw_errno (error, "opening %s", fifo);
   if (opts->console_socket != NULL && (console_fd = hutch_oci_console_connect (opts->console_socket, error)) < 0)
     return FALSE;
+  if (opts->console_socket == NULL && opts->out_master != NULL && cfg->sandbox.process.terminal)
+    {
+      /* runc run's own terminal: the process sends its master to us */
+      int pair[2];
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+        return hutch_throw_errno (error, "creating the terminal's socket");
+      relay_fd = pair[0];
+      console_fd = pair[1];
+    }
   s->id = g_strdup (id);
   s->dir = g_strdup (dir);
   s->bundle = g_strdup (cfg->bundle);
@@ -162,6 +172,16 @@ create_in (const char *id, const char *dir, const char *config_path, HutchOciCon
   s->status = HUTCH_OCI_CREATED;
   if (!hutch_util_pid_start_time (s->pid, &s->start_time))
     return hutch_throw (error, HUTCH_ERROR_FAILED, "the container's process ended while created");
+  if (relay_fd >= 0)
+    {
+      char tag;
+      /* sent before the process said it was ready: there already */
+      if (hutch_util_recv_fds (relay_fd, &tag, opts->out_master, 1) != 1)
+        {
+          (void) kill (s->pid, SIGKILL);
+          return hutch_throw (error, HUTCH_ERROR_FAILED, "the container's terminal did not come");
+        }
+    }
   if (!hutch_oci_state_save (s, error)
       || (opts->pid_file != NULL && !write_pid_file (opts->pid_file, s->pid, error)))
     {
@@ -361,17 +381,45 @@ hutch_oci_delete (const HutchOciContext *ctx, const char *id, gboolean force, GE
   return TRUE;
 }
 
+static void
+forwarded_set (sigset_t *set)
+{
+  static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+  sigemptyset (set);
+  for (gsize i = 0; i < G_N_ELEMENTS (passed); i++)
+    sigaddset (set, passed[i]);
+  sigaddset (set, SIGCHLD);
+}
+
+void
+hutch_oci_run_begin (void)
+{
+  sigset_t set;
+
+  /* the intermediate leaves the process to us */
+  (void) prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  forwarded_set (&set);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+}
+
+int
+hutch_oci_relay (const HutchOciState *s, int master, GError **error)
+{
+  sigset_t set;
+
+  forwarded_set (&set);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  return hutch_sandbox_bundle_relay (s->pid, master, &set, error);
+}
+
 int
 hutch_oci_wait (const HutchOciState *s)
 {
-  static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
   sigset_t set;
   int status;
 
-  sigemptyset (&set);
-  for (gsize i = 0; i < G_N_ELEMENTS (passed); i++)
-    sigaddset (&set, passed[i]);
-  sigaddset (&set, SIGCHLD);
+  forwarded_set (&set);
   sigprocmask (SIG_BLOCK, &set, NULL);
   for (;;)
     {

@@ -4,6 +4,7 @@
  * both the probe and `run` use (idmap.c). */
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 #include <glib.h>
 
@@ -587,12 +588,22 @@ gboolean hutch_sandbox_bundle_start (const char *fifo, gboolean (*alive) (gconst
                                      gconstpointer data, GError **error);
 
 /* Starts @p in the running container whose pid 1 is @pid (`hutch oci
- * exec`): joins its namespaces, takes @p's credentials and execs. With
- * @detach returns its pid once it runs (*@out_status unset); else waits and
- * sets *@out_status (128+N for signal N). @console_fd as in the bundle. */
+ * exec`): joins its namespaces, takes @p's credentials and execs. Its pid
+ * goes to @pid_file (unless NULL) once it runs, before any wait: a failure
+ * to write it kills it. With @detach returns its pid once it runs
+ * (*@out_status unset); else waits and sets *@out_status (128+N for
+ * signal N). @console_fd as in the bundle. */
 pid_t hutch_sandbox_bundle_exec (pid_t pid, const HutchBundleProcess *p, int console_fd,
-                                 int preserve_fds, gboolean detach, int *out_status,
-                                 GError **error);
+                                 int preserve_fds, gboolean detach, const char *pid_file,
+                                 int *out_status, GError **error);
+
+/* `run` with process.terminal and no --console-socket, as runc does: the
+ * terminal's @master relayed to and from our stdio (our terminal raw,
+ * its size passed on), the signals of @set (which the caller blocked
+ * before the container was made, SIGCHLD among them) forwarded to @pid,
+ * our child, until it ends. Its exit status (128+N for signal N), or -1
+ * with @error when it could not be watched (it is killed then). */
+int hutch_sandbox_bundle_relay (pid_t pid, int master, const sigset_t *set, GError **error);
 
 /* Writes id maps @uid_map and @gid_map (HutchIdMapLine) for @pid: directly
  * when we may (root, or only our own ids), else with newuidmap/newgidmap. */

@@ -339,6 +339,34 @@ if [ "$cg_v2" = 0 ]; then
 fi
 ok "$([ ! -d "$ROOT/cg2" ]; echo $?)" "... and leaves no state"
 
+# ---- run relays its own terminal (no --console-socket), as runc run ----
+B10=$T/b10
+bundle "$B10" '["sh", "-c", "tty; echo on-tty; read line; echo got-$line; exit 6"]'
+cfg "$B10" "d['process']['terminal'] = True"
+if command -v script >/dev/null; then
+  out=$(set -o pipefail; printf 'typed\n' | timeout 60 script -qec "$(printf '%q ' "$RT" --root "$ROOT") run --bundle $B10 tty1" /dev/null 2>&1 | tr -d '\r') && rc=0 || rc=$?
+  like "$out" "^/dev/pts/[0-9]+" "run with process.terminal and no --console-socket: the process is on a terminal"
+  like "$out" "got-typed" "... our input reaches it through the relay"
+  is "$rc" 6 "... and its exit status comes back"
+else
+  skip "script(1) is not installed: run's terminal relay is not tested"
+fi
+rt run --detach --bundle "$B10" tty2
+like "$rc:$err" "^1:.*no --console-socket" "run --detach with process.terminal needs --console-socket"
+rt create --bundle "$B10" tty3
+like "$rc:$err" "^1:.*no --console-socket" "so does create"
+
+# exec --pid-file without --detach: written while the process runs
+B11=$T/b11
+mkdir -p "$T/pf"
+bundle "$B11" '["sleep", "30"]'
+cfg "$B11" "d['mounts'].append({'destination': '/pf', 'type': 'bind', 'source': '$T/pf', 'options': ['rbind', 'rw']})"
+rt run --detach --bundle "$B11" pf1
+rt exec --pid-file "$T/pf/e.pid" pf1 sh -c 'i=0; while [ ! -s /pf/e.pid ] && [ $i -lt 300000 ]; do i=$((i+1)); done; [ -s /pf/e.pid ] && echo seen-while-running'
+is "$rc:$out" "0:seen-while-running" "exec --pid-file without --detach: the pid file is there while the process runs"
+like "$(cat "$T/pf/e.pid" 2>/dev/null)" "^[0-9]+$" "... holding a pid"
+rt delete -f pf1
+
 # ---- bad inputs ----
 mkdir -p "$T/empty"
 rt create --bundle "$T/empty" bad1
