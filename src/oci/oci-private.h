@@ -58,6 +58,10 @@ gboolean hutch_oci_state_save (const HutchOciState *s, GError **error);
  * finds nothing). */
 gboolean hutch_oci_state_remove (const char *dir, GError **error);
 
+/* Whether @pid is still the process that started at @start, and not a
+ * zombie waiting for its reaper (state.c). */
+gboolean hutch_oci_process_alive (pid_t pid, guint64 start);
+
 /* The state's owner: the name of the user who created it. */
 char *hutch_oci_owner (void);
 

@@ -222,18 +222,13 @@ hutch_oci_create (const HutchOciContext *ctx, const char *id, const HutchOciCrea
   return TRUE;
 }
 
-static gboolean
-alive (const HutchOciState *s)
-{
-  guint64 now;
-
-  return hutch_util_pid_start_time (s->pid, &now) && now == s->start_time;
-}
-
+/* the process that waits for start: gone, or a zombie, it never will */
 static gboolean
 alive_cb (gconstpointer data)
 {
-  return alive (data);
+  const HutchOciState *s = data;
+
+  return hutch_oci_process_alive (s->pid, s->start_time);
 }
 
 gboolean
@@ -333,14 +328,7 @@ wait_gone (const HutchOciState *s, GError **error)
 {
   for (int i = 0; i < 1000; i++)
     {
-      g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) s->pid);
-      g_autofree char *text = NULL;
-      const char *paren;
-      if (!alive (s))
-        return TRUE;
-      text = hutch_util_read_host_file (path, 4096, NULL);
-      paren = text != NULL ? strrchr (text, ')') : NULL;
-      if (paren == NULL || paren[2] == 'Z' || paren[2] == 'X')
+      if (!hutch_oci_process_alive (s->pid, s->start_time))
         return TRUE;
       g_usleep (10000);
     }
