@@ -77,6 +77,12 @@ guint64 hutch_cgroup_shares_to_weight (guint64 shares);
  * user manager; the Delegate= drop-in for a controller not delegated). */
 gboolean hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l,
                                     GError **error);
+/* The part of hutch_cgroup_limits_check that needs no limits: whether
+ * this host gives the user any cgroup v2 subtree at all. Else
+ * HUTCH_ERROR_HOST_UNSUPPORTED "@asked cannot be applied: ..." with the
+ * host's fix; @asked names what was asked for in the caller's words
+ * ("--memory", "linux.resources.memory.limit"). */
+gboolean hutch_cgroup_caps_check (const HutchCgroupCaps *caps, const char *asked, GError **error);
 /* The controllers @l needs that @caps lacks, "memory, cpuset", or NULL. */
 char *hutch_cgroup_limits_missing (const HutchCgroupCaps *caps, const HutchCgroupLimits *l);
 

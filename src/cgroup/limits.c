@@ -8,6 +8,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup.h"
 
@@ -210,30 +211,41 @@ hutch_cgroup_limits_missing (const HutchCgroupCaps *caps, const HutchCgroupLimit
 }
 
 gboolean
-hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l, GError **error)
+hutch_cgroup_caps_check (const HutchCgroupCaps *caps, const char *asked, GError **error)
 {
-  g_autofree char *asked = NULL;
-  g_autofree char *missing = NULL;
-  g_autofree char *why = NULL;
   const char *user = g_get_user_name ();
 
-  if (!hutch_cgroup_limits_any (l))
-    return TRUE;
-  asked = hutch_cgroup_limits_describe (l);
   if (caps->version != HUTCH_CGROUP_V2)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                        "%s cannot be applied: this host mounts cgroup %s, where a normal user "
-                        "cannot be given controllers. Boot with the unified hierarchy: add "
+                        "%s cannot be applied: this host mounts cgroup %s, where %s. Boot with "
+                        "the unified hierarchy: add "
                         "systemd.unified_cgroup_hierarchy=1 to GRUB_CMDLINE_LINUX in "
                         "/etc/default/grub, then sudo update-grub and reboot; or run without "
                         "the limit (see \"hutch check\")",
-                        asked, caps->version == HUTCH_CGROUP_V1 ? "v1 only" : "v1 (hybrid)");
+                        asked, caps->version == HUTCH_CGROUP_V1 ? "v1 only" : "v1 (hybrid)",
+                        geteuid () == 0 ? "hutch applies no limits (it uses cgroup v2 only)"
+                                        : "a normal user cannot be given controllers");
   if (caps->delegation == HUTCH_CGROUP_DELEGATION_NONE)
     return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
                         "%s cannot be applied: cgroup %s is not writable by you and no systemd "
                         "user manager answers on the session bus. Let it run for you: sudo "
                         "loginctl enable-linger %s, then log in again (see \"hutch check\")",
                         asked, caps->own_path != NULL ? caps->own_path : "/", user);
+  return TRUE;
+}
+
+gboolean
+hutch_cgroup_limits_check (const HutchCgroupCaps *caps, const HutchCgroupLimits *l, GError **error)
+{
+  g_autofree char *asked = NULL;
+  g_autofree char *missing = NULL;
+  g_autofree char *why = NULL;
+
+  if (!hutch_cgroup_limits_any (l))
+    return TRUE;
+  asked = hutch_cgroup_limits_describe (l);
+  if (!hutch_cgroup_caps_check (caps, asked, error))
+    return FALSE;
   why = hutch_cgroup_need_scope (caps, l);
   if (why != NULL)
     return TRUE; /* `run` and `start` go into a scope of the user manager, and look again there */

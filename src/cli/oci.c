@@ -13,7 +13,6 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cli-private.h"
@@ -137,6 +136,7 @@ cmd_create_or_run (const OciCli *c, gboolean run, int argc, char **argv)
   HutchOciCreateOptions o = { 0 };
   g_autofree char *bundle = NULL, *pid_file = NULL, *console = NULL;
   gboolean detach = FALSE, keep = FALSE;
+  hutch_autofd int master = -1;
   const char *id;
   int status = 0, preserve = 0;
   GError *error = NULL;
@@ -164,9 +164,13 @@ cmd_create_or_run (const OciCli *c, gboolean run, int argc, char **argv)
   o.pid_file = pid_file;
   o.console_socket = console;
   o.preserve_fds = preserve;
-  /* run waits for the process, which the intermediate leaves to us */
+  /* run waits for the process, relaying its terminal when it has one and
+   * no --console-socket takes it */
   if (run && !detach)
-    (void) prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+    {
+      hutch_oci_run_begin ();
+      o.out_master = &master;
+    }
   if (!hutch_oci_create (&c->oci, id, &o, &error))
     return fail (c, error);
   if (!run)
@@ -182,7 +186,9 @@ cmd_create_or_run (const OciCli *c, gboolean run, int argc, char **argv)
     g_autoptr (HutchOciState) s = hutch_oci_state_load (&c->oci, id, &error);
     if (s == NULL)
       return fail (c, error);
-    status = hutch_oci_wait (s);
+    status = master >= 0 ? hutch_oci_relay (s, master, &error) : hutch_oci_wait (s);
+    if (status < 0)
+      return fail (c, error);
   }
   if (!keep && !hutch_oci_delete (&c->oci, id, TRUE, &error))
     return fail (c, error);
@@ -266,6 +272,27 @@ cmd_delete (const OciCli *c, int argc, char **argv)
       return 0;
     }
   return fail (c, error);
+}
+
+static int
+cmd_update (const OciCli *c, int argc, char **argv)
+{
+  g_autofree char *resources = NULL;
+  GError *error = NULL;
+  const char *id;
+  int status = 0;
+  const GOptionEntry entries[] = {
+    { "resources", 'r', 0, G_OPTION_ARG_FILENAME, &resources,
+      "The new linux.resources, as JSON (- for stdin)", "FILE" },
+    { NULL },
+  };
+
+  if (!parse (c, "update", entries, &argc, &argv, &status)
+      || (id = one_id (c, "update", argc, argv, &status)) == NULL)
+    return status;
+  if (!hutch_oci_update (&c->oci, id, resources, &error))
+    return fail (c, error);
+  return 0;
 }
 
 static int
@@ -441,7 +468,7 @@ static int
 cmd_unsupported (const OciCli *c, int argc, char **argv)
 {
   (void) argc;
-  return usage (c, "%s: hutch's runtime has no cgroup of its own to freeze or limit yet", argv[0]);
+  return usage (c, "%s: hutch's runtime has no cgroup of its own to freeze yet", argv[0]);
 }
 
 static const struct
@@ -463,7 +490,7 @@ static const struct
   { "features", "print what this runtime supports (JSON)", cmd_features },
   { "pause", "(not supported)", cmd_unsupported },
   { "resume", "(not supported)", cmd_unsupported },
-  { "update", "(not supported)", cmd_unsupported },
+  { "update", "change a container's linux.resources (--resources FILE)", cmd_update },
 };
 
 static void

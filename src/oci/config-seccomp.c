@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* The parts of config.json that are more than fields: linux.seccomp (the
- * OCI profile into libseccomp's terms, which sandbox/ loads), what of
- * linux.resources a rootless runtime can honour, and the hooks. */
+ * OCI profile into libseccomp's terms, which sandbox/ loads) and the
+ * hooks. */
 #include "config.h"
 
 #include <errno.h>
@@ -156,44 +156,11 @@ hutch_oci_seccomp_parse (const HutchJsonNode *node, HutchSeccompProfile **out, G
   return TRUE;
 }
 
-/* ---- linux.resources ---- */
-
-gboolean
-hutch_oci_resources_check (const HutchJsonNode *node, GError **error)
-{
-  if (node == NULL || node->type == HUTCH_JSON_NULL)
-    return TRUE;
-  if (!hutch_oci_json_want (node, HUTCH_JSON_OBJECT, "linux.resources", error))
-    return FALSE;
-  for (guint i = 0; i < node->n_members; i++)
-    {
-      const HutchJsonNode *v = node->members[i];
-      /* device rules: the user namespace lets no device be made anyway */
-      if (strcmp (node->keys[i], "devices") == 0 || v->type == HUTCH_JSON_NULL
-          || ((v->type == HUTCH_JSON_OBJECT || v->type == HUTCH_JSON_ARRAY) && v->n_members == 0))
-        continue;
-      return hutch_throw (error, HUTCH_ERROR_HOST_UNSUPPORTED,
-                          "config.json: linux.resources.%s: hutch's runtime applies no cgroup "
-                          "limits yet (leave them out, or use runc or crun for them)",
-                          node->keys[i]);
-    }
-  return TRUE;
-}
-
 /* ---- hooks ---- */
 
 static const char *const hook_names[HUTCH_OCI_HOOK_N_KINDS] = {
   "prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop",
 };
-
-static void
-hook_free (HutchOciHook *h)
-{
-  g_free (h->path);
-  g_strfreev (h->args);
-  g_strfreev (h->env);
-  g_free (h);
-}
 
 gboolean
 hutch_oci_hooks_parse (const HutchJsonNode *doc, GPtrArray **out, GError **error)
@@ -212,11 +179,11 @@ hutch_oci_hooks_parse (const HutchJsonNode *doc, GPtrArray **out, GError **error
         continue;
       if (!hutch_oci_json_want (list, HUTCH_JSON_ARRAY, field, error))
         return FALSE;
-      out[k] = g_ptr_array_new_with_free_func ((GDestroyNotify) hook_free);
+      out[k] = g_ptr_array_new_with_free_func ((GDestroyNotify) hutch_sandbox_hook_free);
       for (guint i = 0; i < list->n_members; i++)
         {
           g_autofree char *item = g_strdup_printf ("%s[%u]", field, i);
-          HutchOciHook *h = g_new0 (HutchOciHook, 1);
+          HutchSandboxHook *h = g_new0 (HutchSandboxHook, 1);
           gint64 timeout;
           g_ptr_array_add (out[k], h);
           if (!hutch_oci_json_want (list->members[i], HUTCH_JSON_OBJECT, item, error)

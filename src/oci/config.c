@@ -510,8 +510,9 @@ parse_propagation (const HutchJsonNode *linux_, HutchSandboxBundle *b, GError **
 }
 
 static gboolean
-parse_linux (const HutchJsonNode *root, HutchSandboxBundle *b, GError **error)
+parse_linux (const HutchJsonNode *root, HutchOciConfig *c, GError **error)
 {
+  HutchSandboxBundle *b = &c->sandbox;
   const HutchJsonNode *l = hutch_json_node_member (root, "linux");
 
   if (l == NULL)
@@ -522,7 +523,9 @@ parse_linux (const HutchJsonNode *root, HutchSandboxBundle *b, GError **error)
       || !hutch_oci_json_strv (l, "maskedPaths", "linux", &b->masked_paths, error)
       || !hutch_oci_json_strv (l, "readonlyPaths", "linux", &b->readonly_paths, error)
       || !parse_devices_sysctl (l, b, error) || !parse_propagation (l, b, error)
-      || !hutch_oci_resources_check (hutch_json_node_member (l, "resources"), error)
+      || !hutch_oci_json_string (l, "cgroupsPath", "linux", &c->cgroups_path, error)
+      || (c->resources = hutch_oci_resources_parse (hutch_json_node_member (l, "resources"),
+                                                    "linux.resources", error)) == NULL
       || !hutch_oci_json_unsupported (l, "intelRdt", "linux", error)
       || !hutch_oci_json_unsupported (l, "personality", "linux", error)
       || !hutch_oci_json_unsupported (l, "timeOffsets", "linux", error))
@@ -530,8 +533,6 @@ parse_linux (const HutchJsonNode *root, HutchSandboxBundle *b, GError **error)
   if ((b->uid_map != NULL || b->gid_map != NULL) && hutch_sandbox_bundle_ns (b, CLONE_NEWUSER) == NULL)
     return hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE,
                         "config.json: linux.uidMappings: given without a user namespace");
-  if (hutch_json_node_member (l, "cgroupsPath") != NULL)
-    g_debug ("linux.cgroupsPath: the container stays in the caller's cgroup");
   return hutch_oci_seccomp_parse (hutch_json_node_member (l, "seccomp"), &b->process.seccomp, error);
 }
 
@@ -548,6 +549,9 @@ hutch_oci_config_free (HutchOciConfig *c)
       g_ptr_array_unref (c->hooks[i]);
   g_free (c->bundle);
   hutch_json_node_free (c->annotations);
+  if (c->resources != NULL)
+    g_ptr_array_unref (c->resources);
+  g_free (c->cgroups_path);
   g_free (c);
 }
 
@@ -597,7 +601,7 @@ hutch_oci_config_load (const char *path, const char *bundle, GError **error)
       || (proc == NULL
           && !hutch_throw (error, HUTCH_ERROR_INVALID_IMAGE, "config.json: process: missing"))
       || !hutch_oci_process_parse (proc, "process", &c->sandbox.process, error)
-      || !parse_linux (doc, &c->sandbox, error) || !hutch_oci_hooks_parse (doc, c->hooks, error)
+      || !parse_linux (doc, c, error) || !hutch_oci_hooks_parse (doc, c->hooks, error)
       || !hutch_oci_json_unsupported (doc, "vm", "", error)
       || !hutch_oci_json_unsupported (doc, "solaris", "", error)
       || !hutch_oci_json_unsupported (doc, "windows", "", error))

@@ -134,15 +134,7 @@ hutch_oci_exec (const HutchOciContext *ctx, const char *id, const HutchOciExecOp
         }
     }
   pid = hutch_sandbox_bundle_exec (s->pid, &p, console_fd, opts->preserve_fds, opts->detach,
-                                   out_status, error);
+                                   opts->pid_file, out_status, error);
   hutch_sandbox_bundle_process_clear (&p);
-  if (pid < 0)
-    return FALSE;
-  if (opts->pid_file != NULL)
-    {
-      g_autofree char *text = g_strdup_printf ("%d", (int) pid);
-      if (!hutch_util_replace_file (opts->pid_file, text, strlen (text), 0644, FALSE, error))
-        return g_prefix_error (error, "--pid-file: "), FALSE;
-    }
-  return TRUE;
+  return pid >= 0;
 }

@@ -30,10 +30,16 @@ gboolean hutch_oci_json_unsupported (const HutchJsonNode *obj, const char *key, 
 /* linux.seccomp (config-seccomp.c); NULL @node: none. */
 gboolean hutch_oci_seccomp_parse (const HutchJsonNode *node, HutchSeccompProfile **out,
                                   GError **error);
-/* linux.resources: what a rootless runtime cannot apply is an error when
- * a limit was asked for; device rules alone are accepted (the user
- * namespace already keeps devices out). */
-gboolean hutch_oci_resources_check (const HutchJsonNode *node, GError **error);
+/* linux.resources (or update's --resources document; @where names it in
+ * errors): the fields that ask for a limit ("linux.resources.memory.limit"),
+ * an empty array when none; device rules are not limits (resources.c). */
+GPtrArray *hutch_oci_resources_parse (const HutchJsonNode *node, const char *where,
+                                      GError **error);
+/* Whether the limits @asked (from hutch_oci_resources_parse) can be
+ * applied here: none asked is TRUE, with a warning when @cgroups_path is
+ * given and this host has no cgroup for us; else HUTCH_ERROR_HOST_UNSUPPORTED
+ * naming the fields, why and the host's fix. */
+gboolean hutch_oci_resources_check (GPtrArray *asked, const char *cgroups_path, GError **error);
 /* hooks.* into @out (HUTCH_OCI_HOOK_N_KINDS arrays, NULL when none). */
 gboolean hutch_oci_hooks_parse (const HutchJsonNode *doc, GPtrArray **out, GError **error);
 
@@ -51,6 +57,10 @@ gboolean hutch_oci_state_save (const HutchOciState *s, GError **error);
 /* Removes the directory of @s (renamed away first, so a second delete
  * finds nothing). */
 gboolean hutch_oci_state_remove (const char *dir, GError **error);
+
+/* Whether @pid is still the process that started at @start, and not a
+ * zombie waiting for its reaper (state.c). */
+gboolean hutch_oci_process_alive (pid_t pid, guint64 start);
 
 /* The state's owner: the name of the user who created it. */
 char *hutch_oci_owner (void);

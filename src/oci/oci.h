@@ -2,7 +2,8 @@
 /* oci/: hutch as an OCI runtime (`hutch oci`, `hutch-runtime`): a bundle's
  * config.json read into what sandbox/ runs (config.c), the state directory
  * of each container under --root (state.c), create/start/kill/delete/exec
- * (runtime.c), the hooks (hooks.c), and the default spec and features
+ * (runtime.c; the hooks are run through sandbox/), linux.resources
+ * (resources.c), and the default spec and features
  * documents (spec.c). Nothing here prints: cli/oci.c does. */
 #pragma once
 
@@ -13,15 +14,6 @@
 #include "util/util.h"
 
 G_BEGIN_DECLS
-
-/* One hook of config.json's "hooks". */
-typedef struct
-{
-  char *path;
-  char **args;
-  char **env;
-  int timeout; /* seconds; 0: none */
-} HutchOciHook;
 
 typedef enum
 {
@@ -38,9 +30,11 @@ typedef enum
 typedef struct
 {
   HutchSandboxBundle sandbox;
-  GPtrArray *hooks[HUTCH_OCI_HOOK_N_KINDS]; /* HutchOciHook */
+  GPtrArray *hooks[HUTCH_OCI_HOOK_N_KINDS]; /* HutchSandboxHook */
   HutchJsonNode *annotations;               /* the object, or NULL */
   char *bundle;                             /* absolute */
+  GPtrArray *resources;                     /* linux.resources fields asking a limit */
+  char *cgroups_path;                       /* linux.cgroupsPath, or NULL */
 } HutchOciConfig;
 
 void hutch_oci_config_free (HutchOciConfig *c);
@@ -57,12 +51,6 @@ HutchOciConfig *hutch_oci_config_load (const char *path, const char *bundle, GEr
  * cleared first. @where prefixes field names in errors. */
 gboolean hutch_oci_process_parse (const HutchJsonNode *node, const char *where,
                                   HutchBundleProcess *out, GError **error);
-
-/* Runs @hooks (of HutchOciHook) in order with @state_json on each one's
- * stdin; @what names the kind in errors. A hook that fails, or outlives
- * its timeout (killed then), is an error. */
-gboolean hutch_oci_hooks_run (GPtrArray *hooks, const char *what, const char *state_json,
-                              GError **error);
 
 /* ---- the runtime ---- */
 
@@ -87,6 +75,9 @@ typedef struct
   gboolean no_pivot;
   gboolean no_new_keyring;
   int preserve_fds;
+  /* `run`: with process.terminal and no console_socket, the terminal's
+   * master comes here, for hutch_oci_relay; NULL: no such terminal */
+  int *out_master;
 } HutchOciCreateOptions;
 
 typedef enum
@@ -142,9 +133,17 @@ gboolean hutch_oci_delete (const HutchOciContext *ctx, const char *id, gboolean 
 /* The pids of the container's processes (its pid namespace's, or pid 1). */
 GArray *hutch_oci_pids (const HutchOciContext *ctx, const char *id, GError **error);
 
-/* Waits for @s's process to end (it must be our child: `run` made itself
- * the subreaper before create), passing our signals on; its exit status. */
+/* `run`, before create: we become the subreaper of the container's
+ * process and block the signals hutch_oci_wait and hutch_oci_relay pass
+ * on to it (SIGCHLD too), so that none is lost before they wait. */
+void hutch_oci_run_begin (void);
+/* Waits for @s's process to end (it must be our child: see
+ * hutch_oci_run_begin), passing our signals on; its exit status. */
 int hutch_oci_wait (const HutchOciState *s);
+/* The same, relaying the terminal @master (HutchOciCreateOptions.out_master)
+ * to and from our stdio meanwhile, as runc run does; -1 with @error when
+ * the process could not be watched (it is killed then). */
+int hutch_oci_relay (const HutchOciState *s, int master, GError **error);
 
 typedef struct
 {
@@ -166,6 +165,13 @@ typedef struct
  * *@out_status (not with detach). */
 gboolean hutch_oci_exec (const HutchOciContext *ctx, const char *id,
                          const HutchOciExecOptions *opts, int *out_status, GError **error);
+
+/* `update --resources FILE` ("-": stdin): the new linux.resources of a
+ * container that is not stopped. Asking for no limit changes nothing;
+ * a limit is HUTCH_ERROR_HOST_UNSUPPORTED naming it (no cgroup is made
+ * for a container yet, see hutch_oci_resources_check). */
+gboolean hutch_oci_update (const HutchOciContext *ctx, const char *id, const char *resources_path,
+                           GError **error);
 
 /* `spec`: a default config.json (rootless: a user namespace mapping the
  * caller to root, no network namespace's sysfs needed). */

@@ -12,6 +12,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -74,6 +75,49 @@ copy_config (const char *from, const char *dir, GError **error)
          && hutch_util_replace_file (to, text, len, 0600, FALSE, error);
 }
 
+/* What the hooks of create are given (sandbox/ calls back with it). */
+typedef struct
+{
+  HutchOciState *state;
+  HutchOciConfig *cfg;
+} CreateHooks;
+
+/* prestart and createRuntime: the runtime's, while the process waits with
+ * its mounts made (runtime-spec: in the runtime's namespaces, after the
+ * container's are made, before pivot_root); the state has the pid as the
+ * runtime sees it. */
+static gboolean
+runtime_hooks (pid_t pid, gconstpointer data, GError **error)
+{
+  const CreateHooks *h = data;
+  g_autofree char *state = NULL;
+
+  h->state->pid = pid;
+  state = hutch_oci_state_json (h->state, FALSE);
+  return hutch_sandbox_hooks_run (h->cfg->hooks[HUTCH_OCI_HOOK_PRESTART], "prestart", state, error)
+         && hutch_sandbox_hooks_run (h->cfg->hooks[HUTCH_OCI_HOOK_CREATE_RUNTIME], "createRuntime",
+                                     state, error);
+}
+
+/* createContainer and startContainer: in the process, which passes its
+ * own pid as it sees it (runc does the same) */
+static char *
+process_hook_state (const char *status, pid_t pid, gconstpointer data)
+{
+  const CreateHooks *h = data;
+  HutchOciState copy = *h->state;
+
+  copy.pid = pid;
+  copy.status = strcmp (status, "creating") == 0 ? HUTCH_OCI_CREATING : HUTCH_OCI_CREATED;
+  return hutch_oci_state_json (&copy, FALSE);
+}
+
+static gboolean
+has_hooks (const HutchOciConfig *cfg, HutchOciHookKind kind)
+{
+  return cfg->hooks[kind] != NULL && cfg->hooks[kind]->len > 0;
+}
+
 /* Everything of create after the state directory exists; the caller
  * removes it when this fails. */
 static gboolean
@@ -81,13 +125,9 @@ create_in (const char *id, const char *dir, const char *config_path, HutchOciCon
            const HutchOciCreateOptions *opts, GError **error)
 {
   g_autofree char *fifo = g_build_filename (dir, HUTCH_OCI_FIFO, NULL);
-  hutch_autofd int fifo_fd = -1, console_fd = -1;
+  hutch_autofd int fifo_fd = -1, console_fd = -1, relay_fd = -1;
   g_autoptr (HutchOciState) s = g_new0 (HutchOciState, 1);
-  g_autofree char *state = NULL;
-  static const HutchOciHookKind at_create[] = { HUTCH_OCI_HOOK_PRESTART,
-                                                HUTCH_OCI_HOOK_CREATE_RUNTIME,
-                                                HUTCH_OCI_HOOK_CREATE_CONTAINER };
-  static const char *const at_create_names[] = { "prestart", "createRuntime", "createContainer" };
+  CreateHooks hooks = { s, cfg };
 
   if (!copy_config (config_path, dir, error))
     return FALSE;
@@ -98,36 +138,58 @@ create_in (const char *id, const char *dir, const char *config_path, HutchOciCon
     return hutch_throw_errno (error, "opening %s", fifo);
   if (opts->console_socket != NULL && (console_fd = hutch_oci_console_connect (opts->console_socket, error)) < 0)
     return FALSE;
-  cfg->sandbox.fifo_fd = fifo_fd;
-  cfg->sandbox.console_fd = console_fd;
-  cfg->sandbox.no_pivot = opts->no_pivot;
-  cfg->sandbox.preserve_fds = opts->preserve_fds;
-  s->pid = hutch_sandbox_bundle_create (&cfg->sandbox, error);
-  if (s->pid < 0)
-    return FALSE;
+  if (opts->console_socket == NULL && opts->out_master != NULL && cfg->sandbox.process.terminal)
+    {
+      /* runc run's own terminal: the process sends its master to us */
+      int pair[2];
+      if (socketpair (AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, pair) < 0)
+        return hutch_throw_errno (error, "creating the terminal's socket");
+      relay_fd = pair[0];
+      console_fd = pair[1];
+    }
   s->id = g_strdup (id);
   s->dir = g_strdup (dir);
   s->bundle = g_strdup (cfg->bundle);
   s->rootfs = g_strdup (cfg->sandbox.rootfs);
   s->created = now_rfc3339 ();
   s->owner = hutch_oci_owner ();
-  s->status = HUTCH_OCI_CREATED;
+  s->status = HUTCH_OCI_CREATING;
   s->annotations = g_steal_pointer (&cfg->annotations);
+  cfg->sandbox.fifo_fd = fifo_fd;
+  cfg->sandbox.console_fd = console_fd;
+  cfg->sandbox.no_pivot = opts->no_pivot;
+  cfg->sandbox.preserve_fds = opts->preserve_fds;
+  /* the hook stop costs a round trip: only when there is a hook for it */
+  if (has_hooks (cfg, HUTCH_OCI_HOOK_PRESTART) || has_hooks (cfg, HUTCH_OCI_HOOK_CREATE_RUNTIME))
+    cfg->sandbox.runtime_hooks = runtime_hooks;
+  cfg->sandbox.create_hooks = cfg->hooks[HUTCH_OCI_HOOK_CREATE_CONTAINER];
+  cfg->sandbox.start_hooks = cfg->hooks[HUTCH_OCI_HOOK_START_CONTAINER];
+  cfg->sandbox.hook_state = process_hook_state;
+  cfg->sandbox.hooks_data = &hooks;
+  s->pid = hutch_sandbox_bundle_create (&cfg->sandbox, error);
+  if (s->pid < 0)
+    return FALSE;
+  s->status = HUTCH_OCI_CREATED;
   if (!hutch_util_pid_start_time (s->pid, &s->start_time))
     return hutch_throw (error, HUTCH_ERROR_FAILED, "the container's process ended while created");
-  state = hutch_oci_state_json (s, FALSE);
-  for (gsize i = 0; i < G_N_ELEMENTS (at_create); i++)
-    if (!hutch_oci_hooks_run (cfg->hooks[at_create[i]], at_create_names[i], state, error))
-      goto fail;
+  if (relay_fd >= 0)
+    {
+      char tag;
+      /* sent before the process said it was ready: there already */
+      if (hutch_util_recv_fds (relay_fd, &tag, opts->out_master, 1) != 1)
+        {
+          (void) kill (s->pid, SIGKILL);
+          return hutch_throw (error, HUTCH_ERROR_FAILED, "the container's terminal did not come");
+        }
+    }
   if (!hutch_oci_state_save (s, error)
       || (opts->pid_file != NULL && !write_pid_file (opts->pid_file, s->pid, error)))
-    goto fail;
+    {
+      /* a failed create leaves no process behind */
+      (void) kill (s->pid, SIGKILL);
+      return FALSE;
+    }
   return TRUE;
-
-fail:
-  /* a failed create leaves no process behind */
-  (void) kill (s->pid, SIGKILL);
-  return FALSE;
 }
 
 gboolean
@@ -147,7 +209,7 @@ hutch_oci_create (const HutchOciContext *ctx, const char *id, const HutchOciCrea
   if (!g_file_test (config_path, G_FILE_TEST_EXISTS))
     return hutch_throw (error, HUTCH_ERROR_NOT_FOUND, "bundle %s has no config.json", bundle);
   cfg = hutch_oci_config_load (config_path, bundle, error);
-  if (cfg == NULL)
+  if (cfg == NULL || !hutch_oci_resources_check (cfg->resources, cfg->cgroups_path, error))
     return FALSE;
   dir = hutch_oci_state_dir (ctx, id, TRUE, error);
   if (dir == NULL)
@@ -160,41 +222,13 @@ hutch_oci_create (const HutchOciContext *ctx, const char *id, const HutchOciCrea
   return TRUE;
 }
 
+/* the process that waits for start: gone, or a zombie, it never will */
 static gboolean
-alive (const HutchOciState *s)
+alive_cb (gconstpointer data)
 {
-  guint64 now;
+  const HutchOciState *s = data;
 
-  return hutch_util_pid_start_time (s->pid, &now) && now == s->start_time;
-}
-
-/* The fifo read: the process's open for writing meets ours, and its byte
- * says it goes on to exec. Opened without blocking, so that a process that
- * died waiting is noticed rather than waited for forever. */
-static gboolean
-release (const HutchOciState *s, GError **error)
-{
-  g_autofree char *fifo = g_build_filename (s->dir, HUTCH_OCI_FIFO, NULL);
-  hutch_autofd int fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-  if (fd < 0)
-    return hutch_throw_errno (error, "opening %s", fifo);
-  for (;;)
-    {
-      struct pollfd p = { fd, POLLIN, 0 };
-      char c;
-      int r = poll (&p, 1, 100);
-      if (r < 0 && errno != EINTR)
-        return hutch_throw_errno (error, "waiting on %s", fifo);
-      if (r > 0 && read (fd, &c, 1) == 1)
-        break;
-      if (!alive (s))
-        return hutch_throw (error, HUTCH_ERROR_FAILED,
-                            "container %s: its process ended before start", s->id);
-    }
-  if (unlink (fifo) < 0)
-    return hutch_throw_errno (error, "removing %s", fifo);
-  return TRUE;
+  return hutch_oci_process_alive (s->pid, s->start_time);
 }
 
 gboolean
@@ -203,7 +237,7 @@ hutch_oci_start (const HutchOciContext *ctx, const char *id, GError **error)
   g_autoptr (HutchOciState) s = hutch_oci_state_load (ctx, id, error);
   g_autoptr (HutchOciConfig) cfg = NULL;
   g_autoptr (GError) hook_error = NULL;
-  g_autofree char *state = NULL;
+  g_autofree char *state = NULL, *fifo = NULL;
 
   if (s == NULL)
     return FALSE;
@@ -211,12 +245,15 @@ hutch_oci_start (const HutchOciContext *ctx, const char *id, GError **error)
     return hutch_throw (error, HUTCH_ERROR_USAGE, "cannot start container %s: it is %s, not created",
                         id, hutch_oci_status_name (s->status));
   cfg = hutch_oci_state_config (s, error);
-  if (cfg == NULL || !release (s, error))
+  if (cfg == NULL)
     return FALSE;
+  fifo = g_build_filename (s->dir, HUTCH_OCI_FIFO, NULL);
+  if (!hutch_sandbox_bundle_start (fifo, alive_cb, s, error))
+    return g_prefix_error (error, "starting container %s: ", id), FALSE;
   s->status = HUTCH_OCI_RUNNING;
   state = hutch_oci_state_json (s, FALSE);
   /* the container runs: a failing poststart hook is a warning (runtime-spec) */
-  if (!hutch_oci_hooks_run (cfg->hooks[HUTCH_OCI_HOOK_POSTSTART], "poststart", state, &hook_error))
+  if (!hutch_sandbox_hooks_run (cfg->hooks[HUTCH_OCI_HOOK_POSTSTART], "poststart", state, &hook_error))
     g_warning ("%s", hook_error->message);
   return TRUE;
 }
@@ -291,14 +328,7 @@ wait_gone (const HutchOciState *s, GError **error)
 {
   for (int i = 0; i < 1000; i++)
     {
-      g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) s->pid);
-      g_autofree char *text = NULL;
-      const char *paren;
-      if (!alive (s))
-        return TRUE;
-      text = hutch_util_read_host_file (path, 4096, NULL);
-      paren = text != NULL ? strrchr (text, ')') : NULL;
-      if (paren == NULL || paren[2] == 'Z' || paren[2] == 'X')
+      if (!hutch_oci_process_alive (s->pid, s->start_time))
         return TRUE;
       g_usleep (10000);
     }
@@ -334,40 +364,66 @@ hutch_oci_delete (const HutchOciContext *ctx, const char *id, gboolean force, GE
     return FALSE;
   state = hutch_oci_state_json (s, FALSE);
   if (cfg != NULL
-      && !hutch_oci_hooks_run (cfg->hooks[HUTCH_OCI_HOOK_POSTSTOP], "poststop", state, &hook_error))
+      && !hutch_sandbox_hooks_run (cfg->hooks[HUTCH_OCI_HOOK_POSTSTOP], "poststop", state, &hook_error))
     g_warning ("%s", hook_error->message);
   return TRUE;
+}
+
+static void
+forwarded_set (sigset_t *set)
+{
+  static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
+
+  sigemptyset (set);
+  for (gsize i = 0; i < G_N_ELEMENTS (passed); i++)
+    sigaddset (set, passed[i]);
+  sigaddset (set, SIGCHLD);
+}
+
+void
+hutch_oci_run_begin (void)
+{
+  sigset_t set;
+
+  /* the intermediate leaves the process to us */
+  (void) prctl (PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0);
+  forwarded_set (&set);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+}
+
+int
+hutch_oci_relay (const HutchOciState *s, int master, GError **error)
+{
+  sigset_t set;
+
+  forwarded_set (&set);
+  sigprocmask (SIG_BLOCK, &set, NULL);
+  return hutch_sandbox_bundle_relay (s->pid, master, &set, error);
 }
 
 int
 hutch_oci_wait (const HutchOciState *s)
 {
-  static const int passed[] = { SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2, SIGWINCH };
   sigset_t set;
   int status;
 
-  sigemptyset (&set);
-  for (gsize i = 0; i < G_N_ELEMENTS (passed); i++)
-    sigaddset (&set, passed[i]);
-  sigaddset (&set, SIGCHLD);
+  forwarded_set (&set);
   sigprocmask (SIG_BLOCK, &set, NULL);
   for (;;)
     {
       pid_t gone;
-      int sig = sigwaitinfo (&set, NULL);
-      if (sig < 0 && errno == EINTR)
-        continue;
-      if (sig > 0 && sig != SIGCHLD)
-        {
-          (void) kill (s->pid, sig);
-          continue;
-        }
-      /* reap every orphan handed to us; end with the container's process */
+      int sig;
+      /* reap every orphan handed to us; end with the container's process.
+       * Looked at before the first wait: it may have ended already, its
+       * SIGCHLD dropped while still unblocked. */
       while ((gone = waitpid (-1, &status, WNOHANG)) > 0)
         if (gone == s->pid)
           return WIFEXITED (status) ? WEXITSTATUS (status) : 128 + WTERMSIG (status);
       if (gone < 0 && errno == ECHILD)
         return 255;
+      sig = sigwaitinfo (&set, NULL);
+      if (sig > 0 && sig != SIGCHLD)
+        (void) kill (s->pid, sig);
     }
 }
 

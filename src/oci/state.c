@@ -139,10 +139,8 @@ hutch_oci_state_save (const HutchOciState *s, GError **error)
   return hutch_util_replace_file (path, text, strlen (text), 0600, FALSE, error);
 }
 
-/* Whether @pid is still the process that started at @start, and not a
- * zombie waiting for its reaper. */
-static gboolean
-process_alive (pid_t pid, guint64 start)
+gboolean
+hutch_oci_process_alive (pid_t pid, guint64 start)
 {
   g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int) pid);
   g_autofree char *text = NULL;
@@ -202,7 +200,7 @@ state_read (const char *dir, const char *id, GError **error)
       t = hutch_json_writer_finish (w);
       s->annotations = hutch_json_parse (t, strlen (t), NULL);
     }
-  if (!process_alive (s->pid, s->start_time))
+  if (!hutch_oci_process_alive (s->pid, s->start_time))
     s->status = HUTCH_OCI_STOPPED;
   else if (g_file_test (fifo, G_FILE_TEST_EXISTS))
     s->status = HUTCH_OCI_CREATED;

@@ -140,9 +140,30 @@ exec_messages (int fd, int *out_status, GError **error)
   return pid;
 }
 
+/* runc writes it as soon as the process runs, detached or not: a caller
+ * that waits on exec (conmon's attached exec) reads it meanwhile. */
+static gboolean
+write_pid_file (const char *path, pid_t pid, GError **error)
+{
+  g_autofree char *text = g_strdup_printf ("%d", (int) pid);
+
+  if (!hutch_util_replace_file (path, text, strlen (text), 0644, FALSE, error))
+    return g_prefix_error (error, "--pid-file: "), FALSE;
+  return TRUE;
+}
+
+int
+hutch_sandbox_bundle_relay (pid_t pid, int master, const sigset_t *set, GError **error)
+{
+  int status = hutch_sandbox_monitor (pid, set, master, TRUE, NULL, NULL, NULL, error);
+
+  return status < 0 ? -1 : hutch_sandbox_exit_code (status);
+}
+
 pid_t
 hutch_sandbox_bundle_exec (pid_t init, const HutchBundleProcess *p, int console_fd,
-                           int preserve_fds, gboolean detach, int *out_status, GError **error)
+                           int preserve_fds, gboolean detach, const char *pid_file,
+                           int *out_status, GError **error)
 {
   int fds[G_N_ELEMENTS (exec_ns)];
   int msg[2];
@@ -184,6 +205,14 @@ hutch_sandbox_bundle_exec (pid_t init, const HutchBundleProcess *p, int console_
   pid = exec_messages (msg_r, out_status, error);
   while (waitpid (mid, NULL, 0) < 0 && errno == EINTR)
     ;
+  if (pid > 0 && pid_file != NULL && !write_pid_file (pid_file, pid, error))
+    {
+      (void) kill (pid, SIGKILL);
+      if (!detach)
+        (void) hutch_sandbox_forward_until_exit (pid, &set, FALSE);
+      sigprocmask (SIG_SETMASK, &old, NULL);
+      return -1;
+    }
   if (pid > 0 && !detach)
     *out_status = hutch_sandbox_exit_code (hutch_sandbox_forward_until_exit (pid, &set, FALSE));
   else if (pid < 0 && !detach)

@@ -325,7 +325,7 @@ write_sysctl (const char *kv, GError **error)
 }
 
 gboolean
-hutch_sandbox_bundle_setup_fs (const HutchSandboxBundle *b, GError **error)
+hutch_sandbox_bundle_mount_all (const HutchSandboxBundle *b, GError **error)
 {
   hutch_autofd int root_fd = -1;
   unsigned long prop = b->rootfs_propagation != 0 ? b->rootfs_propagation : MS_REC | MS_PRIVATE;
@@ -341,9 +341,16 @@ hutch_sandbox_bundle_setup_fs (const HutchSandboxBundle *b, GError **error)
   for (guint i = 0; b->mounts != NULL && i < b->mounts->len; i++)
     if (!mount_one (root_fd, b->mounts->pdata[i], error))
       return FALSE;
-  if (!make_devices (root_fd, b, error) || !enter_root (b, error))
+  return make_devices (root_fd, b, error);
+}
+
+gboolean
+hutch_sandbox_bundle_pivot (const HutchSandboxBundle *b, GError **error)
+{
+  hutch_autofd int root_fd = -1;
+
+  if (!enter_root (b, error))
     return FALSE;
-  hutch_fd_clear (&root_fd);
   root_fd = open ("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
   if (root_fd < 0)
     return hutch_throw_errno (error, "opening the new root");

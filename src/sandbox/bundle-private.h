@@ -12,11 +12,15 @@ G_BEGIN_DECLS
 #define HUTCH_BUNDLE_MSG_PID 'P'   /* the process's pid, as the runtime sees it */
 #define HUTCH_BUNDLE_MSG_READY 'R' /* set up; waiting on the exec fifo */
 #define HUTCH_BUNDLE_MSG_ERROR 'E' /* failed: message */
+#define HUTCH_BUNDLE_MSG_HOOKS 'H' /* mounts made: run the runtime's hooks, then say 'G' */
+#define HUTCH_BUNDLE_MSG_GO 'G'    /* (runtime to process) the runtime's hooks ran */
 
 /* In the container's process, root of its user and mount namespaces: the
- * rootfs bound on itself, the mounts in order, the devices, pivot_root (or
- * chroot with no_pivot), masked and read-only paths, a read-only root. */
-gboolean hutch_sandbox_bundle_setup_fs (const HutchSandboxBundle *b, GError **error);
+ * rootfs bound on itself, the mounts in order, the devices (mount_all);
+ * then pivot_root (or chroot with no_pivot), masked and read-only paths, a
+ * read-only root (pivot). Between the two run the createContainer hooks. */
+gboolean hutch_sandbox_bundle_mount_all (const HutchSandboxBundle *b, GError **error);
+gboolean hutch_sandbox_bundle_pivot (const HutchSandboxBundle *b, GError **error);
 
 /* The path @p's args[0] names inside the root we are in (PATH of its env
  * searched), or NULL with @error (G_FILE_ERROR_NOENT when not there). */

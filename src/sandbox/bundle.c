@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <spawn.h>
@@ -116,10 +117,40 @@ enter_namespaces (const HutchSandboxBundle *b, gboolean own_userns, GError **err
   return ok;
 }
 
+/* The runtime's hooks (prestart, createRuntime), run by the runtime while
+ * we wait: it knows our pid as it sees it, which a hook may need to enter
+ * our namespaces. Its "go" comes back on the same socket. */
+static gboolean
+await_runtime_hooks (int msg_fd, GError **error)
+{
+  char c = 0;
+  ssize_t n;
+
+  hutch_sandbox_send (msg_fd, HUTCH_BUNDLE_MSG_HOOKS, "");
+  while ((n = recv (msg_fd, &c, 1, 0)) < 0 && errno == EINTR)
+    ;
+  if (n != 1 || c != HUTCH_BUNDLE_MSG_GO)
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "the runtime's hooks did not complete");
+  return TRUE;
+}
+
+/* Our hooks of @kind, run here: the state as we see it. */
+static gboolean
+run_own_hooks (const HutchSandboxBundle *b, GPtrArray *hooks, const char *kind,
+               const char *status, GError **error)
+{
+  g_autofree char *state = NULL;
+
+  if (hooks == NULL || hooks->len == 0)
+    return TRUE;
+  state = b->hook_state (status, getpid (), b->hooks_data);
+  return hutch_sandbox_hooks_run (hooks, kind, state, error);
+}
+
 /* In the process, until it waits: everything that can fail is done here,
  * so that a failure is create's to report. */
 static gboolean
-container_setup (const HutchSandboxBundle *b, int *out_tty, GError **error)
+container_setup (const HutchSandboxBundle *b, int msg_fd, int *out_tty, GError **error)
 {
   g_autofree char *path = NULL;
 
@@ -131,7 +162,13 @@ container_setup (const HutchSandboxBundle *b, int *out_tty, GError **error)
     return hutch_throw_errno (error, "hostname %s", b->hostname);
   if (b->domainname != NULL && setdomainname (b->domainname, strlen (b->domainname)) < 0)
     return hutch_throw_errno (error, "domainname %s", b->domainname);
-  if (!hutch_sandbox_bundle_setup_fs (b, error))
+  /* runtime-spec: createRuntime, then createContainer, both after the
+   * mounts and before pivot_root (a createContainer hook's path is the
+   * runtime's, seen from our mount namespace) */
+  if (!hutch_sandbox_bundle_mount_all (b, error)
+      || (b->runtime_hooks != NULL && !await_runtime_hooks (msg_fd, error))
+      || !run_own_hooks (b, b->create_hooks, "createContainer", "creating", error)
+      || !hutch_sandbox_bundle_pivot (b, error))
     return FALSE;
   if (b->process.terminal)
     {
@@ -149,8 +186,10 @@ container_setup (const HutchSandboxBundle *b, int *out_tty, GError **error)
 
 /* The exec fifo, reopened for writing through /proc (its path is on the
  * host, out of sight since pivot_root): the open blocks until `start`
- * opens it for reading; the byte tells it that we go on. */
-static gboolean
+ * opens it for reading; the byte tells it that we go on. The fd stays
+ * open until our exec closes it (O_CLOEXEC): `start` waits for that, and
+ * hears on it why we failed before. */
+static int
 wait_for_start (int fifo_fd, GError **error)
 {
   g_autofree char *path = g_strdup_printf ("/proc/self/fd/%d", fifo_fd);
@@ -158,34 +197,37 @@ wait_for_start (int fifo_fd, GError **error)
 
   while ((fd = open (path, O_WRONLY | O_CLOEXEC)) < 0)
     if (errno != EINTR)
-      return hutch_throw_errno (error, "opening the exec fifo (is /proc mounted?)");
+      return hutch_throw_errno (error, "opening the exec fifo (is /proc mounted?)"), -1;
   if (!hutch_util_write_all (fd, "0", 1, error))
-    return FALSE;
-  return TRUE;
+    return -1;
+  return hutch_fd_steal (&fd);
 }
 
 static void G_GNUC_NORETURN
 container_main (const HutchSandboxBundle *b, int msg_fd)
 {
   g_autoptr (GError) error = NULL;
-  int tty = -1;
+  int tty = -1, started;
 
   if (b->process.terminal)
     (void) setsid ();
-  if (!container_setup (b, &tty, &error))
+  if (!container_setup (b, msg_fd, &tty, &error))
     child_fail (msg_fd, error->message);
   hutch_sandbox_send (msg_fd, HUTCH_BUNDLE_MSG_READY, "");
   hutch_fd_clear (&msg_fd);
   if (b->console_fd >= 0)
     close (b->console_fd);
-  if (!wait_for_start (b->fifo_fd, &error))
+  started = wait_for_start (b->fifo_fd, &error);
+  if (started < 0)
     {
       g_autofree char *line = g_strdup_printf ("hutch-runtime: %s\n", error->message);
       (void) hutch_util_write_all (STDERR_FILENO, line, strlen (line), NULL);
       _exit (1);
     }
   close (b->fifo_fd);
-  hutch_sandbox_bundle_process_exec (&b->process, b->preserve_fds, tty, -1);
+  if (!run_own_hooks (b, b->start_hooks, "startContainer", "created", &error))
+    child_fail (started, error->message);
+  hutch_sandbox_bundle_process_exec (&b->process, b->preserve_fds, tty, started);
 }
 
 static void G_GNUC_NORETURN
@@ -214,14 +256,15 @@ intermediate_main (const HutchSandboxBundle *b, gboolean own_userns, int go_fd, 
   _exit (0);
 }
 
-/* What the children say, until "ready" (TRUE), an error or the end. */
+/* What the children say, until "ready" (TRUE), an error or the end; the
+ * runtime's hooks run when the process asks, once its pid is known. */
 static gboolean
-read_messages (int fd, pid_t *out_pid, GError **error)
+read_messages (const HutchSandboxBundle *b, int fd, pid_t *out_pid, GError **error)
 {
   char buf[4096];
-  gboolean ready = FALSE;
+  gboolean ready = FALSE, hooks_asked = FALSE;
 
-  /* two writers: the pid and "ready" may come in either order */
+  /* two writers: the pid and the rest may come in either order */
   while (!ready || *out_pid <= 0)
     {
       ssize_t n = recv (fd, buf, sizeof buf - 1, 0);
@@ -235,9 +278,64 @@ read_messages (int fd, pid_t *out_pid, GError **error)
         *out_pid = (pid_t) atoi (buf + 1);
       else if (buf[0] == HUTCH_BUNDLE_MSG_READY)
         ready = TRUE;
+      else if (buf[0] == HUTCH_BUNDLE_MSG_HOOKS)
+        hooks_asked = TRUE;
       else if (buf[0] == HUTCH_BUNDLE_MSG_ERROR)
         return hutch_throw (error, HUTCH_ERROR_FAILED, "%s", buf + 1);
+      if (hooks_asked && *out_pid > 0)
+        {
+          hooks_asked = FALSE;
+          if (b->runtime_hooks == NULL || !b->runtime_hooks (*out_pid, b->hooks_data, error)
+              || !hutch_util_write_all (fd, (char[]){ HUTCH_BUNDLE_MSG_GO }, 1, error))
+            return FALSE;
+        }
     }
+  return TRUE;
+}
+
+/* The fifo read: the process's open for writing meets ours, and its byte
+ * says it goes on. Opened without blocking, so that a process that died
+ * waiting is noticed rather than waited for forever; then read to its end,
+ * which comes when the process execs (or dies), with what it said if its
+ * startContainer hooks or its exec failed. */
+gboolean
+hutch_sandbox_bundle_start (const char *fifo, gboolean (*alive) (gconstpointer data),
+                            gconstpointer data, GError **error)
+{
+  hutch_autofd int fd = open (fifo, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  g_autoptr (GString) said = g_string_new (NULL);
+  gboolean opened = FALSE;
+
+  if (fd < 0)
+    return hutch_throw_errno (error, "opening %s", fifo);
+  for (;;)
+    {
+      struct pollfd p = { fd, POLLIN, 0 };
+      char buf[1024];
+      ssize_t n;
+      int r = poll (&p, 1, 100);
+      if (r < 0 && errno != EINTR)
+        return hutch_throw_errno (error, "waiting on %s", fifo);
+      n = r > 0 ? read (fd, buf, sizeof buf) : -1;
+      if (n > 0)
+        {
+          opened = TRUE;
+          g_string_append_len (said, buf, n);
+        }
+      else if (n == 0 && opened)
+        break; /* exec'd, or ended */
+      else if (!alive (data))
+        {
+          if (opened)
+            break;
+          return hutch_throw (error, HUTCH_ERROR_FAILED, "its process ended before start");
+        }
+    }
+  if (unlink (fifo) < 0)
+    return hutch_throw_errno (error, "removing %s", fifo);
+  /* "0", then the error message hutch_sandbox_send() framed, if any */
+  if (said->len > 2 && said->str[1] == HUTCH_BUNDLE_MSG_ERROR)
+    return hutch_throw (error, HUTCH_ERROR_FAILED, "%s", said->str + 2);
   return TRUE;
 }
 
@@ -281,7 +379,7 @@ hutch_sandbox_bundle_create (const HutchSandboxBundle *b, GError **error)
     ok = hutch_util_write_all (go_w, "g", 1, error);
   hutch_fd_clear (&go_w);
   if (ok)
-    ok = read_messages (msg_r, &pid, error);
+    ok = read_messages (b, msg_r, &pid, error);
   while (waitpid (mid, NULL, 0) < 0 && errno == EINTR)
     ;
   if (!ok)

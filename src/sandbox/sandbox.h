@@ -4,6 +4,7 @@
  * both the probe and `run` use (idmap.c). */
 #pragma once
 
+#include <signal.h>
 #include <sys/types.h>
 #include <glib.h>
 
@@ -532,6 +533,26 @@ typedef struct
 
 void hutch_sandbox_bundle_process_clear (HutchBundleProcess *p);
 
+/* One of config.json's hooks: @path run with @args (NULL: the path
+ * alone) and @env (NULL: empty), the container's state document on its
+ * stdin, killed after @timeout seconds (0: never). */
+typedef struct
+{
+  char *path;
+  char **args;
+  char **env;
+  int timeout;
+} HutchSandboxHook;
+
+void hutch_sandbox_hook_free (HutchSandboxHook *h);
+
+/* Runs @hooks (HutchSandboxHook; NULL: none) in order with @state_json on
+ * each one's stdin. One that fails, or outlives its timeout (killed then),
+ * is HUTCH_ERROR_FAILED "@what hook: PATH failed (exit status N)" or
+ * "... timed out after N s"; the hooks after it do not run. */
+gboolean hutch_sandbox_hooks_run (GPtrArray *hooks, const char *what, const char *state_json,
+                                  GError **error);
+
 typedef struct
 {
   char *rootfs;               /* absolute */
@@ -552,6 +573,18 @@ typedef struct
   int preserve_fds;           /* fds 3 .. 3+n-1 stay open across exec */
   int console_fd;             /* where a terminal's master goes, or -1 */
   int fifo_fd;                /* O_PATH of the exec fifo the process waits on */
+  /* The hooks, all borrowed. When @runtime_hooks is set, the process stops
+   * once its mounts are made (before pivot_root) and the runtime calls it
+   * with the process's pid (prestart, createRuntime); a FALSE fails
+   * create. Then the process itself runs @create_hooks (createContainer)
+   * there, and @start_hooks (startContainer) once started, before its exec:
+   * in its namespaces, each given @hook_state ("creating" or "created",
+   * and the pid the process has there, as runc passes them). */
+  gboolean (*runtime_hooks) (pid_t pid, gconstpointer data, GError **error);
+  GPtrArray *create_hooks;    /* HutchSandboxHook, or NULL */
+  GPtrArray *start_hooks;
+  char *(*hook_state) (const char *status, pid_t pid, gconstpointer data);
+  gconstpointer hooks_data;
 } HutchSandboxBundle;
 
 void hutch_sandbox_bundle_clear (HutchSandboxBundle *b);
@@ -566,13 +599,31 @@ const HutchBundleNs *hutch_sandbox_bundle_ns (const HutchSandboxBundle *b, int t
  * an intermediate that joined and made the namespaces forked it and left. */
 pid_t hutch_sandbox_bundle_create (const HutchSandboxBundle *b, GError **error);
 
+/* `start`: lets the process waiting on the exec fifo @fifo go on, and
+ * waits until it has run its startContainer hooks and exec'd (the fifo
+ * closes). @alive says whether it still exists (a process that died
+ * waiting is not waited for). HUTCH_ERROR_FAILED with what the process
+ * said when a hook or its exec failed. */
+gboolean hutch_sandbox_bundle_start (const char *fifo, gboolean (*alive) (gconstpointer data),
+                                     gconstpointer data, GError **error);
+
 /* Starts @p in the running container whose pid 1 is @pid (`hutch oci
- * exec`): joins its namespaces, takes @p's credentials and execs. With
- * @detach returns its pid once it runs (*@out_status unset); else waits and
- * sets *@out_status (128+N for signal N). @console_fd as in the bundle. */
+ * exec`): joins its namespaces, takes @p's credentials and execs. Its pid
+ * goes to @pid_file (unless NULL) once it runs, before any wait: a failure
+ * to write it kills it. With @detach returns its pid once it runs
+ * (*@out_status unset); else waits and sets *@out_status (128+N for
+ * signal N). @console_fd as in the bundle. */
 pid_t hutch_sandbox_bundle_exec (pid_t pid, const HutchBundleProcess *p, int console_fd,
-                                 int preserve_fds, gboolean detach, int *out_status,
-                                 GError **error);
+                                 int preserve_fds, gboolean detach, const char *pid_file,
+                                 int *out_status, GError **error);
+
+/* `run` with process.terminal and no --console-socket, as runc does: the
+ * terminal's @master relayed to and from our stdio (our terminal raw,
+ * its size passed on), the signals of @set (which the caller blocked
+ * before the container was made, SIGCHLD among them) forwarded to @pid,
+ * our child, until it ends. Its exit status (128+N for signal N), or -1
+ * with @error when it could not be watched (it is killed then). */
+int hutch_sandbox_bundle_relay (pid_t pid, int master, const sigset_t *set, GError **error);
 
 /* Writes id maps @uid_map and @gid_map (HutchIdMapLine) for @pid: directly
  * when we may (root, or only our own ids), else with newuidmap/newgidmap. */

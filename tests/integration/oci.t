@@ -14,7 +14,8 @@ ROOT=$T/state
 # rt ARG...: sets $out, $err, $rc. Through files, not a pipe: a created
 # container keeps the stdio it was given, and a pipe would never end.
 rt() {
-  "$RT" --root "$ROOT" "$@" >"$T/.stdout" 2>"$T/.stderr" </dev/null && rc=0 || rc=$?
+  # (a bound: a hang is a failure, not a stuck test run)
+  timeout -k 5 120 "$RT" --root "$ROOT" "$@" >"$T/.stdout" 2>"$T/.stderr" </dev/null && rc=0 || rc=$?
   out=$(cat "$T/.stdout")
   err=$(cat "$T/.stderr")
 }
@@ -185,23 +186,82 @@ else
   skip "no /etc/subuid range for $(id -un): the newuidmap mapping is not tested"
 fi
 
-# hooks: the state on stdin; poststop at delete
+# ---- hooks: each at its moment, in its namespaces, the state on stdin ----
+# hook NAME [FILE]: a hook that saves its stdin in FILE (default
+# $T/hook-NAME.json) and appends NAME to the order log beside it
+hook() {
+  local f=${2:-$T/hook-$1.json}
+  echo "{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $f; echo $1 >> $(dirname "$f")/order; hostname > $f.host']}"
+}
 B5=$T/b5
-bundle "$B5" '["true"]'
+bundle "$B5" '["sh", "-c", "echo process >> /order"]'
 cfg "$B5" "
-d['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $T/prestart.json']}],
-  'poststop': [{'path': '/bin/sh', 'args': ['sh', '-c', 'cat > $T/poststop.json']}]}
+d['root']['readonly'] = False
+d['hooks'] = {'prestart': [$(hook prestart)], 'createRuntime': [$(hook createRuntime)],
+  'createContainer': [$(hook createContainer)], 'startContainer': [$(hook startContainer /start.json)],
+  'poststart': [$(hook poststart)], 'poststop': [$(hook poststop)]}
 "
 rt run --bundle "$B5" h1
-ok "$rc" "run with hooks"
-is "$(json_get "$(cat "$T/prestart.json" 2>/dev/null || echo '{}')" 'd.get("id")+" "+d.get("status")')" \
-  "h1 created" "prestart hook gets the state on stdin"
-is "$(json_get "$(cat "$T/poststop.json" 2>/dev/null || echo '{}')" 'd.get("status")')" "stopped" \
-  "poststop hook runs at delete"
-cfg "$B5" "d['hooks'] = {'createRuntime': [{'path': '/bin/sleep', 'args': ['sleep', '5'], 'timeout': 1}]}"
+ok "$rc" "run with every kind of hook"
+[ "$rc" = 0 ] || echo "# $err"
+is "$(tr '\n' ' ' <"$T/order" 2>/dev/null)" "prestart createRuntime createContainer poststart poststop " \
+  "the runtime's hooks run in the runtime-spec's order"
+is "$(tr '\n' ' ' <"$B5/rootfs/order" 2>/dev/null)" "startContainer process " \
+  "startContainer runs inside the container, before the process"
+hj() { json_get "$(cat "$1" 2>/dev/null || echo '{}')" "$2"; }
+is "$(hj "$T/hook-prestart.json" 'd.get("id")+" "+d.get("status")+" "+str(d.get("pid",0)>1)')" \
+  "h1 creating True" "prestart gets the state on stdin: creating, the pid as the runtime sees it"
+is "$(hj "$T/hook-createRuntime.json" 'd.get("status")+" "+d.get("bundle")')" "creating $B5" \
+  "createRuntime gets the state"
+is "$(hj "$T/hook-createContainer.json" 'd.get("status")+" "+str(d.get("pid"))')" "creating 1" \
+  "createContainer gets the state, with the pid the process has in its namespace"
+is "$(cat "$T/hook-createContainer.json.host" 2>/dev/null)/$(cat "$T/hook-prestart.json.host" 2>/dev/null)" \
+  "hutch/$(hostname)" "createContainer runs in the container's namespaces (its hostname), prestart in the runtime's"
+is "$(hj "$B5/rootfs/start.json" 'd.get("id")+" "+d.get("status")+" "+str(d.get("pid"))')" "h1 created 1" \
+  "startContainer gets the state"
+is "$(hj "$T/hook-poststart.json" 'd.get("status")')" "running" "poststart runs once the process runs"
+is "$(hj "$T/hook-poststop.json" 'd.get("status")')" "stopped" "poststop runs at delete"
+
+# a hook that fails: its kind, its path and its status in the error
+B9=$T/b9
+bundle "$B9" '["sh", "-c", "echo ran > /ran"]'
+cfg "$B9" "d['root']['readonly'] = False; d['hooks'] = {'prestart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 2']}]}"
+rt create --bundle "$B9" h3
+like "$rc:$err" "^1:.*prestart hook: /bin/sh failed \(exit status 2\)" "a failing prestart hook fails create"
+cfg "$B9" "d['hooks'] = {'createContainer': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 3']}]}"
+rt create --bundle "$B9" --pid-file "$T/h4.pid" h4
+like "$rc:$err" "^1:.*createContainer hook: /bin/sh failed \(exit status 3\)" \
+  "a failing createContainer hook fails create"
+ok "$([ ! -d "$ROOT/h4" ] && [ ! -e "$T/h4.pid" ]; echo $?)" "... and leaves no state"
+cfg "$B9" "d['hooks'] = {'startContainer': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 4']}]}"
+rt create --bundle "$B9" h5
+ok "$rc" "create with a startContainer hook that will fail"
+rt start h5
+like "$rc:$err" "^1:.*startContainer hook: /bin/sh failed \(exit status 4\)" \
+  "a failing startContainer hook fails start"
+ok "$([ ! -e "$B9/rootfs/ran" ]; echo $?)" "... and the process never runs"
+wait_status h5 stopped
+ok $? "... and the container is stopped"
+rt delete h5
+cfg "$B9" "d['hooks'] = {'poststart': [{'path': '/bin/sh', 'args': ['sh', '-c', 'exit 5']}]}"
+rt run --bundle "$B9" h6
+like "$rc:$err" "^0:.*warning: poststart hook: /bin/sh failed \(exit status 5\)" \
+  "a failing poststart hook is a warning (the container runs)"
+rm -f "$B9/rootfs/ran"
+
+# a hook that hangs: killed at its timeout
+cfg "$B5" "d['hooks'] = {'createRuntime': [{'path': '/bin/sleep', 'args': ['sleep', '30'], 'timeout': 1}]}"
 rt create --bundle "$B5" h2
-like "$rc:$err" "^1:.*createRuntime hook.*timed out" "a hook past its timeout fails create"
+like "$rc:$err" "^1:.*createRuntime hook: /bin/sleep: timed out after 1 s" "a hook past its timeout fails create"
 ok "$([ ! -d "$ROOT/h2" ]; echo $?)" "... and leaves no state"
+cfg "$B9" "d['hooks'] = {'startContainer': [{'path': '/bin/sleep', 'args': ['sleep', '30'], 'timeout': 1}]}"
+rt create --bundle "$B9" h7
+rt start h7
+like "$rc:$err" "^1:.*startContainer hook: /bin/sleep: timed out after 1 s" \
+  "a startContainer hook past its timeout fails start"
+ok "$([ ! -e "$B9/rootfs/ran" ]; echo $?)" "... and the process never runs"
+rt delete -f h7
+ok "$(! pgrep -u "$(id -u)" -x sleep -a | grep -q 'sleep 30$'; echo $?)" "the hung hooks are killed"
 
 # a terminal over --console-socket (runc's protocol: the master by SCM_RIGHTS)
 B6=$T/b6
@@ -235,6 +295,77 @@ wait $py
 like "$(cat "$T/console.out")" "^/dev/pts/[0-9]+ /dev/pts/[0-9]+" "the terminal's master came over the socket, with its name"
 like "$(cat "$T/console.out")" "on-tty" "the process runs on that terminal"
 rt delete t1
+
+# ---- linux.resources, cgroupsPath, update ----
+# This user gets no cgroup v2 subtree of its own on a v1 or hybrid host,
+# nor on a v2 host without delegation; there runc and crun rootless warn
+# when no limit was asked and fail when one was.
+cg_v2=$([ "$(stat -fc %T /sys/fs/cgroup)" = cgroup2fs ] && echo 1 || echo 0)
+B8=$T/b8
+bundle "$B8" '["sleep", "30"]'
+cfg "$B8" "
+d['linux']['cgroupsPath'] = '/hutch-test/cg1'
+d['linux']['resources'] = {'devices': [{'allow': False, 'access': 'rwm'}], 'pids': {'limit': 0},
+  'memory': {'limit': -1, 'swap': -1}, 'cpu': {'shares': 1024, 'cpus': ''}}
+"
+rt create --bundle "$B8" cg0
+ok "$rc" "create with a cgroupsPath and resources that ask for no limit"
+[ "$cg_v2" = 0 ] && like "$err" "^warning: linux.cgroupsPath /hutch-test/cg1 is ignored.*cgroup v1" \
+  "... warns on stderr that cgroupsPath is ignored on this cgroup v1 host"
+rt delete cg0
+rt --log "$T/cg.log" --log-format json create --bundle "$B8" cg1
+ok "$rc" "... and with --log"
+[ "$cg_v2" = 0 ] && like "$(cat "$T/cg.log" 2>/dev/null)" '"level":"warning","msg":"linux.cgroupsPath /hutch-test/cg1 is ignored' \
+  "... the warning goes to the log as a JSON line"
+rt start cg1
+echo '{"pids": {"limit": 0}, "memory": {}}' >"$T/res-none.json"
+rt update --resources "$T/res-none.json" cg1
+ok "$rc" "update --resources that asks for no limit"
+echo '{"memory": {"limit": 67108864}, "pids": {"limit": 100}}' >"$T/res.json"
+rt update --resources "$T/res.json" cg1
+like "$rc:$err" "^1:.*resources\.memory\.limit, resources\.pids\.limit cannot be applied" \
+  "update --resources with limits fails, naming the fields"
+"$RT" --root "$ROOT" update --resources - cg1 <"$T/res.json" >/dev/null 2>"$T/.stderr" && rc=0 || rc=$?
+like "$rc:$(cat "$T/.stderr")" "^1:.*resources\.memory\.limit" "update --resources - reads stdin"
+rt update --resources "$T/res.json" nosuch
+like "$rc:$err" "^1:.*does not exist: nosuch" "update of a container not created"
+rt delete -f cg1
+cfg "$B8" "d['linux']['resources'] = {'memory': {'limit': 67108864}, 'cpu': {'quota': 50000, 'period': 100000}}"
+rt create --bundle "$B8" cg2
+like "$rc:$err" "^1:.*linux\.resources\.memory\.limit, linux\.resources\.cpu\.quota, linux\.resources\.cpu\.period cannot be applied" \
+  "create with limits fails, naming the fields"
+if [ "$cg_v2" = 0 ]; then
+  like "$err" "systemd\.unified_cgroup_hierarchy=1" "... and the host's fix (the unified hierarchy)"
+fi
+ok "$([ ! -d "$ROOT/cg2" ]; echo $?)" "... and leaves no state"
+
+# ---- run relays its own terminal (no --console-socket), as runc run ----
+B10=$T/b10
+bundle "$B10" '["sh", "-c", "tty; echo on-tty; read line; echo got-$line; exit 6"]'
+cfg "$B10" "d['process']['terminal'] = True"
+if command -v script >/dev/null; then
+  out=$(set -o pipefail; printf 'typed\n' | timeout 60 script -qec "$(printf '%q ' "$RT" --root "$ROOT") run --bundle $B10 tty1" /dev/null 2>&1 | tr -d '\r') && rc=0 || rc=$?
+  like "$out" "^/dev/pts/[0-9]+" "run with process.terminal and no --console-socket: the process is on a terminal"
+  like "$out" "got-typed" "... our input reaches it through the relay"
+  is "$rc" 6 "... and its exit status comes back"
+else
+  skip "script(1) is not installed: run's terminal relay is not tested"
+fi
+rt run --detach --bundle "$B10" tty2
+like "$rc:$err" "^1:.*no --console-socket" "run --detach with process.terminal needs --console-socket"
+rt create --bundle "$B10" tty3
+like "$rc:$err" "^1:.*no --console-socket" "so does create"
+
+# exec --pid-file without --detach: written while the process runs
+B11=$T/b11
+mkdir -p "$T/pf"
+bundle "$B11" '["sleep", "30"]'
+cfg "$B11" "d['mounts'].append({'destination': '/pf', 'type': 'bind', 'source': '$T/pf', 'options': ['rbind', 'rw']})"
+rt run --detach --bundle "$B11" pf1
+rt exec --pid-file "$T/pf/e.pid" pf1 sh -c 'i=0; while [ ! -s /pf/e.pid ] && [ $i -lt 300000 ]; do i=$((i+1)); done; [ -s /pf/e.pid ] && echo seen-while-running'
+is "$rc:$out" "0:seen-while-running" "exec --pid-file without --detach: the pid file is there while the process runs"
+like "$(cat "$T/pf/e.pid" 2>/dev/null)" "^[0-9]+$" "... holding a pid"
+rt delete -f pf1
 
 # ---- bad inputs ----
 mkdir -p "$T/empty"

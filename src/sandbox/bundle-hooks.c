@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Running config.json's hooks: each program with its args and env, the
  * container's state document on its stdin, its timeout enforced (killed
- * when it passes). Which hook runs when is runtime.c's. */
+ * when it passes). Used by oci/ for the hooks the runtime runs and by the
+ * container's process for createContainer and startContainer (bundle.c);
+ * which hook runs when is theirs. */
 #include "config.h"
 
 #include <errno.h>
@@ -13,7 +15,18 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "oci-private.h"
+#include "bundle-private.h"
+
+void
+hutch_sandbox_hook_free (HutchSandboxHook *h)
+{
+  if (h == NULL)
+    return;
+  g_free (h->path);
+  g_strfreev (h->args);
+  g_strfreev (h->env);
+  g_free (h);
+}
 
 static gboolean
 wait_hook (pid_t pid, int timeout, const char *name, GError **error)
@@ -44,7 +57,7 @@ wait_hook (pid_t pid, int timeout, const char *name, GError **error)
 }
 
 static gboolean
-run_one (const HutchOciHook *h, const char *state_json, GError **error)
+run_one (const HutchSandboxHook *h, const char *state_json, GError **error)
 {
   char *default_args[] = { h->path, NULL };
   char *no_env[] = { NULL };
@@ -79,7 +92,8 @@ run_one (const HutchOciHook *h, const char *state_json, GError **error)
 }
 
 gboolean
-hutch_oci_hooks_run (GPtrArray *hooks, const char *what, const char *state_json, GError **error)
+hutch_sandbox_hooks_run (GPtrArray *hooks, const char *what, const char *state_json,
+                         GError **error)
 {
   for (guint i = 0; hooks != NULL && i < hooks->len; i++)
     if (!run_one (hooks->pdata[i], state_json, error))
