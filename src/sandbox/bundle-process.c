@@ -133,13 +133,8 @@ fail_error (int err_fd, GError *error)
 static gboolean
 drop_bounding (guint64 keep, GError **error)
 {
-  g_autofree char *text = hutch_util_read_host_file ("/proc/sys/kernel/cap_last_cap", 32, NULL);
-  int last = text != NULL ? atoi (text) : CAP_LAST_CAP;
-
-  for (int cap = 0; cap <= last; cap++)
-    if (!(keep & (G_GUINT64_CONSTANT (1) << cap)) && prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0
-        && errno != EINVAL)
-      return hutch_throw_errno (error, "process.capabilities.bounding: dropping %d", cap);
+  if (!hutch_sandbox_caps_bound (keep, error))
+    return g_prefix_error (error, "process.capabilities.bounding: "), FALSE;
   if (prctl (PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
     return hutch_throw_errno (error, "PR_SET_KEEPCAPS");
   return TRUE;
@@ -148,17 +143,9 @@ drop_bounding (guint64 keep, GError **error)
 static gboolean
 set_caps (const guint64 *caps, GError **error)
 {
-  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-  struct __user_cap_data_struct data[2] = { { 0 } };
-
-  data[0].effective = (guint32) caps[HUTCH_CAPS_EFFECTIVE];
-  data[1].effective = (guint32) (caps[HUTCH_CAPS_EFFECTIVE] >> 32);
-  data[0].permitted = (guint32) caps[HUTCH_CAPS_PERMITTED];
-  data[1].permitted = (guint32) (caps[HUTCH_CAPS_PERMITTED] >> 32);
-  data[0].inheritable = (guint32) caps[HUTCH_CAPS_INHERITABLE];
-  data[1].inheritable = (guint32) (caps[HUTCH_CAPS_INHERITABLE] >> 32);
-  if (syscall (SYS_capset, &hdr, data) < 0)
-    return hutch_throw_errno (error, "setting process.capabilities");
+  if (!hutch_sandbox_caps_set (caps[HUTCH_CAPS_EFFECTIVE], caps[HUTCH_CAPS_PERMITTED],
+                               caps[HUTCH_CAPS_INHERITABLE], error))
+    return g_prefix_error (error, "process.capabilities: "), FALSE;
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return hutch_throw_errno (error, "clearing the ambient capabilities");
   for (int cap = 0; cap < 64; cap++)

@@ -4,10 +4,15 @@
  * namespace has with --privileged. */
 #include "config.h"
 
+#include <errno.h>
 #include <linux/capability.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
-#include "sandbox.h"
+#include "sandbox-private.h"
 
 static const char *const names[] = {
   "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",
@@ -112,5 +117,38 @@ hutch_sandbox_caps_from_names (const char *const *list, guint64 *out_mask, GErro
       mask |= bit;
     }
   *out_mask = mask;
+  return TRUE;
+}
+
+gboolean
+hutch_sandbox_caps_bound (guint64 keep, GError **error)
+{
+  int last = CAP_LAST_CAP;
+  g_autofree char *text = hutch_util_read_host_file ("/proc/sys/kernel/cap_last_cap", 32, NULL);
+
+  if (text != NULL)
+    last = atoi (text);
+  for (int cap = 0; cap <= last; cap++)
+    if (!(keep & (G_GUINT64_CONSTANT (1) << cap)) && prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0
+        && errno != EINVAL)
+      return hutch_throw_errno (error, "dropping capability %d from the bounding set", cap);
+  return TRUE;
+}
+
+gboolean
+hutch_sandbox_caps_set (guint64 effective, guint64 permitted, guint64 inheritable,
+                        GError **error)
+{
+  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+  struct __user_cap_data_struct data[2] = { { 0 } };
+
+  data[0].effective = (guint32) effective;
+  data[1].effective = (guint32) (effective >> 32);
+  data[0].permitted = (guint32) permitted;
+  data[1].permitted = (guint32) (permitted >> 32);
+  data[0].inheritable = (guint32) inheritable;
+  data[1].inheritable = (guint32) (inheritable >> 32);
+  if (syscall (SYS_capset, &hdr, data) < 0)
+    return hutch_throw_errno (error, "setting the capabilities");
   return TRUE;
 }

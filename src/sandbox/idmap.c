@@ -194,10 +194,9 @@ hutch_sandbox_idmap_root_mapped (const HutchIdMap *map)
 
 /* newuidmap/newgidmap's arguments: the lines of the map. */
 static GPtrArray *
-helper_argv (const char *helper, pid_t pid, const HutchIdMap *map, gboolean gid)
+helper_argv (const char *helper, pid_t pid, GArray *lines)
 {
   GPtrArray *argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr (GArray) lines = hutch_sandbox_idmap_lines (map, gid);
 
   g_ptr_array_add (argv, g_strdup (helper));
   g_ptr_array_add (argv, g_strdup_printf ("%d", (int) pid));
@@ -286,7 +285,7 @@ helper_finish (Helper *h, GError **error)
 }
 
 static void
-start_id_helpers (HutchIdMapWriter *w, pid_t pid, const HutchIdMap *map)
+start_id_helpers (HutchIdMapWriter *w, pid_t pid, GArray *uid_lines, GArray *gid_lines)
 {
   HutchIdHelper uidh = { 0 }, gidh = { 0 };
 
@@ -295,12 +294,10 @@ start_id_helpers (HutchIdMapWriter *w, pid_t pid, const HutchIdMap *map)
   if (uidh.path == NULL || gidh.path == NULL)
     hutch_throw (&w->error, HUTCH_ERROR_HOST_UNSUPPORTED,
                  "newuidmap or newgidmap is not installed (install the \"uidmap\" package)");
-  else if (helper_start (&w->helpers[0], helper_argv (uidh.path, pid, map, FALSE),
-                         &w->error))
+  else if (helper_start (&w->helpers[0], helper_argv (uidh.path, pid, uid_lines), &w->error))
     {
       w->started = 1;
-      if (helper_start (&w->helpers[1], helper_argv (gidh.path, pid, map, TRUE),
-                        &w->error))
+      if (helper_start (&w->helpers[1], helper_argv (gidh.path, pid, gid_lines), &w->error))
         w->started = 2;
       else
         g_ptr_array_unref (w->helpers[1].argv);
@@ -336,7 +333,9 @@ hutch_sandbox_idmap_write_start (pid_t pid, const HutchIdMap *map)
 
   if (!map->single)
     {
-      start_id_helpers (w, pid, map);
+      g_autoptr (GArray) uid_lines = hutch_sandbox_idmap_lines (map, FALSE);
+      g_autoptr (GArray) gid_lines = hutch_sandbox_idmap_lines (map, TRUE);
+      start_id_helpers (w, pid, uid_lines, gid_lines);
       return w;
     }
   /* Without newgidmap an unprivileged process may map only its own gid, and
@@ -372,4 +371,59 @@ gboolean
 hutch_sandbox_idmap_write (pid_t pid, const HutchIdMap *map, GError **error)
 {
   return hutch_sandbox_idmap_write_finish (hutch_sandbox_idmap_write_start (pid, map), error);
+}
+
+/* ---- id maps as an OCI bundle's config.json gives them ---- */
+
+static char *
+lines_text (GArray *lines)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; lines != NULL && i < lines->len; i++)
+    {
+      const HutchIdMapLine *l = &g_array_index (lines, HutchIdMapLine, i);
+      g_string_append_printf (s, "%u %u %u\n", l->inside, l->outside, l->count);
+    }
+  return g_string_free (s, FALSE);
+}
+
+/* Only our own id, once: what an unprivileged process may write itself
+ * (user_namespaces(7)); anything more needs the setuid helpers. */
+static gboolean
+only_own (GArray *lines, guint32 own)
+{
+  return lines != NULL && lines->len == 1
+         && g_array_index (lines, HutchIdMapLine, 0).outside == own
+         && g_array_index (lines, HutchIdMapLine, 0).count == 1;
+}
+
+gboolean
+hutch_sandbox_idmap_write_lines (pid_t pid, GArray *uid_map, GArray *gid_map, GError **error)
+{
+  g_autofree char *uids = lines_text (uid_map);
+  g_autofree char *gids = lines_text (gid_map);
+  HutchIdMapWriter *w;
+
+  if (uid_map == NULL || uid_map->len == 0 || gid_map == NULL || gid_map->len == 0)
+    return hutch_throw (error, HUTCH_ERROR_USAGE,
+                        "linux.uidMappings and linux.gidMappings are needed for a new user "
+                        "namespace");
+  if (geteuid () == 0 || (only_own (uid_map, geteuid ()) && only_own (gid_map, getegid ())))
+    {
+      /* unprivileged, setgroups must be denied before gid_map is written */
+      if (geteuid () != 0 && !write_proc_file (pid, "setgroups", "deny", error))
+        return FALSE;
+      return write_proc_file (pid, "uid_map", uids, error)
+             && write_proc_file (pid, "gid_map", gids, error);
+    }
+  w = g_new0 (HutchIdMapWriter, 1);
+  start_id_helpers (w, pid, uid_map, gid_map);
+  if (!hutch_sandbox_idmap_write_finish (w, error))
+    {
+      g_prefix_error (error, "linux.uidMappings and gidMappings (are they in /etc/subuid and "
+                      "/etc/subgid? see \"hutch check\"): ");
+      return FALSE;
+    }
+  return TRUE;
 }

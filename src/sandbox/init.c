@@ -182,15 +182,8 @@ hutch_sandbox_user_ids_at (int root_fd, const char *spec, uid_t *out_uid, gid_t 
 static gboolean
 drop_bounding_set (guint64 keep, GError **error)
 {
-  int last = CAP_LAST_CAP;
-  g_autofree char *text = hutch_util_read_host_file ("/proc/sys/kernel/cap_last_cap", 32, NULL);
-
-  if (text != NULL)
-    last = atoi (text);
-  for (int cap = 0; cap <= last; cap++)
-    if (!(keep & (G_GUINT64_CONSTANT (1) << cap)) && prctl (PR_CAPBSET_DROP, cap, 0, 0, 0) < 0
-        && errno != EINVAL)
-      return hutch_throw_errno (error, "dropping capability %d from the bounding set", cap);
+  if (!hutch_sandbox_caps_bound (keep, error))
+    return FALSE;
   if (prctl (PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) < 0 && errno != EINVAL)
     return hutch_throw_errno (error, "clearing the ambient capabilities");
   return TRUE;
@@ -200,16 +193,9 @@ drop_bounding_set (guint64 keep, GError **error)
 static gboolean
 set_capabilities (guint64 keep, gboolean root, GError **error)
 {
-  struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
-  struct __user_cap_data_struct data[2] = { { 0 } };
-
   if (!root)
     keep = 0; /* setresuid to a non-zero uid has cleared them; keep it so */
-  data[0].effective = data[0].permitted = data[0].inheritable = (guint32) keep;
-  data[1].effective = data[1].permitted = data[1].inheritable = (guint32) (keep >> 32);
-  if (syscall (SYS_capset, &hdr, data) < 0)
-    return hutch_throw_errno (error, "setting the capabilities");
-  return TRUE;
+  return hutch_sandbox_caps_set (keep, keep, keep, error);
 }
 
 /* The command's path: as given when it has a '/', else searched in PATH. */

@@ -76,6 +76,12 @@ int hutch_sandbox_holder_ns_for (const HutchIdMap *map);
  * not in @outer. */
 char *hutch_sandbox_idmap_nest_text (const HutchIdMap *inner, const HutchIdMap *outer, gboolean gid);
 
+/* capabilities.c: the bounding set cut to @keep (while root of the
+ * namespace: CAP_SETPCAP); capset(2) of the calling thread's sets. */
+gboolean hutch_sandbox_caps_bound (guint64 keep, GError **error);
+gboolean hutch_sandbox_caps_set (guint64 effective, guint64 permitted, guint64 inheritable,
+                                 GError **error);
+
 /* The message protocol from the child to the monitor on the error pipe:
  * one byte kind, then a NUL-terminated message. */
 #define HUTCH_SANDBOX_MSG_SETUP 'S'   /* setup failed: message */
