@@ -320,6 +320,11 @@ join_userns (const HutchSandboxSpec *spec)
   pid_t self = getpid (), writer;
   int go[2], status, errsv = 0;
   char c;
+  /* the host's limit, which the holder's namespace no longer shows: read
+   * only if its unshare is refused */
+  hutch_autofd int max_fd = spec->nest_maps[0] != NULL
+                                ? open ("/proc/sys/user/max_user_namespaces", O_RDONLY | O_CLOEXEC)
+                                : -1;
 
   if (setns (spec->userns_fd, CLONE_NEWUSER) < 0)
     return g_strdup_printf ("joining the container's user namespace: %s", g_strerror (errno));
@@ -362,7 +367,12 @@ join_userns (const HutchSandboxSpec *spec)
   if (errsv != 0)
     {
       g_autofree char *fix = NULL;
-      g_autofree char *why = hutch_sandbox_userns_why (errsv, &fix);
+      g_autofree char *why = NULL;
+      char text[32] = "";
+      if (errsv == ENOSPC && max_fd >= 0 && read (max_fd, text, sizeof text - 1) > 0)
+        why = hutch_sandbox_userns_why_nospace (g_ascii_strtoll (text, NULL, 10), &fix);
+      else
+        why = hutch_sandbox_userns_why (errsv, &fix);
       return g_strdup_printf ("creating the container's namespaces: %s%s%s (see \"hutch check\")",
                               why, fix != NULL ? ". To fix it: " : "", fix != NULL ? fix : "");
     }

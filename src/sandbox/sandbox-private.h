@@ -76,6 +76,10 @@ int hutch_sandbox_holder_ns_for (const HutchIdMap *map);
  * not in @outer. */
 char *hutch_sandbox_idmap_nest_text (const HutchIdMap *inner, const HutchIdMap *outer, gboolean gid);
 
+/* userns.c: why a new user namespace was refused with ENOSPC, the limit
+ * being @max (user.max_user_namespaces as the host sees it). */
+char *hutch_sandbox_userns_why_nospace (gint64 max, char **out_fix);
+
 /* capabilities.c: the bounding set cut to @keep (while root of the
  * namespace: CAP_SETPCAP); capset(2) of the calling thread's sets. */
 gboolean hutch_sandbox_caps_bound (guint64 keep, GError **error);

@@ -371,11 +371,9 @@ hutch_sandbox_sysctl_read (const char *path)
 
 /* ENOSPC: the count of user namespaces, for this user or in all, reached
  * user.max_user_namespaces (of this namespace or an ancestor's). */
-static char *
-why_nospace (char **out_fix)
+char *
+hutch_sandbox_userns_why_nospace (gint64 max, char **out_fix)
 {
-  gint64 max = hutch_sandbox_sysctl_read ("/proc/sys/user/max_user_namespaces");
-
   if (max == 0)
     {
       *out_fix = g_strdup_printf ("echo user.max_user_namespaces=%d | sudo tee " SYSCTL_CONF
@@ -427,7 +425,8 @@ hutch_sandbox_userns_why (int errsv, char **out_fix)
   switch (errsv)
     {
     case ENOSPC:
-      return why_nospace (out_fix);
+      return hutch_sandbox_userns_why_nospace (
+          hutch_sandbox_sysctl_read ("/proc/sys/user/max_user_namespaces"), out_fix);
     case EPERM:
     case EACCES:
       return why_refused (errsv, out_fix);

@@ -30,6 +30,9 @@ traced() {
 
 # ---- a user namespace refused: the limit reached, or a policy ----
 max=$(cat /proc/sys/user/max_user_namespaces)
+# first without the user's namespace holder (hutch-run(1)), whose
+# namespace, once made, a command joins instead of making one
+export HUTCH_USERNS_HOLDER=0
 # unshare, load, pull, rm: a forked child unshares
 traced -f -e trace=unshare -e inject=unshare:error=ENOSPC -- unshare true
 like "$err" "entering a user namespace: the limit of user namespaces is reached \(user.max_user_namespaces=$max" \
@@ -53,6 +56,17 @@ like "$err" "creating the container's namespaces: the kernel refused a new user 
 traced -f -e trace=unshare -e inject=unshare:error=ENOSPC -- check --format json
 like "$(check_row "$out" userns)" "^missing.*the limit of user namespaces is reached.*sysctl --system" \
   "check: the same words and fix"
+# with the holder: the container's own namespace, nested in the holder's,
+# is made by the outer child's unshare
+unset HUTCH_USERNS_HOLDER
+"$HUTCH" --root "$R" run --rm "$BB" true
+ok $? "run makes the user's namespace holder"
+traced -f -e trace=unshare -e inject=unshare:error=ENOSPC -- run --rm "$BB" true
+is "$rc" 125 "run with the holder: a refused nested user namespace is hutch's failure (125)"
+like "$err" "creating the container's namespaces: the limit of user namespaces is reached \(user.max_user_namespaces=$max.*sysctl --system" \
+  "and names the limit and the fix"
+traced -f -e trace=unshare -e inject=unshare:error=ENOSPC -- unshare true
+is "$rc" 0 "hutch unshare joins the holder's namespace: no new one to be refused"
 
 # ---- the monitor cannot watch: it must end the container, not hang or spin ----
 traced -e trace=signalfd4 -e inject=signalfd4:error=EMFILE -- run --rm "$BB" sleep 1000
