@@ -44,10 +44,11 @@
 #define HOLDER_LOCK "userns.lock"
 #define HOLDER_IDLE_SECONDS 600
 
+/* The record at @path (beneath @dfd). */
 static gboolean
-record_read (int dfd, pid_t *out_pid, guint64 *out_start)
+record_read (int dfd, const char *path, pid_t *out_pid, guint64 *out_start)
 {
-  hutch_autofd int fd = openat (dfd, HOLDER_RECORD, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  hutch_autofd int fd = openat (dfd, path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
   char buf[64];
   ssize_t n;
   int pid;
@@ -128,7 +129,7 @@ holder_open (int dfd, const HutchIdMap *map)
   guint64 start, now = 0;
   uid_t owner;
 
-  if (!record_read (dfd, &pid, &start))
+  if (!record_read (dfd, HOLDER_RECORD, &pid, &start))
     return -1;
   pidfd = hutch_util_pidfd_open_checked (pid, start, "the user namespace holder", NULL);
   if (pidfd < 0)
@@ -149,9 +150,10 @@ holder_open (int dfd, const HutchIdMap *map)
 static gboolean
 record_is_mine (const char *path)
 {
-  g_autofree char *text = NULL;
+  pid_t pid;
+  guint64 start;
 
-  return g_file_get_contents (path, &text, NULL, NULL) && atoi (text) == getpid ();
+  return record_read (AT_FDCWD, path, &pid, &start) && pid == getpid ();
 }
 
 /* The holder: no fd of the caller's, no terminal, no directory pinned.
@@ -363,36 +365,29 @@ hutch_sandbox_idmap_nest_text (const HutchIdMap *inner, const HutchIdMap *outer,
   return g_string_free (g_steal_pointer (&text), FALSE);
 }
 
+HutchIdMap
+hutch_sandbox_holder_map (const HutchIdMap *map)
+{
+  HutchIdMap user = *map;
+
+  user.keep_id = FALSE;
+  return user;
+}
+
 int
 hutch_sandbox_holder_ns_for (const HutchIdMap *map)
 {
-  g_autoptr (HutchIdMap) user = NULL;
   g_autoptr (HutchHolderNew) made = NULL;
-  g_autoptr (GArray) want = NULL;
-  g_autoptr (GArray) have = NULL;
   g_autofree char *runroot = NULL;
   int ns = -1;
 
+  /* only the user's own map, which is the holder's */
   if (map->single || map->keep_id || g_strcmp0 (g_getenv ("HUTCH_USERNS_HOLDER"), "0") == 0)
     return -1;
-  user = hutch_sandbox_idmap_new_for_user (NULL);
-  if (user == NULL || user->single)
-    return -1;
-  /* only the user's own map, as the holder has it */
-  for (int gid = 0; gid < 2; gid++)
-    {
-      want = hutch_sandbox_idmap_lines (map, gid);
-      have = hutch_sandbox_idmap_lines (user, gid);
-      if (want->len != have->len
-          || memcmp (want->data, have->data, want->len * sizeof (HutchIdMapLine)) != 0)
-        return -1;
-      g_clear_pointer (&want, g_array_unref);
-      g_clear_pointer (&have, g_array_unref);
-    }
   runroot = hutch_util_default_runroot (NULL);
   if (runroot == NULL || !hutch_util_ensure_private_dir (runroot, 0700, NULL))
     return -1;
-  made = hutch_sandbox_holder_get (user, runroot, &ns);
+  made = hutch_sandbox_holder_get (map, runroot, &ns);
   if (made != NULL)
     ns = hutch_sandbox_holder_finish (g_steal_pointer (&made), NULL);
   return ns;

@@ -480,19 +480,16 @@ struct _HutchUsernsAhead
 static gboolean
 ahead_from_holder (HutchUsernsAhead *a, const HutchIdMap *map, const char *runroot)
 {
-  g_autoptr (HutchIdMap) user = NULL;
-  const char *env = g_getenv ("HUTCH_USERNS_HOLDER");
+  HutchIdMap user;
 
-  if (runroot == NULL || map->single || g_strcmp0 (env, "0") == 0)
+  if (runroot == NULL || map->single || g_strcmp0 (g_getenv ("HUTCH_USERNS_HOLDER"), "0") == 0)
     return FALSE;
-  user = hutch_sandbox_idmap_new_for_user (NULL);
-  if (user == NULL || user->single)
-    return FALSE;
-  a->nest[0] = hutch_sandbox_idmap_nest_text (map, user, FALSE);
-  a->nest[1] = hutch_sandbox_idmap_nest_text (map, user, TRUE);
+  user = hutch_sandbox_holder_map (map);
+  a->nest[0] = hutch_sandbox_idmap_nest_text (map, &user, FALSE);
+  a->nest[1] = hutch_sandbox_idmap_nest_text (map, &user, TRUE);
   if (a->nest[0] == NULL || a->nest[1] == NULL)
     return FALSE;
-  a->made = hutch_sandbox_holder_get (user, runroot, &a->ns);
+  a->made = hutch_sandbox_holder_get (&user, runroot, &a->ns);
   return a->made != NULL || a->ns >= 0;
 }
 

@@ -66,6 +66,10 @@ HutchHolderNew *hutch_sandbox_holder_get (const HutchIdMap *map, const char *run
 int hutch_sandbox_holder_finish (HutchHolderNew *h, GError **error);
 void hutch_sandbox_holder_new_free (HutchHolderNew *h);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (HutchHolderNew, hutch_sandbox_holder_new_free)
+/* The holder's map for @map, a map of this user's (every HutchIdMap is one,
+ * from hutch_sandbox_idmap_new_for_user()): the same ids, keep-id or not.
+ * Shares @map's arrays: valid while @map is. */
+HutchIdMap hutch_sandbox_holder_map (const HutchIdMap *map);
 /* The holder's namespace (in the default runroot), made if need be, for
  * work as root of @map when @map is the user's own map; -1 otherwise (the
  * caller maps a namespace of its own). */

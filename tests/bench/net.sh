@@ -259,21 +259,25 @@ cpu_med = {k: statistics.median(v) for k, v in cpu.items() if v}
 
 print("== TCP throughput, iperf3 %d s, median of %d interleaved rounds, Gbit/s (ratio to pasta)"
       % (SECS, ROUNDS))
+def row(table, path, tools, fmt):
+    """One path's line: each tool's value, with its ratio to pasta's."""
+    line = "%-8s" % path
+    p = table.get(("pasta", path))
+    for t in tools:
+        v = table.get((t, path))
+        if v is None:
+            line += "%20s" % "-"
+        elif p and t != "pasta":
+            line += "%20s" % ((fmt + " (%.2fx)") % (v, v / p))
+        else:
+            line += "%20s" % (fmt % v)
+    return line
 shown = [t for t in ["floor"] + TOOLS if any(k[0] == t for k in med)]
 print("%-8s" % "path" + "".join("%20s" % t for t in shown))
 verdict = 0
 for path in PATHS:
-    row = "%-8s" % path
+    print(row(med, path, shown, "%.2f"))
     p = med.get(("pasta", path))
-    for t in shown:
-        v = med.get((t, path))
-        if v is None:
-            row += "%20s" % "-"
-        elif p and t != "pasta":
-            row += "%20s" % ("%.2f (%.2fx)" % (v, v / p))
-        else:
-            row += "%20s" % ("%.2f" % v)
-    print(row)
     h = med.get(("hutch", path))
     if h is not None and p:
         goal = 1.5 if path == "up" else 1.0
@@ -283,17 +287,7 @@ for path in PATHS:
 print("== CPU seconds of the network carrier per GB moved, median (ratio to pasta; lower is better)")
 print("%-8s" % "path" + "".join("%20s" % t for t in TOOLS))
 for path in PATHS:
-    row = "%-8s" % path
-    p = cpu_med.get(("pasta", path))
-    for t in TOOLS:
-        v = cpu_med.get((t, path))
-        if v is None:
-            row += "%20s" % "-"
-        elif p and t != "pasta":
-            row += "%20s" % ("%.3f (%.2fx)" % (v, v / p))
-        else:
-            row += "%20s" % ("%.3f" % v)
-    print(row)
+    print(row(cpu_med, path, TOOLS, "%.3f"))
 print("== resident memory of the network carrier during a download, MiB (most seen; median)")
 for t, what in (("hutch", "hutch monitor"), ("hutch-before", "hutch-before monitor"),
                 ("slirp4netns", "conmon + slirp4netns"),
